@@ -1,0 +1,129 @@
+# pcopy - parallel directory copier.
+#
+#   make                  build ./pcopy
+#   make check            unit tests (Check) + whole-program and fault tests
+#   make check SAN=address|thread   the same against a sanitizer build
+#   make asan | tsan      build the sanitizer variants (build/address, build/thread)
+#   make install          PREFIX=/usr/local DESTDIR=
+#   make bench [QUICK=1]  benchmarks (bench/run.sh), never part of check
+#   make valgrind         unit tests under valgrind
+#   make format           clang-format the sources
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+CFLAGS  ?= -O2 -g
+SAN     ?=
+
+WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wundef -Werror=implicit-function-declaration
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS)
+
+ifeq ($(SAN),)
+BUILD    = build/release
+SANFLAGS =
+else ifeq ($(SAN),address)
+BUILD    = build/address
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SAN),thread)
+BUILD    = build/thread
+SANFLAGS = -fsanitize=thread
+else
+$(error SAN must be address or thread)
+endif
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
+
+SRCS     = $(wildcard src/*.c)
+OBJS     = $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+BIN      = $(BUILD)/pcopy
+
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
+UNIT_BIN  = $(BUILD)/unit_tests
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+TOOLS = tests/tools/treecmp tests/tools/faultshim.so
+
+.PHONY: all clean check check-deps unit shell-tests asan tsan install uninstall \
+	bench valgrind format
+
+all: pcopy
+
+pcopy: build/release/pcopy
+	cp build/release/pcopy pcopy
+
+ifneq ($(SAN),)
+$(BIN): $(OBJS)
+	$(CC) -o $@ $(OBJS) $(ALL_LDFLAGS)
+else
+build/release/pcopy: $(OBJS)
+	$(CC) -o $@ $(OBJS) $(ALL_LDFLAGS)
+endif
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isrc -MMD -MP -c -o $@ $<
+
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(CHECK_LIBS) $(ALL_LDFLAGS)
+
+$(BUILD) $(BUILD)/unit:
+	mkdir -p $@
+
+asan:
+	$(MAKE) SAN=address build/address/pcopy
+tsan:
+	$(MAKE) SAN=thread build/thread/pcopy
+
+tests/tools/treecmp: tests/tools/treecmp.c
+	$(CC) $(BASE_CFLAGS) -O2 -o $@ $<
+
+tests/tools/faultshim.so: tests/tools/faultshim.c
+	$(CC) $(BASE_CFLAGS) -O2 -shared -fPIC -o $@ $< -ldl
+
+# The Check library (and the tools the tests use) are installed with
+# apt-get when we are root, else the exact command is printed.
+check-deps:
+	@sh tests/ensure-deps.sh
+
+check: check-deps
+	$(MAKE) unit shell-tests
+
+unit: $(UNIT_BIN)
+	CK_DEFAULT_TIMEOUT=20 ./$(UNIT_BIN)
+
+shell-tests: $(BIN) $(TOOLS)
+	PCOPY=$(abspath $(BIN)) TREECMP=$(abspath tests/tools/treecmp) \
+	FAULTSHIM=$(abspath tests/tools/faultshim.so) SRCDIR=$(CURDIR) \
+	SAN=$(SAN) bash tests/run.sh $(TESTS)
+
+valgrind: check-deps
+	$(MAKE) $(UNIT_BIN)
+	CK_FORK=no CK_DEFAULT_TIMEOUT=120 valgrind -q --error-exitcode=1 \
+		--leak-check=full --errors-for-leak-kinds=definite ./$(UNIT_BIN)
+
+bench: pcopy
+	QUICK=$(QUICK) bash bench/run.sh
+
+install: pcopy
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 pcopy $(DESTDIR)$(BINDIR)/pcopy
+	install -m 644 man/pcopy.1 $(DESTDIR)$(MANDIR)/man1/pcopy.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pcopy $(DESTDIR)$(MANDIR)/man1/pcopy.1
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/tools/*.c
+
+clean:
+	rm -rf build pcopy $(TOOLS)
+
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,562 @@
+/*
+ * copy.c - copying one entry.
+ *
+ * A regular file is written into an O_TMPFILE in the destination directory
+ * (no name at all, so nothing is left behind even after SIGKILL), given its
+ * metadata, and only then linked in under its final name.  Where O_TMPFILE
+ * is missing, a named temporary ".pcopy-tmp.PID.N" is renamed over the final
+ * name instead; its name is recorded in the worker's slot so the parent can
+ * remove it if the worker dies.  Data goes through copy_file_range (which
+ * also reflinks on filesystems that can), else read/write.  Each fallback is
+ * remembered for the whole process so no file pays for probing again.
+ */
+#include "copy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "meta.h"
+#include "util.h"
+
+/* Bytes per copy_file_range call: big, yet a stop request waits for one chunk only. */
+#define COPY_CHUNK ((size_t)16 << 20)
+/* Size of the read/write fallback buffer. */
+#define RW_BUFFER_SIZE ((size_t)256 << 10)
+
+/* Sticky fallbacks, learnt once per process. */
+static atomic_int no_copy_file_range;
+static atomic_int no_tmpfile;
+static atomic_int no_empty_path_link; /* linkat(AT_EMPTY_PATH) needs privilege */
+/* Makes named temporaries unique within the process. */
+static atomic_uint tmp_counter;
+
+void copy_set_force(unsigned force)
+{
+	if (force & FORCE_NO_COPY_FILE_RANGE)
+		atomic_store(&no_copy_file_range, 1);
+	if (force & FORCE_NO_TMPFILE)
+		atomic_store(&no_tmpfile, 1);
+}
+
+void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot)
+{
+	c->s = s;
+	c->slot = slot;
+	c->buf = NULL;
+	c->reason = NULL;
+}
+
+void copier_free(struct copier *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+}
+
+/* A file being written: an O_TMPFILE (name "") or a named temporary. */
+struct tempfile {
+	int fd;                   /* open for writing, or -1 */
+	int linked;               /* it now has its final name */
+	char name[TMPNAME_MAX];   /* named temporary, or "" */
+};
+
+static void make_tmpname(char *out)
+{
+	snprintf(out, TMPNAME_MAX, TMPNAME_PREFIX "%ld.%u", (long)getpid(),
+		 atomic_fetch_add(&tmp_counter, 1));
+}
+
+/* Record (or clear, with "") the named temporary the parent must clean up. */
+static void slot_set_tmpname(struct copier *c, const char *name)
+{
+	snprintf(c->slot->tmpname, TMPNAME_MAX, "%s", name);
+}
+
+static int temp_create_named(struct copier *c, int ddir, struct tempfile *t)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		make_tmpname(t->name);
+		slot_set_tmpname(c, t->name);
+		t->fd = openat(ddir, t->name,
+			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (t->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (t->fd < 0) {
+		slot_set_tmpname(c, "");
+		t->name[0] = '\0';
+	}
+	return t->fd < 0 ? -1 : 0;
+}
+
+/* Create the file to write, mode 0600 until its metadata is applied. */
+static int temp_create(struct copier *c, int ddir, struct tempfile *t)
+{
+	t->linked = 0;
+	t->name[0] = '\0';
+	if (!atomic_load(&no_tmpfile)) {
+		t->fd = openat(ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+		if (t->fd >= 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			return -1;
+		atomic_store(&no_tmpfile, 1);
+	}
+	return temp_create_named(c, ddir, t);
+}
+
+/* Give an O_TMPFILE the name `name`; fails with EEXIST like link(2). */
+static int link_tmpfile(int fd, int ddir, const char *name)
+{
+	char proc[64];
+
+	if (!atomic_load(&no_empty_path_link)) {
+		if (linkat(fd, "", ddir, name, AT_EMPTY_PATH) == 0)
+			return 0;
+		/* Without CAP_DAC_READ_SEARCH the kernel answers ENOENT. */
+		if (errno != ENOENT && errno != EPERM)
+			return -1;
+		atomic_store(&no_empty_path_link, 1);
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, ddir, name, AT_SYMLINK_FOLLOW);
+}
+
+/* Rename the named temporary over `dname`; it is gone either way after. */
+static int rename_into_place(struct copier *c, int ddir, char *tmpname, const char *dname)
+{
+	int rc = renameat(ddir, tmpname, ddir, dname);
+	int saved = errno;
+
+	if (rc < 0)
+		(void)unlinkat(ddir, tmpname, 0);
+	slot_set_tmpname(c, "");
+	tmpname[0] = '\0';
+	errno = saved;
+	return rc;
+}
+
+/* Put the finished file under its final name, replacing what was there. */
+static int temp_install(struct copier *c, int ddir, const char *dname, struct tempfile *t)
+{
+	if (t->name[0] != '\0') {
+		if (rename_into_place(c, ddir, t->name, dname) < 0)
+			return -1;
+		t->linked = 1;
+		return 0;
+	}
+	if (link_tmpfile(t->fd, ddir, dname) == 0) {
+		t->linked = 1;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return -1;
+	/* Something is in the way: link under a temporary name, rename over it. */
+	for (int tries = 0; tries < 100; tries++) {
+		make_tmpname(t->name);
+		slot_set_tmpname(c, t->name);
+		if (link_tmpfile(t->fd, ddir, t->name) == 0)
+			break;
+		t->name[0] = '\0';
+		if (errno != EEXIST) {
+			slot_set_tmpname(c, "");
+			return -1;
+		}
+	}
+	if (t->name[0] == '\0' || rename_into_place(c, ddir, t->name, dname) < 0)
+		return -1;
+	t->linked = 1;
+	return 0;
+}
+
+/* Close the file; a named temporary that was not installed is removed. */
+static void temp_discard(struct copier *c, int ddir, struct tempfile *t)
+{
+	int saved = errno;
+
+	if (t->name[0] != '\0' && !t->linked) {
+		(void)unlinkat(ddir, t->name, 0);
+		slot_set_tmpname(c, "");
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	errno = saved;
+}
+
+int copy_remove_temporary(int ddir, const char *tmpname)
+{
+	if (strncmp(tmpname, TMPNAME_PREFIX, strlen(TMPNAME_PREFIX)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return unlinkat(ddir, tmpname, 0);
+}
+
+/* Stop requested?  Then fail with EINTR. */
+static int stop_requested(struct copier *c)
+{
+	if (!atomic_load_explicit(&c->s->shared->stop, memory_order_relaxed))
+		return 0;
+	c->reason = "interrupted";
+	errno = EINTR;
+	return 1;
+}
+
+/* errno values that say copy_file_range cannot work between these files. */
+static int cfr_unsupported(int err)
+{
+	return err == EXDEV || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL ||
+	       err == EBADF || err == ETXTBSY;
+}
+
+/* read/write up to `want` bytes at the current offsets; bytes copied or -1. */
+static ssize_t rw_chunk(struct copier *c, int in, int out, size_t want)
+{
+	ssize_t got;
+
+	if (c->buf == NULL)
+		c->buf = xmalloc(RW_BUFFER_SIZE);
+	if (want > RW_BUFFER_SIZE)
+		want = RW_BUFFER_SIZE;
+	do
+		got = read(in, c->buf, want);
+	while (got < 0 && errno == EINTR);
+	if (got > 0 && write_all(out, c->buf, (size_t)got) < 0)
+		return -1;
+	return got;
+}
+
+/* Copy up to `want` bytes at the current offsets; bytes copied or -1. */
+static ssize_t copy_chunk(struct copier *c, int in, int out, size_t want, uint64_t done)
+{
+	ssize_t n;
+
+	if (atomic_load(&no_copy_file_range))
+		return rw_chunk(c, in, out, want);
+	do
+		n = copy_file_range(in, NULL, out, NULL, want, 0);
+	while (n < 0 && errno == EINTR);
+	/* Only a first call may fall back: later offsets are already moved. */
+	if (n < 0 && done == 0 && cfr_unsupported(errno)) {
+		atomic_store(&no_copy_file_range, 1);
+		return rw_chunk(c, in, out, want);
+	}
+	return n;
+}
+
+/*
+ * Copy the whole file, which fstat said is `size` bytes long.  Asking for one
+ * byte more than expected detects growth; a short count at or past `size`
+ * means end of file, so a small file costs a single call.
+ */
+static int copy_stream(struct copier *c, int in, int out, uint64_t size)
+{
+	uint64_t done = 0;
+
+	for (;;) {
+		size_t want = size + 1 - done > COPY_CHUNK ? COPY_CHUNK
+							  : (size_t)(size + 1 - done);
+		ssize_t n;
+
+		if (stop_requested(c))
+			return -1;
+		n = copy_chunk(c, in, out, want, done);
+		if (n < 0)
+			return -1;
+		done += (uint64_t)n;
+		atomic_store_explicit(&c->slot->bytes_inflight, done, memory_order_relaxed);
+		if (n == 0 || done > size || ((size_t)n < want && done == size))
+			break;
+	}
+	if (done != size) {
+		c->reason = done < size ? "file shrank while being copied"
+					: "file grew while being copied";
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy [off, end) with explicit offsets (for sparse files). */
+static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end)
+{
+	while (off < end) {
+		size_t want = (uint64_t)(end - off) > COPY_CHUNK ? COPY_CHUNK : (size_t)(end - off);
+		ssize_t n = -1;
+
+		if (stop_requested(c))
+			return -1;
+		if (!atomic_load(&no_copy_file_range)) {
+			off_t inoff = off, outoff = off;
+
+			n = copy_file_range(in, &inoff, out, &outoff, want, 0);
+			if (n < 0 && cfr_unsupported(errno))
+				atomic_store(&no_copy_file_range, 1);
+		}
+		if (n < 0 && atomic_load(&no_copy_file_range)) {
+			if (c->buf == NULL)
+				c->buf = xmalloc(RW_BUFFER_SIZE);
+			n = pread(in, c->buf, want < RW_BUFFER_SIZE ? want : RW_BUFFER_SIZE, off);
+			if (n > 0 && pwrite(out, c->buf, (size_t)n, off) != n)
+				n = -1;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			c->reason = "file shrank while being copied";
+			return -1;
+		}
+		off += n;
+		atomic_store_explicit(&c->slot->bytes_inflight, (uint64_t)off, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/*
+ * A file with holes: copy only its data extents (SEEK_DATA/SEEK_HOLE) and set
+ * the size with ftruncate, so holes stay holes, also at the end.  Returns 1
+ * if the filesystem cannot tell holes (the caller copies it whole).
+ */
+static int copy_sparse(struct copier *c, int in, int out, uint64_t size)
+{
+	off_t pos = 0;
+
+	while ((uint64_t)pos < size) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		off_t hole;
+
+		if (data < 0 && errno == ENXIO)
+			break; /* only a hole is left */
+		if (data < 0)
+			return pos == 0 && errno == EINVAL ? 1 : -1;
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			return -1;
+		if ((uint64_t)hole > size)
+			hole = (off_t)size;
+		if (copy_range_at(c, in, out, data, hole) < 0)
+			return -1;
+		pos = hole;
+	}
+	return ftruncate(out, (off_t)size);
+}
+
+static int copy_data(struct copier *c, int in, int out, const struct stat *st)
+{
+	uint64_t size = (uint64_t)st->st_size;
+
+	if ((uint64_t)st->st_blocks * 512 < size) {
+		int rc = copy_sparse(c, in, out, size);
+
+		if (rc <= 0)
+			return rc;
+		if (lseek(in, 0, SEEK_SET) < 0)
+			return -1;
+	}
+	return copy_stream(c, in, out, size);
+}
+
+/* Open flags for a source entry: never follow a link unless -L. */
+static int nofollow(const struct copier *c)
+{
+	return c->s->opts->dereference ? 0 : O_NOFOLLOW;
+}
+
+static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
+			const char *dname)
+{
+	struct tempfile t = {.fd = -1};
+	struct entry_stat es;
+	struct stat st;
+	int rc = -1;
+	int in;
+
+	/* O_NONBLOCK: should a FIFO have replaced the file, open must not hang. */
+	in = openat(sdir, sname, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | nofollow(c));
+	if (in < 0)
+		return -1;
+	if (fstat(in, &st) < 0)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		c->reason = "changed type while being copied";
+		goto out;
+	}
+	entry_stat_from(&es, &st);
+	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st) < 0 ||
+	    meta_apply_fd(c->s, in, t.fd, &es) < 0 || temp_install(c, ddir, dname, &t) < 0)
+		goto out;
+	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->slot->bytes, es.size, memory_order_relaxed);
+	rc = 0;
+out:
+	temp_discard(c, ddir, &t);
+	close(in);
+	return rc;
+}
+
+/*
+ * Make an entry with `create(ddir, name)` under its final name, or, when
+ * something is already there, under a temporary name renamed over it; then
+ * apply owner and times.
+ */
+static int create_in_place(struct copier *c, int ddir, const char *dname,
+			   const struct entry_stat *st,
+			   int (*create)(const void *arg, int dir, const char *name),
+			   const void *arg)
+{
+	char tmp[TMPNAME_MAX];
+
+	if (create(arg, ddir, dname) == 0)
+		return meta_apply_at(c->s, ddir, dname, st);
+	if (errno != EEXIST)
+		return -1;
+	make_tmpname(tmp);
+	slot_set_tmpname(c, tmp);
+	if (create(arg, ddir, tmp) < 0) {
+		slot_set_tmpname(c, "");
+		return -1;
+	}
+	if (meta_apply_at(c->s, ddir, tmp, st) < 0) {
+		int saved = errno;
+
+		(void)unlinkat(ddir, tmp, 0);
+		slot_set_tmpname(c, "");
+		errno = saved;
+		return -1;
+	}
+	return rename_into_place(c, ddir, tmp, dname);
+}
+
+static int make_symlink(const void *target, int dir, const char *name)
+{
+	return symlinkat(target, dir, name);
+}
+
+/* What make_special needs to know. */
+struct special_args {
+	mode_t mode; /* type and permission bits */
+	dev_t rdev;  /* device number */
+};
+
+static int make_special(const void *arg, int dir, const char *name)
+{
+	const struct special_args *sa = arg;
+
+	return mknodat(dir, name, sa->mode, sa->rdev);
+}
+
+/* readlink into a malloc'd string; NULL with errno on failure. */
+static char *read_link(int dir, const char *name, uint64_t size_hint)
+{
+	size_t cap = size_hint > 0 && size_hint < PATH_MAX ? (size_t)size_hint + 1 : PATH_MAX;
+
+	for (;;) {
+		char *buf = xmalloc(cap);
+		ssize_t n = readlinkat(dir, name, buf, cap);
+
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			return buf;
+		}
+		free(buf);
+		cap *= 2;
+	}
+}
+
+static int copy_symlink(struct copier *c, int sdir, const char *sname, int ddir,
+			const char *dname, const struct entry_stat *st)
+{
+	char *target = read_link(sdir, sname, st->size);
+	int rc;
+
+	if (target == NULL)
+		return -1;
+	rc = create_in_place(c, ddir, dname, st, make_symlink, target);
+	free(target);
+	if (rc == 0)
+		atomic_fetch_add_explicit(&c->slot->symlinks, 1, memory_order_relaxed);
+	return rc;
+}
+
+static int copy_special(struct copier *c, const char *dname, int ddir,
+			const struct entry_stat *st)
+{
+	struct special_args sa = {
+		.mode = (st->mode & S_IFMT) | meta_create_mode(c->s, st),
+		.rdev = (dev_t)st->rdev,
+	};
+
+	if (create_in_place(c, ddir, dname, st, make_special, &sa) < 0)
+		return -1;
+	atomic_fetch_add_explicit(&c->slot->specials, 1, memory_order_relaxed);
+	return 0;
+}
+
+int copy_entry(struct copier *c, int sdir, const char *sname, int ddir,
+	       const char *dname, enum job_kind kind, const struct entry_stat *hint)
+{
+	int rc;
+
+	c->reason = NULL;
+	switch (kind) {
+	case JOB_REGULAR:
+		rc = copy_regular(c, sdir, sname, ddir, dname);
+		break;
+	case JOB_SYMLINK:
+		rc = copy_symlink(c, sdir, sname, ddir, dname, hint);
+		break;
+	case JOB_SPECIAL:
+		rc = copy_special(c, dname, ddir, hint);
+		break;
+	default:
+		errno = EINVAL;
+		rc = -1;
+	}
+	atomic_store_explicit(&c->slot->bytes_inflight, 0, memory_order_relaxed);
+	return rc;
+}
+
+/* Same inode on both names already? */
+static int same_file_at(int adir, const char *aname, int bdir, const char *bname)
+{
+	struct stat a, b;
+
+	return fstatat(adir, aname, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstatat(bdir, bname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname)
+{
+	char tmp[TMPNAME_MAX];
+
+	if (linkat(tdir, tname, ddir, dname, 0) == 0)
+		goto done;
+	if (errno != EEXIST)
+		return -1;
+	/* rename(2) between two links of one inode does nothing: check first. */
+	if (same_file_at(tdir, tname, ddir, dname))
+		goto done;
+	make_tmpname(tmp);
+	slot_set_tmpname(c, tmp);
+	if (linkat(tdir, tname, ddir, tmp, 0) < 0) {
+		slot_set_tmpname(c, "");
+		return -1;
+	}
+	if (rename_into_place(c, ddir, tmp, dname) < 0)
+		return -1;
+done:
+	atomic_fetch_add_explicit(&c->slot->hardlinks, 1, memory_order_relaxed);
+	return 0;
+}

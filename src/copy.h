@@ -1,0 +1,43 @@
+/* copy.h - copying one entry: a regular file, a symlink or a special file. */
+#ifndef PCOPY_COPY_H
+#define PCOPY_COPY_H
+
+#include "job.h"
+#include "session.h"
+
+/* One worker's copying state; one per worker, never shared. */
+struct copier {
+	const struct session *s;  /* the run */
+	struct worker_slot *slot; /* this worker's counters and in-flight state */
+	char *buf;                /* read/write buffer, allocated on first use */
+	const char *reason;       /* why the last copy failed, when errno says too little */
+};
+
+void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);
+void copier_free(struct copier *c);
+
+/*
+ * Copy the entry `sname` in directory `sdir` to `dname` in `ddir`.  `kind`
+ * and `hint` are the walker's view of the source (its type, and for links
+ * and special files all the metadata); regular files are re-checked with
+ * fstat after open.  A regular file is written to a temporary and linked or
+ * renamed into place only once complete with its metadata set, so `dname`
+ * never names a partial file.  On success the slot's counters are updated
+ * and 0 returned; on failure -1 with errno set (or c->reason, if not NULL).
+ */
+int copy_entry(struct copier *c, int sdir, const char *sname, int ddir,
+	       const char *dname, enum job_kind kind, const struct entry_stat *hint);
+
+/*
+ * Replace `dname` in `ddir` by a hard link to `tname` in `tdir` (all in the
+ * destination).  Nothing happens if they already are the same file.
+ */
+int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
+
+/* Call once per process before copying: applies PCOPY_FORCE. */
+void copy_set_force(unsigned force);
+
+/* Remove a named temporary left by a worker that died.  0 or -1. */
+int copy_remove_temporary(int ddir, const char *tmpname);
+
+#endif

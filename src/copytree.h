@@ -1,0 +1,19 @@
+/* copytree.h - copying a whole directory tree: the walker's side of a run. */
+#ifndef PCOPY_COPYTREE_H
+#define PCOPY_COPYTREE_H
+
+#include "session.h"
+
+/*
+ * Walk SRC (s->src_root), make each directory in DST before queueing what
+ * is inside it, and queue every other entry for the workers (entries whose
+ * path does not fit a job record are copied here).  Later names of a
+ * multiply-linked inode are remembered instead of queued.  When the walk
+ * ends the queue is closed; once the workers are gone (`wait_workers`) the
+ * hard links are made and directory metadata applied, deepest first.
+ * With --dry-run nothing is queued or written and `wait_workers` may be
+ * NULL.  Errors are reported and counted in the parent's slot.
+ */
+void copytree_run(const struct session *s, void (*wait_workers)(void *), void *arg);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * main.c - pcopy: options, checks and wiring.  The only place that decides
+ * the exit status: 0 all copied, 1 some entries failed, 2 nothing could
+ * start, 128+N stopped by signal N.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "copytree.h"
+#include "meta.h"
+#include "monitor.h"
+#include "options.h"
+#include "path.h"
+#include "pool.h"
+#include "progress.h"
+#include "queue.h"
+#include "scan.h"
+#include "session.h"
+#include "target.h"
+#include "util.h"
+
+/* Exit statuses. */
+enum {
+	EXIT_ALL_COPIED = 0,
+	EXIT_SOME_FAILED = 1,
+	EXIT_CANNOT_START = 2,
+};
+
+/* Roots of a run and the names to copy when SRC is a single entry. */
+struct roots {
+	char *src_name;  /* single entry: SRC's name in src_root, else NULL */
+	char *dst_name;  /* single entry: the copy's name in dst_root */
+};
+
+static void usage_error(const char *msg)
+{
+	report_message("%s", msg);
+	fputs("Try 'pcopy --help' for more information.\n", stderr);
+}
+
+/* Process-wide settings every worker inherits. */
+static mode_t setup_process(unsigned force)
+{
+	mode_t old = umask(0); /* modes are computed explicitly (meta.c) */
+
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, not death */
+	signal(SIGXFSZ, SIG_IGN); /* past ulimit -f: EFBIG for that file only */
+	copy_set_force(force);
+	if (force & FORCE_NO_OPENAT2)
+		path_disable_openat2();
+	return old;
+}
+
+/* Open (and for a tree, make) the copy's top directory as s->dst_root. */
+static int open_dst_root(struct session *s, const struct target *t)
+{
+	struct stat st;
+
+	if (mkdir(t->path, 0700) < 0 && errno != EEXIST)
+		return -1;
+	s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dst_root < 0)
+		return -1;
+	/* An existing unwritable directory must take the copy until its mode is restored. */
+	if (s->euid != 0 && fstat(s->dst_root, &st) == 0 && (st.st_mode & 0700) != 0700)
+		return fchmod(s->dst_root, (st.st_mode & 07777) | 0700);
+	return 0;
+}
+
+/* Open SRC and DST roots; for a single entry, their parent directories. */
+static int open_roots(struct session *s, const struct target *t, struct roots *r)
+{
+	char *copy;
+
+	s->src_root = s->dst_root = -1;
+	if (S_ISDIR(t->src_st.st_mode)) {
+		s->src_root = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->src_root < 0) {
+			report_path_error(t->src, strerror(errno));
+			return -1;
+		}
+		if (!s->opts->dry_run && open_dst_root(s, t) < 0) {
+			report_path_error(t->path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	copy = xstrdup(t->src);
+	r->src_name = xstrdup(basename(copy));
+	strcpy(copy, t->src);
+	s->src_root = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	copy = xstrdup(t->path);
+	r->dst_name = xstrdup(basename(copy));
+	strcpy(copy, t->path);
+	s->dst_root = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (s->src_root < 0 || s->dst_root < 0) {
+		report_path_error(s->src_root < 0 ? t->src : t->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* SRC is not a directory: copy the one entry here, in the main thread. */
+static void copy_single(const struct session *s, const struct target *t, const struct roots *r)
+{
+	struct worker_slot *slot = parent_slot(s);
+	enum job_kind kind = S_ISREG(t->src_st.st_mode)   ? JOB_REGULAR
+			     : S_ISLNK(t->src_st.st_mode) ? JOB_SYMLINK
+							  : JOB_SPECIAL;
+	struct entry_stat es;
+	struct copier c;
+	int rc = 0;
+
+	entry_stat_from(&es, &t->src_st);
+	atomic_store(&s->shared->queued_entries, 1);
+	atomic_store(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
+	atomic_store(&s->shared->walk_done, 1);
+	copier_init(&c, s, slot);
+	if (!s->opts->dry_run)
+		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
+	if (rc < 0 && !atomic_load(&s->shared->stop)) {
+		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
+		atomic_fetch_add(&slot->errors, 1);
+	} else if (rc == 0 && s->opts->verbose) {
+		printf("%s\n", t->path);
+		fflush(stdout);
+	}
+	atomic_fetch_add(&slot->bytes_done, kind == JOB_REGULAR ? es.size : 0);
+	atomic_fetch_add(&slot->entries_done, 1);
+	copier_free(&c);
+}
+
+static void wait_for_pool(void *pool)
+{
+	if (pool != NULL)
+		pool_wait(pool);
+}
+
+static void print_stats(const struct session *s, double elapsed)
+{
+	struct run_stats st;
+	char buf[1024];
+	size_t len;
+
+	if (s->opts->stats == STATS_NONE)
+		return;
+	stats_collect(s, elapsed, &st);
+	len = stats_format(s->opts->stats, &st, buf, sizeof(buf));
+	(void)write_all(s->opts->stats == STATS_JSON ? STDOUT_FILENO : STDERR_FILENO, buf, len);
+}
+
+/* Start the workers, walk (or copy the one entry), wait, report. */
+static void run_copy(struct session *s, const struct target *t, const struct roots *r,
+		     struct monitor *m)
+{
+	int tree = S_ISDIR(t->src_st.st_mode);
+	struct scan sc = {.running = 0};
+
+	if (tree && !s->opts->dry_run) {
+		s->queue = queue_create(s->opts->queue, s->opts->mode == MODE_PROCESS
+								? QUEUE_SHARED : QUEUE_PRIVATE);
+		if (s->queue == NULL || (m->pool = pool_start(s)) == NULL) {
+			report_message("cannot start workers: %s", strerror(errno));
+			atomic_fetch_add(&parent_slot(s)->errors, 1);
+			return;
+		}
+	}
+	if (tree && m->style != PROGRESS_NONE && scan_start(&sc, s->src_root, s->opts) == 0)
+		m->scan = &sc;
+	if (monitor_start(m) < 0)
+		report_message("cannot start the monitor: %s", strerror(errno));
+	if (tree)
+		copytree_run(s, wait_for_pool, m->pool);
+	else
+		copy_single(s, t, r);
+	if (m->scan != NULL)
+		scan_stop(m->scan);
+	monitor_finish(m);
+	if (atomic_load(&m->caught) == 0)
+		monitor_final(m);
+	m->scan = NULL;
+}
+
+static int run(const struct options *o, const struct target *t, mode_t user_umask,
+	       unsigned force)
+{
+	struct session s = {
+		.opts = o, .src_display = t->src, .dst_display = t->path,
+		.umask = user_umask, .euid = geteuid(), .egid = getegid(), .force = force,
+	};
+	struct monitor m = {.s = &s, .style = o->progress, .start = monotonic_seconds()};
+	struct roots r = {NULL, NULL};
+	int status = EXIT_CANNOT_START;
+
+	monitor_block_signals(&m.signals);
+	s.shared = shared_state_create(o->jobs, o->mode == MODE_PROCESS);
+	if (s.shared == NULL) {
+		report_message("cannot map shared memory: %s", strerror(errno));
+		return EXIT_CANNOT_START;
+	}
+	if (open_roots(&s, t, &r) == 0) {
+		run_copy(&s, t, &r, &m);
+		print_stats(&s, monotonic_seconds() - m.start);
+		status = atomic_load(&m.caught) ? 128 + atomic_load(&m.caught)
+			 : stats_errors(&s) ? EXIT_SOME_FAILED : EXIT_ALL_COPIED;
+	}
+	pool_free(m.pool);
+	queue_destroy(s.queue);
+	if (s.src_root >= 0)
+		close(s.src_root);
+	if (s.dst_root >= 0)
+		close(s.dst_root);
+	shared_state_destroy(s.shared);
+	free(r.src_name);
+	free(r.dst_name);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	struct target t;
+	char err[1024];
+	unsigned force = force_flags_from_env();
+	mode_t user_umask;
+	int status;
+
+	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
+	case PARSE_EXIT:
+		return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
+	case PARSE_ERROR:
+		usage_error(err);
+		return EXIT_CANNOT_START;
+	case PARSE_RUN:
+		break;
+	}
+	if (opts.progress == PROGRESS_AUTO)
+		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
+	if (target_resolve(&opts, &t, err, sizeof(err)) < 0) {
+		report_message("%s", err);
+		target_free(&t);
+		return EXIT_CANNOT_START;
+	}
+	user_umask = setup_process(force);
+	status = run(&opts, &t, user_umask, force);
+	target_free(&t);
+	return status;
+}

@@ -1,0 +1,211 @@
+/* meta.c - ownership, extended attributes, mode and times of copies. */
+#include "meta.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void entry_stat_from(struct entry_stat *out, const struct stat *st)
+{
+	out->dev = st->st_dev;
+	out->ino = st->st_ino;
+	out->size = (uint64_t)st->st_size;
+	out->blocks = (uint64_t)st->st_blocks;
+	out->rdev = st->st_rdev;
+	out->atime_sec = st->st_atim.tv_sec;
+	out->atime_nsec = st->st_atim.tv_nsec;
+	out->mtime_sec = st->st_mtim.tv_sec;
+	out->mtime_nsec = st->st_mtim.tv_nsec;
+	out->mode = st->st_mode;
+	out->uid = st->st_uid;
+	out->gid = st->st_gid;
+	out->nlink = (uint32_t)st->st_nlink;
+}
+
+static int preserving(const struct session *s, unsigned bit)
+{
+	return (s->opts->preserve & bit) != 0;
+}
+
+static void times_of(const struct entry_stat *st, struct timespec ts[2])
+{
+	ts[0].tv_sec = st->atime_sec;
+	ts[0].tv_nsec = st->atime_nsec;
+	ts[1].tv_sec = st->mtime_sec;
+	ts[1].tv_nsec = st->mtime_nsec;
+}
+
+mode_t meta_create_mode(const struct session *s, const struct entry_stat *st)
+{
+	mode_t perm = st->mode & 0777;
+
+	return preserving(s, PRESERVE_MODE) ? perm : perm & ~s->umask;
+}
+
+/*
+ * Give dst the source's owner.  Without privilege the owner cannot change
+ * (and that is not an error, as with cp -a), but the group can when we are
+ * a member.  Reports which ids the copy ended up with.
+ */
+static int set_owner_fd(const struct session *s, int dst, const struct entry_stat *st,
+			int *uid_kept, int *gid_kept)
+{
+	*uid_kept = st->uid == s->euid;
+	*gid_kept = st->gid == s->egid;
+	if (!preserving(s, PRESERVE_OWNERSHIP))
+		return 0;
+	if (fchown(dst, st->uid, st->gid) == 0) {
+		*uid_kept = *gid_kept = 1;
+		return 0;
+	}
+	if (errno != EPERM && errno != EINVAL)
+		return -1;
+	*gid_kept = fchown(dst, (uid_t)-1, st->gid) == 0;
+	return 0;
+}
+
+/* Final permission bits: set-id bits only where the matching id was kept. */
+static mode_t final_mode(const struct session *s, const struct entry_stat *st,
+			 int uid_kept, int gid_kept)
+{
+	mode_t mode = st->mode & 07777;
+
+	if (!preserving(s, PRESERVE_MODE))
+		return meta_create_mode(s, st);
+	if (!uid_kept)
+		mode &= ~(mode_t)S_ISUID;
+	if (!gid_kept && !S_ISDIR(st->mode))
+		mode &= ~(mode_t)S_ISGID;
+	return mode;
+}
+
+int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st)
+{
+	struct timespec ts[2];
+	int uid_kept, gid_kept;
+
+	if (set_owner_fd(s, dst, st, &uid_kept, &gid_kept) < 0)
+		return -1;
+	if (src >= 0 && preserving(s, PRESERVE_XATTR) && xattr_copy_fd(s, src, dst) < 0)
+		return -1;
+	if (fchmod(dst, final_mode(s, st, uid_kept, gid_kept)) < 0)
+		return -1;
+	if (preserving(s, PRESERVE_TIMESTAMPS)) {
+		times_of(st, ts);
+		if (futimens(dst, ts) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int meta_apply_at(const struct session *s, int dirfd, const char *name,
+		  const struct entry_stat *st)
+{
+	struct timespec ts[2];
+
+	if (preserving(s, PRESERVE_OWNERSHIP) &&
+	    fchownat(dirfd, name, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != EPERM && errno != EINVAL)
+			return -1;
+		/* Unprivileged: keep the group if we can, as for files. */
+		(void)fchownat(dirfd, name, (uid_t)-1, st->gid, AT_SYMLINK_NOFOLLOW);
+	}
+	if (preserving(s, PRESERVE_TIMESTAMPS)) {
+		times_of(st, ts);
+		if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* List src's attribute names into a malloc'd buffer; its length or -1. */
+static ssize_t list_xattrs(int src, char **names)
+{
+	ssize_t size = flistxattr(src, NULL, 0);
+
+	*names = NULL;
+	while (size > 0) {
+		ssize_t got;
+
+		*names = xrealloc(*names, (size_t)size);
+		got = flistxattr(src, *names, (size_t)size);
+		if (got >= 0 || errno != ERANGE)
+			return got;
+		size = flistxattr(src, NULL, 0); /* grew meanwhile: ask again */
+	}
+	return size;
+}
+
+/* Read one attribute into *value (grown as needed); its length or -1. */
+static ssize_t get_xattr(int src, const char *name, char **value, size_t *cap)
+{
+	for (;;) {
+		ssize_t got = fgetxattr(src, name, *value, *cap);
+
+		if (got >= 0 || errno != ERANGE)
+			return got;
+		got = fgetxattr(src, name, NULL, 0);
+		if (got < 0)
+			return -1;
+		*cap = (size_t)got + 64;
+		*value = xrealloc(*value, *cap);
+	}
+}
+
+/*
+ * Whether a failed fsetxattr may be passed over: the destination has no
+ * xattr support (warn once per run), or an unprivileged user meets a
+ * namespace only root may write.
+ */
+static int xattr_failure_tolerated(const struct session *s, const char *name)
+{
+	if (errno == ENOTSUP) {
+		if (atomic_exchange(&s->shared->xattr_warned, 1) == 0)
+			report_message("warning: destination does not support "
+				       "extended attributes; they are not copied");
+		return 1;
+	}
+	if (errno == EPERM && s->euid != 0 &&
+	    (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0))
+		return 1;
+	return 0;
+}
+
+int xattr_copy_fd(const struct session *s, int src, int dst)
+{
+	char *names = NULL, *value = NULL;
+	size_t cap = 256;
+	ssize_t len = list_xattrs(src, &names);
+	int rc = 0;
+
+	if (len <= 0) {
+		free(names);
+		/* A source filesystem without xattrs has nothing to copy. */
+		return len < 0 && errno != ENOTSUP ? -1 : 0;
+	}
+	value = xmalloc(cap);
+	for (char *name = names; name < names + len; name += strlen(name) + 1) {
+		ssize_t vlen = get_xattr(src, name, &value, &cap);
+
+		if (vlen < 0) {
+			if (errno == ENODATA) /* removed meanwhile */
+				continue;
+			rc = -1;
+			break;
+		}
+		if (fsetxattr(dst, name, value, (size_t)vlen, 0) < 0 &&
+		    !xattr_failure_tolerated(s, name)) {
+			rc = -1;
+			break;
+		}
+	}
+	free(value);
+	free(names);
+	return rc;
+}

@@ -1,0 +1,31 @@
+/* meta.h - applying a source entry's metadata to its copy. */
+#ifndef PCOPY_META_H
+#define PCOPY_META_H
+
+#include "job.h"
+#include "session.h"
+
+/*
+ * Apply owner, extended attributes (read from the open source fd `src`),
+ * mode and times of `st` to the open destination fd `dst`, in that order:
+ * chown may clear set-id bits and an ACL write changes the group bits, so
+ * mode comes after both, and times come last because every other change
+ * touches ctime only but some filesystems also bump mtime.  What
+ * --no-preserve switches off is skipped.  Returns 0 or -1 with errno set.
+ */
+int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st);
+
+/*
+ * Apply owner and times to the entry `name` in `dirfd` without following it
+ * (symbolic links and special files, whose mode is set when they are made).
+ */
+int meta_apply_at(const struct session *s, int dirfd, const char *name,
+		  const struct entry_stat *st);
+
+/* The permission bits a new entry gets at creation (no set-id bits). */
+mode_t meta_create_mode(const struct session *s, const struct entry_stat *st);
+
+/* Copy every extended attribute of `src` to `dst`.  0 or -1. */
+int xattr_copy_fd(const struct session *s, int src, int dst);
+
+#endif

@@ -1,0 +1,255 @@
+/* options.c - getopt_long parsing of pcopy's command line. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Long-only options get values above the char range. */
+enum {
+	OPT_MODE = 256,
+	OPT_QUEUE,
+	OPT_PROGRESS,
+	OPT_STATS,
+	OPT_NO_PRESERVE,
+};
+
+static const struct option long_options[] = {
+	{"jobs", required_argument, NULL, 'j'},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"queue", required_argument, NULL, OPT_QUEUE},
+	{"progress", required_argument, NULL, OPT_PROGRESS},
+	{"stats", optional_argument, NULL, OPT_STATS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"one-file-system", no_argument, NULL, 'x'},
+	{"dereference", no_argument, NULL, 'L'},
+	{"no-target-directory", no_argument, NULL, 'T'},
+	{"no-preserve", required_argument, NULL, OPT_NO_PRESERVE},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char usage_text[] =
+	"Usage: pcopy [OPTION]... SRC DST\n"
+	"Copy the tree SRC to DST in parallel, preserving everything (like cp -a).\n"
+	"\n"
+	"  -j, --jobs=N             number of workers, 1..1024 (default 2)\n"
+	"      --mode=MODE          worker kind: thread or process (default thread)\n"
+	"      --queue=N            capacity of the walker->workers queue, 1..65536\n"
+	"                           (default 256)\n"
+	"      --progress=STYLE     bar, plain, json or none (default: bar when\n"
+	"                           stderr is a terminal, none otherwise)\n"
+	"  -P                       same as --progress=bar\n"
+	"      --stats[=FORMAT]     summary at the end: text (stderr, the default)\n"
+	"                           or json (one object on stdout)\n"
+	"  -v, --verbose            print each copied destination path on stdout\n"
+	"  -n, --dry-run            walk and report, write nothing\n"
+	"  -x, --one-file-system    stay on SRC's file system\n"
+	"  -L, --dereference        follow symbolic links in SRC\n"
+	"  -T, --no-target-directory  treat DST as the copy itself, even if it is\n"
+	"                           an existing directory (merge into it)\n"
+	"      --no-preserve=LIST   do not preserve these: mode, ownership,\n"
+	"                           timestamps, links, xattr, all\n"
+	"  -h, --help               show this help and exit\n"
+	"  -V, --version            show the version and exit\n"
+	"\n"
+	"If DST is an existing directory, the copy is DST/basename(SRC).\n"
+	"Exit status: 0 all copied, 1 some entries failed, 2 usage error or\n"
+	"nothing could start, 128+N stopped by signal N.\n";
+
+void options_usage(void *out)
+{
+	fputs(usage_text, out);
+}
+
+const char *worker_mode_name(enum worker_mode mode)
+{
+	return mode == MODE_PROCESS ? "process" : "thread";
+}
+
+/* Parse a decimal in [min, max]; 0 or -1. */
+static int parse_range(const char *arg, long min, long max, long *value)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+		return -1;
+	*value = v;
+	return 0;
+}
+
+/* Find `word` in `names` (NULL-terminated); its index or -1. */
+static int lookup_word(const char *word, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(word, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Turn "mode,links" into preserve bits cleared from *preserve. */
+static int parse_no_preserve(const char *list, unsigned *preserve, char *err,
+			     size_t errlen)
+{
+	static const char *const names[] = {"mode", "ownership", "timestamps",
+					    "links", "xattr", "all", NULL};
+	static const unsigned bits[] = {PRESERVE_MODE, PRESERVE_OWNERSHIP,
+					PRESERVE_TIMESTAMPS, PRESERVE_LINKS,
+					PRESERVE_XATTR, PRESERVE_ALL};
+	char *copy = xstrdup(list);
+	char *save = NULL;
+	int rc = 0;
+
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		int i = lookup_word(w, names);
+
+		if (i < 0) {
+			snprintf(err, errlen, "invalid --no-preserve attribute '%s'", w);
+			rc = -1;
+			break;
+		}
+		*preserve &= ~bits[i];
+	}
+	free(copy);
+	return rc;
+}
+
+static void set_defaults(struct options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->jobs = DEFAULT_JOBS;
+	opts->mode = MODE_THREAD;
+	opts->queue = DEFAULT_QUEUE;
+	opts->progress = PROGRESS_AUTO;
+	opts->stats = STATS_NONE;
+	opts->preserve = PRESERVE_ALL;
+}
+
+/* Handle one long-only option; 0 or -1 with err filled. */
+static int parse_long_only(struct options *opts, int c, const char *arg,
+			   const char *argv_option, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"thread", "process", NULL};
+	static const char *const styles[] = {"none", "bar", "plain", "json", NULL};
+	static const char *const stats[] = {"text", "json", NULL};
+	long v;
+	int i;
+
+	switch (c) {
+	case OPT_MODE:
+		if ((i = lookup_word(arg, modes)) < 0)
+			goto bad;
+		opts->mode = i == 0 ? MODE_THREAD : MODE_PROCESS;
+		return 0;
+	case OPT_QUEUE:
+		if (parse_range(arg, 1, MAX_QUEUE, &v) != 0)
+			goto bad;
+		opts->queue = (size_t)v;
+		return 0;
+	case OPT_PROGRESS:
+		if ((i = lookup_word(arg, styles)) < 0)
+			goto bad;
+		opts->progress = (enum progress_style)(PROGRESS_NONE + i);
+		return 0;
+	case OPT_STATS:
+		if (arg == NULL) {
+			opts->stats = STATS_TEXT;
+			return 0;
+		}
+		if ((i = lookup_word(arg, stats)) < 0)
+			goto bad;
+		opts->stats = i == 0 ? STATS_TEXT : STATS_JSON;
+		return 0;
+	case OPT_NO_PRESERVE:
+		return parse_no_preserve(arg, &opts->preserve, err, errlen);
+	}
+bad:
+	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "",
+		 argv_option);
+	return -1;
+}
+
+/* Handle one option character; 0, 1 (help/version printed) or -1. */
+static int parse_one(struct options *opts, int c, const char *argv_option,
+		     void *out, char *err, size_t errlen)
+{
+	long v;
+
+	switch (c) {
+	case 'j':
+		if (parse_range(optarg, 1, MAX_JOBS, &v) != 0) {
+			snprintf(err, errlen, "invalid number of jobs '%s' (1..%d)",
+				 optarg, MAX_JOBS);
+			return -1;
+		}
+		opts->jobs = (int)v;
+		return 0;
+	case 'P': opts->progress = PROGRESS_BAR; return 0;
+	case 'v': opts->verbose = true; return 0;
+	case 'n': opts->dry_run = true; return 0;
+	case 'x': opts->one_file_system = true; return 0;
+	case 'L': opts->dereference = true; return 0;
+	case 'T': opts->no_target_directory = true; return 0;
+	case 'h': options_usage(out); return 1;
+	case 'V': fprintf(out, "%s %s\n", PROGRAM_NAME, PCOPY_VERSION); return 1;
+	default:
+		return parse_long_only(opts, c, optarg, argv_option, err, errlen);
+	}
+}
+
+enum parse_result options_parse(struct options *opts, int argc, char **argv,
+				void *out, char *err, size_t errlen)
+{
+	int index = -1;
+	int c;
+
+	set_defaults(opts);
+	err[0] = '\0';
+	optind = 0; /* full reset, so tests can parse repeatedly */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:PvnxLThV", long_options, &index)) != -1) {
+		/* The option as the user wrote it, for messages. */
+		const char *as_written = argv[optind - 1];
+		char name[64];
+		int rc;
+
+		if (index >= 0)
+			snprintf(name, sizeof(name), "--%s", long_options[index].name);
+		else
+			snprintf(name, sizeof(name), "-%c", c);
+		index = -1;
+
+		if (c == '?') {
+			if (optopt > 0 && optopt < 128)
+				snprintf(err, errlen, "invalid option -- '%c'", optopt);
+			else
+				snprintf(err, errlen, "unrecognized option '%s'", as_written);
+			return PARSE_ERROR;
+		}
+		if (c == ':') {
+			snprintf(err, errlen, "option '%s' requires an argument", as_written);
+			return PARSE_ERROR;
+		}
+		rc = parse_one(opts, c, name, out, err, errlen);
+		if (rc != 0)
+			return rc > 0 ? PARSE_EXIT : PARSE_ERROR;
+	}
+	if (argc - optind != 2) {
+		snprintf(err, errlen, argc - optind < 2 ? "missing operand"
+							: "extra operand '%s'",
+			 argc - optind < 2 ? "" : argv[optind + 2]);
+		return PARSE_ERROR;
+	}
+	opts->src = argv[optind];
+	opts->dst = argv[optind + 1];
+	return PARSE_RUN;
+}

@@ -1,0 +1,83 @@
+/* options.h - the command line, parsed into a plain struct. */
+#ifndef PCOPY_OPTIONS_H
+#define PCOPY_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* How workers run. */
+enum worker_mode {
+	MODE_THREAD,  /* pthreads in this process */
+	MODE_PROCESS, /* forked processes sharing the queue by mmap */
+};
+
+/* How progress is shown on stderr. */
+enum progress_style {
+	PROGRESS_AUTO,  /* bar on a terminal, none otherwise (resolved in main) */
+	PROGRESS_NONE,
+	PROGRESS_BAR,
+	PROGRESS_PLAIN,
+	PROGRESS_JSON,
+};
+
+/* The end-of-run summary. */
+enum stats_style {
+	STATS_NONE,
+	STATS_TEXT, /* key: value lines on stderr */
+	STATS_JSON, /* one object on stdout */
+};
+
+/* Parts of the metadata that are preserved (all by default). */
+enum preserve_bits {
+	PRESERVE_MODE = 1 << 0,
+	PRESERVE_OWNERSHIP = 1 << 1,
+	PRESERVE_TIMESTAMPS = 1 << 2,
+	PRESERVE_LINKS = 1 << 3,
+	PRESERVE_XATTR = 1 << 4,
+	PRESERVE_ALL = (1 << 5) - 1,
+};
+
+/* Defaults, chosen by measurement (see README, "Defaults"). */
+#define DEFAULT_JOBS 2
+#define DEFAULT_QUEUE 256
+#define MAX_JOBS 1024
+#define MAX_QUEUE 65536
+
+struct options {
+	const char *src;              /* SRC operand */
+	const char *dst;              /* DST operand */
+	int jobs;                     /* -j: number of workers */
+	enum worker_mode mode;        /* --mode */
+	size_t queue;                 /* --queue: capacity in jobs */
+	enum progress_style progress; /* --progress, -P */
+	enum stats_style stats;       /* --stats */
+	unsigned preserve;            /* enum preserve_bits */
+	bool verbose;                 /* -v */
+	bool dry_run;                 /* -n */
+	bool one_file_system;         /* -x */
+	bool dereference;             /* -L */
+	bool no_target_directory;     /* -T */
+};
+
+/* What options_parse decided. */
+enum parse_result {
+	PARSE_RUN,   /* options are valid: copy */
+	PARSE_EXIT,  /* --help or --version was printed: exit 0 */
+	PARSE_ERROR, /* `err` holds a one-line message: exit 2 */
+};
+
+/*
+ * Parse argv into *opts.  Help and version go to `out`.  On PARSE_ERROR a
+ * message without the program prefix is left in err[errlen].  Resets getopt,
+ * so it may be called more than once (tests do).
+ */
+enum parse_result options_parse(struct options *opts, int argc, char **argv,
+				void *out, char *err, size_t errlen);
+
+/* Print the usage text to `out` (a FILE *). */
+void options_usage(void *out);
+
+/* "thread" or "process". */
+const char *worker_mode_name(enum worker_mode mode);
+
+#endif

@@ -1,0 +1,31 @@
+/* pool.h - starting, watching and reaping the fixed pool of workers. */
+#ifndef PCOPY_POOL_H
+#define PCOPY_POOL_H
+
+#include "session.h"
+
+struct pool;
+
+/*
+ * Start s->opts->jobs workers of kind s->opts->mode, each running
+ * worker_main on its own slot.  Process workers are forked here, so call
+ * this before the parent starts any other thread.  NULL with errno set on
+ * failure (workers already started are stopped and reaped).
+ */
+struct pool *pool_start(const struct session *s);
+
+/*
+ * Process mode: reap workers that exited.  A worker that died abnormally
+ * has its in-flight entry reported as failed, its named temporary removed,
+ * and is replaced by a new worker unless a stop was asked.  Called by the
+ * monitor on SIGCHLD; a no-op in thread mode.
+ */
+void pool_reap(struct pool *p);
+
+/* Wait until every worker has exited (close or abort the queue first). */
+void pool_wait(struct pool *p);
+
+/* Free the pool (after pool_wait). */
+void pool_free(struct pool *p);
+
+#endif

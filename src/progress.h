@@ -1,0 +1,61 @@
+/* progress.h - progress and stats: collecting the counters and formatting them. */
+#ifndef PCOPY_PROGRESS_H
+#define PCOPY_PROGRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "scan.h"
+#include "session.h"
+
+/* Weight of one entry in the percentage, in bytes: small files cost time too. */
+#define PROGRESS_ENTRY_WEIGHT 16384
+
+/* What the progress line shows. */
+struct progress_counts {
+	uint64_t entries_done;  /* non-directory entries finished */
+	uint64_t entries_total; /* known so far (final unless scanning) */
+	uint64_t bytes_done;    /* regular-file bytes finished or in flight */
+	uint64_t bytes_total;
+	int scanning;           /* totals may still grow */
+	double elapsed_s;       /* since the start */
+};
+
+/* Add up the workers' slots and the best totals known (scan or walker). */
+void progress_collect(const struct session *s, const struct scan *sc, double elapsed_s,
+		      struct progress_counts *out);
+
+/*
+ * The percentage to show: bytes plus PROGRESS_ENTRY_WEIGHT per entry, done
+ * over total; never below `previous`, and below 100 until `finished`, when
+ * it is exactly 100.
+ */
+double progress_percent(const struct progress_counts *c, double previous, int finished);
+
+/*
+ * Format one progress report in `style` (bar, plain or json) into buf,
+ * NUL-terminated, with its line ending ("\r" + clear for bar, "\n" for the
+ * others, "\n" for a finished bar).  Returns the length.
+ */
+size_t progress_format(enum progress_style style, const struct progress_counts *c,
+		       double percent, int finished, char *buf, size_t len);
+
+/* The end-of-run summary. */
+struct run_stats {
+	const char *mode;   /* "thread" or "process" */
+	int jobs;
+	uint64_t files, dirs, symlinks, specials, hardlinks, bytes, errors;
+	double elapsed_s;
+};
+
+void stats_collect(const struct session *s, double elapsed_s, struct run_stats *out);
+
+/* Error lines printed so far, all workers and the parent together. */
+uint64_t stats_errors(const struct session *s);
+
+/* Format the summary (text lines or one JSON line) into buf; its length. */
+size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf,
+		    size_t len);
+
+#endif

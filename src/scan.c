@@ -1,0 +1,72 @@
+/*
+ * scan.c - the counting scan.  The walker is held back by the bounded queue,
+ * so its totals are final only near the end; this scan walks the same tree
+ * with the same rules (names and sizes only, nothing queued) to give the
+ * progress display its totals early.  It runs only when progress is shown.
+ */
+#include "scan.h"
+
+#include <sys/stat.h>
+
+#include "walk.h"
+
+static int count_entry(void *arg, const struct walk_entry *e)
+{
+	struct scan *sc = arg;
+
+	atomic_fetch_add_explicit(&sc->entries, 1, memory_order_relaxed);
+	if (S_ISREG(e->st->st_mode))
+		atomic_fetch_add_explicit(&sc->bytes, (uint64_t)e->st->st_size,
+					  memory_order_relaxed);
+	return 0;
+}
+
+static int count_directory(void *arg, const struct walk_entry *e, int descend)
+{
+	(void)arg;
+	(void)e;
+	return descend;
+}
+
+static void ignore_error(void *arg, const char *relpath, int err)
+{
+	(void)arg;
+	(void)relpath;
+	(void)err;
+}
+
+static void *scan_main(void *arg)
+{
+	struct scan *sc = arg;
+	struct walk_options wo = {
+		.follow = sc->opts->dereference,
+		.one_file_system = sc->opts->one_file_system,
+		.stop = &sc->cancel,
+	};
+	struct walk_visitor v = {count_entry, count_directory, ignore_error, sc};
+
+	if (walk_tree(sc->root, &wo, &v) == 0)
+		atomic_store(&sc->done, 1);
+	return NULL;
+}
+
+int scan_start(struct scan *sc, int root, const struct options *opts)
+{
+	atomic_store(&sc->entries, 0);
+	atomic_store(&sc->bytes, 0);
+	atomic_store(&sc->done, 0);
+	atomic_store(&sc->cancel, 0);
+	sc->root = root;
+	sc->opts = opts;
+	sc->running = pthread_create(&sc->thread, NULL, scan_main, sc) == 0;
+	return sc->running ? 0 : -1;
+}
+
+void scan_stop(struct scan *sc)
+{
+	if (!sc->running)
+		return;
+	atomic_store(&sc->cancel, 1);
+	pthread_join(sc->thread, NULL);
+	sc->running = 0;
+}

@@ -1,0 +1,29 @@
+/* scan.h - a light counting walk ahead of the copy, so progress has totals early. */
+#ifndef PCOPY_SCAN_H
+#define PCOPY_SCAN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "options.h"
+
+/* A counting scan running in its own thread. */
+struct scan {
+	_Atomic uint64_t entries; /* non-directory entries counted so far */
+	_Atomic uint64_t bytes;   /* regular-file bytes counted so far */
+	_Atomic int done;         /* the scan reached the end */
+	_Atomic int cancel;       /* asks the scan to stop early */
+	int root;                 /* source root fd (borrowed) */
+	const struct options *opts;
+	pthread_t thread;
+	int running;              /* thread was started */
+};
+
+/* Start counting the tree under `root`; 0 or -1 (then there are no early totals). */
+int scan_start(struct scan *sc, int root, const struct options *opts);
+
+/* Stop the scan (if still running) and join it. */
+void scan_stop(struct scan *sc);
+
+#endif

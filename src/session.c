@@ -1,0 +1,54 @@
+/* session.c - the shared state of a run. */
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct shared_state *shared_state_create(int jobs, int shared)
+{
+	size_t size = sizeof(struct shared_state) +
+		      (size_t)(jobs + 1) * sizeof(struct worker_slot);
+	int flags = MAP_ANONYMOUS | (shared ? MAP_SHARED : MAP_PRIVATE);
+	struct shared_state *st;
+
+	st = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (st == MAP_FAILED)
+		return NULL;
+	/* Zeroed by mmap: every counter and flag starts at 0. */
+	st->nslots = jobs + 1;
+	st->map_size = size;
+	return st;
+}
+
+void shared_state_destroy(struct shared_state *st)
+{
+	if (st != NULL)
+		munmap(st, st->map_size);
+}
+
+struct worker_slot *parent_slot(const struct session *s)
+{
+	return &s->shared->slots[s->opts->jobs];
+}
+
+unsigned force_flags_from_env(void)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} names[] = {
+		{"no_tmpfile", FORCE_NO_TMPFILE},
+		{"no_copy_file_range", FORCE_NO_COPY_FILE_RANGE},
+		{"no_openat2", FORCE_NO_OPENAT2},
+	};
+	const char *env = getenv("PCOPY_FORCE");
+	unsigned flags = 0;
+
+	if (env == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strstr(env, names[i].name) != NULL)
+			flags |= names[i].flag;
+	return flags;
+}

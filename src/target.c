@@ -1,0 +1,153 @@
+/* target.c - cp's target rules and the checks made before anything is written. */
+#include "target.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "path.h"
+#include "util.h"
+
+/* Copy of s without trailing slashes; "/" and "//" become "/". */
+static char *strip_slashes(const char *s)
+{
+	char *out = xstrdup(s);
+	size_t len = strlen(out);
+
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	return out;
+}
+
+static int same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The directory that will hold `path` (a malloc'd copy). */
+static char *parent_of(const char *path)
+{
+	char *copy = xstrdup(path);
+	char *dir = xstrdup(dirname(copy));
+
+	free(copy);
+	return dir;
+}
+
+/*
+ * Is the directory `src` equal to `parent` or one of its ancestors, i.e.
+ * would a copy made inside `parent` land inside SRC?  Resolved physically
+ * (realpath), so symlinked paths are seen through.
+ */
+static int inside_source(const struct stat *src, const char *parent)
+{
+	char *real = realpath(parent, NULL);
+	int inside = 0;
+
+	if (real == NULL)
+		return 0;
+	for (;;) {
+		struct stat st;
+		char *slash;
+
+		if (stat(real, &st) == 0 && same_inode(&st, src)) {
+			inside = 1;
+			break;
+		}
+		if (strcmp(real, "/") == 0)
+			break;
+		slash = strrchr(real, '/');
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(real);
+	return inside;
+}
+
+/* Decide t->path from DST. */
+static void choose_path(const struct options *o, struct target *t)
+{
+	struct stat dst;
+
+	if (stat(o->dst, &dst) == 0 && S_ISDIR(dst.st_mode) && !o->no_target_directory) {
+		char *base = xstrdup(t->src);
+
+		t->path = path_join(o->dst, strcmp(t->src, "/") == 0 ? "" : basename(base));
+		free(base);
+		return;
+	}
+	t->path = strip_slashes(o->dst);
+}
+
+/* Refusals that depend on what is at t->path.  0 or -1 with err. */
+static int check_existing(const struct options *o, struct target *t, char *err, size_t errlen)
+{
+	struct stat lst, st;
+	int src_dir = S_ISDIR(t->src_st.st_mode);
+
+	if (lstat(t->path, &lst) < 0)
+		return 0;
+	t->exists = 1;
+	if (stat(t->path, &st) < 0)
+		st = lst; /* a dangling symlink */
+	if (same_inode(&lst, &t->src_st) || same_inode(&st, &t->src_st)) {
+		snprintf(err, errlen, "'%s' and '%s' are the same file", o->src, t->path);
+		return -1;
+	}
+	if (src_dir && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot overwrite non-directory '%s' with directory '%s'",
+			 t->path, o->src);
+		return -1;
+	}
+	if (!src_dir && S_ISDIR(lst.st_mode)) {
+		snprintf(err, errlen, "cannot overwrite directory '%s' with non-directory '%s'",
+			 t->path, o->src);
+		return -1;
+	}
+	return 0;
+}
+
+int target_resolve(const struct options *o, struct target *t, char *err, size_t errlen)
+{
+	struct stat pst;
+	char *parent;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->src = strip_slashes(o->src);
+	rc = o->dereference ? stat(o->src, &t->src_st) : lstat(o->src, &t->src_st);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot stat '%s': %s", o->src, strerror(errno));
+		return -1;
+	}
+	choose_path(o, t);
+	if (check_existing(o, t, err, errlen) < 0)
+		return -1;
+	parent = parent_of(t->path);
+	rc = stat(parent, &pst) < 0 ? errno : S_ISDIR(pst.st_mode) ? 0 : ENOTDIR;
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", t->path, strerror(rc));
+		free(parent);
+		return -1;
+	}
+	rc = S_ISDIR(t->src_st.st_mode) && inside_source(&t->src_st, parent);
+	free(parent);
+	if (rc) {
+		snprintf(err, errlen, "cannot copy a directory, '%s', into itself, '%s'",
+			 o->src, t->path);
+		return -1;
+	}
+	return 0;
+}
+
+void target_free(struct target *t)
+{
+	free(t->src);
+	free(t->path);
+	t->src = t->path = NULL;
+}

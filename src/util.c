@@ -1,0 +1,136 @@
+/* util.c - small utilities shared by every module. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Nonzero while a progress bar may be drawn on stderr. */
+static atomic_int bar_active;
+
+static void out_of_memory(void)
+{
+	static const char msg[] = PROGRAM_NAME ": out of memory\n";
+
+	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	exit(2);
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	return memcpy(xmalloc(len), s, len);
+}
+
+void report_set_bar_active(int active)
+{
+	atomic_store(&bar_active, active);
+}
+
+/* Put the bar-clearing prefix, the name, the body and a newline in one write. */
+static void emit_line(const char *body)
+{
+	const char *clear = atomic_load(&bar_active) ? "\r\033[K" : "";
+	const char *parts[] = {clear, PROGRAM_NAME ": ", body, "\n"};
+	char stackbuf[1024];
+	size_t len = 0, at = 0;
+	char *line;
+
+	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
+		len += strlen(parts[i]);
+	line = len <= sizeof(stackbuf) ? stackbuf : xmalloc(len);
+	for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
+		size_t n = strlen(parts[i]);
+
+		memcpy(line + at, parts[i], n);
+		at += n;
+	}
+	(void)write_all(STDERR_FILENO, line, len);
+	if (line != stackbuf)
+		free(line);
+}
+
+void report_path_error(const char *path, const char *reason)
+{
+	size_t len;
+	char *body;
+
+	if (path == NULL) {
+		emit_line(reason);
+		return;
+	}
+	len = strlen(path) + strlen(reason) + 8;
+	body = xmalloc(len);
+	snprintf(body, len, "'%s': %s", path, reason);
+	emit_line(body);
+	free(body);
+}
+
+void report_message(const char *fmt, ...)
+{
+	char body[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	emit_line(body);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,39 @@
+/* util.h - small utilities: allocation that dies on failure, error lines. */
+#ifndef PCOPY_UTIL_H
+#define PCOPY_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define PROGRAM_NAME "pcopy"
+#define PCOPY_VERSION "0.1.0"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation wrappers: print a message and exit(2) on out-of-memory. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+
+/*
+ * Print "pcopy: 'path': reason" on stderr with a single write(2), so lines
+ * from concurrent workers never interleave.  `path` may be NULL for a line
+ * without a path.  When a progress bar is on screen the line first clears it.
+ */
+void report_path_error(const char *path, const char *reason);
+
+/* Same as report_path_error, with a printf-style message instead of a path. */
+void report_message(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Tell report_* to clear a progress bar line before printing. */
+void report_set_bar_active(int active);
+
+/* Write all of buf to fd, retrying short writes and EINTR.  0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Monotonic clock in seconds. */
+double monotonic_seconds(void);
+
+#endif

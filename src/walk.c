@@ -1,0 +1,198 @@
+/*
+ * walk.c - the tree walker.  Each directory is read in one pass, visiting
+ * its non-directory entries at once and remembering its subdirectories; the
+ * directory is closed before any subdirectory is entered.  That bounds the
+ * fds to one (trees deeper than the fd limit still copy) at the price of a
+ * path lookup per directory, and it gives the copier a useful order: every
+ * directory is made before anything inside it is queued.
+ */
+#include "walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "path.h"
+#include "strlist.h"
+#include "util.h"
+
+/* A directory's identity, to notice cycles when following links. */
+struct dir_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Walk-wide state. */
+struct walk {
+	const struct walk_options *o;
+	const struct walk_visitor *v;
+	int root;                 /* fd of the root directory */
+	dev_t root_dev;           /* for one_file_system */
+	struct pathbuf path;      /* relpath of the directory being walked */
+	struct dir_id *ancestors; /* with follow: the directories above us */
+	size_t depth;             /* entries used in ancestors */
+	size_t ancestors_cap;     /* entries allocated */
+};
+
+/* Subdirectories of one directory, to visit after it is closed. */
+struct subdirs {
+	struct strlist names;
+	struct dir_id *ids;
+	size_t cap;
+};
+
+static int stopped(const struct walk *w)
+{
+	return w->o->stop != NULL && atomic_load(w->o->stop);
+}
+
+static int is_ancestor(const struct walk *w, const struct stat *st)
+{
+	for (size_t i = 0; i < w->depth; i++)
+		if (w->ancestors[i].dev == st->st_dev && w->ancestors[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+static void subdirs_add(struct subdirs *sd, const char *name, const struct stat *st)
+{
+	size_t i = strlist_add(&sd->names, name);
+
+	if (i == sd->cap) {
+		sd->cap = sd->cap ? sd->cap * 2 : 16;
+		sd->ids = xrealloc(sd->ids, sd->cap * sizeof(*sd->ids));
+	}
+	sd->ids[i].dev = st->st_dev;
+	sd->ids[i].ino = st->st_ino;
+}
+
+/* A directory entry: tell the visitor, queue it for descent.  0 or -1. */
+static int visit_directory(struct walk *w, struct walk_entry *e, struct subdirs *sd)
+{
+	int descend = !(w->o->one_file_system && e->st->st_dev != w->root_dev);
+	int rc;
+
+	if (w->o->follow && is_ancestor(w, e->st)) {
+		w->v->error(w->v->ctx, e->relpath, ELOOP);
+		return 0;
+	}
+	rc = w->v->directory(w->v->ctx, e, descend);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && descend)
+		subdirs_add(sd, e->name, e->st);
+	return 0;
+}
+
+/* Visit one name read from the directory fd.  0 or -1 (stop). */
+static int visit_name(struct walk *w, int fd, const char *name, struct subdirs *sd)
+{
+	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
+	struct walk_entry e = {.dirfd = fd, .name = name};
+	struct stat st;
+	size_t old;
+	int rc = 0;
+
+	old = pathbuf_push(&w->path, name);
+	e.relpath = w->path.data;
+	e.st = &st;
+	if (fstatat(fd, name, &st, flags) < 0) {
+		if (errno != ENOENT) /* vanished since readdir: nothing to copy */
+			w->v->error(w->v->ctx, e.relpath, errno);
+	} else if (S_ISDIR(st.st_mode)) {
+		rc = visit_directory(w, &e, sd);
+	} else {
+		rc = w->v->entry(w->v->ctx, &e);
+	}
+	pathbuf_trim(&w->path, old);
+	return rc;
+}
+
+/* Read the directory w->path; fill sd with its subdirectories.  0 or -1. */
+static int read_directory(struct walk *w, struct subdirs *sd)
+{
+	int fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY,
+			      0, w->o->follow);
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		w->v->error(w->v->ctx, w->path.data, errno);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				w->v->error(w->v->ctx, w->path.data, errno);
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (stopped(w) || visit_name(w, fd, de->d_name, sd) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static void push_ancestor(struct walk *w, dev_t dev, ino_t ino)
+{
+	if (w->depth == w->ancestors_cap) {
+		w->ancestors_cap = w->ancestors_cap ? w->ancestors_cap * 2 : 32;
+		w->ancestors = xrealloc(w->ancestors, w->ancestors_cap * sizeof(*w->ancestors));
+	}
+	w->ancestors[w->depth].dev = dev;
+	w->ancestors[w->depth].ino = ino;
+	w->depth++;
+}
+
+/* Walk the directory w->path and everything below it.  0 or -1. */
+static int walk_dir(struct walk *w)
+{
+	struct subdirs sd = {.ids = NULL, .cap = 0};
+	int rc;
+
+	strlist_init(&sd.names);
+	rc = read_directory(w, &sd);
+	for (size_t i = 0; rc == 0 && i < sd.names.count; i++) {
+		size_t old = pathbuf_push(&w->path, strlist_get(&sd.names, i));
+
+		if (w->o->follow)
+			push_ancestor(w, sd.ids[i].dev, sd.ids[i].ino);
+		rc = stopped(w) ? -1 : walk_dir(w);
+		if (w->o->follow)
+			w->depth--;
+		pathbuf_trim(&w->path, old);
+	}
+	strlist_free(&sd.names);
+	free(sd.ids);
+	return rc;
+}
+
+int walk_tree(int root, const struct walk_options *o, const struct walk_visitor *v)
+{
+	struct walk w = {.o = o, .v = v, .root = root};
+	struct stat st;
+	int rc;
+
+	if (fstat(root, &st) < 0)
+		return -1;
+	w.root_dev = st.st_dev;
+	pathbuf_init(&w.path);
+	if (o->follow)
+		push_ancestor(&w, st.st_dev, st.st_ino);
+	rc = walk_dir(&w);
+	pathbuf_free(&w.path);
+	free(w.ancestors);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/* walk.h - a directory-tree walker that hands each entry to a visitor. */
+#ifndef PCOPY_WALK_H
+#define PCOPY_WALK_H
+
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+/* One entry met by the walker. */
+struct walk_entry {
+	int dirfd;             /* open source directory holding the entry */
+	const char *name;      /* its name in dirfd */
+	const char *relpath;   /* its path from the root */
+	const struct stat *st; /* fstatat of it (links followed only with follow) */
+};
+
+/* What the walker calls; ctx is passed back to each. */
+struct walk_visitor {
+	/* A non-directory entry.  Return 0 to go on, -1 to stop the walk. */
+	int (*entry)(void *ctx, const struct walk_entry *e);
+	/*
+	 * A directory, before anything inside it.  `descend` says whether the
+	 * walker will enter it (0 across a mount with one_file_system).
+	 * Return 1 to enter, 0 to skip it, -1 to stop the walk.
+	 */
+	int (*directory)(void *ctx, const struct walk_entry *e, int descend);
+	/* relpath could not be read or would loop; errno-style code. */
+	void (*error)(void *ctx, const char *relpath, int err);
+	void *ctx;
+};
+
+/* How to walk. */
+struct walk_options {
+	int follow;            /* follow symbolic links (-L) */
+	int one_file_system;   /* do not enter other filesystems (-x) */
+	_Atomic int *stop;     /* checked between entries; may be NULL */
+};
+
+/*
+ * Walk the tree under the directory fd `root` (not visiting root itself).
+ * A directory's entries are visited first, then its subdirectories, each
+ * opened afresh beneath root by relative path, so the walker holds only
+ * one directory fd at any time, whatever the depth.  Returns 0 when the
+ * walk ran to the end, -1 when a visitor or the stop flag ended it.
+ */
+int walk_tree(int root, const struct walk_options *o, const struct walk_visitor *v);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * worker.c - worker_main, the one function both worker modes run.  Only how
+ * it is started and reaped differs (pool.c), which keeps the thread-vs-process
+ * comparison honest.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "util.h"
+
+void worker_init(struct worker *w, const struct session *s, struct worker_slot *slot)
+{
+	w->s = s;
+	w->slot = slot;
+	copier_init(&w->copier, s, slot);
+	pathbuf_init(&w->dir);
+	w->src_dir = -1;
+	w->dst_dir = -1;
+}
+
+static void close_dirs(struct worker *w)
+{
+	if (w->src_dir >= 0)
+		close(w->src_dir);
+	if (w->dst_dir >= 0)
+		close(w->dst_dir);
+	w->src_dir = w->dst_dir = -1;
+}
+
+void worker_free(struct worker *w)
+{
+	close_dirs(w);
+	pathbuf_free(&w->dir);
+	copier_free(&w->copier);
+}
+
+int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
+{
+	int follow = w->s->opts->dereference;
+
+	if (w->src_dir >= 0 && w->dir.len == dirlen &&
+	    memcmp(w->dir.data, relpath, dirlen) == 0)
+		return 0;
+	close_dirs(w);
+	pathbuf_set(&w->dir, relpath, dirlen);
+	w->src_dir = open_beneath(w->s->src_root, w->dir.data,
+				  O_RDONLY | O_DIRECTORY, 0, follow);
+	if (w->src_dir < 0)
+		return -1;
+	w->dst_dir = open_beneath(w->s->dst_root, w->dir.data,
+				  O_RDONLY | O_DIRECTORY, 0, 0);
+	if (w->dst_dir < 0) {
+		int saved = errno;
+
+		close_dirs(w);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+void report_entry_error(const struct session *s, struct worker_slot *slot,
+			const char *relpath, int err, const char *reason)
+{
+	char *path = path_join(s->src_display, relpath);
+
+	report_path_error(path, reason ? reason : strerror(err));
+	free(path);
+	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
+}
+
+/* -v: the destination path on stdout, one write per line. */
+static void print_verbose(const struct session *s, const char *relpath)
+{
+	char *path = path_join(s->dst_display, relpath);
+	size_t len = strlen(path);
+
+	path[len] = '\n';
+	(void)write_all(STDOUT_FILENO, path, len + 1);
+	free(path);
+}
+
+void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
+		const struct entry_stat *st)
+{
+	const char *name = path_basename(relpath);
+	int rc = worker_open_dirs(w, relpath, path_dirlen(relpath));
+
+	w->copier.reason = NULL;
+	if (rc == 0)
+		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
+	/* After a stop request the half-done copy is dropped without a word. */
+	if (rc < 0 && !atomic_load(&w->s->shared->stop))
+		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
+	else if (w->s->opts->verbose)
+		print_verbose(w->s, relpath);
+	atomic_fetch_add_explicit(&w->slot->bytes_done,
+				  kind == JOB_REGULAR ? st->size : 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->slot->entries_done, 1, memory_order_relaxed);
+}
+
+void worker_main(struct worker *w)
+{
+	struct job *job = &w->slot->job;
+
+	while (!atomic_load(&w->s->shared->stop) &&
+	       queue_pop(w->s->queue, job, &w->slot->busy) == 0) {
+		worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
+		atomic_store(&w->slot->busy, 0);
+	}
+	close_dirs(w);
+}

@@ -1,0 +1,47 @@
+/* worker.h - the worker: pops jobs and copies them, in a thread or a process. */
+#ifndef PCOPY_WORKER_H
+#define PCOPY_WORKER_H
+
+#include "copy.h"
+#include "path.h"
+#include "session.h"
+
+/*
+ * A worker's private state.  Jobs from one directory arrive together, so
+ * the worker keeps that directory open on both sides and reuses the fds
+ * until a job from another directory comes.
+ */
+struct worker {
+	const struct session *s;  /* the run */
+	struct worker_slot *slot; /* shared counters and in-flight job */
+	struct copier copier;     /* per-worker copy state */
+	struct pathbuf dir;       /* relative path of the cached directory */
+	int src_dir;              /* that directory in SRC, or -1 */
+	int dst_dir;              /* that directory in DST, or -1 */
+};
+
+void worker_init(struct worker *w, const struct session *s, struct worker_slot *slot);
+void worker_free(struct worker *w);
+
+/* Pop and run jobs until the queue is closed and empty or a stop is asked. */
+void worker_main(struct worker *w);
+
+/*
+ * Copy the entry at `relpath` (same relative path under both roots), report
+ * a failure and count the result.  Used by workers for queued jobs and by
+ * the walker for entries whose path does not fit a job record.
+ */
+void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
+		const struct entry_stat *st);
+
+/*
+ * Open the directory part of relpath on both sides (cached); 0 or -1.  The
+ * fds belong to the worker.
+ */
+int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
+
+/* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
+void report_entry_error(const struct session *s, struct worker_slot *slot,
+			const char *relpath, int err, const char *reason);
+
+#endif
