@@ -85,16 +85,20 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 	return mode;
 }
 
-int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st)
+int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
+		  mode_t created)
 {
 	struct timespec ts[2];
-	int uid_kept, gid_kept;
+	int uid_kept, gid_kept, xattrs = 0;
+	mode_t mode;
 
 	if (set_owner_fd(s, dst, st, &uid_kept, &gid_kept) < 0)
 		return -1;
-	if (src >= 0 && preserving(s, PRESERVE_XATTR) && xattr_copy_fd(s, src, dst) < 0)
+	if (src >= 0 && preserving(s, PRESERVE_XATTR) && (xattrs = xattr_copy_fd(s, src, dst)) < 0)
 		return -1;
-	if (fchmod(dst, final_mode(s, st, uid_kept, gid_kept)) < 0)
+	/* An ACL write rewrites the group bits, so set the mode after one. */
+	mode = final_mode(s, st, uid_kept, gid_kept);
+	if ((mode != created || xattrs > 0) && fchmod(dst, mode) < 0)
 		return -1;
 	if (preserving(s, PRESERVE_TIMESTAMPS)) {
 		times_of(st, ts);
@@ -182,7 +186,7 @@ int xattr_copy_fd(const struct session *s, int src, int dst)
 	char *names = NULL, *value = NULL;
 	size_t cap = 256;
 	ssize_t len = list_xattrs(src, &names);
-	int rc = 0;
+	int rc = 0, copied = 0;
 
 	if (len <= 0) {
 		free(names);
@@ -199,13 +203,14 @@ int xattr_copy_fd(const struct session *s, int src, int dst)
 			rc = -1;
 			break;
 		}
-		if (fsetxattr(dst, name, value, (size_t)vlen, 0) < 0 &&
-		    !xattr_failure_tolerated(s, name)) {
+		if (fsetxattr(dst, name, value, (size_t)vlen, 0) == 0) {
+			copied++;
+		} else if (!xattr_failure_tolerated(s, name)) {
 			rc = -1;
 			break;
 		}
 	}
 	free(value);
 	free(names);
-	return rc;
+	return rc < 0 ? -1 : copied;
 }

@@ -11,9 +11,12 @@
  * chown may clear set-id bits and an ACL write changes the group bits, so
  * mode comes after both, and times come last because every other change
  * touches ctime only but some filesystems also bump mtime.  What
- * --no-preserve switches off is skipped.  Returns 0 or -1 with errno set.
+ * --no-preserve switches off is skipped.  `created` is the permission
+ * bits dst already has ((mode_t)-1 if unknown): fchmod is skipped when
+ * they are already right.  Returns 0 or -1 with errno set.
  */
-int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st);
+int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
+		  mode_t created);
 
 /*
  * Apply owner and times to the entry `name` in `dirfd` without following it
@@ -25,7 +28,7 @@ int meta_apply_at(const struct session *s, int dirfd, const char *name,
 /* The permission bits a new entry gets at creation (no set-id bits). */
 mode_t meta_create_mode(const struct session *s, const struct entry_stat *st);
 
-/* Copy every extended attribute of `src` to `dst`.  0 or -1. */
+/* Copy every extended attribute of `src` to `dst`; how many, or -1. */
 int xattr_copy_fd(const struct session *s, int src, int dst);
 
 #endif
