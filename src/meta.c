@@ -43,9 +43,10 @@ static void times_of(const struct entry_stat *st, struct timespec ts[2])
 
 mode_t meta_create_mode(const struct session *s, const struct entry_stat *st)
 {
-	mode_t perm = st->mode & 0777;
-
-	return preserving(s, PRESERVE_MODE) ? perm : perm & ~s->umask;
+	/* Not preserving: what a new file or directory gets, as with cp. */
+	if (!preserving(s, PRESERVE_MODE))
+		return (S_ISDIR(st->mode) ? 0777 : 0666) & ~s->umask;
+	return st->mode & 0777;
 }
 
 /*

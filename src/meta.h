@@ -25,7 +25,11 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 int meta_apply_at(const struct session *s, int dirfd, const char *name,
 		  const struct entry_stat *st);
 
-/* The permission bits a new entry gets at creation (no set-id bits). */
+/*
+ * The permission bits a new entry gets at creation (no set-id bits): the
+ * source's, or without PRESERVE_MODE cp's defaults, 0666 (files) or 0777
+ * (directories) less the user's umask.
+ */
 mode_t meta_create_mode(const struct session *s, const struct entry_stat *st);
 
 /* Copy every extended attribute of `src` to `dst`; how many, or -1. */
