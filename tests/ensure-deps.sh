@@ -1,0 +1,38 @@
+#!/bin/sh
+# Make sure what `make check` needs is installed: the Check library (with
+# pkg-config to find it) is required; python3, setfacl/setfattr and strace
+# are used by some tests, which skip without them.  As root with apt-get we
+# install what is missing; otherwise we print the exact command and, if
+# Check itself is missing, stop.
+set -u
+
+missing=""
+if ! command -v pkg-config >/dev/null 2>&1; then
+	missing="$missing pkg-config check"
+elif ! pkg-config --exists check; then
+	missing="$missing check"
+fi
+optional=""
+command -v python3 >/dev/null 2>&1 || optional="$optional python3"
+command -v setfacl >/dev/null 2>&1 || optional="$optional acl"
+command -v setfattr >/dev/null 2>&1 || optional="$optional attr"
+command -v cmp >/dev/null 2>&1 || optional="$optional diffutils"
+command -v setpriv >/dev/null 2>&1 || optional="$optional util-linux"
+
+[ -z "$missing$optional" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "make check: installing:$missing$optional"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null &&
+	apt-get install -y -qq $missing $optional >/dev/null && exit 0
+	echo "make check: apt-get install failed" >&2
+fi
+if [ -n "$missing" ]; then
+	echo "make check needs the Check unit-test library. Install it with:" >&2
+	echo "    sudo apt-get install$missing$optional" >&2
+	exit 1
+fi
+echo "make check: optional tools missing ($optional); some tests will skip." >&2
+echo "    sudo apt-get install$optional" >&2
+exit 0
