@@ -183,9 +183,10 @@ static void run_copy(struct session *s, const struct target *t, const struct roo
 		copytree_run(s, wait_for_pool, m->pool);
 	else
 		copy_single(s, t, r);
+	/* The monitor reads the scan's counters: stop it before the scan. */
+	monitor_finish(m);
 	if (m->scan != NULL)
 		scan_stop(m->scan);
-	monitor_finish(m);
 	if (atomic_load(&m->caught) == 0)
 		monitor_final(m);
 	m->scan = NULL;

@@ -31,7 +31,7 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 	out->entries_total = atomic_load(&sh->queued_entries);
 	out->bytes_total = atomic_load(&sh->queued_bytes);
 	out->scanning = !walk_done;
-	if (!walk_done && sc != NULL && sc->running) {
+	if (!walk_done && sc != NULL) {
 		out->entries_total = max_u64(out->entries_total, atomic_load(&sc->entries));
 		out->bytes_total = max_u64(out->bytes_total, atomic_load(&sc->bytes));
 		out->scanning = !atomic_load(&sc->done);

@@ -22,7 +22,11 @@ struct progress_counts {
 	double elapsed_s;       /* since the start */
 };
 
-/* Add up the workers' slots and the best totals known (scan or walker). */
+/*
+ * Add up the workers' slots and the best totals known: the walker's once it
+ * has finished, else the larger of the walker's and the scan's (sc may be
+ * NULL when no scan was started).
+ */
 void progress_collect(const struct session *s, const struct scan *sc, double elapsed_s,
 		      struct progress_counts *out);
 
