@@ -32,8 +32,13 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 	out->bytes_total = atomic_load(&sh->queued_bytes);
 	out->scanning = !walk_done;
 	if (!walk_done && sc != NULL) {
-		out->entries_total = max_u64(out->entries_total, atomic_load(&sc->entries));
-		out->bytes_total = max_u64(out->bytes_total, atomic_load(&sc->bytes));
+		uint64_t counted = atomic_load(&sc->entries);
+
+		/* The scan counts names; bytes are the walker's mean size times that. */
+		if (counted > out->entries_total && out->entries_total > 0)
+			out->bytes_total = (uint64_t)((double)out->bytes_total *
+						      (double)counted / (double)out->entries_total);
+		out->entries_total = max_u64(out->entries_total, counted);
 		out->scanning = !atomic_load(&sc->done);
 	}
 	SUM_SLOTS(s, entries_done, out->entries_done);

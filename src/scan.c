@@ -1,8 +1,11 @@
 /*
  * scan.c - the counting scan.  The walker is held back by the bounded queue,
  * so its totals are final only near the end; this scan walks the same tree
- * with the same rules (names and sizes only, nothing queued) to give the
- * progress display its totals early.  It runs only when progress is shown.
+ * with the same rules to give the progress display its totals early.  It
+ * reads names only (a stat per directory, not per file), so it costs about
+ * one getdents per directory; the byte total is then estimated from the
+ * entries the walker has measured (progress.c).  It runs only when
+ * progress is shown.
  */
 #include "scan.h"
 
@@ -14,10 +17,8 @@ static int count_entry(void *arg, const struct walk_entry *e)
 {
 	struct scan *sc = arg;
 
+	(void)e;
 	atomic_fetch_add_explicit(&sc->entries, 1, memory_order_relaxed);
-	if (S_ISREG(e->st->st_mode))
-		atomic_fetch_add_explicit(&sc->bytes, (uint64_t)e->st->st_size,
-					  memory_order_relaxed);
 	return 0;
 }
 
@@ -41,6 +42,7 @@ static void *scan_main(void *arg)
 	struct walk_options wo = {
 		.follow = sc->opts->dereference,
 		.one_file_system = sc->opts->one_file_system,
+		.names_only = 1,
 		.stop = &sc->cancel,
 	};
 	struct walk_visitor v = {count_entry, count_directory, ignore_error, sc};
@@ -53,7 +55,6 @@ static void *scan_main(void *arg)
 int scan_start(struct scan *sc, int root, const struct options *opts)
 {
 	atomic_store(&sc->entries, 0);
-	atomic_store(&sc->bytes, 0);
 	atomic_store(&sc->done, 0);
 	atomic_store(&sc->cancel, 0);
 	sc->root = root;

@@ -1,4 +1,4 @@
-/* scan.h - a light counting walk ahead of the copy, so progress has totals early. */
+/* scan.h - a names-only counting walk ahead of the copy, so progress has totals early. */
 #ifndef PCOPY_SCAN_H
 #define PCOPY_SCAN_H
 
@@ -11,7 +11,6 @@
 /* A counting scan running in its own thread. */
 struct scan {
 	_Atomic uint64_t entries; /* non-directory entries counted so far */
-	_Atomic uint64_t bytes;   /* regular-file bytes counted so far */
 	_Atomic int done;         /* the scan reached the end */
 	_Atomic int cancel;       /* asks the scan to stop early */
 	int root;                 /* source root fd (borrowed) */

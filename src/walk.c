@@ -87,10 +87,18 @@ static int visit_directory(struct walk *w, struct walk_entry *e, struct subdirs 
 	return 0;
 }
 
+/* With names_only, can d_type stand in for a stat of this entry? */
+static int type_is_enough(const struct walk *w, unsigned char d_type)
+{
+	return w->o->names_only && d_type != DT_UNKNOWN && d_type != DT_DIR &&
+	       !(d_type == DT_LNK && w->o->follow);
+}
+
 /* Visit one name read from the directory fd.  0 or -1 (stop). */
-static int visit_name(struct walk *w, int fd, const char *name, struct subdirs *sd)
+static int visit_name(struct walk *w, int fd, const struct dirent *de, struct subdirs *sd)
 {
 	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
+	const char *name = de->d_name;
 	struct walk_entry e = {.dirfd = fd, .name = name};
 	struct stat st;
 	size_t old;
@@ -99,7 +107,11 @@ static int visit_name(struct walk *w, int fd, const char *name, struct subdirs *
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
 	e.st = &st;
-	if (fstatat(fd, name, &st, flags) < 0) {
+	if (type_is_enough(w, de->d_type)) {
+		memset(&st, 0, sizeof(st));
+		st.st_mode = DTTOIF(de->d_type);
+		rc = w->v->entry(w->v->ctx, &e);
+	} else if (fstatat(fd, name, &st, flags) < 0) {
 		if (errno != ENOENT) /* vanished since readdir: nothing to copy */
 			w->v->error(w->v->ctx, e.relpath, errno);
 	} else if (S_ISDIR(st.st_mode)) {
@@ -136,7 +148,7 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (stopped(w) || visit_name(w, fd, de->d_name, sd) < 0) {
+		if (stopped(w) || visit_name(w, fd, de, sd) < 0) {
 			rc = -1;
 			break;
 		}
