@@ -223,32 +223,36 @@ static int cfr_unsupported(int err)
 	       err == EBADF || err == ETXTBSY;
 }
 
-/* read/write up to `want` bytes at the current offsets; bytes copied or -1. */
-static ssize_t rw_chunk(struct copier *c, int in, int out, size_t want)
+/*
+ * read/write up to *want bytes at the current offsets; bytes copied or -1.
+ * *want is lowered to what was really asked for (the buffer's size), so the
+ * caller can tell a short count (end of file) from a capped one.
+ */
+static ssize_t rw_chunk(struct copier *c, int in, int out, size_t *want)
 {
 	ssize_t got;
 
 	if (c->buf == NULL)
 		c->buf = xmalloc(RW_BUFFER_SIZE);
-	if (want > RW_BUFFER_SIZE)
-		want = RW_BUFFER_SIZE;
+	if (*want > RW_BUFFER_SIZE)
+		*want = RW_BUFFER_SIZE;
 	do
-		got = read(in, c->buf, want);
+		got = read(in, c->buf, *want);
 	while (got < 0 && errno == EINTR);
 	if (got > 0 && write_all(out, c->buf, (size_t)got) < 0)
 		return -1;
 	return got;
 }
 
-/* Copy up to `want` bytes at the current offsets; bytes copied or -1. */
-static ssize_t copy_chunk(struct copier *c, int in, int out, size_t want, uint64_t done)
+/* Copy up to *want bytes at the current offsets (see rw_chunk); bytes or -1. */
+static ssize_t copy_chunk(struct copier *c, int in, int out, size_t *want, uint64_t done)
 {
 	ssize_t n;
 
 	if (atomic_load(&no_copy_file_range))
 		return rw_chunk(c, in, out, want);
 	do
-		n = copy_file_range(in, NULL, out, NULL, want, 0);
+		n = copy_file_range(in, NULL, out, NULL, *want, 0);
 	while (n < 0 && errno == EINTR);
 	/* Only a first call may fall back: later offsets are already moved. */
 	if (n < 0 && done == 0 && cfr_unsupported(errno)) {
@@ -274,7 +278,7 @@ static int copy_stream(struct copier *c, int in, int out, uint64_t size)
 
 		if (stop_requested(c))
 			return -1;
-		n = copy_chunk(c, in, out, want, done);
+		n = copy_chunk(c, in, out, &want, done);
 		if (n < 0)
 			return -1;
 		done += (uint64_t)n;
