@@ -1,0 +1,179 @@
+#!/bin/bash
+# EIO and short transfers, injected with the LD_PRELOAD shim tests/tools/faultshim.so
+# (inherited by process-mode workers; its call counter is shared with them):
+#   - EIO on the 2nd write into the victim's directory (read/write path, O_TMPFILE
+#     and named temporaries): exit 1, message, the victim absent; with an old
+#     version already in DST (-T), the old version intact;
+#   - EIO on copy_file_range into it, and EIO on reading the victim: the same;
+#   - every write, copy_file_range or read short (half, at least one byte):
+#     exit 0 and an identical copy.
+# Everything else is copied identically, no temporaries, no process left.
+# Both worker modes.
+. "$(dirname "$0")/lib.sh"
+need_pcopy
+
+FAULTSHIM=${FAULTSHIM:-$SRCDIR/tests/tools/faultshim.so}
+if [ ! -f "$FAULTSHIM" ]; then
+	cc -shared -fPIC -o "$T/faultshim.so" "$SRCDIR/tests/tools/faultshim.c" -ldl ||
+		fail "cannot build the fault shim"
+	FAULTSHIM=$T/faultshim.so
+fi
+# an ASan build refuses a preload ahead of its runtime unless told not to check
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
+re_quote() {
+	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
+}
+
+check_messages() {
+	local bad
+	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
+	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
+}
+
+# every entry of DST ($2) is in SRC ($1) with the same type and every regular
+# file is identical to its source; no temporaries.  Sets NFILES.
+check_subset() {
+	local src=$1 dst=$2 rel
+	no_temporaries "$dst"
+	NFILES=0
+	while IFS= read -r -d '' rel; do
+		if [ -L "$dst/$rel" ]; then
+			[ -L "$src/$rel" ] || fail "stray symlink $dst/$rel"
+		elif [ -f "$dst/$rel" ]; then
+			[ -f "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray file $dst/$rel"
+			cmp -s -- "$src/$rel" "$dst/$rel" ||
+				fail "partial or wrong file under its final name: $dst/$rel"
+			NFILES=$((NFILES + 1))
+		elif [ -d "$dst/$rel" ]; then
+			[ -d "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray directory $dst/$rel"
+		else
+			fail "unexpected entry $dst/$rel"
+		fi
+	done < <(cd "$dst" && find . -mindepth 1 -print0)
+}
+
+no_process_left() {
+	local left
+	left=$(pgrep -af -- "$T") && fail "processes left: $left"
+	return 0
+}
+
+# shim_run [VAR=value]... -- PCOPY-ARGS...: run pcopy under the shim (FAULT_*
+# and PCOPY_FORCE given as VAR=value), stdout/stderr in $T/out and $T/err.
+# Sets RC to its exit status and FIRED to the number of faults injected.
+shim_run() {
+	local vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	rm -f "$T/shim.log"
+	RC=0
+	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_LOG="$T/shim.log" "${vars[@]}" \
+		"$PCOPY" "$@" >"$T/out" 2>"$T/err" || RC=$?
+	FIRED=0
+	[ -f "$T/shim.log" ] && FIRED=$(wc -l <"$T/shim.log")
+	no_process_left
+}
+
+# expect_rc WANT WHAT: fail unless the last shim_run exited WANT
+expect_rc() {
+	[ "$RC" -eq "$1" ] && return 0
+	log "--- stderr:"
+	head -n 20 "$T/err" >&2
+	fail "$2: exit status $RC, expected $1"
+}
+
+use_tmpfs 512m
+src=$W/src
+mkdir -p "$src/v" "$src/sub"
+for i in $(seq 10); do
+	head -c $((i * 7919)) /dev/urandom >"$src/k$i"
+done
+head -c 1048577 /dev/urandom >"$src/sub/x"
+head -c $((16 << 20)) /dev/urandom >"$src/v/big"
+# the tree DST holds before the -T run: same files, an old version of v/big
+old=$W/old
+cp -a "$src" "$old"
+head -c $((3 << 20)) /dev/urandom >"$old/v/big"
+q=$(re_quote "$src")
+# fds of the files pcopy writes into DST/v (an O_TMPFILE or a named temporary)
+# read like "<realpath of DST>/v/..." in /proc/self/fd
+real=$(realpath "$W")
+
+for mode in thread process; do
+	dst=$W/dst-$mode
+	victim_fds="$real/dst-$mode/v/"
+
+	# EIO on the 2nd write to the victim, new file: absent afterwards
+	# (O_TMPFILE and named temporaries)
+	for force in no_copy_file_range no_copy_file_range,no_tmpfile; do
+		shim_run PCOPY_FORCE=$force FAULT_OP=write FAULT_NTH=2 FAULT_ERRNO=EIO \
+			FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" "$src" "$dst"
+		[ "$FIRED" -eq 1 ] ||
+			fail "$mode $force: write EIO: the shim did not fire (pcopy does not write with write/pwrite?)"
+		expect_rc 1 "$mode $force: write EIO"
+		assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+		check_messages "$T/err"
+		[ ! -e "$dst/v/big" ] || fail "$mode $force: write EIO: v/big exists in DST"
+		check_subset "$src" "$dst"
+		assert_eq "$NFILES" 11 "$mode $force: write EIO: files copied"
+		rm -rf "$dst"
+	done
+
+	# the same over an old version (-T): the old version stays intact
+	cp -a "$old" "$dst"
+	shim_run PCOPY_FORCE=no_copy_file_range FAULT_OP=write FAULT_NTH=2 FAULT_ERRNO=EIO \
+		FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" -T "$src" "$dst"
+	[ "$FIRED" -eq 1 ] || fail "$mode: write EIO over old: the shim did not fire"
+	expect_rc 1 "$mode: write EIO over an old version"
+	assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+	check_messages "$T/err"
+	cmp -s "$old/v/big" "$dst/v/big" || fail "$mode: write EIO: the old version of v/big was changed"
+	check_subset "$old" "$dst"
+	assert_eq "$NFILES" 12 "$mode: write EIO over old: files in DST"
+	rm -rf "$dst"
+
+	# EIO from copy_file_range into the victim (default copy path)
+	shim_run FAULT_OP=copy_file_range FAULT_NTH=1 FAULT_ERRNO=EIO \
+		FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" "$src" "$dst"
+	if [ "$FIRED" -eq 0 ]; then
+		log "note: $mode: copy_file_range not seen by the shim; EIO case not checked"
+	else
+		expect_rc 1 "$mode: copy_file_range EIO"
+		assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+		check_messages "$T/err"
+		[ ! -e "$dst/v/big" ] || fail "$mode: copy_file_range EIO: v/big exists in DST"
+		check_subset "$src" "$dst"
+	fi
+	rm -rf "$dst"
+
+	# EIO reading the victim's source
+	shim_run PCOPY_FORCE=no_copy_file_range FAULT_OP=read FAULT_NTH=1 FAULT_ERRNO=EIO \
+		FAULT_PATH_SUBSTR="$real/src/v/" -- --mode="$mode" "$src" "$dst"
+	[ "$FIRED" -eq 1 ] || fail "$mode: read EIO: the shim did not fire"
+	expect_rc 1 "$mode: read EIO"
+	assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+	check_messages "$T/err"
+	[ ! -e "$dst/v/big" ] || fail "$mode: read EIO: v/big exists in DST"
+	check_subset "$src" "$dst"
+	rm -rf "$dst"
+
+	# short transfers on every call: retried until complete
+	for op in write read; do
+		shim_run PCOPY_FORCE=no_copy_file_range FAULT_OP=$op FAULT_SHORT=1 \
+			-- --mode="$mode" "$src" "$dst"
+		[ "$FIRED" -gt 0 ] || fail "$mode: short $op: the shim did not fire"
+		expect_rc 0 "$mode: short ${op}s"
+		treecmp "$src" "$dst"
+		rm -rf "$dst"
+	done
+	shim_run FAULT_OP=copy_file_range FAULT_SHORT=1 -- --mode="$mode" "$src" "$dst"
+	[ "$FIRED" -gt 0 ] || log "note: $mode: copy_file_range not seen by the shim"
+	expect_rc 0 "$mode: short copy_file_range"
+	treecmp "$src" "$dst"
+	rm -rf "$dst"
+done
+exit 0

@@ -1,0 +1,184 @@
+#!/bin/bash
+# Process mode, 100 x 8 MB files, -j 4:
+#   - one worker (a child of pcopy) SIGKILLed 0.4 s after the start: pcopy
+#     reaps it, reports the entry it was copying, finishes the rest and exits 1
+#     without hanging (60 s bound); at least 97 files complete and identical,
+#     nothing partial, no temporaries (also with named temporaries,
+#     PCOPY_FORCE=no_tmpfile: the parent removes the dead worker's), no
+#     zombie, no process left;
+#   - pcopy itself SIGKILLed instead: 2 s later no worker is alive, and with
+#     O_TMPFILE temporaries nothing partial is visible in DST.
+# If the copy finishes before the kill, it must be complete and the case is
+# run again slowed down by the fault shim (a delay on each write).
+. "$(dirname "$0")/lib.sh"
+need_pcopy
+need_cmd python3
+
+FAULTSHIM=${FAULTSHIM:-$SRCDIR/tests/tools/faultshim.so}
+if [ ! -f "$FAULTSHIM" ]; then
+	cc -shared -fPIC -o "$T/faultshim.so" "$SRCDIR/tests/tools/faultshim.c" -ldl ||
+		fail "cannot build the fault shim"
+	FAULTSHIM=$T/faultshim.so
+fi
+# an ASan build refuses a preload ahead of its runtime unless told not to check
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
+check_messages() {
+	local bad
+	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
+	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
+}
+
+# every entry of DST ($2) is in SRC ($1) with the same type and every regular
+# file is identical to its source; no temporaries.  Sets NFILES.
+check_subset() {
+	local src=$1 dst=$2 rel
+	no_temporaries "$dst"
+	NFILES=0
+	while IFS= read -r -d '' rel; do
+		if [ -L "$dst/$rel" ]; then
+			[ -L "$src/$rel" ] || fail "stray symlink $dst/$rel"
+		elif [ -f "$dst/$rel" ]; then
+			[ -f "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray file $dst/$rel"
+			cmp -s -- "$src/$rel" "$dst/$rel" ||
+				fail "partial or wrong file under its final name: $dst/$rel"
+			NFILES=$((NFILES + 1))
+		elif [ -d "$dst/$rel" ]; then
+			[ -d "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray directory $dst/$rel"
+		else
+			fail "unexpected entry $dst/$rel"
+		fi
+	done < <(cd "$dst" && find . -mindepth 1 -print0)
+}
+
+# is process $1 alive (exists and is not a zombie)?
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# does process $1 exist at all (zombies included)?
+exists() {
+	[ -e "/proc/$1/stat" ]
+}
+
+# wait up to $2 seconds for process $1 to end; fails if it is still alive
+wait_gone() {
+	local tenths=$(($2 * 10))
+	while alive "$1"; do
+		[ "$tenths" -gt 0 ] || return 1
+		tenths=$((tenths - 1))
+		sleep 0.1
+	done
+}
+
+use_tmpfs 2g
+src=$W/src
+python3 - "$src" <<'EOF'
+import os, sys
+top = sys.argv[1]
+os.makedirs(top)
+blob = os.urandom(8 << 20)
+for i in range(100):
+    with open(f"{top}/f{i:03}", "wb") as f:
+        f.write(i.to_bytes(8, "little"))
+        f.write(blob[8:])
+EOF
+dst=$W/dst
+
+# start_pcopy FORCE SLOW: start pcopy --mode=process -j 4 in the background,
+# slowed down by the shim when SLOW=yes; sets PID
+start_pcopy() {
+	local force=$1 slow=$2 vars=()
+	rm -rf "$dst"
+	[ -n "$force" ] && vars+=("PCOPY_FORCE=$force")
+	if [ "$slow" = yes ]; then
+		vars=("PCOPY_FORCE=no_copy_file_range${force:+,$force}" LD_PRELOAD="$FAULTSHIM"
+			FAULT_OP=write FAULT_DELAY_US=5000)
+	fi
+	env "${vars[@]}" "$PCOPY" --mode=process -j 4 "$src" "$dst" >"$T/out" 2>"$T/err" &
+	PID=$!
+}
+
+# kill_worker FORCE: SIGKILL one worker mid-copy
+kill_worker() {
+	local force=$1 slow victim rc what tenths w
+	what="worker SIGKILL${force:+ $force}"
+	for slow in no yes; do
+		start_pcopy "$force" "$slow"
+		sleep 0.4
+		victim=$(pgrep -P "$PID" | head -n 1)
+		[ -n "$victim" ] && kill -KILL "$victim"
+		# the dead worker must be reaped while pcopy goes on (no zombie)
+		tenths=20
+		while [ -n "$victim" ] && exists "$victim" && alive "$PID" && [ "$tenths" -gt 0 ]; do
+			tenths=$((tenths - 1))
+			sleep 0.1
+		done
+		if [ -n "$victim" ] && exists "$victim" && alive "$PID"; then
+			fail "$what: killed worker $victim not reaped 2 s later (zombie)"
+		fi
+		if ! wait_gone "$PID" 60; then
+			kill -KILL "$PID"
+			fail "$what: pcopy hangs (still running 60 s after the kill)"
+		fi
+		rc=0
+		wait "$PID" 2>/dev/null || rc=$?
+		if [ -z "$victim" ] || { [ "$rc" -eq 0 ] && [ "$slow" = no ]; }; then
+			[ "$rc" -eq 0 ] || fail "$what: no worker found at 0.4 s, and exit status $rc"
+			treecmp "$src" "$dst"
+			log "note: $what: copy finished within 0.4 s; running it slowed down"
+			continue
+		fi
+		if [ "$rc" -ne 1 ]; then
+			head -n 20 "$T/err" >&2
+			fail "$what: exit status $rc, expected 1"
+		fi
+		[ -s "$T/err" ] || fail "$what: the entry of the killed worker was not reported"
+		check_messages "$T/err"
+		check_subset "$src" "$dst"
+		[ "$NFILES" -ge 97 ] || fail "$what: only $NFILES of 100 files copied"
+		w=$(pgrep -af -- "$dst") && fail "$what: processes left: $w"
+		[ "$slow" = yes ] && what="$what (slowed)"
+		log "$what: exit $rc, $NFILES files complete; stderr: $(head -n 3 "$T/err")"
+		return 0
+	done
+	fail "$what: the slowed-down copy was not interrupted either"
+}
+
+# kill_parent FORCE: SIGKILL pcopy itself; its workers must exit
+kill_parent() {
+	local force=$1 slow workers w rc what
+	what="parent SIGKILL${force:+ $force}"
+	for slow in no yes; do
+		start_pcopy "$force" "$slow"
+		sleep 0.4
+		workers=$(pgrep -P "$PID" | tr '\n' ' ')
+		kill -KILL "$PID" 2>/dev/null
+		rc=0
+		wait "$PID" 2>/dev/null || rc=$?
+		if [ -z "$workers" ]; then
+			[ "$rc" -eq 0 ] || fail "$what: no worker found at 0.4 s, and exit status $rc"
+			[ "$slow" = no ] || fail "$what: no worker found in the slowed-down copy"
+			log "note: $what: copy finished within 0.4 s; running it slowed down"
+			continue
+		fi
+		sleep 2
+		for w in $workers; do
+			alive "$w" && fail "$what: worker $w still alive 2 s after the parent was killed"
+		done
+		w=$(pgrep -af -- "$dst") && fail "$what: processes left: $w"
+		# O_TMPFILE temporaries vanish with their processes; named ones may
+		# stay after a SIGKILL to everything, so check only the default
+		[ -z "$force" ] && check_subset "$src" "$dst"
+		return 0
+	done
+}
+
+kill_worker ""
+kill_worker no_tmpfile
+kill_parent ""
+kill_parent no_tmpfile
+exit 0
