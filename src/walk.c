@@ -112,8 +112,13 @@ static int visit_name(struct walk *w, int fd, const struct dirent *de, struct su
 		st.st_mode = DTTOIF(de->d_type);
 		rc = w->v->entry(w->v->ctx, &e);
 	} else if (fstatat(fd, name, &st, flags) < 0) {
-		if (errno != ENOENT) /* vanished since readdir: nothing to copy */
-			w->v->error(w->v->ctx, e.relpath, errno);
+		int err = errno;
+
+		/* ENOENT: gone since readdir, nothing to copy -- unless it is a
+		 * dangling link we were asked to follow (-L), which cp reports. */
+		if (err != ENOENT ||
+		    (w->o->follow && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0))
+			w->v->error(w->v->ctx, e.relpath, err);
 	} else if (S_ISDIR(st.st_mode)) {
 		rc = visit_directory(w, &e, sd);
 	} else {
