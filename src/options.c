@@ -109,6 +109,13 @@ static int parse_no_preserve(const char *list, unsigned *preserve, char *err,
 	char *save = NULL;
 	int rc = 0;
 
+	/* strtok_r skips empty words; an empty list or word is still an error. */
+	if (*list == '\0' || *list == ',' || list[strlen(list) - 1] == ',' ||
+	    strstr(list, ",,") != NULL) {
+		snprintf(err, errlen, "invalid --no-preserve list '%s'", list);
+		free(copy);
+		return -1;
+	}
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		int i = lookup_word(w, names);
 
@@ -229,7 +236,13 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv,
 		index = -1;
 
 		if (c == '?') {
-			if (optopt > 0 && optopt < 128)
+			int is_long = strncmp(as_written, "--", 2) == 0;
+
+			/* A known long option that got "=value" has optopt set. */
+			if (is_long && optopt != 0)
+				snprintf(err, errlen, "option '%.*s' doesn't allow an argument",
+					 (int)strcspn(as_written, "="), as_written);
+			else if (!is_long && optopt > 0 && optopt < 128)
 				snprintf(err, errlen, "invalid option -- '%c'", optopt);
 			else
 				snprintf(err, errlen, "unrecognized option '%s'", as_written);
