@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,6 +48,20 @@ static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/*
+ * O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR; say ELOOP, as
+ * openat2 does, when a link is what stopped us.
+ */
+static int symlink_errno(int dirfd, const char *name, int err)
+{
+	struct stat st;
+
+	if (err == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return ELOOP;
+	return err;
+}
+
 /* Open path one component at a time, refusing symlinks and "..". */
 static int open_by_components(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -70,6 +85,8 @@ static int open_by_components(int dirfd, const char *path, int flags, mode_t mod
 		} else {
 			fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
+		if (fd < 0)
+			errno = symlink_errno(cur, comp, errno);
 		if (cur != dirfd) {
 			int saved = errno;
 
