@@ -1,0 +1,15 @@
+/* suites.h - one Check suite per module, gathered by check_main.c. */
+#ifndef PCOPY_SUITES_H
+#define PCOPY_SUITES_H
+
+#include <check.h>
+
+Suite *queue_suite(void);
+Suite *copy_suite(void);
+Suite *options_suite(void);
+Suite *progress_suite(void);
+Suite *walk_suite(void);
+Suite *path_suite(void);
+Suite *inode_table_suite(void);
+
+#endif
