@@ -96,25 +96,22 @@ static int temp_create_named(struct copier *c, int ddir, struct tempfile *t)
 }
 
 /*
- * Create the file to write.  A named temporary is 0600 until its metadata is
- * applied, so nobody else can read it half-written.  An O_TMPFILE has no
- * name anyone could open it by, so it gets its final permission bits `perm`
- * at once and usually needs no fchmod later.
+ * Create the file to write, mode 0600 until its metadata is applied: no
+ * group or other access while it is incomplete, whichever kind it is.
  */
-static int temp_create(struct copier *c, int ddir, mode_t perm, struct tempfile *t)
+static int temp_create(struct copier *c, int ddir, struct tempfile *t)
 {
 	t->linked = 0;
 	t->name[0] = '\0';
+	t->mode = 0600;
 	if (!atomic_load(&no_tmpfile)) {
-		t->mode = perm;
-		t->fd = openat(ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, perm);
+		t->fd = openat(ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, t->mode);
 		if (t->fd >= 0)
 			return 0;
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 			return -1;
 		atomic_store(&no_tmpfile, 1);
 	}
-	t->mode = 0600;
 	return temp_create_named(c, ddir, t);
 }
 
@@ -401,7 +398,7 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 		goto out;
 	}
 	entry_stat_from(&es, &st);
-	if (temp_create(c, ddir, meta_create_mode(c->s, &es), &t) < 0 ||
+	if (temp_create(c, ddir, &t) < 0 ||
 	    copy_data(c, in, t.fd, &st) < 0 || meta_apply_fd(c->s, in, t.fd, &es, t.mode) < 0 ||
 	    temp_install(c, ddir, dname, &t) < 0)
 		goto out;

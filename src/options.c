@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -39,7 +40,8 @@ static const char usage_text[] =
 	"Usage: pcopy [OPTION]... SRC DST\n"
 	"Copy the tree SRC to DST in parallel, preserving everything (like cp -a).\n"
 	"\n"
-	"  -j, --jobs=N             number of workers, 1..1024 (default 2)\n"
+	"  -j, --jobs=N             number of workers, 1..1024 (default: the number\n"
+	"                           of CPUs, at least 2 and at most 8)\n"
 	"      --mode=MODE          worker kind: thread or process (default thread)\n"
 	"      --queue=N            capacity of the walker->workers queue, 1..65536\n"
 	"                           (default 256)\n"
@@ -130,10 +132,19 @@ static int parse_no_preserve(const char *list, unsigned *preserve, char *err,
 	return rc;
 }
 
+int options_default_jobs(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus < MIN_DEFAULT_JOBS)
+		return MIN_DEFAULT_JOBS;
+	return cpus > MAX_DEFAULT_JOBS ? MAX_DEFAULT_JOBS : (int)cpus;
+}
+
 static void set_defaults(struct options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->jobs = DEFAULT_JOBS;
+	opts->jobs = options_default_jobs();
 	opts->mode = MODE_THREAD;
 	opts->queue = DEFAULT_QUEUE;
 	opts->progress = PROGRESS_AUTO;

@@ -37,8 +37,12 @@ enum preserve_bits {
 	PRESERVE_ALL = (1 << 5) - 1,
 };
 
-/* Defaults, chosen by measurement (see README, "Defaults"). */
-#define DEFAULT_JOBS 2
+/*
+ * Defaults, chosen by measurement (README, "Defaults"): as many workers as
+ * online CPUs, within [MIN_DEFAULT_JOBS, MAX_DEFAULT_JOBS].
+ */
+#define MIN_DEFAULT_JOBS 2
+#define MAX_DEFAULT_JOBS 8
 #define DEFAULT_QUEUE 256
 #define MAX_JOBS 1024
 #define MAX_QUEUE 65536
@@ -76,6 +80,9 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv,
 
 /* Print the usage text to `out` (a FILE *). */
 void options_usage(void *out);
+
+/* The default number of workers on this machine. */
+int options_default_jobs(void);
 
 /* "thread" or "process". */
 const char *worker_mode_name(enum worker_mode mode);

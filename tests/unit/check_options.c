@@ -63,7 +63,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(PARSE("src", "dst"), PARSE_RUN);
 	ck_assert_str_eq(opts.src, "src");
 	ck_assert_str_eq(opts.dst, "dst");
-	ck_assert_int_eq(opts.jobs, DEFAULT_JOBS);
+	ck_assert_int_eq(opts.jobs, options_default_jobs());
 	ck_assert_int_eq(opts.mode, MODE_THREAD);
 	ck_assert_uint_eq(opts.queue, DEFAULT_QUEUE);
 	ck_assert_int_eq(opts.progress, PROGRESS_AUTO);
@@ -299,7 +299,7 @@ START_TEST(test_reparse_resets)
 	ck_assert_int_eq(PARSE("-v", "-j", "9", "a", "b"), PARSE_RUN);
 	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
 	ck_assert(!opts.verbose);
-	ck_assert_int_eq(opts.jobs, DEFAULT_JOBS);
+	ck_assert_int_eq(opts.jobs, options_default_jobs());
 	ck_assert_int_eq(PARSE("-j", "9", "a", "b"), PARSE_RUN);
 	ck_assert_int_eq(opts.jobs, 9);
 	assert_error(PARSE("-j", "0", "a", "b"), "jobs");
