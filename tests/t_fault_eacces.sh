@@ -13,10 +13,6 @@ as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
 }
 
-re_quote() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
 chmod 0755 "$T" "$W"
 as_nobody test -x "$W" || skip "uid 65534 cannot reach $W (set TMPDIR to a world-searchable dir)"
 as_nobody "$PCOPY" --version >/dev/null 2>&1 || skip "uid 65534 cannot run $PCOPY"

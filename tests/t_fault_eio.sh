@@ -12,52 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need_pcopy
 
-FAULTSHIM=${FAULTSHIM:-$SRCDIR/tests/tools/faultshim.so}
-if [ ! -f "$FAULTSHIM" ]; then
-	cc -shared -fPIC -o "$T/faultshim.so" "$SRCDIR/tests/tools/faultshim.c" -ldl ||
-		fail "cannot build the fault shim"
-	FAULTSHIM=$T/faultshim.so
-fi
-# an ASan build refuses a preload ahead of its runtime unless told not to check
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-
-re_quote() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
-check_messages() {
-	local bad
-	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
-	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
-}
-
-# every entry of DST ($2) is in SRC ($1) with the same type and every regular
-# file is identical to its source; no temporaries.  Sets NFILES.
-check_subset() {
-	local src=$1 dst=$2 rel
-	no_temporaries "$dst"
-	NFILES=0
-	while IFS= read -r -d '' rel; do
-		if [ -L "$dst/$rel" ]; then
-			[ -L "$src/$rel" ] || fail "stray symlink $dst/$rel"
-		elif [ -f "$dst/$rel" ]; then
-			[ -f "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray file $dst/$rel"
-			cmp -s -- "$src/$rel" "$dst/$rel" ||
-				fail "partial or wrong file under its final name: $dst/$rel"
-			NFILES=$((NFILES + 1))
-		elif [ -d "$dst/$rel" ]; then
-			[ -d "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray directory $dst/$rel"
-		else
-			fail "unexpected entry $dst/$rel"
-		fi
-	done < <(cd "$dst" && find . -mindepth 1 -print0)
-}
-
-no_process_left() {
-	local left
-	left=$(pgrep -af -- "$T") && fail "processes left: $left"
-	return 0
-}
+need_faultshim
 
 # shim_run [VAR=value]... -- PCOPY-ARGS...: run pcopy under the shim (FAULT_*
 # and PCOPY_FORCE given as VAR=value), stdout/stderr in $T/out and $T/err.

@@ -9,47 +9,6 @@ need_pcopy
 need_root
 need_cmd python3
 
-# regex-quote a path for grep -E
-re_quote() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
-# every line of the file is one "pcopy: 'path': reason" message
-check_messages() {
-	local bad
-	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
-	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
-}
-
-# every entry of DST ($2) is in SRC ($1) with the same type and every regular
-# file is identical to its source; no temporaries.  Sets NFILES.
-check_subset() {
-	local src=$1 dst=$2 rel
-	no_temporaries "$dst"
-	NFILES=0
-	while IFS= read -r -d '' rel; do
-		if [ -L "$dst/$rel" ]; then
-			[ -L "$src/$rel" ] || fail "stray symlink $dst/$rel"
-		elif [ -f "$dst/$rel" ]; then
-			[ -f "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray file $dst/$rel"
-			cmp -s -- "$src/$rel" "$dst/$rel" ||
-				fail "partial or wrong file under its final name: $dst/$rel"
-			NFILES=$((NFILES + 1))
-		elif [ -d "$dst/$rel" ]; then
-			[ -d "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray directory $dst/$rel"
-		else
-			fail "unexpected entry $dst/$rel"
-		fi
-	done < <(cd "$dst" && find . -mindepth 1 -print0)
-}
-
-# no process with this test's temp dir on its command line is left
-no_process_left() {
-	local left
-	left=$(pgrep -af -- "$T") && fail "processes left: $left"
-	return 0
-}
-
 # SRC trees live on a tmpfs too, so that the test does not depend on the disk
 use_tmpfs 512m
 big=$W/big

@@ -16,30 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 need_pcopy
 
-FAULTSHIM=${FAULTSHIM:-$SRCDIR/tests/tools/faultshim.so}
-if [ ! -f "$FAULTSHIM" ]; then
-	cc -shared -fPIC -o "$T/faultshim.so" "$SRCDIR/tests/tools/faultshim.c" -ldl ||
-		fail "cannot build the fault shim"
-	FAULTSHIM=$T/faultshim.so
-fi
-# an ASan build refuses a preload ahead of its runtime unless told not to check
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-
-re_quote() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
-}
-
-check_messages() {
-	local bad
-	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
-	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
-}
-
-no_process_left() {
-	local left
-	left=$(pgrep -af -- "$T") && fail "processes left: $left"
-	return 0
-}
+need_faultshim
 
 use_tmpfs 256m
 src=$W/src

@@ -14,64 +14,11 @@
 need_pcopy
 need_cmd python3
 
-FAULTSHIM=${FAULTSHIM:-$SRCDIR/tests/tools/faultshim.so}
-if [ ! -f "$FAULTSHIM" ]; then
-	cc -shared -fPIC -o "$T/faultshim.so" "$SRCDIR/tests/tools/faultshim.c" -ldl ||
-		fail "cannot build the fault shim"
-	FAULTSHIM=$T/faultshim.so
-fi
-# an ASan build refuses a preload ahead of its runtime unless told not to check
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-
-check_messages() {
-	local bad
-	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
-	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
-}
-
-# every entry of DST ($2) is in SRC ($1) with the same type and every regular
-# file is identical to its source; no temporaries.  Sets NFILES.
-check_subset() {
-	local src=$1 dst=$2 rel
-	no_temporaries "$dst"
-	NFILES=0
-	while IFS= read -r -d '' rel; do
-		if [ -L "$dst/$rel" ]; then
-			[ -L "$src/$rel" ] || fail "stray symlink $dst/$rel"
-		elif [ -f "$dst/$rel" ]; then
-			[ -f "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray file $dst/$rel"
-			cmp -s -- "$src/$rel" "$dst/$rel" ||
-				fail "partial or wrong file under its final name: $dst/$rel"
-			NFILES=$((NFILES + 1))
-		elif [ -d "$dst/$rel" ]; then
-			[ -d "$src/$rel" ] && [ ! -L "$src/$rel" ] || fail "stray directory $dst/$rel"
-		else
-			fail "unexpected entry $dst/$rel"
-		fi
-	done < <(cd "$dst" && find . -mindepth 1 -print0)
-}
-
-# is process $1 alive (exists and is not a zombie)?
-alive() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	[ "${stat%% *}" != Z ]
-}
+need_faultshim
 
 # does process $1 exist at all (zombies included)?
 exists() {
 	[ -e "/proc/$1/stat" ]
-}
-
-# wait up to $2 seconds for process $1 to end; fails if it is still alive
-wait_gone() {
-	local tenths=$(($2 * 10))
-	while alive "$1"; do
-		[ "$tenths" -gt 0 ] || return 1
-		tenths=$((tenths - 1))
-		sleep 0.1
-	done
 }
 
 use_tmpfs 2g
