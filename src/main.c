@@ -66,7 +66,7 @@ static int open_dst_root(struct session *s, const struct target *t)
 
 	if (mkdir(t->path, 0700) < 0 && errno != EEXIST)
 		return -1;
-	s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->dst_root < 0)
 		return -1;
 	/* An existing unwritable directory must take the copy until its mode is restored. */

@@ -99,7 +99,11 @@ static int check_existing(const struct options *o, struct target *t, char *err, 
 		snprintf(err, errlen, "'%s' and '%s' are the same file", o->src, t->path);
 		return -1;
 	}
-	if (src_dir && !S_ISDIR(st.st_mode)) {
+	/*
+	 * A directory is never copied through a symlink in the copy's place:
+	 * it could lead anywhere, even back into SRC.  cp refuses it too.
+	 */
+	if (src_dir && (!S_ISDIR(st.st_mode) || S_ISLNK(lst.st_mode))) {
 		snprintf(err, errlen, "cannot overwrite non-directory '%s' with directory '%s'",
 			 t->path, o->src);
 		return -1;

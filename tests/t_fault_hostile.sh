@@ -38,6 +38,8 @@ echo "outside file" >"$W/outside/file"
 echo "outside dir's y" >"$W/outside/dir/y"
 chmod 0640 "$W/outside/file"
 touch -d '2001-02-03 04:05:06' "$W/outside/file" "$W/outside/dir/y" "$W/outside/dir"
+ln -s "$src/d" "$W/src-d-link"
+ln -s "$W/outside/dir" "$W/outside-link"
 before=$(snapshot "$W/outside")
 src_before=$(snapshot "$src")
 
@@ -74,6 +76,9 @@ for mode in thread process; do
 	refuse "$mode: into SRC via a symlink" --mode="$mode" "$src" "$W/src-link/copy"
 	refuse "$mode: into SRC's subdir via a symlink" --mode="$mode" "$src" "$W/src-link/d/copy"
 	refuse "$mode: -T onto a symlink to SRC" --mode="$mode" -T "$src" "$W/src-link"
+	# the copy's own path a symlink into SRC: following it would recurse forever
+	refuse "$mode: -T onto a symlink to SRC's subdir" --mode="$mode" -T "$src" "$W/src-d-link"
+	refuse "$mode: -T onto a symlink to an outside dir" --mode="$mode" -T "$src" "$W/outside-link"
 	[ "$(snapshot "$src")" = "$src_before" ] || fail "$mode: SRC changed by a refused copy"
 	rm -f "$W/src-link"
 
