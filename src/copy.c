@@ -50,6 +50,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->slot = slot;
 	c->buf = NULL;
 	c->reason = NULL;
+	c->inherited_acl = 0;
 }
 
 void copier_free(struct copier *c)
@@ -399,7 +400,7 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 	}
 	entry_stat_from(&es, &st);
 	if (temp_create(c, ddir, &t) < 0 ||
-	    copy_data(c, in, t.fd, &st) < 0 || meta_apply_fd(c->s, in, t.fd, &es, t.mode) < 0 ||
+	    copy_data(c, in, t.fd, &st) < 0 || meta_apply_fd(c->s, in, t.fd, &es, t.mode, c->inherited_acl) < 0 ||
 	    temp_install(c, ddir, dname, &t) < 0)
 		goto out;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);

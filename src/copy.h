@@ -11,6 +11,7 @@ struct copier {
 	struct worker_slot *slot; /* this worker's counters and in-flight state */
 	char *buf;                /* read/write buffer, allocated on first use */
 	const char *reason;       /* why the last copy failed, when errno says too little */
+	int inherited_acl;        /* the destination directory has a default ACL */
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);

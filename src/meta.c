@@ -87,7 +87,7 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 }
 
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  mode_t created)
+		  mode_t created, int inherited_acl)
 {
 	struct timespec ts[2];
 	int uid_kept, gid_kept, xattrs = 0;
@@ -95,9 +95,10 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 
 	if (set_owner_fd(s, dst, st, &uid_kept, &gid_kept) < 0)
 		return -1;
-	if (src >= 0 && preserving(s, PRESERVE_XATTR) && (xattrs = xattr_copy_fd(s, src, dst)) < 0)
+	if (src >= 0 && preserving(s, PRESERVE_XATTR) &&
+	    (xattrs = xattr_copy_fd(s, src, dst, inherited_acl)) < 0)
 		return -1;
-	/* An ACL write rewrites the group bits, so set the mode after one. */
+	/* An ACL write or removal rewrites the group bits: set the mode after. */
 	mode = final_mode(s, st, uid_kept, gid_kept);
 	if ((mode != created || xattrs > 0) && fchmod(dst, mode) < 0)
 		return -1;
@@ -182,17 +183,55 @@ static int xattr_failure_tolerated(const struct session *s, const char *name)
 	return 0;
 }
 
-int xattr_copy_fd(const struct session *s, int src, int dst)
+static const char *const acl_names[] = {"system.posix_acl_access",
+					 "system.posix_acl_default"};
+
+int meta_has_default_acl(int dirfd)
+{
+	return fgetxattr(dirfd, acl_names[1], NULL, 0) > 0;
+}
+
+/* Is `name` among the `len` bytes of NUL-separated names? */
+static int name_listed(const char *names, ssize_t len, const char *name)
+{
+	for (const char *n = names; names != NULL && n < names + len; n += strlen(n) + 1)
+		if (strcmp(n, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Remove from dst the ACLs it inherited from a default ACL of its new
+ * parent but src does not have, so the copy grants no access the source
+ * does not.  How many were removed.
+ */
+static int strip_inherited_acls(const char *names, ssize_t len, int dst)
+{
+	int removed = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(acl_names); i++)
+		if (!name_listed(names, len, acl_names[i]) &&
+		    fremovexattr(dst, acl_names[i]) == 0)
+			removed++;
+	return removed;
+}
+
+int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls)
 {
 	char *names = NULL, *value = NULL;
 	size_t cap = 256;
 	ssize_t len = list_xattrs(src, &names);
 	int rc = 0, copied = 0;
 
+	if (len < 0 && errno != ENOTSUP) {
+		free(names);
+		return -1;
+	}
+	if (strip_acls)
+		copied += strip_inherited_acls(names, len, dst);
 	if (len <= 0) {
 		free(names);
-		/* A source filesystem without xattrs has nothing to copy. */
-		return len < 0 && errno != ENOTSUP ? -1 : 0;
+		return copied; /* nothing (or no xattr support) on the source */
 	}
 	value = xmalloc(cap);
 	for (char *name = names; name < names + len; name += strlen(name) + 1) {

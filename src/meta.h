@@ -13,10 +13,15 @@
  * touches ctime only but some filesystems also bump mtime.  What
  * --no-preserve switches off is skipped.  `created` is the permission
  * bits dst already has ((mode_t)-1 if unknown): fchmod is skipped when
- * they are already right.  Returns 0 or -1 with errno set.
+ * they are already right.  With `inherited_acl` (dst was made in a
+ * directory with a default ACL), ACLs the source lacks are removed from
+ * dst.  Returns 0 or -1 with errno set.
  */
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  mode_t created);
+		  mode_t created, int inherited_acl);
+
+/* Does the directory `dirfd` carry a default ACL its new entries inherit? */
+int meta_has_default_acl(int dirfd);
 
 /*
  * Apply owner and times to the entry `name` in `dirfd` without following it
@@ -32,7 +37,11 @@ int meta_apply_at(const struct session *s, int dirfd, const char *name,
  */
 mode_t meta_create_mode(const struct session *s, const struct entry_stat *st);
 
-/* Copy every extended attribute of `src` to `dst`; how many, or -1. */
-int xattr_copy_fd(const struct session *s, int src, int dst);
+/*
+ * Copy every extended attribute of `src` to `dst`, and with `strip_acls`
+ * remove the POSIX ACLs dst has but src does not.  The number of
+ * attributes written or removed, or -1.
+ */
+int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls);
 
 #endif

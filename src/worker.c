@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "meta.h"
 #include "queue.h"
 #include "util.h"
 
@@ -62,6 +63,9 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		errno = saved;
 		return -1;
 	}
+	/* One look per directory, so files need no ACL check of their own. */
+	w->copier.inherited_acl = (w->s->opts->preserve & PRESERVE_XATTR) &&
+				  meta_has_default_acl(w->dst_dir);
 	return 0;
 }
 

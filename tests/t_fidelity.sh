@@ -206,4 +206,22 @@ if [ "$(stat -c %i "$W/np-two/hl1")" = "$(stat -c %i "$W/np-two/dir/hl2")" ]; th
 	fail "--no-preserve=mode,links kept the hard link"
 fi
 assert_eq "$(stat -c %Y "$W/np-two/f644")" "$old" "mtime with --no-preserve=mode,links"
+
+# ---- a default ACL on DST must not leak into the copy ----
+# New entries inherit DST's default ACL; what the source lacks is removed,
+# so nobody gains access to the copy that the source did not give.
+if command -v setfacl >/dev/null 2>&1 && setfacl -d -m u:nobody:rwx "$W" 2>/dev/null; then
+	setfacl -k "$W"
+	mkdir -p "$W/acl-src/sub" "$W/acl-dst"
+	echo secret >"$W/acl-src/sub/f"
+	chmod 0640 "$W/acl-src/sub/f"
+	setfacl -d -m u:nobody:rwx "$W/acl-dst"
+	for mode in thread process; do
+		pcopy_ok --mode="$mode" "$W/acl-src" "$W/acl-dst"
+		treecmp "$W/acl-src" "$W/acl-dst/acl-src"
+		rm -rf "$W/acl-dst/acl-src"
+	done
+else
+	log "note: no setfacl or no ACL support here; default-ACL check skipped"
+fi
 exit 0
