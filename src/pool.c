@@ -4,8 +4,12 @@
  * sleeps in pool_wait until the last one is gone.  Both sides take the pool
  * lock around waitpid, so a child is reaped exactly once.
  *
+ * A replacement worker may be forked by the monitor thread.  Its
+ * PR_SET_PDEATHSIG follows that thread, not the process, which is safe
+ * because the monitor is joined only after pool_wait has reaped everyone.
+ *
  * Lock order: the pool lock is taken first; nothing else is held with it
- * except, inside queue_abort, the queue lock (a leaf).
+ * except, inside queue_abort (give_up), the queue lock (a leaf).
  */
 #include "pool.h"
 
@@ -35,8 +39,10 @@ struct pool {
 	pid_t *pids;              /* process mode: pid per slot, 0 when gone */
 	pid_t parent;             /* our pid, for the children's death check */
 	int live;                 /* process mode: workers not yet reaped */
-	int respawns_left;        /* bound on replacements, against crash loops */
-	pthread_mutex_t lock;     /* guards pids, live, respawns_left */
+	char *respawn;            /* process mode: slot waits for a replacement */
+	int idle_deaths_left;     /* deaths without a job tolerated (crash loops) */
+	int gave_up;              /* no worker can be had: the run was stopped */
+	pthread_mutex_t lock;     /* guards pids, live, respawn, the counts */
 	pthread_cond_t changed;   /* a worker was reaped */
 };
 
@@ -82,7 +88,7 @@ static struct pool *pool_alloc(const struct session *s)
 	p->s = s;
 	p->jobs = s->opts->jobs;
 	p->parent = getpid();
-	p->respawns_left = 4 * p->jobs + 16;
+	p->idle_deaths_left = 4 * p->jobs + 16;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
 	return p;
@@ -116,6 +122,7 @@ struct pool *pool_start(const struct session *s)
 		rc = start_threads(p);
 	} else {
 		p->pids = xcalloc((size_t)p->jobs, sizeof(*p->pids));
+		p->respawn = xcalloc((size_t)p->jobs, 1);
 		for (int i = 0; i < p->jobs && rc == 0; i++)
 			rc = spawn_process(p, i);
 	}
@@ -148,17 +155,33 @@ static void remove_dead_temporary(const struct session *s, struct worker_slot *s
 	slot->tmpname[0] = '\0';
 }
 
+/*
+ * No worker is left and none can be started: stop the run rather than let
+ * the walker wait on a queue nobody empties.
+ */
+static void give_up(struct pool *p, const char *why)
+{
+	if (p->gave_up)
+		return;
+	p->gave_up = 1;
+	report_message("no worker left (%s); stopping", why);
+	atomic_fetch_add(&parent_slot(p->s)->errors, 1);
+	atomic_store(&p->s->shared->stop, 1);
+	queue_abort(p->s->queue);
+}
+
 /* A worker died abnormally: account for the entry it was copying. */
 static void handle_death(struct pool *p, int index, int status)
 {
 	const struct session *s = p->s;
 	struct worker_slot *slot = &s->shared->slots[index];
 	struct worker_slot *mine = parent_slot(s);
+	int was_busy = atomic_load(&slot->busy);
 	char reason[64];
 
 	if (slot->tmpname[0] != '\0')
 		remove_dead_temporary(s, slot);
-	if (atomic_load(&slot->busy)) {
+	if (was_busy) {
 		if (WIFSIGNALED(status))
 			snprintf(reason, sizeof(reason), "worker killed by signal %d",
 				 WTERMSIG(status));
@@ -172,15 +195,32 @@ static void handle_death(struct pool *p, int index, int status)
 		atomic_store(&slot->busy, 0);
 	}
 	atomic_store(&slot->bytes_inflight, 0);
-	if (!atomic_load(&s->shared->stop) && p->respawns_left > 0) {
-		p->respawns_left--;
-		if (spawn_process(p, index) < 0)
-			report_message("cannot start a replacement worker: %s",
-				       strerror(errno));
+	/*
+	 * A death with a job costs that job, so replacing it always ends; a
+	 * worker that keeps dying idle is a crash loop and gets a budget.
+	 */
+	if (!was_busy && --p->idle_deaths_left < 0)
+		give_up(p, "workers keep dying");
+	else
+		p->respawn[index] = 1;
+}
+
+/* Start replacements for dead workers; a failed fork is retried next time. */
+static void refill_locked(struct pool *p)
+{
+	for (int i = 0; i < p->jobs; i++) {
+		if (!p->respawn[i] || atomic_load(&p->s->shared->stop))
+			continue;
+		if (spawn_process(p, i) == 0) {
+			p->respawn[i] = 0;
+		} else if (p->live == 0) {
+			give_up(p, strerror(errno));
+			return;
+		}
 	}
 }
 
-/* Reap what has exited; the pool lock is held. */
+/* Reap what has exited and replace the dead; the pool lock is held. */
 static void reap_locked(struct pool *p)
 {
 	for (int i = 0; i < p->jobs; i++) {
@@ -193,6 +233,7 @@ static void reap_locked(struct pool *p)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			handle_death(p, i, status);
 	}
+	refill_locked(p);
 	pthread_cond_broadcast(&p->changed);
 }
 
@@ -243,5 +284,6 @@ void pool_free(struct pool *p)
 	free(p->workers);
 	free(p->threads);
 	free(p->pids);
+	free(p->respawn);
 	free(p);
 }

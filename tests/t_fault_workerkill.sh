@@ -124,8 +124,37 @@ kill_parent() {
 	done
 }
 
+# kill_every_worker: one worker, a one-slot queue, and its worker killed
+# over and over (more often than any fixed respawn budget): pcopy must keep
+# replacing it, never hang, exit 1, and leave only complete files.
+kill_every_worker() {
+	local many=$W/many manydst=$W/many-dst i w rc=0
+	mkdir -p "$many"
+	for i in $(seq 1 1000); do echo "$i" >"$many/f$i"; done
+	# 2 ms per open: the copy lasts seconds, so every kill lands mid-copy
+	LD_PRELOAD=$FAULTSHIM FAULT_OP=open FAULT_DELAY_US=2000 \
+		"$PCOPY" --mode=process -j 1 --queue=1 "$many" "$manydst" >"$T/out" 2>"$T/err" &
+	PID=$!
+	sleep 0.2
+	for i in $(seq 1 60); do
+		w=$(pgrep -P "$PID" | head -n 1)
+		[ -n "$w" ] && kill -KILL "$w" 2>/dev/null
+		sleep 0.01
+	done
+	if ! wait_gone "$PID" 60; then
+		kill -KILL "$PID"
+		fail "repeated kills: pcopy hangs"
+	fi
+	wait "$PID" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] || fail "repeated kills: exit status $rc, expected 1"
+	check_messages "$T/err"
+	check_subset "$many" "$manydst"
+	log "repeated kills: exit $rc, $NFILES of 1000 files complete"
+}
+
 kill_worker ""
 kill_worker no_tmpfile
 kill_parent ""
 kill_parent no_tmpfile
+kill_every_worker
 exit 0
