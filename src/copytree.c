@@ -212,20 +212,29 @@ static void make_hard_links(struct copytree *ct)
 	}
 }
 
-/* Owner, xattrs, mode and times of one directory from its source. */
+/*
+ * Owner, xattrs, mode and times of one directory from its source.  A source
+ * directory we may not read (the walk has reported it) is opened O_PATH:
+ * enough for its owner, mode and times, not for its xattrs.
+ */
 static int apply_dir_metadata(const struct session *s, const char *relpath)
 {
-	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0,
-			       s->opts->dereference);
-	int dst = src < 0 ? -1 : open_beneath(s->dst_root, relpath, O_RDONLY | O_DIRECTORY, 0, 0);
+	int follow = s->opts->dereference;
+	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
+	int readable = src >= 0;
+	int dst = -1;
 	struct entry_stat es;
 	struct stat st;
 	int rc = -1;
 
+	if (src < 0 && errno == EACCES)
+		src = open_beneath(s->src_root, relpath, O_PATH | O_DIRECTORY, 0, follow);
+	if (src >= 0)
+		dst = open_beneath(s->dst_root, relpath, O_RDONLY | O_DIRECTORY, 0, 0);
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		rc = meta_apply_fd(s, src, dst, &es, (mode_t)-1, 1);
+		rc = meta_apply_fd(s, readable ? src : -1, dst, &es, (mode_t)-1, 1);
 	}
 	if (rc < 0) {
 		int saved = errno;

@@ -6,8 +6,8 @@
 #include "session.h"
 
 /*
- * Apply owner, extended attributes (read from the open source fd `src`),
- * mode and times of `st` to the open destination fd `dst`, in that order:
+ * Apply owner, extended attributes (read from the open source fd `src`;
+ * none when it is -1), mode and times of `st` to the open destination fd `dst`, in that order:
  * chown may clear set-id bits and an ACL write changes the group bits, so
  * mode comes after both, and times come last because every other change
  * touches ctime only but some filesystems also bump mtime.  What

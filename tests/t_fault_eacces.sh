@@ -37,6 +37,9 @@ for mode in thread process; do
 	assert_grep "$T/err" "^pcopy: '$q/locked': Permission denied$"
 	other=$(grep -Ev "^pcopy: '$q/(secret|locked)': " "$T/err" | head -n 5)
 	[ -z "$other" ] || fail "$mode: unexpected messages: $other"
+	# one line per failed entry, not one per attempt
+	assert_eq "$(wc -l <"$T/err")" 2 "$mode: number of error lines"
+	assert_eq "$(stat -c %a "$out/copy/locked")" 0 "$mode: mode of the unreadable dir's copy"
 	for f in a.txt sub/b.bin sub/deep/c.txt; do
 		cmp -s "$src/$f" "$out/copy/$f" || fail "$mode: readable file $f not copied identically"
 	done
