@@ -292,6 +292,23 @@ static int copy_stream(struct copier *c, int in, int out, uint64_t size)
 	return 0;
 }
 
+/* pwrite all of buf at off, retrying short writes and EINTR.  0 or -1. */
+static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
 /* Copy [off, end) with explicit offsets (for sparse files). */
 static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end)
 {
@@ -312,7 +329,7 @@ static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end
 			if (c->buf == NULL)
 				c->buf = xmalloc(RW_BUFFER_SIZE);
 			n = pread(in, c->buf, want < RW_BUFFER_SIZE ? want : RW_BUFFER_SIZE, off);
-			if (n > 0 && pwrite(out, c->buf, (size_t)n, off) != n)
+			if (n > 0 && pwrite_all(out, c->buf, (size_t)n, off) < 0)
 				n = -1;
 		}
 		if (n < 0 && errno == EINTR)

@@ -160,9 +160,9 @@ static void print_stats(const struct session *s, double elapsed)
 	(void)write_all(s->opts->stats == STATS_JSON ? STDOUT_FILENO : STDERR_FILENO, buf, len);
 }
 
-/* Start the workers, walk (or copy the one entry), wait, report. */
-static void run_copy(struct session *s, const struct target *t, const struct roots *r,
-		     struct monitor *m)
+/* Start the workers, walk (or copy the one entry), wait.  -1 if nothing could start. */
+static int run_copy(struct session *s, const struct target *t, const struct roots *r,
+		    struct monitor *m)
 {
 	int tree = S_ISDIR(t->src_st.st_mode);
 	struct scan sc = {.running = 0};
@@ -172,8 +172,7 @@ static void run_copy(struct session *s, const struct target *t, const struct roo
 								? QUEUE_SHARED : QUEUE_PRIVATE);
 		if (s->queue == NULL || (m->pool = pool_start(s)) == NULL) {
 			report_message("cannot start workers: %s", strerror(errno));
-			atomic_fetch_add(&parent_slot(s)->errors, 1);
-			return;
+			return -1;
 		}
 	}
 	if (tree && m->style != PROGRESS_NONE && scan_start(&sc, s->src_root, s->opts) == 0)
@@ -191,6 +190,7 @@ static void run_copy(struct session *s, const struct target *t, const struct roo
 	if (atomic_load(&m->caught) == 0)
 		monitor_final(m);
 	m->scan = NULL;
+	return 0;
 }
 
 static int run(const struct options *o, const struct target *t, mode_t user_umask,
@@ -210,8 +210,7 @@ static int run(const struct options *o, const struct target *t, mode_t user_umas
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
-	if (open_roots(&s, t, &r) == 0) {
-		run_copy(&s, t, &r, &m);
+	if (open_roots(&s, t, &r) == 0 && run_copy(&s, t, &r, &m) == 0) {
 		print_stats(&s, monotonic_seconds() - m.start);
 		status = atomic_load(&m.caught) ? 128 + atomic_load(&m.caught)
 			 : stats_errors(&s) ? EXIT_SOME_FAILED : EXIT_ALL_COPIED;

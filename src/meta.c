@@ -81,7 +81,7 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 		return meta_create_mode(s, st);
 	if (!uid_kept)
 		mode &= ~(mode_t)S_ISUID;
-	if (!gid_kept && !S_ISDIR(st->mode))
+	if (!gid_kept)
 		mode &= ~(mode_t)S_ISGID;
 	return mode;
 }

@@ -99,11 +99,13 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	w->copier.reason = NULL;
 	if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
-	/* After a stop request the half-done copy is dropped without a word. */
-	if (rc < 0 && !atomic_load(&w->s->shared->stop))
+	if (rc == 0) {
+		if (w->s->opts->verbose)
+			print_verbose(w->s, relpath);
+	} else if (!atomic_load(&w->s->shared->stop)) {
+		/* After a stop request the half-done copy is dropped without a word. */
 		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
-	else if (w->s->opts->verbose)
-		print_verbose(w->s, relpath);
+	}
 	atomic_fetch_add_explicit(&w->slot->bytes_done,
 				  kind == JOB_REGULAR ? st->size : 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->slot->entries_done, 1, memory_order_relaxed);
