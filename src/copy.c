@@ -51,6 +51,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->buf = NULL;
 	c->reason = NULL;
 	c->inherited_acl = 0;
+	c->dir_gid = (gid_t)-1;
 }
 
 void copier_free(struct copier *c)
@@ -396,10 +397,22 @@ static int nofollow(const struct copier *c)
 	return c->s->opts->dereference ? 0 : O_NOFOLLOW;
 }
 
+/*
+ * Does a file we create in the destination directory already have the
+ * source's owner?  It gets our uid, and our gid or the directory's (setgid
+ * directory, grpid mount): when all of these match the source, fchown
+ * would change nothing.
+ */
+static int owner_is_right(const struct copier *c, const struct entry_stat *st)
+{
+	return st->uid == c->s->euid && st->gid == c->s->egid && c->dir_gid == c->s->egid;
+}
+
 static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 			const char *dname)
 {
 	struct tempfile t = {.fd = -1};
+	struct meta_known known;
 	struct entry_stat es;
 	struct stat st;
 	int rc = -1;
@@ -416,9 +429,12 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 		goto out;
 	}
 	entry_stat_from(&es, &st);
-	if (temp_create(c, ddir, &t) < 0 ||
-	    copy_data(c, in, t.fd, &st) < 0 || meta_apply_fd(c->s, in, t.fd, &es, t.mode, c->inherited_acl) < 0 ||
-	    temp_install(c, ddir, dname, &t) < 0)
+	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st) < 0)
+		goto out;
+	known.created = t.mode;
+	known.owner_right = owner_is_right(c, &es);
+	known.inherited_acl = c->inherited_acl;
+	if (meta_apply_fd(c->s, in, t.fd, &es, &known) < 0 || temp_install(c, ddir, dname, &t) < 0)
 		goto out;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->slot->bytes, es.size, memory_order_relaxed);

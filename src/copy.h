@@ -12,6 +12,7 @@ struct copier {
 	char *buf;                /* read/write buffer, allocated on first use */
 	const char *reason;       /* why the last copy failed, when errno says too little */
 	int inherited_acl;        /* the destination directory has a default ACL */
+	gid_t dir_gid;            /* the destination directory's group */
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);

@@ -234,7 +234,7 @@ static int apply_dir_metadata(const struct session *s, const char *relpath)
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		rc = meta_apply_fd(s, readable ? src : -1, dst, &es, (mode_t)-1, 1);
+		rc = meta_apply_fd(s, readable ? src : -1, dst, &es, NULL);
 	}
 	if (rc < 0) {
 		int saved = errno;

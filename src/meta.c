@@ -87,20 +87,23 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 }
 
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  mode_t created, int inherited_acl)
+		  const struct meta_known *known)
 {
+	static const struct meta_known nothing = {(mode_t)-1, 0, 1};
 	struct timespec ts[2];
-	int uid_kept, gid_kept, xattrs = 0;
+	int uid_kept = 1, gid_kept = 1, xattrs = 0;
 	mode_t mode;
 
-	if (set_owner_fd(s, dst, st, &uid_kept, &gid_kept) < 0)
+	if (known == NULL)
+		known = &nothing;
+	if (!known->owner_right && set_owner_fd(s, dst, st, &uid_kept, &gid_kept) < 0)
 		return -1;
 	if (src >= 0 && preserving(s, PRESERVE_XATTR) &&
-	    (xattrs = xattr_copy_fd(s, src, dst, inherited_acl)) < 0)
+	    (xattrs = xattr_copy_fd(s, src, dst, known->inherited_acl)) < 0)
 		return -1;
 	/* An ACL write or removal rewrites the group bits: set the mode after. */
 	mode = final_mode(s, st, uid_kept, gid_kept);
-	if ((mode != created || xattrs > 0) && fchmod(dst, mode) < 0)
+	if ((mode != known->created || xattrs > 0) && fchmod(dst, mode) < 0)
 		return -1;
 	if (preserving(s, PRESERVE_TIMESTAMPS)) {
 		times_of(st, ts);

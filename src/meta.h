@@ -11,14 +11,19 @@
  * chown may clear set-id bits and an ACL write changes the group bits, so
  * mode comes after both, and times come last because every other change
  * touches ctime only but some filesystems also bump mtime.  What
- * --no-preserve switches off is skipped.  `created` is the permission
- * bits dst already has ((mode_t)-1 if unknown): fchmod is skipped when
- * they are already right.  With `inherited_acl` (dst was made in a
- * directory with a default ACL), ACLs the source lacks are removed from
- * dst.  Returns 0 or -1 with errno set.
+ * --no-preserve switches off is skipped; `known` (may be NULL) lets
+ * calls be skipped whose outcome is already there.  Returns 0 or -1 with
+ * errno set.
  */
+struct meta_known {
+	mode_t created;     /* permission bits dst already has, or (mode_t)-1 */
+	int owner_right;    /* dst already has st's owner and group */
+	int inherited_acl;  /* dst was made under a default ACL: remove the
+			       ACLs the source lacks */
+};
+
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  mode_t created, int inherited_acl);
+		  const struct meta_known *known);
 
 /* Does the directory `dirfd` carry a default ACL its new entries inherit? */
 int meta_has_default_acl(int dirfd);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "meta.h"
@@ -44,6 +45,7 @@ void worker_free(struct worker *w)
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 {
 	int follow = w->s->opts->dereference;
+	struct stat st;
 
 	if (w->src_dir >= 0 && w->dir.len == dirlen &&
 	    memcmp(w->dir.data, relpath, dirlen) == 0)
@@ -63,9 +65,10 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		errno = saved;
 		return -1;
 	}
-	/* One look per directory, so files need no ACL check of their own. */
+	/* One look per directory, so files need no ACL or owner check of their own. */
 	w->copier.inherited_acl = (w->s->opts->preserve & PRESERVE_XATTR) &&
 				  meta_has_default_acl(w->dst_dir);
+	w->copier.dir_gid = fstat(w->dst_dir, &st) == 0 ? st.st_gid : (gid_t)-1;
 	return 0;
 }
 
