@@ -177,7 +177,31 @@ assert_empty() {
 	}
 }
 
+# copy $src to a fresh $W/dst with the given options, compare it with
+# treecmp, check for temporaries, and remove it
+copy_and_compare() {
+	local dst=$W/dst
+	pcopy_ok "$@" "$src" "$dst"
+	treecmp "$src" "$dst"
+	no_temporaries "$dst"
+	remove_tree "$dst"
+}
+
 # --- helpers for the fault-injection tests ---
+
+# make DIR holding f000..f099, 8 MiB each, each file different
+make_hundred_8mb() {
+	python3 - "$1" <<'PY'
+import os, sys
+top = sys.argv[1]
+os.makedirs(top)
+blob = os.urandom(8 << 20)
+for i in range(100):
+    with open(f"{top}/f{i:03}", "wb") as f:
+        f.write(i.to_bytes(8, "little"))
+        f.write(blob[8:])
+PY
+}
 
 # set FAULTSHIM to the LD_PRELOAD fault shim, building it if make did not
 need_faultshim() {

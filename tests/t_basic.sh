@@ -11,14 +11,6 @@ use_tmpfs 256m
 src=$W/src
 bash "$FIXTURES/mkbasic.sh" "$src" || fail "mkbasic.sh failed"
 
-# copy src to a fresh DST with the given options, then compare and clean up
-copy_and_compare() {
-	local dst=$W/dst
-	pcopy_ok "$@" "$src" "$dst"
-	treecmp "$src" "$dst"
-	no_temporaries "$dst"
-	remove_tree "$dst"
-}
 
 for mode in thread process; do
 	for jobs in 1 2 4 16; do

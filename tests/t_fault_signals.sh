@@ -15,16 +15,7 @@ need_faultshim
 
 use_tmpfs 2g
 src=$W/src
-python3 - "$src" <<'EOF'
-import os, sys
-top = sys.argv[1]
-os.makedirs(top)
-blob = os.urandom(8 << 20)
-for i in range(100):
-    with open(f"{top}/f{i:03}", "wb") as f:
-        f.write(i.to_bytes(8, "little"))
-        f.write(blob[8:])
-EOF
+make_hundred_8mb "$src"
 dst=$W/dst
 
 # interrupt SIG WANT MODE FORCE TARGET: copy, send SIG after 0.4 s to pcopy

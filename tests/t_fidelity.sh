@@ -17,14 +17,6 @@ bash "$FIXTURES/mkfidelity.sh" "$src" 2>"$T/mkfidelity.err" || {
 }
 [ -s "$T/mkfidelity.err" ] && log "$(cat "$T/mkfidelity.err")"
 
-# copy src to a fresh DST with the given options, compare, clean up
-copy_and_compare() {
-	local dst=$W/dst
-	pcopy_ok "$@" "$src" "$dst"
-	treecmp "$src" "$dst"
-	no_temporaries "$dst"
-	remove_tree "$dst"
-}
 
 for mode in thread process; do
 	copy_and_compare --mode="$mode" -j 8
