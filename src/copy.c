@@ -62,10 +62,10 @@ void copier_free(struct copier *c)
 
 /* A file being written: an O_TMPFILE (name "") or a named temporary. */
 struct tempfile {
-	int fd;                   /* open for writing, or -1 */
-	int linked;               /* it now has its final name */
-	mode_t mode;              /* permission bits it was created with */
-	char name[TMPNAME_MAX];   /* named temporary, or "" */
+	int fd;                 /* open for writing, or -1 */
+	int linked;             /* it now has its final name */
+	mode_t mode;            /* permission bits it was created with */
+	char name[TMPNAME_MAX]; /* named temporary, or "" */
 };
 
 static void make_tmpname(char *out)
@@ -85,8 +85,8 @@ static int temp_create_named(struct copier *c, int ddir, struct tempfile *t)
 	for (int tries = 0; tries < 100; tries++) {
 		make_tmpname(t->name);
 		slot_set_tmpname(c, t->name);
-		t->fd = openat(ddir, t->name,
-			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		t->fd = openat(ddir, t->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			       0600);
 		if (t->fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -271,8 +271,7 @@ static int copy_stream(struct copier *c, int in, int out, uint64_t size)
 	uint64_t done = 0;
 
 	for (;;) {
-		size_t want = size + 1 - done > COPY_CHUNK ? COPY_CHUNK
-							  : (size_t)(size + 1 - done);
+		size_t want = size + 1 - done > COPY_CHUNK ? COPY_CHUNK : (size_t)(size + 1 - done);
 		ssize_t n;
 
 		if (stop_requested(c))
@@ -342,7 +341,8 @@ static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end
 			return -1;
 		}
 		off += n;
-		atomic_store_explicit(&c->slot->bytes_inflight, (uint64_t)off, memory_order_relaxed);
+		atomic_store_explicit(&c->slot->bytes_inflight, (uint64_t)off,
+				      memory_order_relaxed);
 	}
 	return 0;
 }
@@ -408,10 +408,9 @@ static int owner_is_right(const struct copier *c, const struct entry_stat *st)
 	return st->uid == c->s->euid && st->gid == c->s->egid && c->dir_gid == c->s->egid;
 }
 
-static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
-			const char *dname)
+static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir, const char *dname)
 {
-	struct tempfile t = {.fd = -1};
+	struct tempfile t = { .fd = -1 };
 	struct meta_known known;
 	struct entry_stat es;
 	struct stat st;
@@ -518,8 +517,8 @@ static char *read_link(int dir, const char *name, uint64_t size_hint)
 	}
 }
 
-static int copy_symlink(struct copier *c, int sdir, const char *sname, int ddir,
-			const char *dname, const struct entry_stat *st)
+static int copy_symlink(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
+			const struct entry_stat *st)
 {
 	char *target = read_link(sdir, sname, st->size);
 	int rc;
@@ -533,8 +532,7 @@ static int copy_symlink(struct copier *c, int sdir, const char *sname, int ddir,
 	return rc;
 }
 
-static int copy_special(struct copier *c, const char *dname, int ddir,
-			const struct entry_stat *st)
+static int copy_special(struct copier *c, const char *dname, int ddir, const struct entry_stat *st)
 {
 	struct special_args sa = {
 		.mode = (st->mode & S_IFMT) | meta_create_mode(c->s, st),
@@ -547,25 +545,17 @@ static int copy_special(struct copier *c, const char *dname, int ddir,
 	return 0;
 }
 
-int copy_entry(struct copier *c, int sdir, const char *sname, int ddir,
-	       const char *dname, enum job_kind kind, const struct entry_stat *hint)
+int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
+	       enum job_kind kind, const struct entry_stat *hint)
 {
 	int rc;
 
 	c->reason = NULL;
 	switch (kind) {
-	case JOB_REGULAR:
-		rc = copy_regular(c, sdir, sname, ddir, dname);
-		break;
-	case JOB_SYMLINK:
-		rc = copy_symlink(c, sdir, sname, ddir, dname, hint);
-		break;
-	case JOB_SPECIAL:
-		rc = copy_special(c, dname, ddir, hint);
-		break;
-	default:
-		errno = EINVAL;
-		rc = -1;
+	case JOB_REGULAR: rc = copy_regular(c, sdir, sname, ddir, dname); break;
+	case JOB_SYMLINK: rc = copy_symlink(c, sdir, sname, ddir, dname, hint); break;
+	case JOB_SPECIAL: rc = copy_special(c, dname, ddir, hint); break;
+	default: errno = EINVAL; rc = -1;
 	}
 	atomic_store_explicit(&c->slot->bytes_inflight, 0, memory_order_relaxed);
 	return rc;
@@ -577,8 +567,8 @@ static int same_file_at(int adir, const char *aname, int bdir, const char *bname
 	struct stat a, b;
 
 	return fstatat(adir, aname, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       fstatat(bdir, bname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	       fstatat(bdir, bname, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname)

@@ -27,8 +27,8 @@ void copier_free(struct copier *c);
  * never names a partial file.  On success the slot's counters are updated
  * and 0 returned; on failure -1 with errno set (or c->reason, if not NULL).
  */
-int copy_entry(struct copier *c, int sdir, const char *sname, int ddir,
-	       const char *dname, enum job_kind kind, const struct entry_stat *hint);
+int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
+	       enum job_kind kind, const struct entry_stat *hint);
 
 /*
  * Replace `dname` in `ddir` by a hard link to `tname` in `tdir` (all in the

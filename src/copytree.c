@@ -55,8 +55,10 @@ static void dry_run_entry(struct copytree *ct, const struct walk_entry *e)
 
 	if (ct->s->opts->verbose)
 		print_line(ct->s->dst_display, e->relpath);
-	atomic_fetch_add(kind == JOB_REGULAR ? &slot->files
-		       : kind == JOB_SYMLINK ? &slot->symlinks : &slot->specials, 1);
+	atomic_fetch_add(kind == JOB_REGULAR   ? &slot->files
+			 : kind == JOB_SYMLINK ? &slot->symlinks
+					       : &slot->specials,
+			 1);
 	if (kind == JOB_REGULAR) {
 		atomic_fetch_add(&slot->bytes, (uint64_t)e->st->st_size);
 		atomic_fetch_add(&slot->bytes_done, (uint64_t)e->st->st_size);
@@ -155,8 +157,9 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 	}
 	if (rc < 0) {
 		report_entry_error(ct->s, slot, e->relpath, errno,
-				   errno == ENOTDIR ? "cannot overwrite non-directory with directory"
-						    : NULL);
+				   errno == ENOTDIR
+					   ? "cannot overwrite non-directory with directory"
+					   : NULL);
 		return 0;
 	}
 	strlist_add(&ct->dirs, e->relpath);
@@ -197,8 +200,8 @@ static void make_hard_links(struct copytree *ct)
 		int tdir = open_dst_parent(ct->s, target);
 		int ldir = tdir < 0 ? -1 : open_dst_parent(ct->s, link);
 		int rc = ldir < 0 ? -1
-			 : link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
-				      path_basename(link));
+				  : link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
+					       path_basename(link));
 
 		if (rc < 0)
 			report_entry_error(ct->s, slot, link, errno, NULL);
@@ -266,13 +269,13 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 void copytree_run(const struct session *s, void (*wait_workers)(void *), void *arg)
 {
-	struct copytree ct = {.s = s};
+	struct copytree ct = { .s = s };
 	struct walk_options wo = {
 		.follow = s->opts->dereference,
 		.one_file_system = s->opts->one_file_system,
 		.stop = &s->shared->stop,
 	};
-	struct walk_visitor v = {visit_entry, visit_directory, visit_error, &ct};
+	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct };
 
 	worker_init(&ct.self, s, parent_slot(s));
 	strlist_init(&ct.dirs);

@@ -7,10 +7,10 @@
 #include "util.h"
 
 struct inode_entry {
-	uint64_t dev;     /* device */
-	uint64_t ino;     /* inode */
-	size_t path;      /* index in paths */
-	int used;         /* slot taken */
+	uint64_t dev; /* device */
+	uint64_t ino; /* inode */
+	size_t path;  /* index in paths */
+	int used;     /* slot taken */
 };
 
 void inode_table_init(struct inode_table *t)
@@ -37,8 +37,8 @@ static size_t hash_of(uint64_t dev, uint64_t ino)
 }
 
 /* The slot holding (dev, ino), or the free slot where it would go. */
-static struct inode_entry *find_slot(struct inode_entry *entries, size_t cap,
-				     uint64_t dev, uint64_t ino)
+static struct inode_entry *find_slot(struct inode_entry *entries, size_t cap, uint64_t dev,
+				     uint64_t ino)
 {
 	size_t i = hash_of(dev, ino) & (cap - 1);
 

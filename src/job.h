@@ -17,19 +17,19 @@ enum job_kind {
  * same thing in every process.  Filled by the walker from fstatat().
  */
 struct entry_stat {
-	uint64_t dev;       /* device of the source entry */
-	uint64_t ino;       /* inode of the source entry */
-	uint64_t size;      /* st_size */
-	uint64_t blocks;    /* st_blocks, 512-byte units: tells sparse files */
-	uint64_t rdev;      /* device number of a device node */
-	int64_t atime_sec;  /* access time */
+	uint64_t dev;      /* device of the source entry */
+	uint64_t ino;      /* inode of the source entry */
+	uint64_t size;     /* st_size */
+	uint64_t blocks;   /* st_blocks, 512-byte units: tells sparse files */
+	uint64_t rdev;     /* device number of a device node */
+	int64_t atime_sec; /* access time */
 	int64_t atime_nsec;
-	int64_t mtime_sec;  /* modification time */
+	int64_t mtime_sec; /* modification time */
 	int64_t mtime_nsec;
-	uint32_t mode;      /* st_mode: type and permission bits */
-	uint32_t uid;       /* owner */
-	uint32_t gid;       /* group */
-	uint32_t nlink;     /* link count: >1 means a hard-link candidate */
+	uint32_t mode;  /* st_mode: type and permission bits */
+	uint32_t uid;   /* owner */
+	uint32_t gid;   /* group */
+	uint32_t nlink; /* link count: >1 means a hard-link candidate */
 };
 
 /* Record size: a page, so a queue of a few hundred costs about a MiB. */
@@ -44,9 +44,9 @@ struct entry_stat {
  * it beneath its root fds.  No pointers, so it can live in shared memory.
  */
 struct job {
-	uint32_t kind;         /* enum job_kind */
-	uint32_t path_len;     /* strlen(path) */
-	struct entry_stat st;  /* the walker's view of the source entry */
+	uint32_t kind;           /* enum job_kind */
+	uint32_t path_len;       /* strlen(path) */
+	struct entry_stat st;    /* the walker's view of the source entry */
 	char path[JOB_PATH_MAX]; /* relative path, NUL-terminated */
 };
 

@@ -36,8 +36,8 @@ enum {
 
 /* Roots of a run and the names to copy when SRC is a single entry. */
 struct roots {
-	char *src_name;  /* single entry: SRC's name in src_root, else NULL */
-	char *dst_name;  /* single entry: the copy's name in dst_root */
+	char *src_name; /* single entry: SRC's name in src_root, else NULL */
+	char *dst_name; /* single entry: the copy's name in dst_root */
 };
 
 static void usage_error(const char *msg)
@@ -165,11 +165,12 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 		    struct monitor *m)
 {
 	int tree = S_ISDIR(t->src_st.st_mode);
-	struct scan sc = {.running = 0};
+	struct scan sc = { .running = 0 };
 
 	if (tree && !s->opts->dry_run) {
-		s->queue = queue_create(s->opts->queue, s->opts->mode == MODE_PROCESS
-								? QUEUE_SHARED : QUEUE_PRIVATE);
+		s->queue =
+			queue_create(s->opts->queue,
+				     s->opts->mode == MODE_PROCESS ? QUEUE_SHARED : QUEUE_PRIVATE);
 		if (s->queue == NULL || (m->pool = pool_start(s)) == NULL) {
 			report_message("cannot start workers: %s", strerror(errno));
 			return -1;
@@ -193,15 +194,19 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	return 0;
 }
 
-static int run(const struct options *o, const struct target *t, mode_t user_umask,
-	       unsigned force)
+static int run(const struct options *o, const struct target *t, mode_t user_umask, unsigned force)
 {
 	struct session s = {
-		.opts = o, .src_display = t->src, .dst_display = t->path,
-		.umask = user_umask, .euid = geteuid(), .egid = getegid(), .force = force,
+		.opts = o,
+		.src_display = t->src,
+		.dst_display = t->path,
+		.umask = user_umask,
+		.euid = geteuid(),
+		.egid = getegid(),
+		.force = force,
 	};
-	struct monitor m = {.s = &s, .style = o->progress, .start = monotonic_seconds()};
-	struct roots r = {NULL, NULL};
+	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
+	struct roots r = { NULL, NULL };
 	int status = EXIT_CANNOT_START;
 
 	monitor_block_signals(&m.signals);
@@ -213,7 +218,8 @@ static int run(const struct options *o, const struct target *t, mode_t user_umas
 	if (open_roots(&s, t, &r) == 0 && run_copy(&s, t, &r, &m) == 0) {
 		print_stats(&s, monotonic_seconds() - m.start);
 		status = atomic_load(&m.caught) ? 128 + atomic_load(&m.caught)
-			 : stats_errors(&s) ? EXIT_SOME_FAILED : EXIT_ALL_COPIED;
+			 : stats_errors(&s)     ? EXIT_SOME_FAILED
+						: EXIT_ALL_COPIED;
 	}
 	pool_free(m.pool);
 	queue_destroy(s.queue);
@@ -237,13 +243,9 @@ int main(int argc, char **argv)
 	int status;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
-	case PARSE_EXIT:
-		return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
-	case PARSE_ERROR:
-		usage_error(err);
-		return EXIT_CANNOT_START;
-	case PARSE_RUN:
-		break;
+	case PARSE_EXIT: return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
+	case PARSE_ERROR: usage_error(err); return EXIT_CANNOT_START;
+	case PARSE_RUN: break;
 	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;

@@ -72,8 +72,8 @@ static int set_owner_fd(const struct session *s, int dst, const struct entry_sta
 }
 
 /* Final permission bits: set-id bits only where the matching id was kept. */
-static mode_t final_mode(const struct session *s, const struct entry_stat *st,
-			 int uid_kept, int gid_kept)
+static mode_t final_mode(const struct session *s, const struct entry_stat *st, int uid_kept,
+			 int gid_kept)
 {
 	mode_t mode = st->mode & 07777;
 
@@ -89,7 +89,7 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
 		  const struct meta_known *known)
 {
-	static const struct meta_known nothing = {(mode_t)-1, 0, 1};
+	static const struct meta_known nothing = { (mode_t)-1, 0, 1 };
 	struct timespec ts[2];
 	int uid_kept = 1, gid_kept = 1, xattrs = 0;
 	mode_t mode;
@@ -113,8 +113,7 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 	return 0;
 }
 
-int meta_apply_at(const struct session *s, int dirfd, const char *name,
-		  const struct entry_stat *st)
+int meta_apply_at(const struct session *s, int dirfd, const char *name, const struct entry_stat *st)
 {
 	struct timespec ts[2];
 
@@ -186,8 +185,7 @@ static int xattr_failure_tolerated(const struct session *s, const char *name)
 	return 0;
 }
 
-static const char *const acl_names[] = {"system.posix_acl_access",
-					 "system.posix_acl_default"};
+static const char *const acl_names[] = { "system.posix_acl_access", "system.posix_acl_default" };
 
 int meta_has_default_acl(int dirfd)
 {
@@ -213,8 +211,7 @@ static int strip_inherited_acls(const char *names, ssize_t len, int dst)
 	int removed = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(acl_names); i++)
-		if (!name_listed(names, len, acl_names[i]) &&
-		    fremovexattr(dst, acl_names[i]) == 0)
+		if (!name_listed(names, len, acl_names[i]) && fremovexattr(dst, acl_names[i]) == 0)
 			removed++;
 	return removed;
 }

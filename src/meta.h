@@ -16,9 +16,9 @@
  * errno set.
  */
 struct meta_known {
-	mode_t created;     /* permission bits dst already has, or (mode_t)-1 */
-	int owner_right;    /* dst already has st's owner and group */
-	int inherited_acl;  /* dst was made under a default ACL: remove the
+	mode_t created;    /* permission bits dst already has, or (mode_t)-1 */
+	int owner_right;   /* dst already has st's owner and group */
+	int inherited_acl; /* dst was made under a default ACL: remove the
 			       ACLs the source lacks */
 };
 

@@ -66,7 +66,7 @@ static void stop_run(struct monitor *m, int sig)
 static void *monitor_main(void *arg)
 {
 	struct monitor *m = arg;
-	struct timespec tick = {0, 100 * 1000 * 1000};
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
 	double interval = draw_interval(m->style);
 
 	while (!atomic_load(&m->finish)) {

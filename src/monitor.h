@@ -13,15 +13,15 @@
 /* The monitor and the progress renderer it drives. */
 struct monitor {
 	const struct session *s;
-	struct pool *pool;       /* may be NULL (dry run, single entry) */
-	struct scan *scan;       /* may be NULL (no progress shown) */
+	struct pool *pool; /* may be NULL (dry run, single entry) */
+	struct scan *scan; /* may be NULL (no progress shown) */
 	enum progress_style style;
-	double start;            /* monotonic start time */
-	double last_draw;        /* when progress was last drawn */
-	double percent;          /* last percentage shown: never goes down */
-	sigset_t signals;        /* what the monitor waits for */
-	_Atomic int finish;      /* main asks the monitor to exit */
-	_Atomic int caught;      /* the signal that stopped the run, or 0 */
+	double start;       /* monotonic start time */
+	double last_draw;   /* when progress was last drawn */
+	double percent;     /* last percentage shown: never goes down */
+	sigset_t signals;   /* what the monitor waits for */
+	_Atomic int finish; /* main asks the monitor to exit */
+	_Atomic int caught; /* the signal that stopped the run, or 0 */
 	pthread_t thread;
 	int running;
 };

@@ -20,20 +20,20 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{"jobs", required_argument, NULL, 'j'},
-	{"mode", required_argument, NULL, OPT_MODE},
-	{"queue", required_argument, NULL, OPT_QUEUE},
-	{"progress", required_argument, NULL, OPT_PROGRESS},
-	{"stats", optional_argument, NULL, OPT_STATS},
-	{"verbose", no_argument, NULL, 'v'},
-	{"dry-run", no_argument, NULL, 'n'},
-	{"one-file-system", no_argument, NULL, 'x'},
-	{"dereference", no_argument, NULL, 'L'},
-	{"no-target-directory", no_argument, NULL, 'T'},
-	{"no-preserve", required_argument, NULL, OPT_NO_PRESERVE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
+	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "one-file-system", no_argument, NULL, 'x' },
+	{ "dereference", no_argument, NULL, 'L' },
+	{ "no-target-directory", no_argument, NULL, 'T' },
+	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static const char usage_text[] =
@@ -99,14 +99,12 @@ static int lookup_word(const char *word, const char *const *names)
 }
 
 /* Turn "mode,links" into preserve bits cleared from *preserve. */
-static int parse_no_preserve(const char *list, unsigned *preserve, char *err,
-			     size_t errlen)
+static int parse_no_preserve(const char *list, unsigned *preserve, char *err, size_t errlen)
 {
-	static const char *const names[] = {"mode", "ownership", "timestamps",
-					    "links", "xattr", "all", NULL};
-	static const unsigned bits[] = {PRESERVE_MODE, PRESERVE_OWNERSHIP,
-					PRESERVE_TIMESTAMPS, PRESERVE_LINKS,
-					PRESERVE_XATTR, PRESERVE_ALL};
+	static const char *const names[] = { "mode",  "ownership", "timestamps", "links",
+					     "xattr", "all",       NULL };
+	static const unsigned bits[] = { PRESERVE_MODE,  PRESERVE_OWNERSHIP, PRESERVE_TIMESTAMPS,
+					 PRESERVE_LINKS, PRESERVE_XATTR,     PRESERVE_ALL };
 	char *copy = xstrdup(list);
 	char *save = NULL;
 	int rc = 0;
@@ -153,12 +151,12 @@ static void set_defaults(struct options *opts)
 }
 
 /* Handle one long-only option; 0 or -1 with err filled. */
-static int parse_long_only(struct options *opts, int c, const char *arg,
-			   const char *argv_option, char *err, size_t errlen)
+static int parse_long_only(struct options *opts, int c, const char *arg, const char *argv_option,
+			   char *err, size_t errlen)
 {
-	static const char *const modes[] = {"thread", "process", NULL};
-	static const char *const styles[] = {"none", "bar", "plain", "json", NULL};
-	static const char *const stats[] = {"text", "json", NULL};
+	static const char *const modes[] = { "thread", "process", NULL };
+	static const char *const styles[] = { "none", "bar", "plain", "json", NULL };
+	static const char *const stats[] = { "text", "json", NULL };
 	long v;
 	int i;
 
@@ -187,26 +185,24 @@ static int parse_long_only(struct options *opts, int c, const char *arg,
 			goto bad;
 		opts->stats = i == 0 ? STATS_TEXT : STATS_JSON;
 		return 0;
-	case OPT_NO_PRESERVE:
-		return parse_no_preserve(arg, &opts->preserve, err, errlen);
+	case OPT_NO_PRESERVE: return parse_no_preserve(arg, &opts->preserve, err, errlen);
 	}
 bad:
-	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "",
-		 argv_option);
+	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
 	return -1;
 }
 
 /* Handle one option character; 0, 1 (help/version printed) or -1. */
-static int parse_one(struct options *opts, int c, const char *argv_option,
-		     void *out, char *err, size_t errlen)
+static int parse_one(struct options *opts, int c, const char *argv_option, void *out, char *err,
+		     size_t errlen)
 {
 	long v;
 
 	switch (c) {
 	case 'j':
 		if (parse_range(optarg, 1, MAX_JOBS, &v) != 0) {
-			snprintf(err, errlen, "invalid number of jobs '%s' (1..%d)",
-				 optarg, MAX_JOBS);
+			snprintf(err, errlen, "invalid number of jobs '%s' (1..%d)", optarg,
+				 MAX_JOBS);
 			return -1;
 		}
 		opts->jobs = (int)v;
@@ -219,13 +215,12 @@ static int parse_one(struct options *opts, int c, const char *argv_option,
 	case 'T': opts->no_target_directory = true; return 0;
 	case 'h': options_usage(out); return 1;
 	case 'V': fprintf(out, "%s %s\n", PROGRAM_NAME, PCOPY_VERSION); return 1;
-	default:
-		return parse_long_only(opts, c, optarg, argv_option, err, errlen);
+	default: return parse_long_only(opts, c, optarg, argv_option, err, errlen);
 	}
 }
 
-enum parse_result options_parse(struct options *opts, int argc, char **argv,
-				void *out, char *err, size_t errlen)
+enum parse_result options_parse(struct options *opts, int argc, char **argv, void *out, char *err,
+				size_t errlen)
 {
 	int index = -1;
 	int c;
@@ -268,8 +263,7 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv,
 			return rc > 0 ? PARSE_EXIT : PARSE_ERROR;
 	}
 	if (argc - optind != 2) {
-		snprintf(err, errlen, argc - optind < 2 ? "missing operand"
-							: "extra operand '%s'",
+		snprintf(err, errlen, argc - optind < 2 ? "missing operand" : "extra operand '%s'",
 			 argc - optind < 2 ? "" : argv[optind + 2]);
 		return PARSE_ERROR;
 	}

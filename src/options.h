@@ -13,7 +13,7 @@ enum worker_mode {
 
 /* How progress is shown on stderr. */
 enum progress_style {
-	PROGRESS_AUTO,  /* bar on a terminal, none otherwise (resolved in main) */
+	PROGRESS_AUTO, /* bar on a terminal, none otherwise (resolved in main) */
 	PROGRESS_NONE,
 	PROGRESS_BAR,
 	PROGRESS_PLAIN,
@@ -75,8 +75,8 @@ enum parse_result {
  * message without the program prefix is left in err[errlen].  Resets getopt,
  * so it may be called more than once (tests do).
  */
-enum parse_result options_parse(struct options *opts, int argc, char **argv,
-				void *out, char *err, size_t errlen);
+enum parse_result options_parse(struct options *opts, int argc, char **argv, void *out, char *err,
+				size_t errlen);
 
 /* Print the usage text to `out` (a FILE *). */
 void options_usage(void *out);

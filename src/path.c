@@ -108,8 +108,7 @@ static int open_piece(int dirfd, const char *path, int flags, mode_t mode, int f
 	int fd;
 
 	if (follow)
-		return openat(dirfd, *path ? path : ".", flags | O_CLOEXEC,
-			      mode_for(flags, mode));
+		return openat(dirfd, *path ? path : ".", flags | O_CLOEXEC, mode_for(flags, mode));
 	if (!atomic_load(&openat2_missing)) {
 		fd = openat2_beneath(dirfd, *path ? path : ".", flags, mode);
 		if (fd >= 0 || errno != ENOSYS)

@@ -30,9 +30,9 @@ size_t path_dirlen(const char *relpath);
  * descend and return.
  */
 struct pathbuf {
-	char *data;   /* NUL-terminated */
-	size_t len;   /* strlen(data) */
-	size_t cap;   /* bytes allocated */
+	char *data; /* NUL-terminated */
+	size_t len; /* strlen(data) */
+	size_t cap; /* bytes allocated */
 };
 
 void pathbuf_init(struct pathbuf *pb);

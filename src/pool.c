@@ -32,18 +32,18 @@
 #include "worker.h"
 
 struct pool {
-	const struct session *s;  /* the run */
-	int jobs;                 /* number of workers */
-	struct worker *workers;   /* thread mode: each thread's state */
-	pthread_t *threads;       /* thread mode: the threads */
-	pid_t *pids;              /* process mode: pid per slot, 0 when gone */
-	pid_t parent;             /* our pid, for the children's death check */
-	int live;                 /* process mode: workers not yet reaped */
-	char *respawn;            /* process mode: slot waits for a replacement */
-	int idle_deaths_left;     /* deaths without a job tolerated (crash loops) */
-	int gave_up;              /* no worker can be had: the run was stopped */
-	pthread_mutex_t lock;     /* guards pids, live, respawn, the counts */
-	pthread_cond_t changed;   /* a worker was reaped */
+	const struct session *s; /* the run */
+	int jobs;                /* number of workers */
+	struct worker *workers;  /* thread mode: each thread's state */
+	pthread_t *threads;      /* thread mode: the threads */
+	pid_t *pids;             /* process mode: pid per slot, 0 when gone */
+	pid_t parent;            /* our pid, for the children's death check */
+	int live;                /* process mode: workers not yet reaped */
+	char *respawn;           /* process mode: slot waits for a replacement */
+	int idle_deaths_left;    /* deaths without a job tolerated (crash loops) */
+	int gave_up;             /* no worker can be had: the run was stopped */
+	pthread_mutex_t lock;    /* guards pids, live, respawn, the counts */
+	pthread_cond_t changed;  /* a worker was reaped */
 };
 
 static void *thread_main(void *arg)

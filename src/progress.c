@@ -13,12 +13,12 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-#define SUM_SLOTS(s, field, out)                                              \
-	do {                                                                  \
-		(out) = 0;                                                    \
-		for (int i_ = 0; i_ < (s)->shared->nslots; i_++)              \
+#define SUM_SLOTS(s, field, out)                                                     \
+	do {                                                                         \
+		(out) = 0;                                                           \
+		for (int i_ = 0; i_ < (s)->shared->nslots; i_++)                     \
 			(out) += atomic_load_explicit(&(s)->shared->slots[i_].field, \
-						      memory_order_relaxed);  \
+						      memory_order_relaxed);         \
 	} while (0)
 
 void progress_collect(const struct session *s, const struct scan *sc, double elapsed_s,
@@ -36,8 +36,8 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 
 		/* The scan counts names; bytes are the walker's mean size times that. */
 		if (counted > out->entries_total && out->entries_total > 0)
-			out->bytes_total = (uint64_t)((double)out->bytes_total *
-						      (double)counted / (double)out->entries_total);
+			out->bytes_total = (uint64_t)((double)out->bytes_total * (double)counted /
+						      (double)out->entries_total);
 		out->entries_total = max_u64(out->entries_total, counted);
 		out->scanning = !atomic_load(&sc->done);
 	}
@@ -69,7 +69,7 @@ double progress_percent(const struct progress_counts *c, double previous, int fi
 /* Human size: "12.3 MiB". */
 static void human_bytes(double v, char *buf, size_t len)
 {
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	size_t u = 0;
 
 	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
@@ -100,8 +100,8 @@ static double rate_of(const struct progress_counts *c)
 	return c->elapsed_s > 0 ? (double)c->bytes_done / c->elapsed_s : 0.0;
 }
 
-static size_t format_json(const struct progress_counts *c, double pct, int finished,
-			  char *buf, size_t len)
+static size_t format_json(const struct progress_counts *c, double pct, int finished, char *buf,
+			  size_t len)
 {
 	char percent[16];
 	int n;
@@ -119,8 +119,8 @@ static size_t format_json(const struct progress_counts *c, double pct, int finis
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 
-size_t progress_format(enum progress_style style, const struct progress_counts *c,
-		       double pct, int finished, char *buf, size_t len)
+size_t progress_format(enum progress_style style, const struct progress_counts *c, double pct,
+		       int finished, char *buf, size_t len)
 {
 	char done[32], total[32], rate[32], eta[32], bar[21];
 	const char *more = c->scanning && !finished ? "+" : "";
@@ -135,18 +135,19 @@ size_t progress_format(enum progress_style style, const struct progress_counts *
 	if (style == PROGRESS_PLAIN) {
 		n = snprintf(buf, len, "%5.1f%% %llu/%llu%s files %s/%s%s %s/s ETA %s\n", pct,
 			     (unsigned long long)c->entries_done,
-			     (unsigned long long)c->entries_total, more, done, total, more,
-			     rate, eta);
+			     (unsigned long long)c->entries_total, more, done, total, more, rate,
+			     eta);
 	} else {
 		size_t fill = (size_t)(pct / 5.0);
 
 		memset(bar, '#', fill);
 		memset(bar + fill, '.', 20 - fill);
 		bar[20] = '\0';
-		n = snprintf(buf, len, "\r%5.1f%% [%s] %llu/%llu%s files %s/%s%s %s/s ETA %s\033[K%s",
-			     pct, bar, (unsigned long long)c->entries_done,
-			     (unsigned long long)c->entries_total, more, done, total, more,
-			     rate, eta, finished ? "\n" : "");
+		n = snprintf(buf, len,
+			     "\r%5.1f%% [%s] %llu/%llu%s files %s/%s%s %s/s ETA %s\033[K%s", pct,
+			     bar, (unsigned long long)c->entries_done,
+			     (unsigned long long)c->entries_total, more, done, total, more, rate,
+			     eta, finished ? "\n" : "");
 	}
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
@@ -173,8 +174,7 @@ uint64_t stats_errors(const struct session *s)
 	return errors;
 }
 
-size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf,
-		    size_t len)
+size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf, size_t len)
 {
 	double secs = st->elapsed_s > 0 ? st->elapsed_s : 1e-9;
 	char bytes[32], rate[32];
@@ -194,16 +194,17 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 	} else {
 		human_bytes((double)st->bytes, bytes, sizeof(bytes));
 		human_bytes((double)st->bytes / secs, rate, sizeof(rate));
-		n = snprintf(buf, len,
-			     "mode: %s, %d jobs\n"
-			     "files: %llu  dirs: %llu  symlinks: %llu  specials: %llu  hardlinks: %llu\n"
-			     "bytes: %llu (%s)  errors: %llu\n"
-			     "elapsed: %.3f s  %s/s  %.0f files/s\n",
-			     st->mode, st->jobs, (unsigned long long)st->files,
-			     (unsigned long long)st->dirs, (unsigned long long)st->symlinks,
-			     (unsigned long long)st->specials, (unsigned long long)st->hardlinks,
-			     (unsigned long long)st->bytes, bytes, (unsigned long long)st->errors,
-			     st->elapsed_s, rate, (double)st->files / secs);
+		n = snprintf(
+			buf, len,
+			"mode: %s, %d jobs\n"
+			"files: %llu  dirs: %llu  symlinks: %llu  specials: %llu  hardlinks: %llu\n"
+			"bytes: %llu (%s)  errors: %llu\n"
+			"elapsed: %.3f s  %s/s  %.0f files/s\n",
+			st->mode, st->jobs, (unsigned long long)st->files,
+			(unsigned long long)st->dirs, (unsigned long long)st->symlinks,
+			(unsigned long long)st->specials, (unsigned long long)st->hardlinks,
+			(unsigned long long)st->bytes, bytes, (unsigned long long)st->errors,
+			st->elapsed_s, rate, (double)st->files / secs);
 	}
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }

@@ -18,8 +18,8 @@ struct progress_counts {
 	uint64_t entries_total; /* known so far (final unless scanning) */
 	uint64_t bytes_done;    /* regular-file bytes finished or in flight */
 	uint64_t bytes_total;
-	int scanning;           /* totals may still grow */
-	double elapsed_s;       /* since the start */
+	int scanning;     /* totals may still grow */
+	double elapsed_s; /* since the start */
 };
 
 /*
@@ -42,12 +42,12 @@ double progress_percent(const struct progress_counts *c, double previous, int fi
  * NUL-terminated, with its line ending ("\r" + clear for bar, "\n" for the
  * others, "\n" for a finished bar).  Returns the length.
  */
-size_t progress_format(enum progress_style style, const struct progress_counts *c,
-		       double percent, int finished, char *buf, size_t len);
+size_t progress_format(enum progress_style style, const struct progress_counts *c, double percent,
+		       int finished, char *buf, size_t len);
 
 /* The end-of-run summary. */
 struct run_stats {
-	const char *mode;   /* "thread" or "process" */
+	const char *mode; /* "thread" or "process" */
 	int jobs;
 	uint64_t files, dirs, symlinks, specials, hardlinks, bytes, errors;
 	double elapsed_s;
@@ -59,7 +59,6 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 uint64_t stats_errors(const struct session *s);
 
 /* Format the summary (text lines or one JSON line) into buf; its length. */
-size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf,
-		    size_t len);
+size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf, size_t len);
 
 #endif

@@ -33,19 +33,19 @@
 #include <unistd.h>
 
 struct queue {
-	pthread_mutex_t lock;            /* guards every field below but the futex words */
-	_Atomic uint32_t not_empty_seq;  /* futex word consumers sleep on */
-	_Atomic uint32_t not_full_seq;   /* futex word producers sleep on */
-	uint32_t consumers_waiting;      /* consumers asleep (may overcount after a kill) */
-	uint32_t producers_waiting;      /* producers asleep */
-	uint64_t head;                   /* jobs popped since creation */
-	uint64_t tail;                   /* jobs pushed since creation */
-	int closed;                      /* no more pushes; pops drain then fail */
-	int futex_private;               /* FUTEX_PRIVATE_FLAG for the private backend */
-	size_t capacity;                 /* slots in records[] */
-	size_t low_water;                /* wake producers when this few are left */
-	size_t map_size;                 /* bytes mapped, for munmap */
-	struct job records[];            /* the ring */
+	pthread_mutex_t lock;           /* guards every field below but the futex words */
+	_Atomic uint32_t not_empty_seq; /* futex word consumers sleep on */
+	_Atomic uint32_t not_full_seq;  /* futex word producers sleep on */
+	uint32_t consumers_waiting;     /* consumers asleep (may overcount after a kill) */
+	uint32_t producers_waiting;     /* producers asleep */
+	uint64_t head;                  /* jobs popped since creation */
+	uint64_t tail;                  /* jobs pushed since creation */
+	int closed;                     /* no more pushes; pops drain then fail */
+	int futex_private;              /* FUTEX_PRIVATE_FLAG for the private backend */
+	size_t capacity;                /* slots in records[] */
+	size_t low_water;               /* wake producers when this few are left */
+	size_t map_size;                /* bytes mapped, for munmap */
+	struct job records[];           /* the ring */
 };
 
 /* Bytes of a record worth copying: header, path and its NUL. */

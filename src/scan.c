@@ -45,7 +45,7 @@ static void *scan_main(void *arg)
 		.names_only = 1,
 		.stop = &sc->cancel,
 	};
-	struct walk_visitor v = {count_entry, count_directory, ignore_error, sc};
+	struct walk_visitor v = { count_entry, count_directory, ignore_error, sc };
 
 	if (walk_tree(sc->root, &wo, &v) == 0)
 		atomic_store(&sc->done, 1);

@@ -16,7 +16,7 @@ struct scan {
 	int root;                 /* source root fd (borrowed) */
 	const struct options *opts;
 	pthread_t thread;
-	int running;              /* thread was started */
+	int running; /* thread was started */
 };
 
 /* Start counting the tree under `root`; 0 or -1 (then there are no early totals). */

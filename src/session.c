@@ -7,8 +7,7 @@
 
 struct shared_state *shared_state_create(int jobs, int shared)
 {
-	size_t size = sizeof(struct shared_state) +
-		      (size_t)(jobs + 1) * sizeof(struct worker_slot);
+	size_t size = sizeof(struct shared_state) + (size_t)(jobs + 1) * sizeof(struct worker_slot);
 	int flags = MAP_ANONYMOUS | (shared ? MAP_SHARED : MAP_PRIVATE);
 	struct shared_state *st;
 
@@ -38,9 +37,9 @@ unsigned force_flags_from_env(void)
 		const char *name;
 		unsigned flag;
 	} names[] = {
-		{"no_tmpfile", FORCE_NO_TMPFILE},
-		{"no_copy_file_range", FORCE_NO_COPY_FILE_RANGE},
-		{"no_openat2", FORCE_NO_OPENAT2},
+		{ "no_tmpfile", FORCE_NO_TMPFILE },
+		{ "no_copy_file_range", FORCE_NO_COPY_FILE_RANGE },
+		{ "no_openat2", FORCE_NO_OPENAT2 },
 	};
 	const char *env = getenv("PCOPY_FORCE");
 	unsigned flags = 0;

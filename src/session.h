@@ -11,9 +11,9 @@
 
 /* PCOPY_FORCE flags: force the fallback paths, for tests. */
 enum force_flags {
-	FORCE_NO_TMPFILE = 1 << 0,          /* named temporaries instead of O_TMPFILE */
-	FORCE_NO_COPY_FILE_RANGE = 1 << 1,  /* read/write instead of copy_file_range */
-	FORCE_NO_OPENAT2 = 1 << 2,          /* per-component O_NOFOLLOW walk */
+	FORCE_NO_TMPFILE = 1 << 0,         /* named temporaries instead of O_TMPFILE */
+	FORCE_NO_COPY_FILE_RANGE = 1 << 1, /* read/write instead of copy_file_range */
+	FORCE_NO_OPENAT2 = 1 << 2,         /* per-component O_NOFOLLOW walk */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -28,19 +28,19 @@ enum force_flags {
  * worker was doing.  Aligned so two workers never share a cache line.
  */
 struct worker_slot {
-	_Atomic int busy;                 /* `job` is in flight */
-	_Atomic uint64_t entries_done;    /* non-directory entries finished (ok or not) */
-	_Atomic uint64_t bytes_done;      /* bytes of finished entries (for progress) */
-	_Atomic uint64_t bytes_inflight;  /* bytes of the current file copied so far */
-	_Atomic uint64_t files;           /* regular files copied */
-	_Atomic uint64_t symlinks;        /* symbolic links copied */
-	_Atomic uint64_t specials;        /* fifos, sockets, devices copied */
-	_Atomic uint64_t hardlinks;       /* hard links made */
-	_Atomic uint64_t dirs;            /* directories copied */
-	_Atomic uint64_t bytes;           /* regular-file bytes copied */
-	_Atomic uint64_t errors;          /* error lines printed */
-	char tmpname[TMPNAME_MAX];        /* named temporary in job's directory, or "" */
-	struct job job;                   /* the job in flight */
+	_Atomic int busy;                /* `job` is in flight */
+	_Atomic uint64_t entries_done;   /* non-directory entries finished (ok or not) */
+	_Atomic uint64_t bytes_done;     /* bytes of finished entries (for progress) */
+	_Atomic uint64_t bytes_inflight; /* bytes of the current file copied so far */
+	_Atomic uint64_t files;          /* regular files copied */
+	_Atomic uint64_t symlinks;       /* symbolic links copied */
+	_Atomic uint64_t specials;       /* fifos, sockets, devices copied */
+	_Atomic uint64_t hardlinks;      /* hard links made */
+	_Atomic uint64_t dirs;           /* directories copied */
+	_Atomic uint64_t bytes;          /* regular-file bytes copied */
+	_Atomic uint64_t errors;         /* error lines printed */
+	char tmpname[TMPNAME_MAX];       /* named temporary in job's directory, or "" */
+	struct job job;                  /* the job in flight */
 } __attribute__((aligned(64)));
 
 /*
@@ -48,29 +48,29 @@ struct worker_slot {
  * worker plus one for the parent (walker, inline copies, final metadata).
  */
 struct shared_state {
-	_Atomic int stop;             /* set on SIGINT/SIGTERM: stop promptly */
-	_Atomic int xattr_warned;     /* the "no xattr support" warning was printed */
+	_Atomic int stop;                /* set on SIGINT/SIGTERM: stop promptly */
+	_Atomic int xattr_warned;        /* the "no xattr support" warning was printed */
 	_Atomic uint64_t queued_entries; /* non-directory entries the walker found */
 	_Atomic uint64_t queued_bytes;   /* their bytes */
-	_Atomic int walk_done;        /* the walker has finished: totals are final */
-	int nslots;                   /* workers + 1 */
-	size_t map_size;              /* bytes mapped */
-	struct worker_slot slots[];   /* [0, jobs) workers, [jobs] the parent */
+	_Atomic int walk_done;           /* the walker has finished: totals are final */
+	int nslots;                      /* workers + 1 */
+	size_t map_size;                 /* bytes mapped */
+	struct worker_slot slots[];      /* [0, jobs) workers, [jobs] the parent */
 };
 
 /* Everything a worker needs, immutable once the workers start. */
 struct session {
-	const struct options *opts;    /* parsed command line */
-	int src_root;                  /* fd of the source directory */
-	int dst_root;                  /* fd of the destination directory */
-	const char *src_display;       /* SRC as the user wrote it, for messages */
-	const char *dst_display;       /* target path, for -v */
-	struct queue *queue;           /* walker -> workers */
-	struct shared_state *shared;   /* slots and flags */
-	mode_t umask;                  /* the user's umask (ours is 0) */
-	uid_t euid;                    /* effective ids, for ownership decisions */
+	const struct options *opts;  /* parsed command line */
+	int src_root;                /* fd of the source directory */
+	int dst_root;                /* fd of the destination directory */
+	const char *src_display;     /* SRC as the user wrote it, for messages */
+	const char *dst_display;     /* target path, for -v */
+	struct queue *queue;         /* walker -> workers */
+	struct shared_state *shared; /* slots and flags */
+	mode_t umask;                /* the user's umask (ours is 0) */
+	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;
-	unsigned force;                /* enum force_flags */
+	unsigned force; /* enum force_flags */
 };
 
 /* Map the shared state for `jobs` workers (MAP_SHARED when `shared`). */

@@ -6,12 +6,12 @@
 
 /* Strings packed back to back; each is found by its offset. */
 struct strlist {
-	char *data;       /* the packed strings, each NUL-terminated */
-	size_t len;       /* bytes used in data */
-	size_t cap;       /* bytes allocated for data */
-	size_t *offsets;  /* where each string starts */
-	size_t count;     /* strings in the list */
-	size_t slots;     /* entries allocated in offsets */
+	char *data;      /* the packed strings, each NUL-terminated */
+	size_t len;      /* bytes used in data */
+	size_t cap;      /* bytes allocated for data */
+	size_t *offsets; /* where each string starts */
+	size_t count;    /* strings in the list */
+	size_t slots;    /* entries allocated in offsets */
 };
 
 void strlist_init(struct strlist *sl);

@@ -142,8 +142,8 @@ int target_resolve(const struct options *o, struct target *t, char *err, size_t 
 	rc = S_ISDIR(t->src_st.st_mode) && inside_source(&t->src_st, parent);
 	free(parent);
 	if (rc) {
-		snprintf(err, errlen, "cannot copy a directory, '%s', into itself, '%s'",
-			 o->src, t->path);
+		snprintf(err, errlen, "cannot copy a directory, '%s', into itself, '%s'", o->src,
+			 t->path);
 		return -1;
 	}
 	return 0;

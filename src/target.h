@@ -9,10 +9,10 @@
 
 /* The resolved copy. */
 struct target {
-	char *src;         /* SRC without trailing slashes ("/" stays "/") */
-	char *path;        /* the path that becomes the copy of SRC */
-	struct stat src_st;/* SRC's stat (lstat unless -L) */
-	int exists;        /* path exists already */
+	char *src;          /* SRC without trailing slashes ("/" stays "/") */
+	char *path;         /* the path that becomes the copy of SRC */
+	struct stat src_st; /* SRC's stat (lstat unless -L) */
+	int exists;         /* path exists already */
 };
 
 /*

@@ -63,7 +63,7 @@ void report_set_bar_active(int active)
 static void emit_line(const char *body)
 {
 	const char *clear = atomic_load(&bar_active) ? "\r\033[K" : "";
-	const char *parts[] = {clear, PROGRAM_NAME ": ", body, "\n"};
+	const char *parts[] = { clear, PROGRAM_NAME ": ", body, "\n" };
 	char stackbuf[1024];
 	size_t len = 0, at = 0;
 	char *line;

@@ -24,8 +24,7 @@ char *xstrdup(const char *s);
 void report_path_error(const char *path, const char *reason);
 
 /* Same as report_path_error, with a printf-style message instead of a path. */
-void report_message(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+void report_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Tell report_* to clear a progress bar line before printing. */
 void report_set_bar_active(int active);

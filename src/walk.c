@@ -99,7 +99,7 @@ static int visit_name(struct walk *w, int fd, const struct dirent *de, struct su
 {
 	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
 	const char *name = de->d_name;
-	struct walk_entry e = {.dirfd = fd, .name = name};
+	struct walk_entry e = { .dirfd = fd, .name = name };
 	struct stat st;
 	size_t old;
 	int rc = 0;
@@ -131,8 +131,8 @@ static int visit_name(struct walk *w, int fd, const struct dirent *de, struct su
 /* Read the directory w->path; fill sd with its subdirectories.  0 or -1. */
 static int read_directory(struct walk *w, struct subdirs *sd)
 {
-	int fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY,
-			      0, w->o->follow);
+	int fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
+			      w->o->follow);
 	struct dirent *de;
 	DIR *d;
 	int rc = 0;
@@ -176,7 +176,7 @@ static void push_ancestor(struct walk *w, dev_t dev, ino_t ino)
 /* Walk the directory w->path and everything below it.  0 or -1. */
 static int walk_dir(struct walk *w)
 {
-	struct subdirs sd = {.ids = NULL, .cap = 0};
+	struct subdirs sd = { .ids = NULL, .cap = 0 };
 	int rc;
 
 	strlist_init(&sd.names);
@@ -198,7 +198,7 @@ static int walk_dir(struct walk *w)
 
 int walk_tree(int root, const struct walk_options *o, const struct walk_visitor *v)
 {
-	struct walk w = {.o = o, .v = v, .root = root};
+	struct walk w = { .o = o, .v = v, .root = root };
 	struct stat st;
 	int rc;
 

@@ -30,12 +30,12 @@ struct walk_visitor {
 
 /* How to walk. */
 struct walk_options {
-	int follow;            /* follow symbolic links (-L) */
-	int one_file_system;   /* do not enter other filesystems (-x) */
-	int names_only;        /* stat directories only: other entries get a
+	int follow;          /* follow symbolic links (-L) */
+	int one_file_system; /* do not enter other filesystems (-x) */
+	int names_only;      /* stat directories only: other entries get a
 				  stat with just the type from d_type (where
 				  the filesystem gives it) */
-	_Atomic int *stop;     /* checked between entries; may be NULL */
+	_Atomic int *stop;   /* checked between entries; may be NULL */
 };
 
 /*

@@ -47,17 +47,14 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 	int follow = w->s->opts->dereference;
 	struct stat st;
 
-	if (w->src_dir >= 0 && w->dir.len == dirlen &&
-	    memcmp(w->dir.data, relpath, dirlen) == 0)
+	if (w->src_dir >= 0 && w->dir.len == dirlen && memcmp(w->dir.data, relpath, dirlen) == 0)
 		return 0;
 	close_dirs(w);
 	pathbuf_set(&w->dir, relpath, dirlen);
-	w->src_dir = open_beneath(w->s->src_root, w->dir.data,
-				  O_RDONLY | O_DIRECTORY, 0, follow);
+	w->src_dir = open_beneath(w->s->src_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, follow);
 	if (w->src_dir < 0)
 		return -1;
-	w->dst_dir = open_beneath(w->s->dst_root, w->dir.data,
-				  O_RDONLY | O_DIRECTORY, 0, 0);
+	w->dst_dir = open_beneath(w->s->dst_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, 0);
 	if (w->dst_dir < 0) {
 		int saved = errno;
 
@@ -66,14 +63,14 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		return -1;
 	}
 	/* One look per directory, so files need no ACL or owner check of their own. */
-	w->copier.inherited_acl = (w->s->opts->preserve & PRESERVE_XATTR) &&
-				  meta_has_default_acl(w->dst_dir);
+	w->copier.inherited_acl =
+		(w->s->opts->preserve & PRESERVE_XATTR) && meta_has_default_acl(w->dst_dir);
 	w->copier.dir_gid = fstat(w->dst_dir, &st) == 0 ? st.st_gid : (gid_t)-1;
 	return 0;
 }
 
-void report_entry_error(const struct session *s, struct worker_slot *slot,
-			const char *relpath, int err, const char *reason)
+void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
+			int err, const char *reason)
 {
 	char *path = path_join(s->src_display, relpath);
 
@@ -109,8 +106,8 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 		/* After a stop request the half-done copy is dropped without a word. */
 		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
 	}
-	atomic_fetch_add_explicit(&w->slot->bytes_done,
-				  kind == JOB_REGULAR ? st->size : 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->slot->bytes_done, kind == JOB_REGULAR ? st->size : 0,
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->slot->entries_done, 1, memory_order_relaxed);
 }
 

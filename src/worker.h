@@ -41,7 +41,7 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 
 /* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
-void report_entry_error(const struct session *s, struct worker_slot *slot,
-			const char *relpath, int err, const char *reason);
+void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
+			int err, const char *reason);
 
 #endif

@@ -72,23 +72,37 @@ static struct {
 
 static atomic_long private_counter;
 static atomic_long *counter = &private_counter; /* shared after init */
-static _Thread_local int busy;                   /* inside the shim's own calls */
+static _Thread_local int busy;                  /* inside the shim's own calls */
 
 /* The real functions, found with dlsym(RTLD_NEXT) on first use. */
-#define REAL(name)                                                             \
-	static __typeof__(name) *real_##name;                                  \
-	if (!real_##name)                                                      \
-		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+#define REAL(name)                            \
+	static __typeof__(name) *real_##name; \
+	if (!real_##name)                     \
+	real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
 static int errno_by_name(const char *s)
 {
-	static const struct { const char *name; int value; } names[] = {
-		{"EIO", EIO}, {"ENOSPC", ENOSPC}, {"EFBIG", EFBIG},
-		{"EDQUOT", EDQUOT}, {"EACCES", EACCES}, {"EPERM", EPERM},
-		{"EINTR", EINTR}, {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM},
-		{"EXDEV", EXDEV}, {"ENOSYS", ENOSYS}, {"EINVAL", EINVAL},
-		{"EOPNOTSUPP", EOPNOTSUPP}, {"EROFS", EROFS}, {"ENOENT", ENOENT},
-		{"ESTALE", ESTALE}, {"EBADF", EBADF},
+	static const struct {
+		const char *name;
+		int value;
+	} names[] = {
+		{ "EIO", EIO },
+		{ "ENOSPC", ENOSPC },
+		{ "EFBIG", EFBIG },
+		{ "EDQUOT", EDQUOT },
+		{ "EACCES", EACCES },
+		{ "EPERM", EPERM },
+		{ "EINTR", EINTR },
+		{ "EAGAIN", EAGAIN },
+		{ "ENOMEM", ENOMEM },
+		{ "EXDEV", EXDEV },
+		{ "ENOSYS", ENOSYS },
+		{ "EINVAL", EINVAL },
+		{ "EOPNOTSUPP", EOPNOTSUPP },
+		{ "EROFS", EROFS },
+		{ "ENOENT", ENOENT },
+		{ "ESTALE", ESTALE },
+		{ "EBADF", EBADF },
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(s, names[i].name) == 0)
@@ -104,8 +118,8 @@ static long env_long(const char *name)
 
 __attribute__((constructor)) static void faultshim_init(void)
 {
-	static const char *ops[] = {"", "write", "read", "copy_file_range", "open"};
-	static const char *acts[] = {"", "unlink", "shrink", "grow", "dir", "fifo", "symlink"};
+	static const char *ops[] = { "", "write", "read", "copy_file_range", "open" };
+	static const char *acts[] = { "", "unlink", "shrink", "grow", "dir", "fifo", "symlink" };
 	const char *s;
 
 	if ((s = getenv("FAULT_OP")))
@@ -180,8 +194,8 @@ static void log_fire(const char *call, const char *what)
 
 	if (!cfg.log)
 		return;
-	len = snprintf(line, sizeof line, "faultshim: pid %ld: %s on %s\n",
-		       (long)getpid(), call, what);
+	len = snprintf(line, sizeof line, "faultshim: pid %ld: %s on %s\n", (long)getpid(), call,
+		       what);
 	if (len >= (int)sizeof line)
 		len = sizeof line - 1;
 	fd = open(cfg.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -201,11 +215,8 @@ static void do_action(int dirfd, const char *path)
 	int fd, ignored;
 
 	switch (cfg.action) {
-	case ACT_NONE:
-		break;
-	case ACT_UNLINK:
-		unlinkat(dirfd, path, 0);
-		break;
+	case ACT_NONE: break;
+	case ACT_UNLINK: unlinkat(dirfd, path, 0); break;
 	case ACT_SHRINK:
 		fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0)
@@ -241,8 +252,7 @@ static void do_action(int dirfd, const char *path)
  * else 0, possibly after sleeping, changing the file and halving *count.
  * fd2 is copy_file_range's second fd (-1 otherwise); path is open's path.
  */
-static int inject(enum op op, const char *call, int fd, int fd2, const char *path,
-		  size_t *count)
+static int inject(enum op op, const char *call, int fd, int fd2, const char *path, size_t *count)
 {
 	char link[PATH_MAX], link2[PATH_MAX];
 	int match, saved_errno = errno; /* a call that succeeds keeps errno */
@@ -267,7 +277,7 @@ static int inject(enum op op, const char *call, int fd, int fd2, const char *pat
 	}
 	log_fire(call, link);
 	if (cfg.delay_us > 0) {
-		struct timespec ts = {cfg.delay_us / 1000000, cfg.delay_us % 1000000 * 1000};
+		struct timespec ts = { cfg.delay_us / 1000000, cfg.delay_us % 1000000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	if (cfg.action != ACT_NONE)
@@ -331,8 +341,8 @@ ssize_t pread64(int fd, void *buf, size_t count, off64_t offset)
 	return real_pread64(fd, buf, count, offset);
 }
 
-ssize_t copy_file_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out,
-			size_t len, unsigned int flags)
+ssize_t copy_file_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
+			unsigned int flags)
 {
 	REAL(copy_file_range);
 	if (inject(OP_CFR, "copy_file_range", fd_in, fd_out, NULL, &len) < 0)
@@ -347,14 +357,14 @@ static int open_candidate(int flags)
 	       !(flags & (O_CREAT | O_DIRECTORY | O_PATH | __O_TMPFILE));
 }
 
-#define OPEN_MODE(flags, mode)                                                 \
-	do {                                                                   \
-		if ((flags) & (O_CREAT | __O_TMPFILE)) {                       \
-			va_list ap;                                            \
-			va_start(ap, flags);                                   \
-			mode = va_arg(ap, mode_t);                             \
-			va_end(ap);                                            \
-		}                                                              \
+#define OPEN_MODE(flags, mode)                           \
+	do {                                             \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+			va_list ap;                      \
+			va_start(ap, flags);             \
+			mode = va_arg(ap, mode_t);       \
+			va_end(ap);                      \
+		}                                        \
 	} while (0)
 
 int openat(int dirfd, const char *path, int flags, ...)

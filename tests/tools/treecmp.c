@@ -46,14 +46,14 @@ struct link_rec {
 
 /* the comparison's state: options, result, report path, hard links */
 struct ctx {
-	bool atime;            /* compare access times too */
-	bool ignore_top_times; /* do not compare times of the two top entries */
-	bool quiet;            /* report nothing, only the exit status */
-	bool differ;           /* at least one difference was found */
-	bool error;            /* at least one entry could not be examined */
-	char *path;            /* printable relative path of the current entry */
-	size_t path_len;       /* strlen(path) */
-	size_t path_cap;       /* allocated size of path */
+	bool atime;             /* compare access times too */
+	bool ignore_top_times;  /* do not compare times of the two top entries */
+	bool quiet;             /* report nothing, only the exit status */
+	bool differ;            /* at least one difference was found */
+	bool error;             /* at least one entry could not be examined */
+	char *path;             /* printable relative path of the current entry */
+	size_t path_len;        /* strlen(path) */
+	size_t path_cap;        /* allocated size of path */
 	struct link_rec *links; /* hard-linked entries seen so far */
 	size_t nlinks;          /* used elements of links */
 	size_t links_cap;       /* allocated elements of links */
@@ -193,12 +193,14 @@ static void compare_bytes(struct ctx *c, int sfd, int dfd)
 		size_t n = (size_t)(a < b ? a : b);
 		for (size_t i = 0; i < n; i++) {
 			if (c->buf_src[i] != c->buf_dst[i]) {
-				differ(c, "content differs at byte %jd", (intmax_t)(off + (off_t)i));
+				differ(c, "content differs at byte %jd",
+				       (intmax_t)(off + (off_t)i));
 				return;
 			}
 		}
 		if (a != b) {
-			differ(c, "content length differs after byte %jd", (intmax_t)(off + (off_t)n));
+			differ(c, "content length differs after byte %jd",
+			       (intmax_t)(off + (off_t)n));
 			return;
 		}
 		if (a == 0)
@@ -360,8 +362,8 @@ static bool list_has(const char *list, ssize_t len, const char *name)
 }
 
 /* compare the values of xattrs present in both lists; report those only in SRC */
-static void compare_xattr_values(struct ctx *c, const char *sp, const char *dp,
-				 const char *sl, ssize_t sn, const char *dl, ssize_t dn)
+static void compare_xattr_values(struct ctx *c, const char *sp, const char *dp, const char *sl,
+				 ssize_t sn, const char *dl, ssize_t dn)
 {
 	for (const char *name = sl; name < sl + sn; name += strlen(name) + 1) {
 		if (!list_has(dl, dn, name)) {
@@ -507,8 +509,8 @@ static void compare_child(struct ctx *c, int sfd, int dfd, const char *name, int
 	} else if (where > 0) {
 		differ(c, "only in DST");
 	} else {
-		struct entry s = {.dirfd = sfd, .name = name};
-		struct entry d = {.dirfd = dfd, .name = name};
+		struct entry s = { .dirfd = sfd, .name = name };
+		struct entry d = { .dirfd = dfd, .name = name };
 		compare_entry(c, &s, &d, false);
 	}
 	path_pop(c, old);
@@ -641,7 +643,8 @@ static void check_links_one_way(struct ctx *c, bool dst)
 		if (!same_there) {
 			c->differ = true;
 			if (!c->quiet)
-				printf("%s: hard link: shares an inode with %s in %s but not in %s\n",
+				printf("%s: hard link: shares an inode with %s in %s but not in "
+				       "%s\n",
 				       r->path, f->path, one, other);
 		}
 	}
@@ -686,7 +689,7 @@ static int parse_args(struct ctx *c, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = {0};
+	struct ctx c = { 0 };
 	int i = parse_args(&c, argc, argv);
 	c.path_cap = 256;
 	c.path = xrealloc(NULL, c.path_cap);
@@ -694,8 +697,8 @@ int main(int argc, char **argv)
 	c.path_len = 1;
 	c.buf_src = xrealloc(NULL, BUF_SIZE);
 	c.buf_dst = xrealloc(NULL, BUF_SIZE);
-	struct entry s = {.dirfd = AT_FDCWD, .name = argv[i]};
-	struct entry d = {.dirfd = AT_FDCWD, .name = argv[i + 1]};
+	struct entry s = { .dirfd = AT_FDCWD, .name = argv[i] };
+	struct entry d = { .dirfd = AT_FDCWD, .name = argv[i + 1] };
 	compare_entry(&c, &s, &d, true);
 	check_links(&c);
 	free(c.path);

@@ -27,18 +27,18 @@
 #include "testlib.h"
 
 static struct scratch tmp;
-static int src = -1, dst = -1;  /* tmp/src and tmp/dst */
+static int src = -1, dst = -1; /* tmp/src and tmp/dst */
 static char dst_path[sizeof(tmp.path) + 8];
 static struct options opts;
 static struct session session;
 static struct copier copier;
-static int tmpfile_works;      /* O_TMPFILE is usable in dst */
-static unsigned forced;        /* FORCE_* flags of this TCase */
+static int tmpfile_works; /* O_TMPFILE is usable in dst */
+static unsigned forced;   /* FORCE_* flags of this TCase */
 
 /* Times given to sources: atime, mtime, both with nanoseconds. */
 static const struct timespec src_times[2] = {
-	{1500000000, 987654321},
-	{1600000000, 123456789},
+	{ 1500000000, 987654321 },
+	{ 1600000000, 123456789 },
 };
 
 /* The owner sources get (root can give any; others keep their own). */
@@ -217,8 +217,8 @@ static void assert_content(const char *name, const unsigned char *data, size_t s
 	free(got);
 }
 
-static const size_t sizes[] = {0, 1, 4095, 4096, 4097, (1 << 20) + 1};
-static const mode_t modes[] = {0640, 0600, 0755, 0444, 0751, 04755};
+static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, (1 << 20) + 1 };
+static const mode_t modes[] = { 0640, 0600, 0755, 0444, 0751, 04755 };
 
 START_TEST(test_regular_sizes)
 {
@@ -255,7 +255,7 @@ static int watch_dst(void)
 static struct creations read_creations(int fd, const char *final)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct creations c = {0, 0};
+	struct creations c = { 0, 0 };
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
@@ -300,11 +300,11 @@ static const struct sparse_layout {
 	off_t start[2], end[2];
 } layouts[] = {
 	/* holes at the start, in the middle and at the end */
-	{4 << 20, 2, {1 << 20, 2621440}, {(1 << 20) + 65536, 2621440 + 65536}},
+	{ 4 << 20, 2, { 1 << 20, 2621440 }, { (1 << 20) + 65536, 2621440 + 65536 } },
 	/* data at both ends, a hole in between */
-	{3 << 20, 2, {0, (3 << 20) - 8192}, {8192, 3 << 20}},
+	{ 3 << 20, 2, { 0, (3 << 20) - 8192 }, { 8192, 3 << 20 } },
 	/* nothing but a hole */
-	{1 << 20, 0, {0, 0}, {0, 0}},
+	{ 1 << 20, 0, { 0, 0 }, { 0, 0 } },
 };
 
 static void make_sparse_source(const struct sparse_layout *l)

@@ -9,8 +9,8 @@
 #include "suites.h"
 #include "util.h"
 
-static FILE *out;      /* where --help and --version go */
-static char err[256];  /* the error message of the last parse */
+static FILE *out;     /* where --help and --version go */
+static char err[256]; /* the error message of the last parse */
 static struct options opts;
 
 static void setup(void)
@@ -37,7 +37,7 @@ static enum parse_result parse_list(const char *const *args)
 	return options_parse(&opts, argc, argv, out, err, sizeof(err));
 }
 
-#define PARSE(...) parse_list((const char *const[]){__VA_ARGS__, NULL})
+#define PARSE(...) parse_list((const char *const[]){ __VA_ARGS__, NULL })
 
 /* What --help or --version wrote. */
 static const char *output(void)
@@ -178,8 +178,10 @@ START_TEST(test_progress)
 		const char *arg;
 		enum progress_style style;
 	} styles[] = {
-		{"--progress=none", PROGRESS_NONE},   {"--progress=bar", PROGRESS_BAR},
-		{"--progress=plain", PROGRESS_PLAIN}, {"--progress=json", PROGRESS_JSON},
+		{ "--progress=none", PROGRESS_NONE },
+		{ "--progress=bar", PROGRESS_BAR },
+		{ "--progress=plain", PROGRESS_PLAIN },
+		{ "--progress=json", PROGRESS_JSON },
 	};
 
 	for (size_t k = 0; k < sizeof(styles) / sizeof(styles[0]); k++) {
@@ -216,8 +218,7 @@ START_TEST(test_no_preserve)
 	ck_assert_int_eq(PARSE("--no-preserve=ownership,timestamps", "a", "b"), PARSE_RUN);
 	ck_assert_uint_eq(opts.preserve,
 			  PRESERVE_ALL & ~(PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS));
-	ck_assert_int_eq(PARSE("--no-preserve=links", "--no-preserve=xattr", "a", "b"),
-			 PARSE_RUN);
+	ck_assert_int_eq(PARSE("--no-preserve=links", "--no-preserve=xattr", "a", "b"), PARSE_RUN);
 	ck_assert_uint_eq(opts.preserve, PRESERVE_ALL & ~(PRESERVE_LINKS | PRESERVE_XATTR));
 	ck_assert_int_eq(PARSE("--no-preserve=all", "a", "b"), PARSE_RUN);
 	ck_assert_uint_eq(opts.preserve, 0);
@@ -237,7 +238,7 @@ END_TEST
 START_TEST(test_operands)
 {
 	assert_error(PARSE("a"), "missing operand");
-	ck_assert_int_eq(parse_list((const char *const[]){NULL}), PARSE_ERROR);
+	ck_assert_int_eq(parse_list((const char *const[]){ NULL }), PARSE_ERROR);
 	ck_assert_str_eq(err, "missing operand");
 	assert_error(PARSE("a", "b", "c"), "extra operand 'c'");
 	assert_error(PARSE("a", "b", "c", "d"), "extra operand 'c'");

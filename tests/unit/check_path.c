@@ -161,7 +161,8 @@ START_TEST(test_creates_with_mode)
 	ck_assert_int_eq(st.st_mode & 0700, 0600);
 	close(fd);
 	errno = 0;
-	ck_assert_int_eq(open_beneath(root.fd, "a/b/new", O_WRONLY | O_CREAT | O_EXCL, 0640, 0), -1);
+	ck_assert_int_eq(open_beneath(root.fd, "a/b/new", O_WRONLY | O_CREAT | O_EXCL, 0640, 0),
+			 -1);
 	ck_assert_int_eq(errno, EEXIST);
 }
 END_TEST
@@ -292,7 +293,8 @@ START_TEST(test_pathbuf_grows)
 	pathbuf_init(&pb);
 	for (int k = 0; k < LEVELS; k++) {
 		level_name(k, name);
-		ck_assert_uint_eq(pathbuf_push(&pb, name), k == 0 ? 0 : (size_t)k * (NAME_LEN + 1) - 1);
+		ck_assert_uint_eq(pathbuf_push(&pb, name),
+				  k == 0 ? 0 : (size_t)k * (NAME_LEN + 1) - 1);
 	}
 	ck_assert_uint_eq(pb.len, strlen(pb.data));
 	ck_assert_uint_eq(pb.len, (size_t)LEVELS * (NAME_LEN + 1) - 1);

@@ -223,8 +223,16 @@ static double json_number(const char *json, const char *key)
 START_TEST(test_stats_json)
 {
 	struct run_stats st = {
-		.mode = "process", .jobs = 4, .files = 10, .dirs = 3, .symlinks = 2,
-		.specials = 1, .hardlinks = 5, .bytes = 1000, .errors = 7, .elapsed_s = 2.0,
+		.mode = "process",
+		.jobs = 4,
+		.files = 10,
+		.dirs = 3,
+		.symlinks = 2,
+		.specials = 1,
+		.hardlinks = 5,
+		.bytes = 1000,
+		.errors = 7,
+		.elapsed_s = 2.0,
 	};
 	char buf[1024];
 	size_t len = stats_format(STATS_JSON, &st, buf, sizeof(buf));
@@ -249,7 +257,7 @@ END_TEST
 
 START_TEST(test_stats_zero_elapsed)
 {
-	struct run_stats st = {.mode = "thread", .jobs = 1, .files = 1, .bytes = 1};
+	struct run_stats st = { .mode = "thread", .jobs = 1, .files = 1, .bytes = 1 };
 	char buf[1024];
 
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
@@ -265,8 +273,13 @@ END_TEST
 START_TEST(test_stats_text)
 {
 	struct run_stats st = {
-		.mode = "thread", .jobs = 4, .files = 10, .dirs = 3, .bytes = 2048,
-		.errors = 1, .elapsed_s = 1.0,
+		.mode = "thread",
+		.jobs = 4,
+		.files = 10,
+		.dirs = 3,
+		.bytes = 2048,
+		.errors = 1,
+		.elapsed_s = 1.0,
 	};
 	char buf[1024];
 
@@ -279,8 +292,8 @@ START_TEST(test_stats_text)
 END_TEST
 
 /* A session with three worker slots and the parent's. */
-static struct options collect_opts = {.jobs = 3, .mode = MODE_PROCESS};
-static struct session collect_session = {.opts = &collect_opts};
+static struct options collect_opts = { .jobs = 3, .mode = MODE_PROCESS };
+static struct session collect_session = { .opts = &collect_opts };
 
 static void collect_setup(void)
 {

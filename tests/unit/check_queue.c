@@ -28,8 +28,7 @@ static void job_make(struct job *j, uint32_t id)
 {
 	memset(j, 0, JOB_HEADER_SIZE);
 	j->kind = JOB_REGULAR + id % 3;
-	j->path_len = (uint32_t)snprintf(j->path, sizeof(j->path), "dir-%u/entry-%u",
-					 id / 100, id);
+	j->path_len = (uint32_t)snprintf(j->path, sizeof(j->path), "dir-%u/entry-%u", id / 100, id);
 	j->st.dev = 0x100000000ull + id;
 	j->st.ino = (uint64_t)id * 2654435761u;
 	j->st.size = (uint64_t)id << 20 | 7;
@@ -137,8 +136,7 @@ static void *party_thread(void *arg)
 	return NULL;
 }
 
-static void party_start(struct party *p, int backend, party_fn fn, struct queue *q,
-			uint32_t arg)
+static void party_start(struct party *p, int backend, party_fn fn, struct queue *q, uint32_t arg)
 {
 	memset(p, 0, sizeof(*p));
 	p->fn = fn;
@@ -522,10 +520,10 @@ static const struct mpmc_config {
 	enum queue_backend producers; /* QUEUE_SHARED: as processes */
 	enum queue_backend consumers;
 } mpmc_configs[] = {
-	{QUEUE_PRIVATE, QUEUE_PRIVATE, QUEUE_PRIVATE},
-	{QUEUE_SHARED, QUEUE_PRIVATE, QUEUE_PRIVATE},
-	{QUEUE_SHARED, QUEUE_PRIVATE, QUEUE_SHARED},
-	{QUEUE_SHARED, QUEUE_SHARED, QUEUE_SHARED},
+	{ QUEUE_PRIVATE, QUEUE_PRIVATE, QUEUE_PRIVATE },
+	{ QUEUE_SHARED, QUEUE_PRIVATE, QUEUE_PRIVATE },
+	{ QUEUE_SHARED, QUEUE_PRIVATE, QUEUE_SHARED },
+	{ QUEUE_SHARED, QUEUE_SHARED, QUEUE_SHARED },
 };
 
 static void check_tally(void)
@@ -549,8 +547,8 @@ START_TEST(test_many_producers_many_consumers)
 	struct party producers[MPMC_PRODUCERS], consumers[MPMC_CONSUMERS];
 	struct queue *q = make_queue(16, cf->backend);
 
-	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		     0);
 	ck_assert_ptr_ne(tally, MAP_FAILED);
 	/* Processes are forked first, before this process has other threads. */
 	for (int k = 0; k < MPMC_CONSUMERS; k++)
@@ -660,7 +658,7 @@ START_TEST(test_kill_while_holding_lock)
 	int held = 0;
 
 	for (uint32_t round = 0; round < KILL_ROUNDS; round++) {
-		struct probe pr = {.q = q};
+		struct probe pr = { .q = q };
 		pthread_t probe;
 		pid_t pid = start_stopped_churner(q, &seed);
 
@@ -668,7 +666,8 @@ START_TEST(test_kill_while_holding_lock)
 		held += probe_lock_held(&pr);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
 		ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-		ck_assert_msg(wait_flag(&pr.done, TEST_WAIT_S), "lock of a killed process not recovered");
+		ck_assert_msg(wait_flag(&pr.done, TEST_WAIT_S),
+			      "lock of a killed process not recovered");
 		pthread_join(probe, NULL);
 		assert_queue_sound(q, 1000 + round);
 	}

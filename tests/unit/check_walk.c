@@ -19,9 +19,9 @@
 /* One visit the walker made. */
 struct visit {
 	char *relpath;
-	mode_t type;   /* S_IFMT bits of the entry's stat */
-	int descend;   /* for directories: what the walker offered */
-	int name_ok;   /* name is the basename of relpath and names the entry in dirfd */
+	mode_t type; /* S_IFMT bits of the entry's stat */
+	int descend; /* for directories: what the walker offered */
+	int name_ok; /* name is the basename of relpath and names the entry in dirfd */
 };
 
 /* What a walk saw. */
@@ -139,9 +139,9 @@ static void on_error(void *ctx, const char *relpath, int err)
 
 static int walk(int follow, _Atomic int *stop)
 {
-	struct visit_ctx ctx = {.r = &rec, .follow = follow, .names_only = walk_names_only};
-	struct walk_visitor v = {on_entry, on_directory, on_error, &ctx};
-	struct walk_options o = {.follow = follow, .names_only = walk_names_only, .stop = stop};
+	struct visit_ctx ctx = { .r = &rec, .follow = follow, .names_only = walk_names_only };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_options o = { .follow = follow, .names_only = walk_names_only, .stop = stop };
 
 	return walk_tree(root.fd, &o, &v);
 }
@@ -194,9 +194,9 @@ static const struct {
 	const char *relpath;
 	mode_t type;
 } tree_entries[] = {
-	{"f0", S_IFREG},      {".hidden", S_IFREG}, {"a", S_IFDIR},     {"a/f1", S_IFREG},
-	{"a/b", S_IFDIR},     {"a/b/f2", S_IFREG},  {"a/b/c", S_IFDIR}, {"d", S_IFDIR},
-	{"l", S_IFLNK},       {"p", S_IFIFO},
+	{ "f0", S_IFREG },  { ".hidden", S_IFREG }, { "a", S_IFDIR },     { "a/f1", S_IFREG },
+	{ "a/b", S_IFDIR }, { "a/b/f2", S_IFREG },  { "a/b/c", S_IFDIR }, { "d", S_IFDIR },
+	{ "l", S_IFLNK },   { "p", S_IFIFO },
 };
 
 #define TREE_COUNT ((int)(sizeof(tree_entries) / sizeof(tree_entries[0])))
@@ -228,7 +228,8 @@ START_TEST(test_visits_everything_once)
 	for (int k = 0; k < TREE_COUNT; k++) {
 		struct visit *v = &rec.seen[index_of(tree_entries[k].relpath)];
 
-		ck_assert_msg(v->type == tree_entries[k].type, "'%.60s' has the wrong type", v->relpath);
+		ck_assert_msg(v->type == tree_entries[k].type, "'%.60s' has the wrong type",
+			      v->relpath);
 		ck_assert_msg(v->name_ok, "'%.60s': name or dirfd wrong", v->relpath);
 		if (v->type == S_IFDIR)
 			ck_assert_int_eq(v->descend, 1);
@@ -363,7 +364,8 @@ START_TEST(test_deeper_than_path_max)
 
 		ck_assert_msg(v->name_ok, "entry %d: name or dirfd wrong", k);
 		if (v->type == S_IFDIR) {
-			ck_assert_uint_eq(strlen(v->relpath), (size_t)(dirs + 1) * (DEEP_NAME + 1) - 1);
+			ck_assert_uint_eq(strlen(v->relpath),
+					  (size_t)(dirs + 1) * (DEEP_NAME + 1) - 1);
 			dirs++;
 		} else {
 			leaf = k;
