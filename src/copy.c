@@ -60,11 +60,21 @@ void copier_free(struct copier *c)
 	c->buf = NULL;
 }
 
+void copier_set_dst_dir(struct copier *c, int ddir)
+{
+	struct stat st;
+
+	c->inherited_acl = (c->s->opts->preserve & PRESERVE_XATTR) && meta_has_default_acl(ddir);
+	c->dir_gid = fstat(ddir, &st) == 0 ? st.st_gid : (gid_t)-1;
+}
+
+/* Mode of a file while it is written: no group or other access. */
+#define TEMP_MODE 0600
+
 /* A file being written: an O_TMPFILE (name "") or a named temporary. */
 struct tempfile {
 	int fd;                 /* open for writing, or -1 */
 	int linked;             /* it now has its final name */
-	mode_t mode;            /* permission bits it was created with */
 	char name[TMPNAME_MAX]; /* named temporary, or "" */
 };
 
@@ -86,7 +96,7 @@ static int temp_create_named(struct copier *c, int ddir, struct tempfile *t)
 		make_tmpname(t->name);
 		slot_set_tmpname(c, t->name);
 		t->fd = openat(ddir, t->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			       0600);
+			       TEMP_MODE);
 		if (t->fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -105,9 +115,8 @@ static int temp_create(struct copier *c, int ddir, struct tempfile *t)
 {
 	t->linked = 0;
 	t->name[0] = '\0';
-	t->mode = 0600;
 	if (!atomic_load(&no_tmpfile)) {
-		t->fd = openat(ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, t->mode);
+		t->fd = openat(ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, TEMP_MODE);
 		if (t->fd >= 0)
 			return 0;
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
@@ -430,7 +439,7 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 	entry_stat_from(&es, &st);
 	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st) < 0)
 		goto out;
-	known.created = t.mode;
+	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);
 	known.inherited_acl = c->inherited_acl;
 	if (meta_apply_fd(c->s, in, t.fd, &es, &known) < 0 || temp_install(c, ddir, dname, &t) < 0)

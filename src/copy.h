@@ -36,6 +36,13 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
  */
 int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
 
+/*
+ * Learn what a file created in the destination directory `ddir` will
+ * inherit (a default ACL, the directory's group), once per directory, so
+ * that copies need no check of their own.
+ */
+void copier_set_dst_dir(struct copier *c, int ddir);
+
 /* Call once per process before copying: applies PCOPY_FORCE. */
 void copy_set_force(unsigned force);
 

@@ -15,7 +15,6 @@
 
 #include "copy.h"
 #include "copytree.h"
-#include "meta.h"
 #include "monitor.h"
 #include "options.h"
 #include "path.h"
@@ -126,7 +125,7 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	atomic_store(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
 	atomic_store(&s->shared->walk_done, 1);
 	copier_init(&c, s, slot);
-	c.inherited_acl = (s->opts->preserve & PRESERVE_XATTR) && meta_has_default_acl(s->dst_root);
+	copier_set_dst_dir(&c, s->dst_root);
 	if (!s->opts->dry_run)
 		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
 	if (rc < 0 && !atomic_load(&s->shared->stop)) {

@@ -9,10 +9,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "meta.h"
 #include "queue.h"
 #include "util.h"
 
@@ -45,7 +43,6 @@ void worker_free(struct worker *w)
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 {
 	int follow = w->s->opts->dereference;
-	struct stat st;
 
 	if (w->src_dir >= 0 && w->dir.len == dirlen && memcmp(w->dir.data, relpath, dirlen) == 0)
 		return 0;
@@ -62,10 +59,7 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		errno = saved;
 		return -1;
 	}
-	/* One look per directory, so files need no ACL or owner check of their own. */
-	w->copier.inherited_acl =
-		(w->s->opts->preserve & PRESERVE_XATTR) && meta_has_default_acl(w->dst_dir);
-	w->copier.dir_gid = fstat(w->dst_dir, &st) == 0 ? st.st_gid : (gid_t)-1;
+	copier_set_dst_dir(&w->copier, w->dst_dir);
 	return 0;
 }
 
