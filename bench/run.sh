@@ -67,6 +67,7 @@ keep_work=0
 
 cleanup() {
 	trap - EXIT INT TERM HUP
+	vm_restore
 	cd / || return
 	[ -n "$work" ] || return
 	if [ "$mounted" = 1 ]; then
@@ -83,6 +84,54 @@ trap cleanup EXIT
 trap 'cleanup; exit 129' HUP
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Free page reporting.  A VM whose kernel reports free memory to its host
+# (virtio-balloon/virtio-mem free page reporting) has the host take back
+# memory soon after it is freed; the next allocation of it then faults on the
+# host.  Every run here frees its copy and the next run allocates one, so a
+# run that overlaps a report pass takes two to four times as long (seen: 2 GiB
+# in 0.6 s or 2.2 s, the slow runs exactly those during which the kernel's
+# reported_kib grew, and a quarter of the big-file runs slow).  The kernel
+# reports only free blocks of at least 2^page_reporting_order pages; the
+# bench raises that order past the largest block the buddy allocator has
+# (one more than the last column of /proc/buddyinfo), so that nothing is
+# reported while it runs, and puts it back at exit.  BENCH_VM_TUNE=0 leaves
+# it alone.
+
+vm_knob=/sys/module/page_reporting/parameters/page_reporting_order
+vm_saved=
+vm_note=
+
+vm_steady() {
+	local want
+	[ -e "$vm_knob" ] || return 0
+	vm_saved=$(cat "$vm_knob" 2>/dev/null) || return 0
+	if [ "${BENCH_VM_TUNE:-1}" = 0 ]; then
+		vm_note="free page reporting left on (page_reporting_order $vm_saved, BENCH_VM_TUNE=0)"
+		vm_saved=
+		return 0
+	fi
+	want=$(awk '{ n = NF - 4 } END { print n + 0 }' /proc/buddyinfo 2>/dev/null)
+	if [ -z "$want" ] || ((want <= 0 || vm_saved >= want)); then
+		vm_saved=
+		return 0
+	fi
+	if [ "$(id -u)" = 0 ] && echo "$want" 2>/dev/null >"$vm_knob"; then
+		vm_note="free page reporting paused for this run (page_reporting_order $vm_saved -> $want)"
+	else
+		vm_note="free page reporting is on (page_reporting_order $vm_saved) and could not be paused: big-file times may be bimodal"
+		vm_saved=
+	fi
+	say "$vm_note"
+}
+
+vm_restore() {
+	[ -n "$vm_saved" ] || return 0
+	echo "$vm_saved" 2>/dev/null >"$vm_knob" ||
+		say "warning: could not put $vm_knob back to $vm_saved"
+	vm_saved=
+}
 
 # tmpfs_kib: an upper bound of what the trees of $trees plus one copy of the
 # largest need, in KiB (tmpfs only takes what is used; this is the limit).
@@ -278,10 +327,22 @@ median() {
 			else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# fastest: the smallest of the numbers on stdin.
+fastest() {
+	sort -g | awk 'NR == 1 { v = $1 } END { print (NR ? v : "nan") }'
+}
+
 # ---------------------------------------------------------------------------
 # The main comparison.
 
-declare -A med mark tree_entries tree_bytes tree_sig
+declare -A med low mark tree_entries tree_bytes tree_sig
+
+# times_of TREE IDX: the seconds of every run of command IDX on TREE.
+times_of() {
+	awk -F, -v t="$1" -v c="${cmd_name[$2]}" -v j="${cmd_jobs[$2]}" \
+		-v m="${cmd_mode[$2]}" \
+		'$1 == t && $2 == c && $3 == j && $4 == m { print $6 }' "$csv"
+}
 
 bench_tree() {
 	local tree=$1 src=$work/src/$1 dst=$work/dst/$1 n r k i sig
@@ -320,9 +381,9 @@ bench_tree() {
 	done
 	rm -rf "$dst"
 	for ((i = 0; i < n; i++)); do
-		med[$tree/$i]=$(awk -F, -v t="$tree" -v c="${cmd_name[$i]}" \
-			-v j="${cmd_jobs[$i]}" -v m="${cmd_mode[$i]}" \
-			'$1 == t && $2 == c && $3 == j && $4 == m { print $6 }' "$csv" | median)
+		times_of "$tree" "$i" >"$work/tmp/times"
+		med[$tree/$i]=$(median <"$work/tmp/times")
+		low[$tree/$i]=$(fastest <"$work/tmp/times")
 	done
 }
 
@@ -337,6 +398,7 @@ print_machine() {
 		"Linux $(uname -r)"
 	echo "trees on: $fs$([ "$mounted" = 1 ] && echo ' (mounted for this run)');" \
 		"median of $runs alternating runs; ${version:-pcopy not built}"
+	[ -n "$vm_note" ] && echo "$vm_note"
 	for s in "${skipped[@]}"; do
 		echo "skipped: $s"
 	done
@@ -344,8 +406,8 @@ print_machine() {
 
 print_table() {
 	local tree i base t mbs fps speed
-	printf '\n%-6s %-20s %9s %9s %10s %9s\n' tree command "median s" "MB/s" \
-		"files/s" "vs cp -a"
+	printf '\n%-6s %-20s %9s %7s %9s %10s %9s\n' tree command "median s" \
+		"min s" "MB/s" "files/s" "vs cp -a"
 	for tree in $trees; do
 		[ -n "${tree_entries[$tree]:-}" ] || continue
 		base=${med[$tree/0]}
@@ -355,13 +417,15 @@ print_table() {
 				-v f="${tree_entries[$tree]}" -v c="$base" 'BEGIN {
 				if (t + 0 <= 0) { print "- - -"; exit }
 				printf "%.1f %.0f %.2fx\n", b / 1e6 / t, f / t, c / t }')
-			printf '%-6s %-20s %9.3f %9s %10s %9s\n' "$tree" \
-				"${cmd_label[$i]}${mark[$tree/$i]:-}" "$t" "$mbs" "$fps" "$speed"
+			printf '%-6s %-20s %9.3f %7.3f %9s %10s %9s\n' "$tree" \
+				"${cmd_label[$i]}${mark[$tree/$i]:-}" "$t" "${low[$tree/$i]}" \
+				"$mbs" "$fps" "$speed"
 		done
 	done
 	echo
 	echo "MB/s: 10^6 bytes of regular-file data per second; files/s: non-directory"
-	echo "entries per second; vs cp -a: cp's median time / this median time."
+	echo "entries per second; vs cp -a: cp's median time / this median time;"
+	echo "min s: the fastest run (a median far above it means a noisy machine)."
 	for tree in $trees; do
 		[ -n "${tree_entries[$tree]:-}" ] || continue
 		echo "$tree: ${tree_sig[$tree]}"
@@ -665,6 +729,7 @@ print_targets() {
 # ---------------------------------------------------------------------------
 
 setup_work
+vm_steady
 mkdir -p "$work/src" "$work/dst" "$work/tmp" || die "cannot prepare $work"
 setup_commands
 
