@@ -20,7 +20,8 @@
 #
 # Environment: QUICK=1, RUNS, JOBS_LIST ("1 2 4 8"), TREES ("small big
 # real"), PCOPY (binary, default ./pcopy), BENCH_DIR (use and keep this
-# directory instead of a fresh tmpfs/temporary one), RESULTS_DIR.
+# directory instead of a fresh tmpfs/temporary one), RESULTS_DIR,
+# BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady).
 
 set -u
 export LC_ALL=C
