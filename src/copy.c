@@ -458,15 +458,15 @@ out:
  * something is already there, under a temporary name renamed over it; then
  * apply owner and times.
  */
-static int create_in_place(struct copier *c, int ddir, const char *dname,
-			   const struct entry_stat *st,
+static int create_in_place(struct copier *c, int sdir, const char *sname, int ddir,
+			   const char *dname, const struct entry_stat *st,
 			   int (*create)(const void *arg, int dir, const char *name),
 			   const void *arg)
 {
 	char tmp[TMPNAME_MAX];
 
 	if (create(arg, ddir, dname) == 0)
-		return meta_apply_at(c->s, ddir, dname, st);
+		return meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl);
 	if (errno != EEXIST)
 		return -1;
 	make_tmpname(tmp);
@@ -475,7 +475,7 @@ static int create_in_place(struct copier *c, int ddir, const char *dname,
 		slot_set_tmpname(c, "");
 		return -1;
 	}
-	if (meta_apply_at(c->s, ddir, tmp, st) < 0) {
+	if (meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl) < 0) {
 		int saved = errno;
 
 		(void)unlinkat(ddir, tmp, 0);
@@ -534,21 +534,22 @@ static int copy_symlink(struct copier *c, int sdir, const char *sname, int ddir,
 
 	if (target == NULL)
 		return -1;
-	rc = create_in_place(c, ddir, dname, st, make_symlink, target);
+	rc = create_in_place(c, sdir, sname, ddir, dname, st, make_symlink, target);
 	free(target);
 	if (rc == 0)
 		atomic_fetch_add_explicit(&c->slot->symlinks, 1, memory_order_relaxed);
 	return rc;
 }
 
-static int copy_special(struct copier *c, const char *dname, int ddir, const struct entry_stat *st)
+static int copy_special(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
+			const struct entry_stat *st)
 {
 	struct special_args sa = {
 		.mode = (st->mode & S_IFMT) | meta_create_mode(c->s, st),
 		.rdev = (dev_t)st->rdev,
 	};
 
-	if (create_in_place(c, ddir, dname, st, make_special, &sa) < 0)
+	if (create_in_place(c, sdir, sname, ddir, dname, st, make_special, &sa) < 0)
 		return -1;
 	atomic_fetch_add_explicit(&c->slot->specials, 1, memory_order_relaxed);
 	return 0;
@@ -563,7 +564,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 	switch (kind) {
 	case JOB_REGULAR: rc = copy_regular(c, sdir, sname, ddir, dname); break;
 	case JOB_SYMLINK: rc = copy_symlink(c, sdir, sname, ddir, dname, hint); break;
-	case JOB_SPECIAL: rc = copy_special(c, dname, ddir, hint); break;
+	case JOB_SPECIAL: rc = copy_special(c, sdir, sname, ddir, dname, hint); break;
 	default: errno = EINVAL; rc = -1;
 	}
 	atomic_store_explicit(&c->slot->bytes_inflight, 0, memory_order_relaxed);

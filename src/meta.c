@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,52 +115,92 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 	return 0;
 }
 
-int meta_apply_at(const struct session *s, int dirfd, const char *name, const struct entry_stat *st)
+int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
+		  const struct entry_stat *st, int strip_acls)
 {
 	struct timespec ts[2];
+	int xattrs = 0;
 
 	if (preserving(s, PRESERVE_OWNERSHIP) &&
-	    fchownat(dirfd, name, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+	    fchownat(ddir, dname, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != EPERM && errno != EINVAL)
 			return -1;
 		/* Unprivileged: keep the group if we can, as for files. */
-		(void)fchownat(dirfd, name, (uid_t)-1, st->gid, AT_SYMLINK_NOFOLLOW);
+		(void)fchownat(ddir, dname, (uid_t)-1, st->gid, AT_SYMLINK_NOFOLLOW);
 	}
+	if (sdir >= 0 && preserving(s, PRESERVE_XATTR) &&
+	    (xattrs = xattr_copy_at(s, sdir, sname, ddir, dname, strip_acls)) < 0)
+		return -1;
+	/* An ACL write or removal rewrites the group bits; links have none. */
+	if (xattrs > 0 && !S_ISLNK(st->mode) &&
+	    fchmodat(ddir, dname, meta_create_mode(s, st), AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
 	if (preserving(s, PRESERVE_TIMESTAMPS)) {
 		times_of(st, ts);
-		if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		if (utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* List src's attribute names into a malloc'd buffer; its length or -1. */
-static ssize_t list_xattrs(int src, char **names)
+/*
+ * Where the attributes of one entry are reached: an open fd, or, for
+ * entries that cannot be opened (symbolic links, special files), a path
+ * the l*xattr calls resolve without following its last component.
+ */
+struct xnode {
+	int fd;           /* used when path is NULL */
+	const char *path; /* "/proc/self/fd/DIRFD/NAME" */
+};
+
+static ssize_t xn_list(const struct xnode *n, char *buf, size_t size)
 {
-	ssize_t size = flistxattr(src, NULL, 0);
+	return n->path ? llistxattr(n->path, buf, size) : flistxattr(n->fd, buf, size);
+}
+
+static ssize_t xn_get(const struct xnode *n, const char *name, void *buf, size_t size)
+{
+	return n->path ? lgetxattr(n->path, name, buf, size) : fgetxattr(n->fd, name, buf, size);
+}
+
+static int xn_set(const struct xnode *n, const char *name, const void *value, size_t size)
+{
+	return n->path ? lsetxattr(n->path, name, value, size, 0)
+		       : fsetxattr(n->fd, name, value, size, 0);
+}
+
+static int xn_remove(const struct xnode *n, const char *name)
+{
+	return n->path ? lremovexattr(n->path, name) : fremovexattr(n->fd, name);
+}
+
+/* List src's attribute names into a malloc'd buffer; its length or -1. */
+static ssize_t list_xattrs(const struct xnode *src, char **names)
+{
+	ssize_t size = xn_list(src, NULL, 0);
 
 	*names = NULL;
 	while (size > 0) {
 		ssize_t got;
 
 		*names = xrealloc(*names, (size_t)size);
-		got = flistxattr(src, *names, (size_t)size);
+		got = xn_list(src, *names, (size_t)size);
 		if (got >= 0 || errno != ERANGE)
 			return got;
-		size = flistxattr(src, NULL, 0); /* grew meanwhile: ask again */
+		size = xn_list(src, NULL, 0); /* grew meanwhile: ask again */
 	}
 	return size;
 }
 
 /* Read one attribute into *value (grown as needed); its length or -1. */
-static ssize_t get_xattr(int src, const char *name, char **value, size_t *cap)
+static ssize_t get_xattr(const struct xnode *src, const char *name, char **value, size_t *cap)
 {
 	for (;;) {
-		ssize_t got = fgetxattr(src, name, *value, *cap);
+		ssize_t got = xn_get(src, name, *value, *cap);
 
 		if (got >= 0 || errno != ERANGE)
 			return got;
-		got = fgetxattr(src, name, NULL, 0);
+		got = xn_get(src, name, NULL, 0);
 		if (got < 0)
 			return -1;
 		*cap = (size_t)got + 64;
@@ -206,17 +248,18 @@ static int name_listed(const char *names, ssize_t len, const char *name)
  * parent but src does not have, so the copy grants no access the source
  * does not.  How many were removed.
  */
-static int strip_inherited_acls(const char *names, ssize_t len, int dst)
+static int strip_inherited_acls(const char *names, ssize_t len, const struct xnode *dst)
 {
 	int removed = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(acl_names); i++)
-		if (!name_listed(names, len, acl_names[i]) && fremovexattr(dst, acl_names[i]) == 0)
+		if (!name_listed(names, len, acl_names[i]) && xn_remove(dst, acl_names[i]) == 0)
 			removed++;
 	return removed;
 }
 
-int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls)
+static int xattr_copy(const struct session *s, const struct xnode *src, const struct xnode *dst,
+		      int strip_acls)
 {
 	char *names = NULL, *value = NULL;
 	size_t cap = 256;
@@ -243,7 +286,7 @@ int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls)
 			rc = -1;
 			break;
 		}
-		if (fsetxattr(dst, name, value, (size_t)vlen, 0) == 0) {
+		if (xn_set(dst, name, value, (size_t)vlen) == 0) {
 			copied++;
 		} else if (!xattr_failure_tolerated(s, name)) {
 			rc = -1;
@@ -253,4 +296,43 @@ int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls)
 	free(value);
 	free(names);
 	return rc < 0 ? -1 : copied;
+}
+
+int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls)
+{
+	struct xnode from = { src, NULL }, to = { dst, NULL };
+
+	return xattr_copy(s, &from, &to, strip_acls);
+}
+
+/* "/proc/self/fd/DIRFD/NAME": names `name` in `dirfd` without following it. */
+#define PROC_PATH_MAX (sizeof("/proc/self/fd/") + 12 + NAME_MAX + 1)
+
+static const char *proc_path(char buf[PROC_PATH_MAX], int dirfd, const char *name)
+{
+	int n = snprintf(buf, PROC_PATH_MAX, "/proc/self/fd/%d/%s", dirfd, name);
+
+	return n > 0 && (size_t)n < PROC_PATH_MAX ? buf : NULL;
+}
+
+int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
+		  int strip_acls)
+{
+	char sbuf[PROC_PATH_MAX], dbuf[PROC_PATH_MAX];
+	struct xnode from = { -1, proc_path(sbuf, sdir, sname) };
+	struct xnode to = { -1, proc_path(dbuf, ddir, dname) };
+
+	int rc;
+
+	if (from.path == NULL || to.path == NULL) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	rc = xattr_copy(s, &from, &to, strip_acls);
+	/* Without /proc, or with the source gone meanwhile: nothing to copy. */
+	if (rc < 0 && errno == ENOENT &&
+	    (access("/proc/self/fd", F_OK) < 0 ||
+	     fstatat(sdir, sname, &(struct stat){ 0 }, AT_SYMLINK_NOFOLLOW) < 0))
+		return 0;
+	return rc;
 }

@@ -29,11 +29,14 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 int meta_has_default_acl(int dirfd);
 
 /*
- * Apply owner and times to the entry `name` in `dirfd` without following it
- * (symbolic links and special files, whose mode is set when they are made).
+ * Apply owner, extended attributes and times to the entry `dname` in `ddir`
+ * without following it (symbolic links and special files, whose mode is
+ * set when they are made).  The attributes are read from `sname` in `sdir`
+ * (none when sdir is -1); with `strip_acls`, ACLs dst inherited and the
+ * source lacks are removed.
  */
-int meta_apply_at(const struct session *s, int dirfd, const char *name,
-		  const struct entry_stat *st);
+int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
+		  const struct entry_stat *st, int strip_acls);
 
 /*
  * The permission bits a new entry gets at creation (no set-id bits): the
@@ -48,5 +51,12 @@ mode_t meta_create_mode(const struct session *s, const struct entry_stat *st);
  * attributes written or removed, or -1.
  */
 int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls);
+
+/*
+ * The same for entries named in directories, neither of them followed
+ * (through /proc/self/fd; without /proc, nothing is copied).
+ */
+int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
+		  int strip_acls);
 
 #endif

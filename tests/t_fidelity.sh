@@ -207,6 +207,7 @@ if command -v setfacl >/dev/null 2>&1 && setfacl -d -m u:nobody:rwx "$W" 2>/dev/
 	mkdir -p "$W/acl-src/sub" "$W/acl-dst"
 	echo secret >"$W/acl-src/sub/f"
 	chmod 0640 "$W/acl-src/sub/f"
+	mkfifo -m 0620 "$W/acl-src/sub/fifo"
 	setfacl -d -m u:nobody:rwx "$W/acl-dst"
 	for mode in thread process; do
 		pcopy_ok --mode="$mode" "$W/acl-src" "$W/acl-dst"
