@@ -321,7 +321,6 @@ int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir
 	char sbuf[PROC_PATH_MAX], dbuf[PROC_PATH_MAX];
 	struct xnode from = { -1, proc_path(sbuf, sdir, sname) };
 	struct xnode to = { -1, proc_path(dbuf, ddir, dname) };
-
 	int rc;
 
 	if (from.path == NULL || to.path == NULL) {
