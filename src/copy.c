@@ -417,6 +417,26 @@ static int owner_is_right(const struct copier *c, const struct entry_stat *st)
 	return st->uid == c->s->euid && st->gid == c->s->egid && c->dir_gid == c->s->egid;
 }
 
+/*
+ * Did the source change while its data was read?  Its ctime moves with every
+ * write and truncation, so a copy that read some bytes before a change and
+ * some after (the same size, neither version) is caught.  0, or -1 with
+ * c->reason set.
+ */
+static int check_unchanged(struct copier *c, int in, const struct stat *before)
+{
+	struct stat now;
+
+	if (fstat(in, &now) < 0)
+		return -1;
+	if (now.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != before->st_ctim.tv_nsec || now.st_size != before->st_size) {
+		c->reason = "file changed while being copied";
+		return -1;
+	}
+	return 0;
+}
+
 static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir, const char *dname)
 {
 	struct tempfile t = { .fd = -1 };
@@ -437,7 +457,8 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 		goto out;
 	}
 	entry_stat_from(&es, &st);
-	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st) < 0)
+	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st) < 0 ||
+	    check_unchanged(c, in, &st) < 0)
 		goto out;
 	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);

@@ -2,7 +2,8 @@
 # A source file that changes under pcopy.  Deterministic cases use the fault
 # shim's FAULT_ACTION, which changes the victim right before pcopy's first
 # read (or copy_file_range) of it, i.e. after pcopy opened it:
-#   - shrinks or grows: reported, not copied (exit 1, no file under its name);
+#   - shrinks, grows or is rewritten in place (same size, new ctime):
+#     reported, not copied (exit 1, no file under its name);
 #   - is unlinked (its data stays readable through the open fd): either copied
 #     whole (exit 0) or reported and not copied (exit 1);
 # or right before pcopy opens it (PCOPY_FORCE=no_openat2, so the open goes
@@ -81,7 +82,7 @@ for mode in thread process; do
 	for op in read copy_file_range; do
 		force=()
 		[ "$op" = read ] && force=(PCOPY_FORCE=no_copy_file_range)
-		for action in shrink grow unlink; do
+		for action in shrink grow rewrite unlink; do
 			what="$mode: $action before the first $op"
 			vanish_case "$what" "${force[@]}" FAULT_OP=$op FAULT_ACTION=$action \
 				FAULT_PATH_SUBSTR="$real/src/victim-file"

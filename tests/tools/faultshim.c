@@ -16,11 +16,12 @@
  *   FAULT_SHORT=1     a firing write/read/copy_file_range asks the kernel for half
  *                     the bytes (at least 1): a real short transfer, the data that
  *                     is transferred is correct.
- *   FAULT_ACTION=unlink|shrink|grow|dir|fifo|symlink
+ *   FAULT_ACTION=unlink|shrink|grow|rewrite|dir|fifo|symlink
  *                     before a firing call, change the file it is about (for read
  *                     and copy_file_range the file read from, for open the path
  *                     opened): remove it, truncate it to half its size, append
- *                     64 KiB, or replace it by a directory, a FIFO or a symlink
+ *                     64 KiB, overwrite its first 64 KiB with zeros in place (same
+ *                     size), or replace it by a directory, a FIFO or a symlink
  *                     (to FAULT_LINK_TARGET, default /etc/passwd). Then the call
  *                     runs (or fails, if FAULT_ERRNO is also set).
  *   FAULT_DELAY_US=N  sleep N microseconds before a firing call (to slow a copy).
@@ -54,7 +55,16 @@
 #include <unistd.h>
 
 enum op { OP_NONE, OP_WRITE, OP_READ, OP_CFR, OP_OPEN };
-enum action { ACT_NONE, ACT_UNLINK, ACT_SHRINK, ACT_GROW, ACT_DIR, ACT_FIFO, ACT_SYMLINK };
+enum action {
+	ACT_NONE,
+	ACT_UNLINK,
+	ACT_SHRINK,
+	ACT_GROW,
+	ACT_REWRITE,
+	ACT_DIR,
+	ACT_FIFO,
+	ACT_SYMLINK
+};
 
 static struct {
 	enum op op;              /* calls that are candidates */
@@ -119,15 +129,16 @@ static long env_long(const char *name)
 __attribute__((constructor)) static void faultshim_init(void)
 {
 	static const char *ops[] = { "", "write", "read", "copy_file_range", "open" };
-	static const char *acts[] = { "", "unlink", "shrink", "grow", "dir", "fifo", "symlink" };
+	static const char *acts[] = { "",        "unlink", "shrink", "grow",
+				      "rewrite", "dir",    "fifo",   "symlink" };
 	const char *s;
 
 	if ((s = getenv("FAULT_OP")))
-		for (int i = 1; i < 5; i++)
+		for (size_t i = 1; i < sizeof ops / sizeof ops[0]; i++)
 			if (strcmp(s, ops[i]) == 0)
 				cfg.op = (enum op)i;
 	if ((s = getenv("FAULT_ACTION")))
-		for (int i = 1; i < 7; i++)
+		for (size_t i = 1; i < sizeof acts / sizeof acts[0]; i++)
 			if (strcmp(s, acts[i]) == 0)
 				cfg.action = (enum action)i;
 	if ((s = getenv("FAULT_ERRNO")))
@@ -228,6 +239,13 @@ static void do_action(int dirfd, const char *path)
 		fd = openat(dirfd, path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd >= 0)
 			ignored = (int)write(fd, grow, sizeof grow);
+		if (fd >= 0)
+			close(fd);
+		break;
+	case ACT_REWRITE:
+		fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			ignored = (int)pwrite(fd, grow, sizeof grow, 0);
 		if (fd >= 0)
 			close(fd);
 		break;
