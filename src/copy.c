@@ -129,7 +129,7 @@ static int temp_create(struct copier *c, int ddir, struct tempfile *t)
 /* Give an O_TMPFILE the name `name`; fails with EEXIST like link(2). */
 static int link_tmpfile(int fd, int ddir, const char *name)
 {
-	char proc[64];
+	char proc[PROC_FD_PATH_MAX];
 
 	if (!atomic_load(&no_empty_path_link)) {
 		if (linkat(fd, "", ddir, name, AT_EMPTY_PATH) == 0)
@@ -139,8 +139,7 @@ static int link_tmpfile(int fd, int ddir, const char *name)
 			return -1;
 		atomic_store(&no_empty_path_link, 1);
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return linkat(AT_FDCWD, proc, ddir, name, AT_SYMLINK_FOLLOW);
+	return linkat(AT_FDCWD, proc_fd_path(proc, fd, NULL), ddir, name, AT_SYMLINK_FOLLOW);
 }
 
 /* Rename the named temporary over `dname`; it is gone either way after. */

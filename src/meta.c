@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -305,22 +303,12 @@ int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls)
 	return xattr_copy(s, &from, &to, strip_acls);
 }
 
-/* "/proc/self/fd/DIRFD/NAME": names `name` in `dirfd` without following it. */
-#define PROC_PATH_MAX (sizeof("/proc/self/fd/") + 12 + NAME_MAX + 1)
-
-static const char *proc_path(char buf[PROC_PATH_MAX], int dirfd, const char *name)
-{
-	int n = snprintf(buf, PROC_PATH_MAX, "/proc/self/fd/%d/%s", dirfd, name);
-
-	return n > 0 && (size_t)n < PROC_PATH_MAX ? buf : NULL;
-}
-
 int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
 		  int strip_acls)
 {
-	char sbuf[PROC_PATH_MAX], dbuf[PROC_PATH_MAX];
-	struct xnode from = { -1, proc_path(sbuf, sdir, sname) };
-	struct xnode to = { -1, proc_path(dbuf, ddir, dname) };
+	char sbuf[PROC_FD_PATH_MAX], dbuf[PROC_FD_PATH_MAX];
+	struct xnode from = { -1, proc_fd_path(sbuf, sdir, sname) };
+	struct xnode to = { -1, proc_fd_path(dbuf, ddir, dname) };
 	int rc;
 
 	if (from.path == NULL || to.path == NULL) {

@@ -134,3 +134,11 @@ double monotonic_seconds(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd, const char *name)
+{
+	int n = name ? snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d/%s", fd, name)
+		     : snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+
+	return n > 0 && (size_t)n < PROC_FD_PATH_MAX ? buf : NULL;
+}

@@ -2,6 +2,7 @@
 #ifndef PCOPY_UTIL_H
 #define PCOPY_UTIL_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -34,5 +35,15 @@ int write_all(int fd, const void *buf, size_t len);
 
 /* Monotonic clock in seconds. */
 double monotonic_seconds(void);
+
+/* Longest path proc_fd_path makes, with its NUL. */
+#define PROC_FD_PATH_MAX (sizeof("/proc/self/fd/") + 12 + NAME_MAX + 1)
+
+/*
+ * "/proc/self/fd/FD", or with `name` "/proc/self/fd/FD/NAME": a path to an
+ * open fd, or to a name in an open directory, for calls that take no fd.
+ * Returns buf, or NULL when it does not fit.
+ */
+const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd, const char *name);
 
 #endif
