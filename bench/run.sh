@@ -14,11 +14,12 @@
 #   log-DATE.txt       the commands run and everything they printed
 #
 # Then, on the small-file tree: peak RSS (GNU time, else VmHWM polling), also
-# on a tenth of the tree, system calls per file (strace), and the cost of
-# --progress=json; last, the project's performance targets (issue 5) next to
-# what this run measured.
+# on a tenth of the tree, system calls per file (strace), and two paired
+# comparisons of thread -j2 with --progress=json and with -j8; last, the
+# project's performance targets (issue 5) next to what this run measured.
 #
-# Environment: QUICK=1, RUNS, JOBS_LIST ("1 2 4 8"), TREES ("small big
+# Environment: QUICK=1, RUNS, PAIRS (rounds of the two paired comparisons,
+# default 40, RUNS when QUICK), JOBS_LIST ("1 2 4 8"), TREES ("small big
 # real"), PCOPY (binary, default ./pcopy), BENCH_DIR (use and keep this
 # directory instead of a fresh tmpfs/temporary one), RESULTS_DIR,
 # BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady).
@@ -36,6 +37,7 @@ esac
 export QUICK=$quick
 
 runs=${RUNS:-$([ "$quick" = 1 ] && echo 3 || echo 5)}
+pair_rounds=${PAIRS:-$([ "$quick" = 1 ] && echo "$runs" || echo 40)}
 jobs_list=${JOBS_LIST:-1 2 4 8}
 trees=${TREES:-small big real}
 pcopy=${PCOPY:-$top/pcopy}
@@ -559,10 +561,51 @@ mib() {
 declare -A ex_rss ex_calls
 ex_rss_tenth=
 ex_progress=
+ex_scaling=
+
+# pair_runs SRC DST NAME "ARGS A" "ARGS B": thread-mode pcopy with ARGS A
+# against ARGS B, alternating which goes first, in pair_rounds pairs.  Prints
+# both medians, the ratio of the medians (B / A, set in $pair_ratio) and a
+# 95% interval for the median of the per-pair ratios.  B's stderr of the
+# last run is left in $work/tmp/pair.b.
+pair_runs() {
+	local src=$1 dst=$2 name=$3 a=$4 b=$5 r w ta=() tb=() rs=() t_a t_b
+	for ((r = 0; r < pair_rounds; r++)); do
+		for w in a b; do
+			[ $((r % 2)) = 1 ] && w=$([ "$w" = a ] && echo b || echo a)
+			rm -rf "$dst"
+			errfile=$work/tmp/pair.$w
+			: >"$errfile"
+			# shellcheck disable=SC2086 # the ARGS are words
+			if [ "$w" = a ]; then
+				time_cmd "$pcopy" --mode=thread $a "$src" "$dst"
+				ta+=("$elapsed")
+			else
+				time_cmd "$pcopy" --mode=thread $b "$src" "$dst"
+				tb+=("$elapsed")
+			fi
+			errfile=
+			echo "small,pcopy $name ${w^^},,thread,$((r + 1)),$elapsed" >>"$csv"
+		done
+	done
+	for ((r = 0; r < pair_rounds; r++)); do
+		rs+=("$(awk -v a="${ta[$r]}" -v b="${tb[$r]}" 'BEGIN { print b / a }')")
+	done
+	t_a=$(printf '%s\n' "${ta[@]}" | median)
+	t_b=$(printf '%s\n' "${tb[@]}" | median)
+	pair_ratio=$(ratio "$t_b" "$t_a")
+	printf '  %-10s thread %s: %.3f s; %s: %.3f s\n%13sratio %.3f; per pair %s; %d pairs\n' \
+		"$name" "$a" "$t_a" "$b" "$t_b" "" "$pair_ratio" \
+		"$(printf '%s\n' "${rs[@]}" | sort -g | awk '{ v[NR] = $1 } END {
+			h = 0.98 * sqrt(NR); lo = int(NR / 2 - h + 0.5); hi = int(NR / 2 + h + 1)
+			if (lo < 1) lo = 1; if (hi > NR) hi = NR
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.3f [%.3f, %.3f]", m, v[lo], v[hi] }')" "$pair_rounds"
+}
 
 extras_small() {
 	local src=$work/src/small dst=$work/dst/small files i kib calls tenth
-	local none=() json=() r p t_none t_json st_src st_files prounds
+	local st_src st_files
 	files=${tree_entries[small]}
 	tenth=$(small_tenth)
 	echo
@@ -617,32 +660,21 @@ extras_small() {
 		say "skipped system calls: strace not installed"
 		echo "  skipped system calls: strace not installed"
 	fi
-	# Progress cost: thread -j2, --progress=json against --progress=none,
-	# alternating; twice as many rounds as the main table (the effect is
-	# small), except in QUICK mode.
+	# The two small effects the targets bound (a few percent each) are
+	# smaller than this host's run-to-run spread, so each gets its own long
+	# alternating comparison rather than the main table's medians.
 	if [ -x "$pcopy" ]; then
-		prounds=$((quick == 1 ? runs : 2 * runs))
-		for ((r = 0; r < prounds; r++)); do
-			for p in none json; do
-				[ $((r % 2)) = 1 ] && p=$([ "$p" = none ] && echo json || echo none)
-				rm -rf "$dst"
-				errfile=$work/tmp/progress.$p
-				: >"$errfile"
-				time_cmd "$pcopy" --mode=thread -j 2 --progress="$p" "$src" "$dst"
-				errfile=
-				echo "small,pcopy --progress=$p,2,thread,$((r + 1)),$elapsed" >>"$csv"
-				if [ "$p" = none ]; then none+=("$elapsed"); else json+=("$elapsed"); fi
-			done
-		done
-		t_none=$(printf '%s\n' "${none[@]}" | median)
-		t_json=$(printf '%s\n' "${json[@]}" | median)
-		ex_progress=$(awk -v a="$t_none" -v b="$t_json" \
-			'BEGIN { printf "%.1f", (b - a) / a * 100 }')
-		printf '  progress   thread -j2: none %.3f s, json %.3f s: %+.1f%% (medians of %d)\n' \
-			"$t_none" "$t_json" "$ex_progress" "$prounds"
-		if ! tail -n 1 "$work/tmp/progress.json" | grep -q '"done":true'; then
+		pair_runs "$src" "$dst" "progress" "-j 2 --progress=none" "-j 2 --progress=json"
+		ex_progress=$(awk -v r="$pair_ratio" 'BEGIN { printf "%.1f", (r - 1) * 100 }')
+		if ! tail -n 1 "$work/tmp/pair.b" | grep -q '"done":true'; then
 			echo "  warning: the last --progress=json line is not \"done\":true"
 		fi
+		if [ -n "$(index_of thread 8)" ]; then
+			pair_runs "$src" "$dst" "scaling" "-j 2" "-j 8"
+			ex_scaling=$pair_ratio
+		fi
+		echo "  (pairs alternate which runs first; the range is a 95% interval for"
+		echo "   the median of the per-pair ratios, from order statistics)"
 	fi
 	rm -rf "$dst"
 }
@@ -675,7 +707,7 @@ ratio() {
 
 # The performance targets of the project (issue 5), as measured by this run.
 print_targets() {
-	local tree t2 t8 worst wj j th pr r rss k v
+	local tree t2 worst wj j th pr r rss k v
 	[ -x "$pcopy" ] || return 0
 	echo
 	echo "targets of the project (time ratios: lower is faster):"
@@ -687,9 +719,8 @@ print_targets() {
 		case $tree in
 		small) target "small: thread -j2 / cp -a" \
 			"$(ratio "${med[$tree/$t2]}" "${med[$tree/0]}")" 0.60
-			t8=$(index_of thread 8)
-			[ -n "$t8" ] && target "small: thread -j8 / thread -j2" \
-				"$(ratio "${med[$tree/$t8]}" "${med[$tree/$t2]}")" 1.10 ;;
+			target "small: thread -j8 / thread -j2 ($pair_rounds pairs)" \
+				"$ex_scaling" 1.10 ;;
 		big) target "big: thread -j2 / cp -a" \
 			"$(ratio "${med[$tree/$t2]}" "${med[$tree/0]}")" 1.00 ;;
 		real) target "real: thread -j2 / cp -a" \
@@ -724,7 +755,7 @@ print_targets() {
 		target "small: syscalls/file, ${k#pcopy } / cp -a" \
 			"$(ratio "${ex_calls[$k]:-}" "${ex_calls[cp -a]:-}")" 1.00
 	done
-	target "small: --progress=json cost, %" "$ex_progress" 3
+	target "small: --progress=json cost, % ($pair_rounds pairs)" "$ex_progress" 3
 }
 
 # ---------------------------------------------------------------------------
