@@ -14,12 +14,13 @@
 #   log-DATE.txt       the commands run and everything they printed
 #
 # Then, on the small-file tree: peak RSS (GNU time, else VmHWM polling), also
-# on a tenth of the tree, system calls per file (strace), and two paired
-# comparisons of thread -j2 with --progress=json and with -j8; last, the
-# project's performance targets (issue 5) next to what this run measured.
+# on a tenth of the tree, system calls per file (strace), and paired
+# comparisons of thread -j2 with --progress=json, of process against thread
+# mode at each -j, and of -j8 against -j2; last, the project's performance
+# targets (issue 5) next to what this run measured.
 #
-# Environment: QUICK=1, RUNS, PAIRS (rounds of the two paired comparisons,
-# default 40, RUNS when QUICK), JOBS_LIST ("1 2 4 8"), TREES ("small big
+# Environment: QUICK=1, RUNS, PAIRS (rounds of each paired comparison,
+# default 30, RUNS when QUICK), JOBS_LIST ("1 2 4 8"), TREES ("small big
 # real"), PCOPY (binary, default ./pcopy), BENCH_DIR (use and keep this
 # directory instead of a fresh tmpfs/temporary one), RESULTS_DIR,
 # BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady).
@@ -37,7 +38,7 @@ esac
 export QUICK=$quick
 
 runs=${RUNS:-$([ "$quick" = 1 ] && echo 3 || echo 5)}
-pair_rounds=${PAIRS:-$([ "$quick" = 1 ] && echo "$runs" || echo 40)}
+pair_rounds=${PAIRS:-$([ "$quick" = 1 ] && echo "$runs" || echo 30)}
 jobs_list=${JOBS_LIST:-1 2 4 8}
 trees=${TREES:-small big real}
 pcopy=${PCOPY:-$top/pcopy}
@@ -562,12 +563,13 @@ declare -A ex_rss ex_calls
 ex_rss_tenth=
 ex_progress=
 ex_scaling=
+declare -A ex_modes
 
-# pair_runs SRC DST NAME "ARGS A" "ARGS B": thread-mode pcopy with ARGS A
-# against ARGS B, alternating which goes first, in pair_rounds pairs.  Prints
-# both medians, the ratio of the medians (B / A, set in $pair_ratio) and a
-# 95% interval for the median of the per-pair ratios.  B's stderr of the
-# last run is left in $work/tmp/pair.b.
+# pair_runs SRC DST NAME "ARGS A" "ARGS B": pcopy with ARGS A against ARGS
+# B, alternating which goes first, in pair_rounds pairs.  Prints both
+# medians, the ratio of the medians (B / A, set in $pair_ratio) and a 95%
+# interval for the median of the per-pair ratios.  B's stderr of the last
+# run is left in $work/tmp/pair.b.
 pair_runs() {
 	local src=$1 dst=$2 name=$3 a=$4 b=$5 r w ta=() tb=() rs=() t_a t_b
 	for ((r = 0; r < pair_rounds; r++)); do
@@ -578,14 +580,14 @@ pair_runs() {
 			: >"$errfile"
 			# shellcheck disable=SC2086 # the ARGS are words
 			if [ "$w" = a ]; then
-				time_cmd "$pcopy" --mode=thread $a "$src" "$dst"
+				time_cmd "$pcopy" $a "$src" "$dst"
 				ta+=("$elapsed")
 			else
-				time_cmd "$pcopy" --mode=thread $b "$src" "$dst"
+				time_cmd "$pcopy" $b "$src" "$dst"
 				tb+=("$elapsed")
 			fi
 			errfile=
-			echo "small,pcopy $name ${w^^},,thread,$((r + 1)),$elapsed" >>"$csv"
+			echo "small,pcopy $name ${w^^},,,$((r + 1)),$elapsed" >>"$csv"
 		done
 	done
 	for ((r = 0; r < pair_rounds; r++)); do
@@ -594,8 +596,8 @@ pair_runs() {
 	t_a=$(printf '%s\n' "${ta[@]}" | median)
 	t_b=$(printf '%s\n' "${tb[@]}" | median)
 	pair_ratio=$(ratio "$t_b" "$t_a")
-	printf '  %-10s thread %s: %.3f s; %s: %.3f s\n%13sratio %.3f; per pair %s; %d pairs\n' \
-		"$name" "$a" "$t_a" "$b" "$t_b" "" "$pair_ratio" \
+	printf '  %-10s A %-36s %.3f s\n%13sB %-36s %.3f s\n' "$name" "$a" "$t_a" "" "$b" "$t_b"
+	printf '%13sB/A %.3f; per pair %s; %d pairs\n' "" "$pair_ratio" \
 		"$(printf '%s\n' "${rs[@]}" | sort -g | awk '{ v[NR] = $1 } END {
 			h = 0.98 * sqrt(NR); lo = int(NR / 2 - h + 0.5); hi = int(NR / 2 + h + 1)
 			if (lo < 1) lo = 1; if (hi > NR) hi = NR
@@ -605,7 +607,7 @@ pair_runs() {
 
 extras_small() {
 	local src=$work/src/small dst=$work/dst/small files i kib calls tenth
-	local st_src st_files
+	local st_src st_files j
 	files=${tree_entries[small]}
 	tenth=$(small_tenth)
 	echo
@@ -660,17 +662,22 @@ extras_small() {
 		say "skipped system calls: strace not installed"
 		echo "  skipped system calls: strace not installed"
 	fi
-	# The two small effects the targets bound (a few percent each) are
-	# smaller than this host's run-to-run spread, so each gets its own long
-	# alternating comparison rather than the main table's medians.
+	# The targets below bound effects of a few percent, smaller than this
+	# host's run-to-run spread, so each gets its own long alternating
+	# comparison rather than the main table's medians of a few runs.
 	if [ -x "$pcopy" ]; then
-		pair_runs "$src" "$dst" "progress" "-j 2 --progress=none" "-j 2 --progress=json"
+		pair_runs "$src" "$dst" progress "--mode=thread -j 2 --progress=none" \
+			"--mode=thread -j 2 --progress=json"
 		ex_progress=$(awk -v r="$pair_ratio" 'BEGIN { printf "%.1f", (r - 1) * 100 }')
 		if ! tail -n 1 "$work/tmp/pair.b" | grep -q '"done":true'; then
 			echo "  warning: the last --progress=json line is not \"done\":true"
 		fi
-		if [ -n "$(index_of thread 8)" ]; then
-			pair_runs "$src" "$dst" "scaling" "-j 2" "-j 8"
+		for j in $jobs_list; do
+			pair_runs "$src" "$dst" "modes -j$j" "--mode=thread -j $j" "--mode=process -j $j"
+			ex_modes[$j]=$pair_ratio
+		done
+		if [[ " $jobs_list " == *" 2 "* && " $jobs_list " == *" 8 "* ]]; then
+			pair_runs "$src" "$dst" scaling "--mode=thread -j 2" "--mode=thread -j 8"
 			ex_scaling=$pair_ratio
 		fi
 		echo "  (pairs alternate which runs first; the range is a 95% interval for"
@@ -734,12 +741,15 @@ print_targets() {
 				continue
 			fi
 			r=$(ratio "${med[$tree/$pr]}" "${med[$tree/$th]}")
+			[ "$tree" = small ] && r=${ex_modes[$j]:-$r}
 			if [ -n "$r" ] && { [ -z "$worst" ] ||
 				awk -v a="$r" -v b="$worst" 'BEGIN { exit !(a > b) }'; }; then
 				worst=$r wj=$j
 			fi
 		done
-		target "$tree: process / thread (worst: -j$wj)" "$worst" 1.10
+		k=
+		[ "$tree" = small ] && [ -n "${ex_modes[$wj]:-}" ] && k=", $pair_rounds pairs"
+		target "$tree: process / thread (worst: -j$wj$k)" "$worst" 1.10
 	done
 	rss=
 	for k in "pcopy thread -j2" "pcopy process -j2"; do
