@@ -267,13 +267,15 @@ static void apply_all_dir_metadata(struct copytree *ct)
 	}
 }
 
-void copytree_run(const struct session *s, void (*wait_workers)(void *), void *arg)
+void copytree_run(const struct session *s, struct lookahead *la, void (*wait_workers)(void *),
+		  void *arg)
 {
 	struct copytree ct = { .s = s };
 	struct walk_options wo = {
 		.follow = s->opts->dereference,
 		.one_file_system = s->opts->one_file_system,
 		.stop = &s->shared->stop,
+		.lookahead = la,
 	};
 	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct };
 

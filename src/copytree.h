@@ -4,6 +4,8 @@
 
 #include "session.h"
 
+struct lookahead;
+
 /*
  * Walk SRC (s->src_root), make each directory in DST before queueing what
  * is inside it, and queue every other entry for the workers (entries whose
@@ -12,8 +14,11 @@
  * ends the queue is closed; once the workers are gone (`wait_workers`) the
  * hard links are made and directory metadata applied, deepest first.
  * With --dry-run nothing is queued or written and `wait_workers` may be
- * NULL.  Errors are reported and counted in the parent's slot.
+ * NULL.  `la`, when not NULL, holds listings the counting scan read, taken
+ * instead of reading those directories again (lookahead.h).  Errors are
+ * reported and counted in the parent's slot.
  */
-void copytree_run(const struct session *s, void (*wait_workers)(void *), void *arg);
+void copytree_run(const struct session *s, struct lookahead *la, void (*wait_workers)(void *),
+		  void *arg);
 
 #endif

@@ -21,6 +21,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "queue.h"
+#include "lookahead.h"
 #include "scan.h"
 #include "session.h"
 #include "target.h"
@@ -165,6 +166,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 {
 	int tree = S_ISDIR(t->src_st.st_mode);
 	struct scan sc = { .running = 0 };
+	struct lookahead la;
 
 	if (tree && !s->opts->dry_run) {
 		s->queue =
@@ -175,12 +177,13 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 			return -1;
 		}
 	}
-	if (tree && m->style != PROGRESS_NONE && scan_start(&sc, s->src_root, s->opts) == 0)
+	lookahead_init(&la, LOOKAHEAD_BUDGET);
+	if (tree && m->style != PROGRESS_NONE && scan_start(&sc, s->src_root, s->opts, &la) == 0)
 		m->scan = &sc;
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
 	if (tree)
-		copytree_run(s, wait_for_pool, m->pool);
+		copytree_run(s, m->scan != NULL ? &la : NULL, wait_for_pool, m->pool);
 	else
 		copy_single(s, t, r);
 	/* The monitor reads the scan's counters: stop it before the scan. */
@@ -190,6 +193,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	if (atomic_load(&m->caught) == 0)
 		monitor_final(m);
 	m->scan = NULL;
+	lookahead_destroy(&la);
 	return 0;
 }
 

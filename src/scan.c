@@ -5,7 +5,8 @@
  * reads names only (a stat per directory, not per file), so it costs about
  * one getdents per directory; the byte total is then estimated from the
  * entries the walker has measured (progress.c).  It runs only when
- * progress is shown.
+ * progress is shown, and it passes the listings it reads on to the walker
+ * (lookahead.h), which then need not read those directories again.
  */
 #include "scan.h"
 
@@ -44,6 +45,8 @@ static void *scan_main(void *arg)
 		.one_file_system = sc->opts->one_file_system,
 		.names_only = 1,
 		.stop = &sc->cancel,
+		.lookahead = sc->lookahead,
+		.lookahead_produce = 1,
 	};
 	struct walk_visitor v = { count_entry, count_directory, ignore_error, sc };
 
@@ -52,13 +55,14 @@ static void *scan_main(void *arg)
 	return NULL;
 }
 
-int scan_start(struct scan *sc, int root, const struct options *opts)
+int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la)
 {
 	atomic_store(&sc->entries, 0);
 	atomic_store(&sc->done, 0);
 	atomic_store(&sc->cancel, 0);
 	sc->root = root;
 	sc->opts = opts;
+	sc->lookahead = la;
 	sc->running = pthread_create(&sc->thread, NULL, scan_main, sc) == 0;
 	return sc->running ? 0 : -1;
 }

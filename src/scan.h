@@ -8,6 +8,8 @@
 
 #include "options.h"
 
+struct lookahead;
+
 /* A counting scan running in its own thread. */
 struct scan {
 	_Atomic uint64_t entries; /* non-directory entries counted so far */
@@ -15,12 +17,16 @@ struct scan {
 	_Atomic int cancel;       /* asks the scan to stop early */
 	int root;                 /* source root fd (borrowed) */
 	const struct options *opts;
+	struct lookahead *lookahead; /* where listings are offered, or NULL */
 	pthread_t thread;
 	int running; /* thread was started */
 };
 
-/* Start counting the tree under `root`; 0 or -1 (then there are no early totals). */
-int scan_start(struct scan *sc, int root, const struct options *opts);
+/*
+ * Start counting the tree under `root`, offering the listings it reads to
+ * `la` (may be NULL); 0 or -1 (then there are no early totals).
+ */
+int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la);
 
 /* Stop the scan (if still running) and join it. */
 void scan_stop(struct scan *sc);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lookahead.h"
 #include "path.h"
 #include "strlist.h"
 #include "util.h"
@@ -35,6 +36,7 @@ struct walk {
 	struct dir_id *ancestors; /* with follow: the directories above us */
 	size_t depth;             /* entries used in ancestors */
 	size_t ancestors_cap;     /* entries allocated */
+	uint64_t dir_seq;         /* directories read so far (lookahead.h) */
 };
 
 /* Subdirectories of one directory, to visit after it is closed. */
@@ -95,10 +97,10 @@ static int type_is_enough(const struct walk *w, unsigned char d_type)
 }
 
 /* Visit one name read from the directory fd.  0 or -1 (stop). */
-static int visit_name(struct walk *w, int fd, const struct dirent *de, struct subdirs *sd)
+static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
+		      struct subdirs *sd)
 {
 	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
-	const char *name = de->d_name;
 	struct walk_entry e = { .dirfd = fd, .name = name };
 	struct stat st;
 	size_t old;
@@ -107,9 +109,9 @@ static int visit_name(struct walk *w, int fd, const struct dirent *de, struct su
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
 	e.st = &st;
-	if (type_is_enough(w, de->d_type)) {
+	if (type_is_enough(w, d_type)) {
 		memset(&st, 0, sizeof(st));
-		st.st_mode = DTTOIF(de->d_type);
+		st.st_mode = DTTOIF(d_type);
 		rc = w->v->entry(w->v->ctx, &e);
 	} else if (fstatat(fd, name, &st, flags) < 0) {
 		int err = errno;
@@ -128,36 +130,77 @@ static int visit_name(struct walk *w, int fd, const struct dirent *de, struct su
 	return rc;
 }
 
-/* Read the directory w->path; fill sd with its subdirectories.  0 or -1. */
+/* Visit the names of a listing the scan kept.  0 or -1. */
+static int visit_listing(struct walk *w, int fd, const struct lookahead_list *l, struct subdirs *sd)
+{
+	const char *name;
+	unsigned char d_type;
+	size_t pos = 0;
+
+	while (lookahead_list_next(l, &pos, &d_type, &name))
+		if (stopped(w) || visit_name(w, fd, d_type, name, sd) < 0)
+			return -1;
+	return 0;
+}
+
+/* Visit the names readdir gives, offering them on when we produce.  0 or -1. */
+static int visit_readdir(struct walk *w, int fd, DIR *d, struct subdirs *sd)
+{
+	struct lookahead_list l = { NULL, 0, 0 };
+	int produce = w->o->lookahead != NULL && w->o->lookahead_produce;
+	struct dirent *de;
+
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0) {
+				w->v->error(w->v->ctx, w->path.data, errno);
+				produce = 0; /* a partial listing is not worth passing on */
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (produce)
+			lookahead_list_add(&l, de->d_type, de->d_name);
+		if (stopped(w) || visit_name(w, fd, de->d_type, de->d_name, sd) < 0) {
+			free(l.data);
+			return -1;
+		}
+	}
+	if (produce)
+		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
+	free(l.data);
+	return 0;
+}
+
+/*
+ * Read the directory w->path (directory number w->dir_seq of the walk), or
+ * take its listing from the scan; fill sd with its subdirectories.  0 or -1.
+ */
 static int read_directory(struct walk *w, struct subdirs *sd)
 {
 	int fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
 			      w->o->follow);
-	struct dirent *de;
+	struct lookahead_list l = { NULL, 0, 0 };
 	DIR *d;
-	int rc = 0;
+	int rc;
 
+	if (fd >= 0 && w->o->lookahead != NULL && !w->o->lookahead_produce &&
+	    lookahead_take(w->o->lookahead, w->dir_seq, w->path.data, &l)) {
+		rc = visit_listing(w, fd, &l, sd);
+		free(l.data);
+		close(fd);
+		return rc;
+	}
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		w->v->error(w->v->ctx, w->path.data, errno);
 		if (fd >= 0)
 			close(fd);
 		return 0;
 	}
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL) {
-			if (errno != 0)
-				w->v->error(w->v->ctx, w->path.data, errno);
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (stopped(w) || visit_name(w, fd, de, sd) < 0) {
-			rc = -1;
-			break;
-		}
-	}
+	rc = visit_readdir(w, fd, d, sd);
 	closedir(d);
 	return rc;
 }
@@ -181,6 +224,7 @@ static int walk_dir(struct walk *w)
 
 	strlist_init(&sd.names);
 	rc = read_directory(w, &sd);
+	w->dir_seq++;
 	for (size_t i = 0; rc == 0 && i < sd.names.count; i++) {
 		size_t old = pathbuf_push(&w->path, strlist_get(&sd.names, i));
 

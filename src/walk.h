@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
+struct lookahead;
+
 /* One entry met by the walker. */
 struct walk_entry {
 	int dirfd;             /* open source directory holding the entry */
@@ -36,6 +38,11 @@ struct walk_options {
 				  stat with just the type from d_type (where
 				  the filesystem gives it) */
 	_Atomic int *stop;   /* checked between entries; may be NULL */
+	/* Listings shared between two walks of the same tree (lookahead.h):
+	   the producer offers what it reads, the other takes them; NULL for
+	   none. */
+	struct lookahead *lookahead;
+	int lookahead_produce;
 };
 
 /*

@@ -84,6 +84,29 @@ if [ -f "${FAULTSHIM:-}" ]; then
 	fi
 	log "slowed plain copy: $(wc -l <"$T/err") progress lines"
 	rm -rf "$W/slow-plain"
+	# With progress on, the counting scan reads each directory and the
+	# walker takes its listings (lookahead.h) instead of reading them again:
+	# the slowed copy makes about as many getdents64 calls as without
+	# progress, not twice as many.
+	if command -v strace >/dev/null 2>&1; then
+		dirs=$(find "$src" -type d | wc -l)
+		for p in none json; do
+			strace -f -qq -e trace=getdents64 -o "$T/getdents-$p" \
+				-E LD_PRELOAD="$FAULTSHIM" -E FAULT_OP=open -E FAULT_DELAY_US=2000 \
+				"$PCOPY" -j 1 --queue=1 --progress="$p" "$src" "$W/gd-$p" \
+				2>"$T/err" || fail "pcopy --progress=$p under strace failed"
+			treecmp "$src" "$W/gd-$p"
+			rm -rf "$W/gd-$p"
+		done
+		n_none=$(grep -c getdents64 "$T/getdents-none")
+		n_json=$(grep -c getdents64 "$T/getdents-json")
+		log "getdents64 calls: $n_none without progress, $n_json with ($dirs directories)"
+		[ "$n_none" -ge "$dirs" ] || fail "only $n_none getdents64 calls for $dirs directories"
+		[ $((2 * n_json)) -lt $((3 * n_none)) ] ||
+			fail "with progress every directory was read twice ($n_json calls, $n_none without)"
+	else
+		log "no strace: not counting directory reads"
+	fi
 else
 	log "no faultshim: skipping the slowed copies"
 fi

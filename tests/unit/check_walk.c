@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lookahead.h"
 #include "path.h"
 #include "suites.h"
 #include "testlib.h"
@@ -142,6 +143,40 @@ static int walk(int follow, _Atomic int *stop)
 	struct visit_ctx ctx = { .r = &rec, .follow = follow, .names_only = walk_names_only };
 	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
 	struct walk_options o = { .follow = follow, .names_only = walk_names_only, .stop = stop };
+
+	return walk_tree(root.fd, &o, &v);
+}
+
+/* Clear the record for another walk. */
+static void forget_visits(void)
+{
+	for (int k = 0; k < rec.count; k++)
+		free(rec.seen[k].relpath);
+	for (int k = 0; k < rec.nerrors; k++)
+		free(rec.errors[k]);
+	memset(&rec, 0, sizeof(rec));
+}
+
+/*
+ * A names-only walk offering its listings to la, as the counting scan does;
+ * then a clean record for the walk that takes them.
+ */
+static void produce_listings(struct lookahead *la)
+{
+	struct visit_ctx ctx = { .r = &rec, .names_only = 1 };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_options o = { .names_only = 1, .lookahead = la, .lookahead_produce = 1 };
+
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	forget_visits();
+}
+
+/* The walker's walk, taking listings from la. */
+static int consume_listings(struct lookahead *la)
+{
+	struct visit_ctx ctx = { .r = &rec };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_options o = { .lookahead = la };
 
 	return walk_tree(root.fd, &o, &v);
 }
@@ -418,6 +453,73 @@ START_TEST(test_follow_dangling_link_not_silent)
 }
 END_TEST
 
+/*
+ * The walker takes the scan's listings instead of reading: a name added
+ * after the scan is not seen (what a read a moment earlier gives), a name
+ * removed since is skipped without a word, and everything else is visited
+ * with its own stat.
+ */
+START_TEST(test_lookahead_listings_taken)
+{
+	struct lookahead la;
+
+	lookahead_init(&la, LOOKAHEAD_BUDGET);
+	make_tree();
+	produce_listings(&la);
+	ck_assert_int_eq(write_file_at(root.fd, "a/late", "x", 1, 0644), 0);
+	ck_assert_int_eq(unlinkat(root.fd, "a/b/f2", 0), 0);
+	ck_assert_int_eq(consume_listings(&la), 0);
+	ck_assert_int_eq(rec.nerrors, 0);
+	ck_assert_int_eq(rec.count, TREE_COUNT - 1);
+	for (int k = 0; k < TREE_COUNT; k++) {
+		struct visit *v;
+
+		if (strcmp(tree_entries[k].relpath, "a/b/f2") == 0)
+			continue;
+		v = &rec.seen[index_of(tree_entries[k].relpath)];
+		ck_assert_msg(v->type == tree_entries[k].type, "'%.60s' has the wrong type",
+			      v->relpath);
+		ck_assert_msg(v->name_ok, "'%.60s': name or stat wrong", v->relpath);
+	}
+	assert_parents_first();
+	ck_assert_uint_eq(la.used, 0);
+	/* Without the listings the same walk sees the tree as it is now. */
+	forget_visits();
+	ck_assert_int_eq(walk(0, NULL), 0);
+	index_of("a/late");
+	lookahead_destroy(&la);
+}
+END_TEST
+
+/*
+ * The walker skips a directory the scan entered: the directories after it
+ * no longer line up, and the walker must read them itself, not take the
+ * listing of another directory.
+ */
+START_TEST(test_lookahead_walks_differ)
+{
+	struct lookahead la;
+
+	lookahead_init(&la, LOOKAHEAD_BUDGET);
+	make_tree();
+	ck_assert_int_eq(write_file_at(root.fd, "d/g", "g", 1, 0644), 0);
+	produce_listings(&la);
+	rec.skip = "a/b";
+	ck_assert_int_eq(consume_listings(&la), 0);
+	ck_assert_int_eq(rec.nerrors, 0);
+	index_of("d/g");
+	index_of("a/f1");
+	for (int k = 0; k < rec.count; k++) {
+		ck_assert_msg(strncmp(rec.seen[k].relpath, "a/b/", 4) != 0, "'%.60s' visited",
+			      rec.seen[k].relpath);
+		ck_assert_msg(rec.seen[k].name_ok, "'%.60s': name or stat wrong",
+			      rec.seen[k].relpath);
+	}
+	ck_assert_int_eq(rec.count, TREE_COUNT + 1 - 2);
+	lookahead_destroy(&la);
+}
+END_TEST
+
 Suite *walk_suite(void)
 {
 	Suite *s = suite_create("walk");
@@ -436,6 +538,8 @@ Suite *walk_suite(void)
 	tcase_add_test(tc, test_links_not_followed);
 	tcase_add_test(tc, test_follow_cycle_reports_eloop);
 	tcase_add_test(tc, test_follow_dangling_link_not_silent);
+	tcase_add_test(tc, test_lookahead_listings_taken);
+	tcase_add_test(tc, test_lookahead_walks_differ);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

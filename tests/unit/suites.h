@@ -11,5 +11,6 @@ Suite *progress_suite(void);
 Suite *walk_suite(void);
 Suite *path_suite(void);
 Suite *inode_table_suite(void);
+Suite *lookahead_suite(void);
 
 #endif
