@@ -91,7 +91,9 @@ if [ -f "${FAULTSHIM:-}" ]; then
 	if command -v strace >/dev/null 2>&1; then
 		dirs=$(find "$src" -type d | wc -l)
 		for p in none json; do
+			# (LeakSanitizer cannot run under ptrace)
 			strace -f -qq -e trace=getdents64 -o "$T/getdents-$p" \
+				-E ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 				-E LD_PRELOAD="$FAULTSHIM" -E FAULT_OP=open -E FAULT_DELAY_US=2000 \
 				"$PCOPY" -j 1 --queue=1 --progress="$p" "$src" "$W/gd-$p" \
 				2>"$T/err" || fail "pcopy --progress=$p under strace failed"
