@@ -69,6 +69,10 @@ void lookahead_offer(struct lookahead *la, uint64_t seq, const char *path, struc
 	size_t size = sizeof(struct lookahead_dir) + plen + l->len;
 	struct lookahead_dir *d = NULL;
 
+	if (l->len > 0 && l->len < l->cap) { /* it may be kept a while: give back the slack */
+		l->data = xrealloc(l->data, l->len);
+		l->cap = l->len;
+	}
 	pthread_mutex_lock(&la->lock);
 	/* Not for a directory the walker has passed, nor over the budget. */
 	if (!la->off && seq >= la->wanted && la->used + size <= la->budget) {
@@ -77,9 +81,6 @@ void lookahead_offer(struct lookahead *la, uint64_t seq, const char *path, struc
 		d->seq = seq;
 		d->size = size;
 		d->list = *l;
-		if (l->len > 0 && l->len < l->cap) /* kept a while: give back the slack */
-			d->list.data = xrealloc(l->data, l->len);
-		d->list.cap = l->len;
 		memcpy(d->path, path, plen);
 		if (la->tail != NULL)
 			la->tail->next = d;

@@ -10,8 +10,8 @@
  * the one it wants.  Listings are kept up to a byte budget: past it the scan
  * only counts, and the walker reads those directories itself.  Once the two
  * walks differ (the walker skipped a directory the scan entered, or a
- * directory changed between them) the walker stops asking and reads every
- * directory itself, as it does with no scan at all.
+ * directory changed between them) nothing more is kept, and the walker
+ * reads every directory itself, as it does with no scan at all.
  */
 #ifndef PCOPY_LOOKAHEAD_H
 #define PCOPY_LOOKAHEAD_H
@@ -53,8 +53,7 @@ void lookahead_list_add(struct lookahead_list *l, unsigned char d_type, const ch
 /*
  * The scan read directory number `seq` (its path from the root is `path`)
  * in full: keep the listing if the walker has not passed that directory
- * and the budget allows.  Takes l->data either way
- * and leaves l empty.
+ * and the budget allows.  Takes l->data either way and leaves l empty.
  */
 void lookahead_offer(struct lookahead *la, uint64_t seq, const char *path,
 		     struct lookahead_list *l);

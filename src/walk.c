@@ -171,7 +171,6 @@ static int visit_readdir(struct walk *w, int fd, DIR *d, struct subdirs *sd)
 	}
 	if (produce)
 		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
-	free(l.data);
 	return 0;
 }
 
