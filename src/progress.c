@@ -30,6 +30,11 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 
 	out->entries_total = atomic_load(&sh->queued_entries);
 	out->bytes_total = atomic_load(&sh->queued_bytes);
+	/*
+	 * The totals are final only when the walk has ended: until then the
+	 * scan's count may still be overtaken and the byte total is an
+	 * estimate, so "scanning" stays on even after the scan has finished.
+	 */
 	out->scanning = !walk_done;
 	if (!walk_done && sc != NULL) {
 		uint64_t counted = atomic_load(&sc->entries);
@@ -39,7 +44,6 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 			out->bytes_total = (uint64_t)((double)out->bytes_total * (double)counted /
 						      (double)out->entries_total);
 		out->entries_total = max_u64(out->entries_total, counted);
-		out->scanning = !atomic_load(&sc->done);
 	}
 	SUM_SLOTS(s, entries_done, out->entries_done);
 	SUM_SLOTS(s, bytes_done, out->bytes_done);

@@ -18,7 +18,7 @@ struct progress_counts {
 	uint64_t entries_total; /* known so far (final unless scanning) */
 	uint64_t bytes_done;    /* regular-file bytes finished or in flight */
 	uint64_t bytes_total;
-	int scanning;     /* totals may still grow */
+	int scanning;     /* totals may still change: the walk has not ended */
 	double elapsed_s; /* since the start */
 };
 

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Progress output: --progress=json lines parse, percent never decreases and
 # stays in 0..100, only the last line has done:true and percent 100, the
-# totals match the tree; --progress=plain has no \r or ESC; -P and
-# --progress=bar on a non-tty still copy; no progress by default off a tty;
-# bar output on a terminal (via script(1)) redraws with \r.
+# totals match the tree and no longer change once scanning is false;
+# --progress=plain has no \r or ESC; -P and --progress=bar on a non-tty
+# still copy; no progress by default off a tty; bar output on a terminal
+# (via script(1)) redraws with \r.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -39,6 +40,12 @@ for n, line in enumerate(lines, 1):
         assert obj["done"] is False, f"line {n}: done before the last line"
         assert p < 100 or obj["files_done"] == nondirs, f"line {n}: 100% before the end"
 final = json.loads(lines[-1])
+# Totals are final once "scanning" is false: every later line repeats them.
+for n, line in enumerate(lines, 1):
+    obj = json.loads(line)
+    if not obj["scanning"]:
+        for k in ("files_total", "bytes_total"):
+            assert obj[k] == final[k], f"line {n}: {k} {obj[k]} != final {final[k]} after scanning:false"
 if final["elapsed_s"] >= 3:
     assert len(lines) >= 2, f"one line in {final['elapsed_s']} s (once a second?)"
 assert final["done"] is True, f"last line not done: {lines[-1]}"
