@@ -14,6 +14,7 @@
 #include "inode_table.h"
 #include "meta.h"
 #include "path.h"
+#include "plan.h"
 #include "queue.h"
 #include "strlist.h"
 #include "util.h"
@@ -28,6 +29,8 @@ struct copytree {
 	struct inode_table inodes; /* first path of each multiply-linked inode */
 	struct strlist links;      /* deferred hard links: target, link, target, ... */
 	struct job job;            /* record being filled for the queue */
+	struct pathbuf dry_dir;    /* dry run: the DST directory last looked into */
+	int dry_dir_fd;            /* its fd, -1 if it does not exist, -2 for none yet */
 };
 
 static enum job_kind kind_of(mode_t mode)
@@ -55,15 +58,53 @@ static void dry_run_entry(struct copytree *ct, const struct walk_entry *e)
 
 	if (ct->s->opts->verbose)
 		print_line(ct->s->dst_display, e->relpath);
-	atomic_fetch_add(kind == JOB_REGULAR   ? &slot->files
-			 : kind == JOB_SYMLINK ? &slot->symlinks
-					       : &slot->specials,
-			 1);
-	if (kind == JOB_REGULAR) {
-		atomic_fetch_add(&slot->bytes, (uint64_t)e->st->st_size);
+	slot_count_dry_run(slot, kind, (uint64_t)e->st->st_size);
+	if (kind == JOB_REGULAR)
 		atomic_fetch_add(&slot->bytes_done, (uint64_t)e->st->st_size);
-	}
 	atomic_fetch_add(&slot->entries_done, 1);
+}
+
+/*
+ * Dry run: what DST has at relpath, in *st, or NULL when nothing is there
+ * (or DST itself does not exist yet).  The directory looked into stays
+ * open for the next entry, which is usually its sibling.
+ */
+static const struct stat *dry_run_dst_stat(struct copytree *ct, const char *relpath,
+					   struct stat *st)
+{
+	size_t dirlen = path_dirlen(relpath);
+
+	if (ct->s->dst_root < 0)
+		return NULL;
+	if (ct->dry_dir_fd == -2 || ct->dry_dir.len != dirlen ||
+	    memcmp(ct->dry_dir.data, relpath, dirlen) != 0) {
+		if (ct->dry_dir_fd >= 0)
+			close(ct->dry_dir_fd);
+		pathbuf_set(&ct->dry_dir, relpath, dirlen);
+		ct->dry_dir_fd = open_beneath(ct->s->dst_root, ct->dry_dir.data,
+					      O_RDONLY | O_DIRECTORY, 0, 0);
+	}
+	if (ct->dry_dir_fd < 0 ||
+	    fstatat(ct->dry_dir_fd, path_basename(relpath), st, AT_SYMLINK_NOFOLLOW) < 0)
+		return NULL;
+	return st;
+}
+
+/*
+ * Dry run: would the real run refuse to put this entry in place?  Then
+ * report it as the real run would, count it done, and return 1.
+ */
+static int dry_run_conflict(struct copytree *ct, const char *relpath, mode_t mode)
+{
+	struct stat st;
+	const char *why = plan_replace_conflict(mode, dry_run_dst_stat(ct, relpath, &st));
+
+	if (why == NULL)
+		return 0;
+	report_entry_error(ct->s, parent_slot(ct->s), relpath, 0, why);
+	if (!S_ISDIR(mode))
+		atomic_fetch_add(&parent_slot(ct->s)->entries_done, 1);
+	return 1;
 }
 
 /* A second name of an inode already seen?  Then remember the link. */
@@ -88,6 +129,8 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 	size_t len = strlen(e->relpath);
 
 	atomic_fetch_add(&sh->queued_entries, 1);
+	if (ct->s->opts->dry_run && dry_run_conflict(ct, e->relpath, e->st->st_mode))
+		return 0;
 	if (defer_hard_link(ct, e)) {
 		if (ct->s->opts->dry_run) {
 			if (ct->s->opts->verbose)
@@ -129,18 +172,28 @@ static int make_directory(const struct session *s, int ddir, const char *name)
 		return 0;
 	if (errno != EEXIST || fstatat(ddir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
+	if (plan_replace_conflict(S_IFDIR, &st) != NULL) {
+		errno = ENOTDIR;
+		return -1;
+	}
 	if (S_ISDIR(st.st_mode)) {
 		if (s->euid == 0 || (st.st_mode & 0700) == 0700)
 			return 0;
 		return fchmodat(ddir, name, (st.st_mode & 07777) | 0700, 0);
 	}
-	if (S_ISREG(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
 	if (unlinkat(ddir, name, 0) < 0)
 		return -1;
 	return mkdirat(ddir, name, 0700);
+}
+
+/* A directory made (or that a dry run would make): remember it, count it, enter it. */
+static int note_directory(struct copytree *ct, const struct walk_entry *e)
+{
+	strlist_add(&ct->dirs, e->relpath);
+	atomic_fetch_add(&parent_slot(ct->s)->dirs, 1);
+	if (ct->s->opts->verbose)
+		print_line(ct->s->dst_display, e->relpath);
+	return 1;
 }
 
 static int visit_directory(void *arg, const struct walk_entry *e, int descend)
@@ -150,23 +203,17 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 	int rc = 0;
 
 	(void)descend;
-	if (!ct->s->opts->dry_run) {
-		rc = worker_open_dirs(&ct->self, e->relpath, path_dirlen(e->relpath));
-		if (rc == 0)
-			rc = make_directory(ct->s, ct->self.dst_dir, e->name);
-	}
+	if (ct->s->opts->dry_run)
+		return dry_run_conflict(ct, e->relpath, S_IFDIR) ? 0 : note_directory(ct, e);
+	rc = worker_open_dirs(&ct->self, e->relpath, path_dirlen(e->relpath));
+	if (rc == 0)
+		rc = make_directory(ct->s, ct->self.dst_dir, e->name);
 	if (rc < 0) {
 		report_entry_error(ct->s, slot, e->relpath, errno,
-				   errno == ENOTDIR
-					   ? "cannot overwrite non-directory with directory"
-					   : NULL);
+				   errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
 		return 0;
 	}
-	strlist_add(&ct->dirs, e->relpath);
-	atomic_fetch_add(&slot->dirs, 1);
-	if (ct->s->opts->verbose)
-		print_line(ct->s->dst_display, e->relpath);
-	return 1;
+	return note_directory(ct, e);
 }
 
 static void visit_error(void *arg, const char *relpath, int err)
@@ -270,7 +317,7 @@ static void apply_all_dir_metadata(struct copytree *ct)
 void copytree_run(const struct session *s, struct lookahead *la, void (*wait_workers)(void *),
 		  void *arg)
 {
-	struct copytree ct = { .s = s };
+	struct copytree ct = { .s = s, .dry_dir_fd = -2 };
 	struct walk_options wo = {
 		.follow = s->opts->dereference,
 		.one_file_system = s->opts->one_file_system,
@@ -282,12 +329,14 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	worker_init(&ct.self, s, parent_slot(s));
 	strlist_init(&ct.dirs);
 	strlist_init(&ct.links);
+	pathbuf_init(&ct.dry_dir);
 	inode_table_init(&ct.inodes);
 	memset(&ct.job, 0, sizeof(ct.job));
 	strlist_add(&ct.dirs, ""); /* the top directory, made by main */
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	(void)walk_tree(s->src_root, &wo, &v);
-	atomic_store(&s->shared->walk_done, 1);
+	if (s->final_source)
+		atomic_store(&s->shared->walk_done, 1);
 	if (s->queue != NULL)
 		queue_close(s->queue);
 	if (wait_workers != NULL)
@@ -300,5 +349,8 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	}
 	strlist_free(&ct.links);
 	strlist_free(&ct.dirs);
+	if (ct.dry_dir_fd >= 0)
+		close(ct.dry_dir_fd);
+	pathbuf_free(&ct.dry_dir);
 	worker_free(&ct.self);
 }

@@ -87,7 +87,13 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 			report_path_error(t->src, strerror(errno));
 			return -1;
 		}
-		if (!s->opts->dry_run && open_dst_root(s, t) < 0) {
+		if (s->opts->dry_run) {
+			/* Look, never make: a dry run predicts conflicts with what is there. */
+			if (t->exists)
+				s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			return 0;
+		}
+		if (open_dst_root(s, t) < 0) {
 			report_path_error(t->path, strerror(errno));
 			return -1;
 		}
@@ -122,13 +128,16 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	int rc = 0;
 
 	entry_stat_from(&es, &t->src_st);
-	atomic_store(&s->shared->queued_entries, 1);
-	atomic_store(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
-	atomic_store(&s->shared->walk_done, 1);
+	atomic_fetch_add(&s->shared->queued_entries, 1);
+	atomic_fetch_add(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
+	if (s->final_source)
+		atomic_store(&s->shared->walk_done, 1);
 	copier_init(&c, s, slot);
 	copier_set_dst_dir(&c, s->dst_root);
 	if (!s->opts->dry_run)
 		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
+	else
+		slot_count_dry_run(slot, kind, es.size);
 	if (rc < 0 && !atomic_load(&s->shared->stop)) {
 		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
 		atomic_fetch_add(&slot->errors, 1);
@@ -160,7 +169,10 @@ static void print_stats(const struct session *s, double elapsed)
 	(void)write_all(s->opts->stats == STATS_JSON ? STDOUT_FILENO : STDERR_FILENO, buf, len);
 }
 
-/* Start the workers, walk (or copy the one entry), wait.  -1 if nothing could start. */
+/*
+ * Start the workers, walk (or copy the one entry), wait.  -1 if nothing
+ * could start.  The monitor runs for the length of one SRC.
+ */
 static int run_copy(struct session *s, const struct target *t, const struct roots *r,
 		    struct monitor *m)
 {
@@ -168,6 +180,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	struct scan sc = { .running = 0 };
 	struct lookahead la;
 
+	m->pool = NULL;
 	if (tree && !s->opts->dry_run) {
 		s->queue =
 			queue_create(s->opts->queue,
@@ -178,7 +191,8 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 		}
 	}
 	lookahead_init(&la, LOOKAHEAD_BUDGET);
-	if (tree && m->style != PROGRESS_NONE && scan_start(&sc, s->src_root, s->opts, &la) == 0)
+	if (tree && m->style != PROGRESS_NONE &&
+	    scan_start(&sc, s->src_root, s->opts, &la, atomic_load(&s->shared->queued_entries)) == 0)
 		m->scan = &sc;
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
@@ -190,60 +204,115 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	monitor_finish(m);
 	if (m->scan != NULL)
 		scan_stop(m->scan);
-	if (atomic_load(&m->caught) == 0)
-		monitor_final(m);
 	m->scan = NULL;
 	lookahead_destroy(&la);
 	return 0;
 }
 
-static int run(const struct options *o, const struct target *t, mode_t user_umask, unsigned force)
+/* Copy one SRC operand to where cp's rules put it.  0, or -1 if it could not start. */
+static int run_source(struct session *s, struct monitor *m, const char *src)
+{
+	struct roots r = { NULL, NULL };
+	struct target t;
+	char err[1024];
+	int rc = -1;
+
+	if (target_resolve(s->opts, src, &t, err, sizeof(err)) < 0) {
+		report_message("%s", err);
+		target_free(&t);
+		return -1;
+	}
+	s->src_display = t.src;
+	s->dst_display = t.path;
+	if (open_roots(s, &t, &r) == 0)
+		rc = run_copy(s, &t, &r, m);
+	pool_free(m->pool);
+	m->pool = NULL;
+	queue_destroy(s->queue);
+	s->queue = NULL;
+	if (s->src_root >= 0)
+		close(s->src_root);
+	if (s->dst_root >= 0)
+		close(s->dst_root);
+	free(r.src_name);
+	free(r.dst_name);
+	target_free(&t);
+	return rc;
+}
+
+/* Rank of an exit status, to keep the worst: a signal, 2, 1, 0. */
+static int status_rank(int status)
+{
+	return status >= 128 ? 3 : status == EXIT_CANNOT_START ? 2 : status;
+}
+
+static int worse_status(int a, int b)
+{
+	return status_rank(b) > status_rank(a) ? b : a;
+}
+
+/*
+ * Copy every SRC in turn, with one shared state, so that progress and
+ * stats add up across them; each has its own roots, queue and workers.
+ * The status is the worst of all: 2 if some SRC could not start, 1 if
+ * some entry failed, 128+N after signal N (which ends the run at once).
+ */
+static int run(const struct options *o, mode_t user_umask, unsigned force)
 {
 	struct session s = {
 		.opts = o,
-		.src_display = t->src,
-		.dst_display = t->path,
 		.umask = user_umask,
 		.euid = geteuid(),
 		.egid = getegid(),
 		.force = force,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
-	struct roots r = { NULL, NULL };
-	int status = EXIT_CANNOT_START;
+	int status = EXIT_ALL_COPIED;
+	int started = 0;
 
+	m.last_draw = m.start;
 	monitor_block_signals(&m.signals);
 	s.shared = shared_state_create(o->jobs, o->mode == MODE_PROCESS);
 	if (s.shared == NULL) {
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
-	if (open_roots(&s, t, &r) == 0 && run_copy(&s, t, &r, &m) == 0) {
-		print_stats(&s, monotonic_seconds() - m.start);
-		status = atomic_load(&m.caught) ? 128 + atomic_load(&m.caught)
-			 : stats_errors(&s)     ? EXIT_SOME_FAILED
-						: EXIT_ALL_COPIED;
+	for (int i = 0; i < o->nsrcs && atomic_load(&m.caught) == 0; i++) {
+		s.final_source = i == o->nsrcs - 1;
+		if (run_source(&s, &m, o->srcs[i]) == 0)
+			started = 1;
+		else
+			status = EXIT_CANNOT_START;
 	}
-	pool_free(m.pool);
-	queue_destroy(s.queue);
-	if (s.src_root >= 0)
-		close(s.src_root);
-	if (s.dst_root >= 0)
-		close(s.dst_root);
+	if (started && atomic_load(&m.caught) == 0)
+		monitor_final(&m);
+	if (started)
+		print_stats(&s, monotonic_seconds() - m.start);
+	if (stats_errors(&s) > 0)
+		status = worse_status(status, EXIT_SOME_FAILED);
+	if (atomic_load(&m.caught) != 0)
+		status = 128 + atomic_load(&m.caught);
 	shared_state_destroy(s.shared);
-	free(r.src_name);
-	free(r.dst_name);
 	return status;
+}
+
+/* Several sources go into DST, which must then be a directory (cp). */
+static int check_many_sources(const struct options *o)
+{
+	struct stat st;
+
+	if (o->nsrcs < 2 || (stat(o->dst, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	report_message("target '%s' is not a directory", o->dst);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	struct options opts;
-	struct target t;
 	char err[1024];
 	unsigned force = force_flags_from_env();
 	mode_t user_umask;
-	int status;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
 	case PARSE_EXIT: return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
@@ -252,13 +321,8 @@ int main(int argc, char **argv)
 	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
-	if (target_resolve(&opts, &t, err, sizeof(err)) < 0) {
-		report_message("%s", err);
-		target_free(&t);
+	if (check_many_sources(&opts) < 0)
 		return EXIT_CANNOT_START;
-	}
 	user_umask = setup_process(force);
-	status = run(&opts, &t, user_umask, force);
-	target_free(&t);
-	return status;
+	return run(&opts, user_umask, force);
 }

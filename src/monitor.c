@@ -89,10 +89,7 @@ int monitor_start(struct monitor *m)
 {
 	int rc;
 
-	m->percent = 0.0;
-	m->last_draw = m->start;
 	atomic_store(&m->finish, 0);
-	atomic_store(&m->caught, 0);
 	report_set_bar_active(m->style == PROGRESS_BAR);
 	rc = pthread_create(&m->thread, NULL, monitor_main, m);
 	m->running = rc == 0;

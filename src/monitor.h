@@ -32,7 +32,11 @@ struct monitor {
  */
 void monitor_block_signals(sigset_t *set);
 
-/* Start the monitor thread.  0 or -1. */
+/*
+ * Start the monitor thread.  0 or -1.  It may be started and finished once
+ * per SRC: what was shown (percent, last draw) and a caught signal carry
+ * over, so the caller zeroes them (and sets last_draw = start) once.
+ */
 int monitor_start(struct monitor *m);
 
 /* Ask the monitor to exit and join it. */

@@ -38,7 +38,9 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
 	"Usage: pcopy [OPTION]... SRC DST\n"
-	"Copy the tree SRC to DST in parallel, preserving everything (like cp -a).\n"
+	"  or:  pcopy [OPTION]... SRC... DIR\n"
+	"Copy the tree SRC to DST, or each SRC into the existing directory DIR,\n"
+	"in parallel, preserving everything (like cp -a).\n"
 	"\n"
 	"  -j, --jobs=N             number of workers, 1..1024 (default: the number\n"
 	"                           of CPUs, at least 2 and at most 8)\n"
@@ -262,12 +264,17 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 		if (rc != 0)
 			return rc > 0 ? PARSE_EXIT : PARSE_ERROR;
 	}
-	if (argc - optind != 2) {
-		snprintf(err, errlen, argc - optind < 2 ? "missing operand" : "extra operand '%s'",
-			 argc - optind < 2 ? "" : argv[optind + 2]);
+	if (argc - optind < 2) {
+		snprintf(err, errlen, "missing operand");
 		return PARSE_ERROR;
 	}
-	opts->src = argv[optind];
-	opts->dst = argv[optind + 1];
+	/* With -T, DST is the copy itself: there is room for one SRC only (cp). */
+	if (opts->no_target_directory && argc - optind > 2) {
+		snprintf(err, errlen, "extra operand '%s'", argv[optind + 2]);
+		return PARSE_ERROR;
+	}
+	opts->srcs = argv + optind;
+	opts->nsrcs = argc - optind - 1;
+	opts->dst = argv[argc - 1];
 	return PARSE_RUN;
 }

@@ -48,8 +48,9 @@ enum preserve_bits {
 #define MAX_QUEUE 65536
 
 struct options {
-	const char *src;              /* SRC operand */
-	const char *dst;              /* DST operand */
+	char *const *srcs;            /* SRC operands (argv's) */
+	int nsrcs;                    /* how many: 1, or more into a directory */
+	const char *dst;              /* DST operand (the last one) */
 	int jobs;                     /* -j: number of workers */
 	enum worker_mode mode;        /* --mode */
 	size_t queue;                 /* --queue: capacity in jobs */

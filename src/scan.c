@@ -55,9 +55,10 @@ static void *scan_main(void *arg)
 	return NULL;
 }
 
-int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la)
+int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la,
+	       uint64_t counted_before)
 {
-	atomic_store(&sc->entries, 0);
+	atomic_store(&sc->entries, counted_before);
 	atomic_store(&sc->done, 0);
 	atomic_store(&sc->cancel, 0);
 	sc->root = root;

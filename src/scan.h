@@ -12,7 +12,8 @@ struct lookahead;
 
 /* A counting scan running in its own thread. */
 struct scan {
-	_Atomic uint64_t entries; /* non-directory entries counted so far */
+	_Atomic uint64_t entries; /* non-directory entries counted so far (earlier
+				     sources' entries included) */
 	_Atomic int done;         /* the scan reached the end */
 	_Atomic int cancel;       /* asks the scan to stop early */
 	int root;                 /* source root fd (borrowed) */
@@ -23,10 +24,12 @@ struct scan {
 };
 
 /*
- * Start counting the tree under `root`, offering the listings it reads to
- * `la` (may be NULL); 0 or -1 (then there are no early totals).
+ * Start counting the tree under `root` from `counted_before` (the entries
+ * of sources already copied), offering the listings it reads to `la` (may
+ * be NULL); 0 or -1 (then there are no early totals).
  */
-int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la);
+int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la,
+	       uint64_t counted_before);
 
 /* Stop the scan (if still running) and join it. */
 void scan_stop(struct scan *sc);

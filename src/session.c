@@ -31,6 +31,18 @@ struct worker_slot *parent_slot(const struct session *s)
 	return &s->shared->slots[s->opts->jobs];
 }
 
+void slot_count_dry_run(struct worker_slot *slot, enum job_kind kind, uint64_t size)
+{
+	switch (kind) {
+	case JOB_REGULAR:
+		atomic_fetch_add(&slot->files, 1);
+		atomic_fetch_add(&slot->bytes, size);
+		break;
+	case JOB_SYMLINK: atomic_fetch_add(&slot->symlinks, 1); break;
+	default: atomic_fetch_add(&slot->specials, 1); break;
+	}
+}
+
 unsigned force_flags_from_env(void)
 {
 	static const struct {

@@ -70,7 +70,8 @@ struct session {
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;
-	unsigned force; /* enum force_flags */
+	unsigned force;    /* enum force_flags */
+	int final_source;  /* the last SRC: the end of its walk makes the totals final */
 };
 
 /* Map the shared state for `jobs` workers (MAP_SHARED when `shared`). */
@@ -79,6 +80,12 @@ void shared_state_destroy(struct shared_state *st);
 
 /* The parent's own slot. */
 struct worker_slot *parent_slot(const struct session *s);
+
+/*
+ * Count one entry a dry run would have copied, as the copy itself would
+ * (files and their bytes, symlinks or special files).
+ */
+void slot_count_dry_run(struct worker_slot *slot, enum job_kind kind, uint64_t size);
 
 /* Parse PCOPY_FORCE. */
 unsigned force_flags_from_env(void);

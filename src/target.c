@@ -69,23 +69,46 @@ static int inside_source(const struct stat *src, const char *parent)
 	return inside;
 }
 
-/* Decide t->path from DST. */
-static void choose_path(const struct options *o, struct target *t)
+static int has_trailing_slash(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len > 1 && path[len - 1] == '/';
+}
+
+/*
+ * Decide t->path from DST.  A trailing slash says DST is meant to be a
+ * directory: a missing one is created for a directory SRC (rsync's reading)
+ * but refused for anything else, and an existing non-directory is refused
+ * (cp).  0 or -1 with err.
+ */
+static int choose_path(const struct options *o, struct target *t, char *err, size_t errlen)
 {
 	struct stat dst;
+	int found = stat(o->dst, &dst) == 0;
+	int stat_errno = found ? 0 : errno;
 
-	if (stat(o->dst, &dst) == 0 && S_ISDIR(dst.st_mode) && !o->no_target_directory) {
+	if (found && S_ISDIR(dst.st_mode) && !o->no_target_directory) {
 		char *base = xstrdup(t->src);
 
 		t->path = path_join(o->dst, strcmp(t->src, "/") == 0 ? "" : basename(base));
 		free(base);
-		return;
+		return 0;
+	}
+	if (has_trailing_slash(o->dst) && stat_errno == ENOTDIR) {
+		snprintf(err, errlen, "cannot access '%s': %s", o->dst, strerror(ENOTDIR));
+		return -1;
+	}
+	if (has_trailing_slash(o->dst) && stat_errno == ENOENT && !S_ISDIR(t->src_st.st_mode)) {
+		snprintf(err, errlen, "cannot create '%s': %s", o->dst, strerror(ENOTDIR));
+		return -1;
 	}
 	t->path = strip_slashes(o->dst);
+	return 0;
 }
 
 /* Refusals that depend on what is at t->path.  0 or -1 with err. */
-static int check_existing(const struct options *o, struct target *t, char *err, size_t errlen)
+static int check_existing(struct target *t, char *err, size_t errlen)
 {
 	struct stat lst, st;
 	int src_dir = S_ISDIR(t->src_st.st_mode);
@@ -96,7 +119,7 @@ static int check_existing(const struct options *o, struct target *t, char *err, 
 	if (stat(t->path, &st) < 0)
 		st = lst; /* a dangling symlink */
 	if (same_inode(&lst, &t->src_st) || same_inode(&st, &t->src_st)) {
-		snprintf(err, errlen, "'%s' and '%s' are the same file", o->src, t->path);
+		snprintf(err, errlen, "'%s' and '%s' are the same file", t->operand, t->path);
 		return -1;
 	}
 	/*
@@ -105,32 +128,33 @@ static int check_existing(const struct options *o, struct target *t, char *err, 
 	 */
 	if (src_dir && (!S_ISDIR(st.st_mode) || S_ISLNK(lst.st_mode))) {
 		snprintf(err, errlen, "cannot overwrite non-directory '%s' with directory '%s'",
-			 t->path, o->src);
+			 t->path, t->operand);
 		return -1;
 	}
 	if (!src_dir && S_ISDIR(lst.st_mode)) {
 		snprintf(err, errlen, "cannot overwrite directory '%s' with non-directory '%s'",
-			 t->path, o->src);
+			 t->path, t->operand);
 		return -1;
 	}
 	return 0;
 }
 
-int target_resolve(const struct options *o, struct target *t, char *err, size_t errlen)
+int target_resolve(const struct options *o, const char *src, struct target *t, char *err,
+		   size_t errlen)
 {
 	struct stat pst;
 	char *parent;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	t->src = strip_slashes(o->src);
-	rc = o->dereference ? stat(o->src, &t->src_st) : lstat(o->src, &t->src_st);
+	t->operand = src;
+	t->src = strip_slashes(src);
+	rc = o->dereference ? stat(src, &t->src_st) : lstat(src, &t->src_st);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot stat '%s': %s", o->src, strerror(errno));
+		snprintf(err, errlen, "cannot stat '%s': %s", src, strerror(errno));
 		return -1;
 	}
-	choose_path(o, t);
-	if (check_existing(o, t, err, errlen) < 0)
+	if (choose_path(o, t, err, errlen) < 0 || check_existing(t, err, errlen) < 0)
 		return -1;
 	parent = parent_of(t->path);
 	rc = stat(parent, &pst) < 0 ? errno : S_ISDIR(pst.st_mode) ? 0 : ENOTDIR;
@@ -142,7 +166,7 @@ int target_resolve(const struct options *o, struct target *t, char *err, size_t 
 	rc = S_ISDIR(t->src_st.st_mode) && inside_source(&t->src_st, parent);
 	free(parent);
 	if (rc) {
-		snprintf(err, errlen, "cannot copy a directory, '%s', into itself, '%s'", o->src,
+		snprintf(err, errlen, "cannot copy a directory, '%s', into itself, '%s'", src,
 			 t->path);
 		return -1;
 	}

@@ -9,6 +9,7 @@
 
 /* The resolved copy. */
 struct target {
+	const char *operand; /* SRC as the user wrote it */
 	char *src;          /* SRC without trailing slashes ("/" stays "/") */
 	char *path;         /* the path that becomes the copy of SRC */
 	struct stat src_st; /* SRC's stat (lstat unless -L) */
@@ -16,14 +17,17 @@ struct target {
 };
 
 /*
- * Apply cp's rules to opts->src and opts->dst: DST/basename(SRC) when DST is
+ * Apply cp's rules to `src` and opts->dst: DST/basename(SRC) when DST is
  * an existing directory (unless -T), else DST.  Refuses a missing SRC, a
+ * DST with a trailing slash that is not a directory (unless SRC is one and
+ * DST does not exist: then it is made), a
  * missing parent for the copy, a directory onto a non-directory, SRC and the
  * copy being the same file (also through symlinks or hard links), and a
  * directory copied into itself.  Returns 0, or -1 with a message in err.
  * Nothing is written either way.
  */
-int target_resolve(const struct options *opts, struct target *t, char *err, size_t errlen);
+int target_resolve(const struct options *opts, const char *src, struct target *t, char *err,
+		   size_t errlen);
 
 void target_free(struct target *t);
 

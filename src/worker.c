@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "queue.h"
 #include "util.h"
 
@@ -68,6 +69,9 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 {
 	char *path = path_join(s->src_display, relpath);
 
+	/* rename(2) of a non-directory over a directory: say it as cp does. */
+	if (reason == NULL && err == EISDIR)
+		reason = PLAN_DIR_BY_NONDIR;
 	report_path_error(path, reason ? reason : strerror(err));
 	free(path);
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);

@@ -38,7 +38,9 @@ usage_error --bogus "$src" "$W/dst"
 usage_error -Z "$src" "$W/dst"
 usage_error "$src"
 usage_error
-usage_error "$src" "$W/dst" "$W/extra"
+# several sources need a directory to go into (cp's message, no --help hint)
+refused "$src" "$W/dst" "$W/extra"
+assert_grep "$T/err" "target '$W/extra' is not a directory"
 for j in 0 1025 abc -1 2x ""; do
 	usage_error -j "$j" "$src" "$W/dst"
 done

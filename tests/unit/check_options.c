@@ -27,7 +27,7 @@ static void teardown(void)
 /* Parse a NULL-terminated argument list (argv[0] excluded). */
 static enum parse_result parse_list(const char *const *args)
 {
-	char *argv[32];
+	static char *argv[32]; /* opts.srcs points into it */
 	int argc = 0;
 
 	argv[argc++] = (char *)"pcopy";
@@ -61,7 +61,7 @@ static void assert_error(enum parse_result r, const char *fragment)
 START_TEST(test_defaults)
 {
 	ck_assert_int_eq(PARSE("src", "dst"), PARSE_RUN);
-	ck_assert_str_eq(opts.src, "src");
+	ck_assert_str_eq(opts.srcs[0], "src");
 	ck_assert_str_eq(opts.dst, "dst");
 	ck_assert_int_eq(opts.jobs, options_default_jobs());
 	ck_assert_int_eq(opts.mode, MODE_THREAD);
@@ -207,7 +207,10 @@ START_TEST(test_stats)
 	ck_assert_int_eq(opts.stats, STATS_JSON);
 	assert_error(PARSE("--stats=xml", "a", "b"), "'xml'");
 	/* An optional argument must be attached: "--stats json" is an operand. */
-	assert_error(PARSE("--stats", "json", "a", "b"), "extra operand");
+	ck_assert_int_eq(PARSE("--stats", "json", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.stats, STATS_TEXT);
+	ck_assert_int_eq(opts.nsrcs, 2);
+	ck_assert_str_eq(opts.srcs[0], "json");
 }
 END_TEST
 
@@ -240,8 +243,17 @@ START_TEST(test_operands)
 	assert_error(PARSE("a"), "missing operand");
 	ck_assert_int_eq(parse_list((const char *const[]){ NULL }), PARSE_ERROR);
 	ck_assert_str_eq(err, "missing operand");
-	assert_error(PARSE("a", "b", "c"), "extra operand 'c'");
-	assert_error(PARSE("a", "b", "c", "d"), "extra operand 'c'");
+	/* Several sources go into the last operand, a directory (cp). */
+	ck_assert_int_eq(PARSE("a", "b", "c", "d"), PARSE_RUN);
+	ck_assert_int_eq(opts.nsrcs, 3);
+	ck_assert_str_eq(opts.srcs[0], "a");
+	ck_assert_str_eq(opts.srcs[2], "c");
+	ck_assert_str_eq(opts.dst, "d");
+	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.nsrcs, 1);
+	/* With -T the destination is the copy itself: one source only. */
+	assert_error(PARSE("-T", "a", "b", "c"), "extra operand 'c'");
+	assert_error(PARSE("-T", "a", "b", "c", "d"), "extra operand 'c'");
 }
 END_TEST
 
@@ -281,7 +293,7 @@ START_TEST(test_options_after_operands)
 {
 	ck_assert_int_eq(PARSE("src", "-j", "3", "dst", "--mode=process", "-v", "--stats=json"),
 			 PARSE_RUN);
-	ck_assert_str_eq(opts.src, "src");
+	ck_assert_str_eq(opts.srcs[0], "src");
 	ck_assert_str_eq(opts.dst, "dst");
 	ck_assert_int_eq(opts.jobs, 3);
 	ck_assert_int_eq(opts.mode, MODE_PROCESS);
@@ -289,7 +301,7 @@ START_TEST(test_options_after_operands)
 	ck_assert_int_eq(opts.stats, STATS_JSON);
 	ck_assert_int_eq(PARSE("-n", "--", "-src", "-dst"), PARSE_RUN);
 	ck_assert(opts.dry_run);
-	ck_assert_str_eq(opts.src, "-src");
+	ck_assert_str_eq(opts.srcs[0], "-src");
 	ck_assert_str_eq(opts.dst, "-dst");
 }
 END_TEST
