@@ -24,8 +24,17 @@ command -v setpriv >/dev/null 2>&1 || optional="$optional util-linux"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "make check: installing:$missing$optional"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null &&
-	apt-get install -y -qq $missing $optional >/dev/null && exit 0
+	# Another install may hold the package locks: wait for it (up to
+	# 10 minutes) rather than fail.  apt-get update has no lock timeout of
+	# its own, so it is retried.
+	tries=0
+	until apt-get update -qq >/dev/null 2>&1; do
+		tries=$((tries + 1))
+		[ "$tries" -ge 60 ] && break
+		echo "make check: apt-get update failed (package lock held?); retrying" >&2
+		sleep 10
+	done
+	apt-get install -y -qq -o DPkg::Lock::Timeout=600 $missing $optional >/dev/null && exit 0
 	echo "make check: apt-get install failed" >&2
 fi
 if [ -n "$missing" ]; then
