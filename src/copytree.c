@@ -16,6 +16,7 @@
 #include "path.h"
 #include "plan.h"
 #include "queue.h"
+#include "update.h"
 #include "strlist.h"
 #include "util.h"
 #include "walk.h"
@@ -50,20 +51,6 @@ static void print_line(const char *prefix, const char *relpath)
 	free(path);
 }
 
-/* Dry run: count the entry as done without touching anything. */
-static void dry_run_entry(struct copytree *ct, const struct walk_entry *e)
-{
-	struct worker_slot *slot = parent_slot(ct->s);
-	enum job_kind kind = kind_of(e->st->st_mode);
-
-	if (ct->s->opts->verbose)
-		print_line(ct->s->dst_display, e->relpath);
-	slot_count_dry_run(slot, kind, (uint64_t)e->st->st_size);
-	if (kind == JOB_REGULAR)
-		atomic_fetch_add(&slot->bytes_done, (uint64_t)e->st->st_size);
-	atomic_fetch_add(&slot->entries_done, 1);
-}
-
 /*
  * Dry run: what DST has at relpath, in *st, or NULL when nothing is there
  * (or DST itself does not exist yet).  The directory looked into stays
@@ -90,23 +77,6 @@ static const struct stat *dry_run_dst_stat(struct copytree *ct, const char *relp
 	return st;
 }
 
-/*
- * Dry run: would the real run refuse to put this entry in place?  Then
- * report it as the real run would, count it done, and return 1.
- */
-static int dry_run_conflict(struct copytree *ct, const char *relpath, mode_t mode)
-{
-	struct stat st;
-	const char *why = plan_replace_conflict(mode, dry_run_dst_stat(ct, relpath, &st));
-
-	if (why == NULL)
-		return 0;
-	report_entry_error(ct->s, parent_slot(ct->s), relpath, 0, why);
-	if (!S_ISDIR(mode))
-		atomic_fetch_add(&parent_slot(ct->s)->entries_done, 1);
-	return 1;
-}
-
 /* A second name of an inode already seen?  Then remember the link. */
 static int defer_hard_link(struct copytree *ct, const struct walk_entry *e)
 {
@@ -122,30 +92,71 @@ static int defer_hard_link(struct copytree *ct, const struct walk_entry *e)
 	return 1;
 }
 
+/*
+ * What a deferred hard link needs: with --update=none an existing name is
+ * left alone; otherwise it is linked (link_entry does nothing when it
+ * already is the same file).
+ */
+static enum plan_action link_action(const struct session *s, const struct stat *dst)
+{
+	return dst != NULL && s->opts->update == UPDATE_NONE ? PLAN_SKIP : PLAN_COPY;
+}
+
+/*
+ * Dry run: decide as the real run would (update.h, plan.h), then report,
+ * print and count what it would do; touch nothing.
+ */
+static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int is_link)
+{
+	struct worker_slot *slot = parent_slot(ct->s);
+	enum job_kind kind = kind_of(e->st->st_mode);
+	struct entry_stat es;
+	struct stat st;
+	const struct stat *dst = dry_run_dst_stat(ct, e->relpath, &st);
+	enum plan_action action = is_link ? link_action(ct->s, dst) : PLAN_COPY;
+	const char *why = NULL;
+
+	entry_stat_from(&es, e->st);
+	if (!is_link && ct->s->opts->update != UPDATE_ALL)
+		action = update_decide(ct->s, e->dirfd, ct->dry_dir_fd, e->name, &es, dst);
+	if (action == PLAN_COPY)
+		why = plan_replace_conflict(e->st->st_mode, dst);
+	if (why != NULL) {
+		report_entry_error(ct->s, slot, e->relpath, 0, why);
+	} else if (action == PLAN_SKIP) {
+		atomic_fetch_add(&slot->unchanged, 1);
+	} else {
+		if (ct->s->opts->verbose)
+			print_line(ct->s->dst_display, e->relpath);
+		if (action == PLAN_FIX_META)
+			atomic_fetch_add(&slot->meta_fixed, 1);
+		else if (is_link)
+			atomic_fetch_add(&slot->hardlinks, 1);
+		else
+			slot_count_dry_run(slot, kind, es.size);
+	}
+	if (!is_link && kind == JOB_REGULAR)
+		atomic_fetch_add(&slot->bytes_done, es.size);
+	atomic_fetch_add(&slot->entries_done, 1);
+}
+
 static int visit_entry(void *arg, const struct walk_entry *e)
 {
 	struct copytree *ct = arg;
 	struct shared_state *sh = ct->s->shared;
 	size_t len = strlen(e->relpath);
+	int is_link;
 
 	atomic_fetch_add(&sh->queued_entries, 1);
-	if (ct->s->opts->dry_run && dry_run_conflict(ct, e->relpath, e->st->st_mode))
-		return 0;
-	if (defer_hard_link(ct, e)) {
-		if (ct->s->opts->dry_run) {
-			if (ct->s->opts->verbose)
-				print_line(ct->s->dst_display, e->relpath);
-			atomic_fetch_add(&parent_slot(ct->s)->hardlinks, 1);
-			atomic_fetch_add(&parent_slot(ct->s)->entries_done, 1);
-		}
-		return 0;
-	}
-	if (S_ISREG(e->st->st_mode))
+	is_link = defer_hard_link(ct, e);
+	if (!is_link && S_ISREG(e->st->st_mode))
 		atomic_fetch_add(&sh->queued_bytes, (uint64_t)e->st->st_size);
 	if (ct->s->opts->dry_run) {
-		dry_run_entry(ct, e);
+		dry_run_visit(ct, e, is_link);
 		return 0;
 	}
+	if (is_link)
+		return 0;
 	ct->job.kind = kind_of(e->st->st_mode);
 	entry_stat_from(&ct->job.st, e->st);
 	if (len >= JOB_PATH_MAX) {
@@ -162,14 +173,15 @@ static int visit_entry(void *arg, const struct walk_entry *e)
  * Make the directory `name` in `ddir`, owner-only until its metadata is
  * applied at the end.  An existing directory is reused (made writable for
  * us); a symlink or other non-directory planted in its place is replaced
- * by it, except a regular file, which is refused as cp does.
+ * by it, except a regular file, which is refused as cp does.  1 if it was
+ * made, 0 if it was there, -1 on failure.
  */
 static int make_directory(const struct session *s, int ddir, const char *name)
 {
 	struct stat st;
 
 	if (mkdirat(ddir, name, 0700) == 0)
-		return 0;
+		return 1;
 	if (errno != EEXIST || fstatat(ddir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	if (plan_replace_conflict(S_IFDIR, &st) != NULL) {
@@ -181,17 +193,21 @@ static int make_directory(const struct session *s, int ddir, const char *name)
 			return 0;
 		return fchmodat(ddir, name, (st.st_mode & 07777) | 0700, 0);
 	}
-	if (unlinkat(ddir, name, 0) < 0)
+	if (unlinkat(ddir, name, 0) < 0 || mkdirat(ddir, name, 0700) < 0)
 		return -1;
-	return mkdirat(ddir, name, 0700);
+	return 1;
 }
 
-/* A directory made (or that a dry run would make): remember it, count it, enter it. */
-static int note_directory(struct copytree *ct, const struct walk_entry *e)
+/*
+ * A directory made or merged into (or that a dry run would make): remember
+ * it, count it, enter it.  -v names it, except with --update where only a
+ * new directory is news.
+ */
+static int note_directory(struct copytree *ct, const struct walk_entry *e, int made)
 {
 	strlist_add(&ct->dirs, e->relpath);
 	atomic_fetch_add(&parent_slot(ct->s)->dirs, 1);
-	if (ct->s->opts->verbose)
+	if (ct->s->opts->verbose && (made || ct->s->opts->update == UPDATE_ALL))
 		print_line(ct->s->dst_display, e->relpath);
 	return 1;
 }
@@ -203,8 +219,16 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 	int rc = 0;
 
 	(void)descend;
-	if (ct->s->opts->dry_run)
-		return dry_run_conflict(ct, e->relpath, S_IFDIR) ? 0 : note_directory(ct, e);
+	if (ct->s->opts->dry_run) {
+		struct stat st;
+		const struct stat *there = dry_run_dst_stat(ct, e->relpath, &st);
+		const char *why = plan_replace_conflict(S_IFDIR, there);
+
+		if (why == NULL)
+			return note_directory(ct, e, there == NULL || !S_ISDIR(there->st_mode));
+		report_entry_error(ct->s, slot, e->relpath, 0, why);
+		return 0;
+	}
 	rc = worker_open_dirs(&ct->self, e->relpath, path_dirlen(e->relpath));
 	if (rc == 0)
 		rc = make_directory(ct->s, ct->self.dst_dir, e->name);
@@ -213,7 +237,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 				   errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
 		return 0;
 	}
-	return note_directory(ct, e);
+	return note_directory(ct, e, rc);
 }
 
 static void visit_error(void *arg, const char *relpath, int err)
@@ -262,6 +286,16 @@ static void make_hard_links(struct copytree *ct)
 	}
 }
 
+/* With --update, is DST's directory `dst` already as SRC's (plan_directory)? */
+static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es)
+{
+	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
+	struct stat st;
+
+	return s->opts->update != UPDATE_ALL && fstat(dst, &st) == 0 &&
+	       plan_directory(&pc, es, &st) == PLAN_SKIP;
+}
+
 /*
  * Owner, xattrs, mode and times of one directory from its source.  A source
  * directory we may not read (the walk has reported it) is opened O_PATH:
@@ -284,7 +318,9 @@ static int apply_dir_metadata(const struct session *s, const char *relpath)
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		rc = meta_apply_fd(s, readable ? src : -1, dst, &es, NULL);
+		rc = dir_up_to_date(s, dst, &es)
+			     ? 0
+			     : meta_apply_fd(s, readable ? src : -1, dst, &es, NULL);
 	}
 	if (rc < 0) {
 		int saved = errno;

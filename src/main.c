@@ -192,7 +192,8 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	}
 	lookahead_init(&la, LOOKAHEAD_BUDGET);
 	if (tree && m->style != PROGRESS_NONE &&
-	    scan_start(&sc, s->src_root, s->opts, &la, atomic_load(&s->shared->queued_entries)) == 0)
+	    scan_start(&sc, s->src_root, s->opts, &la, atomic_load(&s->shared->queued_entries)) ==
+		    0)
 		m->scan = &sc;
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));

@@ -17,6 +17,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_STATS,
 	OPT_NO_PRESERVE,
+	OPT_UPDATE,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
 	{ "dereference", no_argument, NULL, 'L' },
 	{ "no-target-directory", no_argument, NULL, 'T' },
 	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
+	{ "update", optional_argument, NULL, OPT_UPDATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -60,6 +62,11 @@ static const char usage_text[] =
 	"                           an existing directory (merge into it)\n"
 	"      --no-preserve=LIST   do not preserve these: mode, ownership,\n"
 	"                           timestamps, links, xattr, all\n"
+	"  -u, --update[=WHEN]      which existing DST entries to replace: all (the\n"
+	"                           default without -u), older (only when SRC is\n"
+	"                           newer; -u and --update alone), none, or changed\n"
+	"                           (type, size or mtime differ; equal data with\n"
+	"                           other metadata gets only its metadata fixed)\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -150,6 +157,7 @@ static void set_defaults(struct options *opts)
 	opts->progress = PROGRESS_AUTO;
 	opts->stats = STATS_NONE;
 	opts->preserve = PRESERVE_ALL;
+	opts->update = UPDATE_ALL;
 }
 
 /* Handle one long-only option; 0 or -1 with err filled. */
@@ -159,6 +167,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	static const char *const modes[] = { "thread", "process", NULL };
 	static const char *const styles[] = { "none", "bar", "plain", "json", NULL };
 	static const char *const stats[] = { "text", "json", NULL };
+	static const char *const updates[] = { "all", "older", "none", "changed", NULL };
 	long v;
 	int i;
 
@@ -188,6 +197,15 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		opts->stats = i == 0 ? STATS_TEXT : STATS_JSON;
 		return 0;
 	case OPT_NO_PRESERVE: return parse_no_preserve(arg, &opts->preserve, err, errlen);
+	case OPT_UPDATE:
+		if (arg == NULL) {
+			opts->update = UPDATE_OLDER;
+			return 0;
+		}
+		if ((i = lookup_word(arg, updates)) < 0)
+			goto bad;
+		opts->update = (enum update_mode)i;
+		return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
@@ -215,6 +233,7 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 	case 'x': opts->one_file_system = true; return 0;
 	case 'L': opts->dereference = true; return 0;
 	case 'T': opts->no_target_directory = true; return 0;
+	case 'u': opts->update = UPDATE_OLDER; return 0;
 	case 'h': options_usage(out); return 1;
 	case 'V': fprintf(out, "%s %s\n", PROGRAM_NAME, PCOPY_VERSION); return 1;
 	default: return parse_long_only(opts, c, optarg, argv_option, err, errlen);
@@ -231,7 +250,7 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	err[0] = '\0';
 	optind = 0; /* full reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:PvnxLThV", long_options, &index)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:PvnxLTuhV", long_options, &index)) != -1) {
 		/* The option as the user wrote it, for messages. */
 		const char *as_written = argv[optind - 1];
 		char name[64];

@@ -37,6 +37,14 @@ enum preserve_bits {
 	PRESERVE_ALL = (1 << 5) - 1,
 };
 
+/* Which existing DST entries are replaced (-u, --update=WHEN). */
+enum update_mode {
+	UPDATE_ALL,     /* every one: the default */
+	UPDATE_OLDER,   /* only when SRC's mtime is newer (-u, as GNU cp) */
+	UPDATE_NONE,    /* never: existing entries are left alone */
+	UPDATE_CHANGED, /* rsync's quick check: type, size or mtime differ */
+};
+
 /*
  * Defaults, chosen by measurement (README, "Defaults"): as many workers as
  * online CPUs, within [MIN_DEFAULT_JOBS, MAX_DEFAULT_JOBS].
@@ -57,6 +65,7 @@ struct options {
 	enum progress_style progress; /* --progress, -P */
 	enum stats_style stats;       /* --stats */
 	unsigned preserve;            /* enum preserve_bits */
+	enum update_mode update;      /* -u, --update */
 	bool verbose;                 /* -v */
 	bool dry_run;                 /* -n */
 	bool one_file_system;         /* -x */

@@ -7,6 +7,10 @@
 #define PCOPY_PLAN_H
 
 #include <sys/stat.h>
+#include <sys/types.h>
+
+#include "job.h"
+#include "options.h"
 
 /* The reasons a copy refuses to replace what DST has (cp's wording). */
 #define PLAN_NONDIR_BY_DIR "cannot overwrite non-directory with directory"
@@ -20,5 +24,42 @@
  * into a directory.
  */
 const char *plan_replace_conflict(mode_t src_mode, const struct stat *dst);
+
+/* What to do with an entry whose DST already exists. */
+enum plan_action {
+	PLAN_COPY,     /* copy it anew (data and metadata), replacing DST's */
+	PLAN_SKIP,     /* leave DST's entry exactly as it is */
+	PLAN_FIX_META, /* the data is equal: set the metadata in place */
+};
+
+/* What plan_update compares besides the data. */
+struct plan_context {
+	enum update_mode update; /* --update */
+	unsigned preserve;       /* enum preserve_bits */
+	uid_t euid;              /* owners are compared only when we can set them (root) */
+};
+
+/*
+ * Decide for a non-directory entry with source `src` and `dst` (lstat of
+ * DST's entry, NULL when there is none; type conflicts with a directory are
+ * plan_replace_conflict's).  UPDATE_ALL copies, UPDATE_NONE skips what
+ * exists, UPDATE_OLDER copies when SRC's mtime is newer (ns), and
+ * UPDATE_CHANGED copies when type, size or mtime differ (a device's number
+ * counts as its data), else fixes the metadata in place when the mode or,
+ * as root, the owner differs, else skips.  Symbolic link targets and
+ * extended attributes need a look at the files: the caller compares them
+ * after a PLAN_SKIP or PLAN_FIX_META.  Access times are not compared:
+ * reading a file moves its own.
+ */
+enum plan_action plan_update(const struct plan_context *pc, const struct entry_stat *src,
+			     const struct stat *dst);
+
+/*
+ * The same for a directory, whose contents are merged, not replaced: with
+ * UPDATE_ALL its metadata is always applied (PLAN_FIX_META); otherwise only
+ * when its mode, its owner (as root) or its mtime differ from SRC's.
+ */
+enum plan_action plan_directory(const struct plan_context *pc, const struct entry_stat *src,
+				const struct stat *dst);
 
 #endif

@@ -167,6 +167,8 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	SUM_SLOTS(s, hardlinks, out->hardlinks);
 	SUM_SLOTS(s, bytes, out->bytes);
 	SUM_SLOTS(s, errors, out->errors);
+	SUM_SLOTS(s, unchanged, out->unchanged);
+	SUM_SLOTS(s, meta_fixed, out->meta_fixed);
 	out->elapsed_s = elapsed_s;
 }
 
@@ -188,11 +190,13 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 		n = snprintf(buf, len,
 			     "{\"mode\":\"%s\",\"jobs\":%d,\"files\":%llu,\"dirs\":%llu,"
 			     "\"symlinks\":%llu,\"specials\":%llu,\"hardlinks\":%llu,"
+			     "\"unchanged\":%llu,\"metadata_fixed\":%llu,"
 			     "\"bytes\":%llu,\"errors\":%llu,\"elapsed_s\":%.6f,"
 			     "\"bytes_per_s\":%.0f,\"files_per_s\":%.1f}\n",
 			     st->mode, st->jobs, (unsigned long long)st->files,
 			     (unsigned long long)st->dirs, (unsigned long long)st->symlinks,
 			     (unsigned long long)st->specials, (unsigned long long)st->hardlinks,
+			     (unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
 			     (unsigned long long)st->bytes, (unsigned long long)st->errors,
 			     st->elapsed_s, (double)st->bytes / secs, (double)st->files / secs);
 	} else {
@@ -202,11 +206,13 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 			buf, len,
 			"mode: %s, %d jobs\n"
 			"files: %llu  dirs: %llu  symlinks: %llu  specials: %llu  hardlinks: %llu\n"
+			"unchanged: %llu  metadata fixed: %llu\n"
 			"bytes: %llu (%s)  errors: %llu\n"
 			"elapsed: %.3f s  %s/s  %.0f files/s\n",
 			st->mode, st->jobs, (unsigned long long)st->files,
 			(unsigned long long)st->dirs, (unsigned long long)st->symlinks,
 			(unsigned long long)st->specials, (unsigned long long)st->hardlinks,
+			(unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
 			(unsigned long long)st->bytes, bytes, (unsigned long long)st->errors,
 			st->elapsed_s, rate, (double)st->files / secs);
 	}

@@ -50,6 +50,7 @@ struct run_stats {
 	const char *mode; /* "thread" or "process" */
 	int jobs;
 	uint64_t files, dirs, symlinks, specials, hardlinks, bytes, errors;
+	uint64_t unchanged, meta_fixed; /* --update: entries left alone, fixed in place */
 	double elapsed_s;
 };
 

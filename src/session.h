@@ -39,6 +39,8 @@ struct worker_slot {
 	_Atomic uint64_t dirs;           /* directories copied */
 	_Atomic uint64_t bytes;          /* regular-file bytes copied */
 	_Atomic uint64_t errors;         /* error lines printed */
+	_Atomic uint64_t unchanged;      /* entries --update left as they were */
+	_Atomic uint64_t meta_fixed;     /* entries --update=changed fixed in place */
 	char tmpname[TMPNAME_MAX];       /* named temporary in job's directory, or "" */
 	struct job job;                  /* the job in flight */
 } __attribute__((aligned(64)));
@@ -70,8 +72,8 @@ struct session {
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;
-	unsigned force;    /* enum force_flags */
-	int final_source;  /* the last SRC: the end of its walk makes the totals final */
+	unsigned force;   /* enum force_flags */
+	int final_source; /* the last SRC: the end of its walk makes the totals final */
 };
 
 /* Map the shared state for `jobs` workers (MAP_SHARED when `shared`). */

@@ -10,10 +10,10 @@
 /* The resolved copy. */
 struct target {
 	const char *operand; /* SRC as the user wrote it */
-	char *src;          /* SRC without trailing slashes ("/" stays "/") */
-	char *path;         /* the path that becomes the copy of SRC */
-	struct stat src_st; /* SRC's stat (lstat unless -L) */
-	int exists;         /* path exists already */
+	char *src;           /* SRC without trailing slashes ("/" stays "/") */
+	char *path;          /* the path that becomes the copy of SRC */
+	struct stat src_st;  /* SRC's stat (lstat unless -L) */
+	int exists;          /* path exists already */
 };
 
 /*

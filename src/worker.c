@@ -13,6 +13,7 @@
 
 #include "plan.h"
 #include "queue.h"
+#include "update.h"
 #include "util.h"
 
 void worker_init(struct worker *w, const struct session *s, struct worker_slot *slot)
@@ -94,11 +95,15 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	const char *name = path_basename(relpath);
 	int rc = worker_open_dirs(w, relpath, path_dirlen(relpath));
 
+	enum plan_action action = PLAN_COPY;
+
 	w->copier.reason = NULL;
-	if (rc == 0)
+	if (rc == 0 && w->s->opts->update != UPDATE_ALL)
+		rc = update_entry(&w->copier, w->src_dir, w->dst_dir, name, kind, st, &action);
+	else if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {
-		if (w->s->opts->verbose)
+		if (w->s->opts->verbose && action != PLAN_SKIP)
 			print_verbose(w->s, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {
 		/* After a stop request the half-done copy is dropped without a word. */

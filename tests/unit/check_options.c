@@ -214,6 +214,27 @@ START_TEST(test_stats)
 }
 END_TEST
 
+/* -u and --update are cp's "older"; --update=WHEN takes four words. */
+START_TEST(test_update)
+{
+	static const char *const words[] = { "all", "older", "none", "changed" };
+	char arg[32];
+
+	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.update, UPDATE_ALL);
+	ck_assert_int_eq(PARSE("-u", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.update, UPDATE_OLDER);
+	ck_assert_int_eq(PARSE("--update", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.update, UPDATE_OLDER);
+	for (int i = 0; i < 4; i++) {
+		snprintf(arg, sizeof(arg), "--update=%s", words[i]);
+		ck_assert_int_eq(PARSE(arg, "a", "b"), PARSE_RUN);
+		ck_assert_int_eq(opts.update, (enum update_mode)i);
+	}
+	assert_error(PARSE("--update=newer", "a", "b"), "'newer'");
+}
+END_TEST
+
 START_TEST(test_no_preserve)
 {
 	ck_assert_int_eq(PARSE("--no-preserve=mode", "a", "b"), PARSE_RUN);
@@ -341,6 +362,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, test_no_preserve);
 	tcase_add_test(tc, test_no_preserve_empty_list);
 	tcase_add_test(tc, test_operands);
+	tcase_add_test(tc, test_update);
 	tcase_add_test(tc, test_unknown_and_missing_arguments);
 	tcase_add_test(tc, test_unwanted_argument_names_long_option);
 	tcase_add_test(tc, test_help_and_version);

@@ -52,6 +52,164 @@ START_TEST(test_nondirectory_source)
 }
 END_TEST
 
+/* A source entry: a regular file of 10 bytes, mode 0644, uid/gid 1, mtime 100.5. */
+static struct entry_stat source(void)
+{
+	struct entry_stat es;
+
+	memset(&es, 0, sizeof(es));
+	es.mode = S_IFREG | 0644;
+	es.size = 10;
+	es.uid = es.gid = 1;
+	es.mtime_sec = 100;
+	es.mtime_nsec = 5;
+	return es;
+}
+
+/* DST's copy of source(): equal in everything. */
+static struct stat copy_of(const struct entry_stat *es)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = es->mode;
+	st.st_size = (off_t)es->size;
+	st.st_uid = es->uid;
+	st.st_gid = es->gid;
+	st.st_mtim.tv_sec = es->mtime_sec;
+	st.st_mtim.tv_nsec = es->mtime_nsec;
+	return st;
+}
+
+static const struct plan_context changed_as_root = { UPDATE_CHANGED, PRESERVE_ALL, 0 };
+
+/* Nothing there: every mode copies. */
+START_TEST(test_update_missing)
+{
+	struct entry_stat es = source();
+
+	for (int m = UPDATE_ALL; m <= UPDATE_CHANGED; m++) {
+		struct plan_context pc = { (enum update_mode)m, PRESERVE_ALL, 0 };
+
+		ck_assert_int_eq(plan_update(&pc, &es, NULL), PLAN_COPY);
+	}
+}
+END_TEST
+
+START_TEST(test_update_all_none)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0 };
+	struct plan_context none = { UPDATE_NONE, PRESERVE_ALL, 0 };
+
+	ck_assert_int_eq(plan_update(&all, &es, &st), PLAN_COPY);
+	st.st_size = 99;
+	ck_assert_int_eq(plan_update(&none, &es, &st), PLAN_SKIP);
+	st.st_mode = S_IFDIR | 0755;
+	ck_assert_int_eq(plan_update(&none, &es, &st), PLAN_SKIP);
+}
+END_TEST
+
+/* older: only a strictly newer source mtime copies, to the nanosecond. */
+START_TEST(test_update_older)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context pc = { UPDATE_OLDER, PRESERVE_ALL, 0 };
+
+	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_SKIP);
+	st.st_mtim.tv_nsec = 4;
+	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_COPY);
+	st.st_mtim.tv_nsec = 6;
+	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_SKIP);
+	st.st_mtim.tv_sec = 99;
+	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_COPY);
+	st.st_mtim.tv_sec = 101;
+	st.st_mtim.tv_nsec = 0;
+	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_SKIP);
+}
+END_TEST
+
+/* changed: type, size, mtime (either way) or a device number copy. */
+START_TEST(test_update_changed_data)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
+	st.st_size = 11;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_COPY);
+	st = copy_of(&es);
+	st.st_mtim.tv_nsec = 6;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_COPY);
+	st = copy_of(&es);
+	st.st_mtim.tv_sec = 200; /* newer in DST: still a change */
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_COPY);
+	st = copy_of(&es);
+	st.st_mode = S_IFLNK | 0777;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_COPY);
+	es.mode = S_IFCHR | 0600;
+	es.size = 0;
+	es.rdev = 0x0103;
+	st = copy_of(&es);
+	st.st_rdev = 0x0103;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
+	st.st_rdev = 0x0105;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_COPY);
+}
+END_TEST
+
+/* changed, equal data: mode and (as root) owner are fixed in place; atime is ignored. */
+START_TEST(test_update_changed_metadata)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000 };
+	struct plan_context no_mode = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_MODE, 0 };
+
+	st.st_atim.tv_sec = 12345;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
+	st.st_mode = S_IFREG | 0600;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_FIX_META);
+	ck_assert_int_eq(plan_update(&no_mode, &es, &st), PLAN_SKIP);
+	st = copy_of(&es);
+	st.st_uid = 2;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_FIX_META);
+	/* A user cannot give files away: the owner is not compared. */
+	ck_assert_int_eq(plan_update(&user, &es, &st), PLAN_SKIP);
+	/* A symlink's own mode bits mean nothing. */
+	es.mode = S_IFLNK | 0777;
+	st = copy_of(&es);
+	st.st_mode = S_IFLNK | 0755;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
+}
+END_TEST
+
+/* Directories: always with all; else only when mode, owner or mtime differ. */
+START_TEST(test_plan_directory)
+{
+	struct entry_stat es = source();
+	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0 };
+	struct plan_context no_times = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_TIMESTAMPS, 0 };
+	struct stat st;
+
+	es.mode = S_IFDIR | 0755;
+	es.size = 4096;
+	st = copy_of(&es);
+	ck_assert_int_eq(plan_directory(&all, &es, &st), PLAN_FIX_META);
+	ck_assert_int_eq(plan_directory(&changed_as_root, &es, &st), PLAN_SKIP);
+	st.st_size = 8192; /* a directory's size is not its data */
+	ck_assert_int_eq(plan_directory(&changed_as_root, &es, &st), PLAN_SKIP);
+	st.st_mtim.tv_sec = 101;
+	ck_assert_int_eq(plan_directory(&changed_as_root, &es, &st), PLAN_FIX_META);
+	ck_assert_int_eq(plan_directory(&no_times, &es, &st), PLAN_SKIP);
+	st = copy_of(&es);
+	st.st_mode = S_IFDIR | 0700;
+	ck_assert_int_eq(plan_directory(&changed_as_root, &es, &st), PLAN_FIX_META);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -60,6 +218,14 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_nothing_there);
 	tcase_add_test(tc, test_directory_source);
 	tcase_add_test(tc, test_nondirectory_source);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("update");
+	tcase_add_test(tc, test_update_missing);
+	tcase_add_test(tc, test_update_all_none);
+	tcase_add_test(tc, test_update_older);
+	tcase_add_test(tc, test_update_changed_data);
+	tcase_add_test(tc, test_update_changed_metadata);
+	tcase_add_test(tc, test_plan_directory);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,91 @@
+/* update.c - bringing an existing DST entry up to date (update.h). */
+#include "update.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "meta.h"
+#include "util.h"
+
+/* Do two symbolic links point at different targets?  1 also when one cannot be read. */
+static int link_targets_differ(int sdir, int ddir, const char *name, size_t len)
+{
+	char *a = xmalloc(len + 1), *b = xmalloc(len + 1);
+	ssize_t na = readlinkat(sdir, name, a, len + 1);
+	ssize_t nb = readlinkat(ddir, name, b, len + 1);
+	int differ = na < 0 || nb < 0 || na != nb || (size_t)na > len || memcmp(a, b, (size_t)na);
+
+	free(a);
+	free(b);
+	return differ;
+}
+
+enum plan_action update_decide(const struct session *s, int sdir, int ddir, const char *name,
+			       const struct entry_stat *st, const struct stat *dst)
+{
+	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
+	enum plan_action action = plan_update(&pc, st, dst);
+
+	/* Equal sizes and times say little about where a link points. */
+	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED && S_ISLNK(st->mode) &&
+	    link_targets_differ(sdir, ddir, name, (size_t)st->size))
+		action = PLAN_COPY;
+	return action;
+}
+
+/* Owner, xattrs, mode and times of DST's existing regular file, from SRC's. */
+static int fix_regular(struct copier *c, int sdir, int ddir, const char *name,
+		       const struct entry_stat *st)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	int in = openat(sdir, name, flags);
+	int out = in < 0 ? -1 : openat(ddir, name, flags);
+	int rc = -1;
+
+	if (out >= 0)
+		rc = meta_apply_fd(c->s, in, out, st, NULL);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum job_kind kind,
+		 const struct entry_stat *st, enum plan_action *action)
+{
+	struct stat dst;
+	const struct stat *there =
+		fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
+	const char *why;
+
+	c->reason = NULL;
+	*action = update_decide(c->s, sdir, ddir, name, st, there);
+	if (*action == PLAN_SKIP) {
+		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (*action == PLAN_FIX_META) {
+		int rc = kind == JOB_REGULAR ? fix_regular(c, sdir, ddir, name, st)
+					     : meta_apply_at(c->s, sdir, name, ddir, name, st, 0);
+
+		/* A file we may not open for its metadata is copied instead. */
+		if (rc == 0 || errno != EACCES) {
+			if (rc == 0)
+				atomic_fetch_add_explicit(&c->slot->meta_fixed, 1,
+							  memory_order_relaxed);
+			return rc;
+		}
+		*action = PLAN_COPY;
+	}
+	why = plan_replace_conflict(st->mode, there);
+	if (why != NULL) {
+		c->reason = why;
+		errno = EISDIR;
+		return -1;
+	}
+	return copy_entry(c, sdir, name, ddir, name, kind, st);
+}

@@ -1,0 +1,31 @@
+/*
+ * update.h - bringing an existing DST entry up to date (-u, --update):
+ * decide with plan.h what it needs, then copy it, fix its metadata or
+ * leave it alone.  An entry left alone costs a stat of DST and nothing
+ * else: no open of the source, no write to DST.
+ */
+#ifndef PCOPY_UPDATE_H
+#define PCOPY_UPDATE_H
+
+#include <sys/stat.h>
+
+#include "copy.h"
+#include "plan.h"
+
+/*
+ * What the entry `name` (source in sdir, stat `st`) needs, given `dst`
+ * (lstat of DST's entry in ddir, or NULL): plan_update refined by what
+ * only the files can tell (a symbolic link's target).
+ */
+enum plan_action update_decide(const struct session *s, int sdir, int ddir, const char *name,
+			       const struct entry_stat *st, const struct stat *dst);
+
+/*
+ * Bring `name` in ddir up to date with `name` in sdir.  Returns 0 with
+ * *action saying what was done (PLAN_SKIP and PLAN_FIX_META are counted in
+ * the slot), or -1 with errno (or c->reason) set.
+ */
+int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum job_kind kind,
+		 const struct entry_stat *st, enum plan_action *action);
+
+#endif
