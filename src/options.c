@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "quote.h"
 #include "util.h"
 
 /* Long-only options get values above the char range. */
@@ -219,6 +220,23 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 	}
 }
 
+/* The operands left after the options must be SRC and DST: 0, or -1 and err. */
+static int check_operands(int argc, char **argv, char *err, size_t errlen)
+{
+	char *extra;
+
+	if (argc - optind == 2)
+		return 0;
+	if (argc - optind < 2) {
+		snprintf(err, errlen, "missing operand");
+		return -1;
+	}
+	extra = quote_alloc(argv[optind + 2], QUOTE_ALWAYS); /* a name, so quoted */
+	snprintf(err, errlen, "extra operand %s", extra);
+	free(extra);
+	return -1;
+}
+
 enum parse_result options_parse(struct options *opts, int argc, char **argv, void *out, char *err,
 				size_t errlen)
 {
@@ -262,11 +280,8 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 		if (rc != 0)
 			return rc > 0 ? PARSE_EXIT : PARSE_ERROR;
 	}
-	if (argc - optind != 2) {
-		snprintf(err, errlen, argc - optind < 2 ? "missing operand" : "extra operand '%s'",
-			 argc - optind < 2 ? "" : argv[optind + 2]);
+	if (check_operands(argc, argv, err, errlen) < 0)
 		return PARSE_ERROR;
-	}
 	opts->src = argv[optind];
 	opts->dst = argv[optind + 1];
 	return PARSE_RUN;
