@@ -37,16 +37,6 @@ static enum job_kind kind_of(mode_t mode)
 	return S_ISLNK(mode) ? JOB_SYMLINK : JOB_SPECIAL;
 }
 
-static void print_line(const char *prefix, const char *relpath)
-{
-	char *path = path_join(prefix, relpath);
-	size_t len = strlen(path);
-
-	path[len] = '\n';
-	(void)write_all(STDOUT_FILENO, path, len + 1);
-	free(path);
-}
-
 /* Dry run: count the entry as done without touching anything. */
 static void dry_run_entry(struct copytree *ct, const struct walk_entry *e)
 {
@@ -54,7 +44,7 @@ static void dry_run_entry(struct copytree *ct, const struct walk_entry *e)
 	enum job_kind kind = kind_of(e->st->st_mode);
 
 	if (ct->s->opts->verbose)
-		print_line(ct->s->dst_display, e->relpath);
+		print_entry(ct->s, e->relpath);
 	atomic_fetch_add(kind == JOB_REGULAR   ? &slot->files
 			 : kind == JOB_SYMLINK ? &slot->symlinks
 					       : &slot->specials,
@@ -91,7 +81,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 	if (defer_hard_link(ct, e)) {
 		if (ct->s->opts->dry_run) {
 			if (ct->s->opts->verbose)
-				print_line(ct->s->dst_display, e->relpath);
+				print_entry(ct->s, e->relpath);
 			atomic_fetch_add(&parent_slot(ct->s)->hardlinks, 1);
 			atomic_fetch_add(&parent_slot(ct->s)->entries_done, 1);
 		}
@@ -165,7 +155,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 	strlist_add(&ct->dirs, e->relpath);
 	atomic_fetch_add(&slot->dirs, 1);
 	if (ct->s->opts->verbose)
-		print_line(ct->s->dst_display, e->relpath);
+		print_entry(ct->s, e->relpath);
 	return 1;
 }
 
@@ -206,7 +196,7 @@ static void make_hard_links(struct copytree *ct)
 		if (rc < 0)
 			report_entry_error(ct->s, slot, link, errno, NULL);
 		else if (ct->s->opts->verbose)
-			print_line(ct->s->dst_display, link);
+			print_entry(ct->s, link);
 		atomic_fetch_add(&slot->entries_done, 1);
 		if (tdir >= 0)
 			close(tdir);

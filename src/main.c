@@ -1,7 +1,8 @@
 /*
  * main.c - pcopy: options, checks and wiring.  The only place that decides
- * the exit status: 0 all copied, 1 some entries failed, 2 nothing could
- * start, 128+N stopped by signal N.
+ * the exit status: 0 all copied, 1 some entries failed or standard output
+ * failed, 2 nothing could start, 128+N stopped by signal N (141, SIGPIPE's,
+ * when the reader of standard output went away).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "lookahead.h"
 #include "monitor.h"
 #include "options.h"
+#include "output.h"
 #include "path.h"
 #include "pool.h"
 #include "progress.h"
@@ -26,6 +28,7 @@
 #include "session.h"
 #include "target.h"
 #include "util.h"
+#include "worker.h"
 
 /* Exit statuses. */
 enum {
@@ -133,8 +136,7 @@ static void copy_single(const struct session *s, const struct target *t, const s
 		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
 		atomic_fetch_add(&slot->errors, 1);
 	} else if (rc == 0 && s->opts->verbose) {
-		printf("%s\n", t->path);
-		fflush(stdout);
+		print_entry(s, "");
 	}
 	atomic_fetch_add(&slot->bytes_done, kind == JOB_REGULAR ? es.size : 0);
 	atomic_fetch_add(&slot->entries_done, 1);
@@ -150,14 +152,24 @@ static void wait_for_pool(void *pool)
 static void print_stats(const struct session *s, double elapsed)
 {
 	struct run_stats st;
-	char buf[1024];
+	char stackbuf[1024];
+	char *buf = stackbuf;
 	size_t len;
 
 	if (s->opts->stats == STATS_NONE)
 		return;
 	stats_collect(s, elapsed, &st);
-	len = stats_format(s->opts->stats, &st, buf, sizeof(buf));
-	(void)write_all(s->opts->stats == STATS_JSON ? STDOUT_FILENO : STDERR_FILENO, buf, len);
+	len = stats_format(s->opts->stats, &st, buf, sizeof(stackbuf));
+	if (len >= sizeof(stackbuf)) { /* a long target */
+		buf = xmalloc(len + 1);
+		stats_format(s->opts->stats, &st, buf, len + 1);
+	}
+	if (s->opts->stats == STATS_JSON)
+		(void)output_write(buf, len);
+	else
+		(void)write_all(STDERR_FILENO, buf, len);
+	if (buf != stackbuf)
+		free(buf);
 }
 
 /* Start the workers, walk (or copy the one entry), wait.  -1 if nothing could start. */
@@ -190,7 +202,8 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	monitor_finish(m);
 	if (m->scan != NULL)
 		scan_stop(m->scan);
-	if (atomic_load(&m->caught) == 0)
+	/* Stopped by a signal or a closed stdout: no "done" line. */
+	if (atomic_load(&m->caught) == 0 && output_error() != EPIPE)
 		monitor_final(m);
 	m->scan = NULL;
 	lookahead_destroy(&la);
@@ -218,8 +231,10 @@ static int run(const struct options *o, const struct target *t, mode_t user_umas
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
+	output_share(&s.shared->stdout_error); /* workers record there too */
 	if (open_roots(&s, t, &r) == 0 && run_copy(&s, t, &r, &m) == 0) {
-		print_stats(&s, monotonic_seconds() - m.start);
+		if (output_error() != EPIPE) /* SIGPIPE would have ended us by now */
+			print_stats(&s, monotonic_seconds() - m.start);
 		status = atomic_load(&m.caught) ? 128 + atomic_load(&m.caught)
 			 : stats_errors(&s)     ? EXIT_SOME_FAILED
 						: EXIT_ALL_COPIED;
@@ -230,9 +245,29 @@ static int run(const struct options *o, const struct target *t, mode_t user_umas
 		close(s.src_root);
 	if (s.dst_root >= 0)
 		close(s.dst_root);
+	output_share(NULL);
 	shared_state_destroy(s.shared);
 	free(r.src_name);
 	free(r.dst_name);
+	return status;
+}
+
+/*
+ * Close standard output and fold its fate into the status.  A reader that
+ * went away (EPIPE; SIGPIPE is ignored) ends pcopy as SIGPIPE would have,
+ * without a message: status 128+SIGPIPE, like the other signals.  Any
+ * other failure was reported once and makes a clean run a failed one.
+ */
+static int close_stdout(int status)
+{
+	int err;
+
+	(void)output_close();
+	err = output_error();
+	if (err == EPIPE && status < 128)
+		return 128 + SIGPIPE;
+	if (err != 0 && status == EXIT_ALL_COPIED)
+		return EXIT_SOME_FAILED;
 	return status;
 }
 
@@ -246,8 +281,8 @@ int main(int argc, char **argv)
 	int status;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
-	case PARSE_EXIT: return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
-	case PARSE_ERROR: usage_error(err); return EXIT_CANNOT_START;
+	case PARSE_EXIT: return close_stdout(EXIT_ALL_COPIED);
+	case PARSE_ERROR: usage_error(err); return close_stdout(EXIT_CANNOT_START);
 	case PARSE_RUN: break;
 	}
 	if (opts.progress == PROGRESS_AUTO)
@@ -255,10 +290,10 @@ int main(int argc, char **argv)
 	if (target_resolve(&opts, &t, err, sizeof(err)) < 0) {
 		report_message("%s", err);
 		target_free(&t);
-		return EXIT_CANNOT_START;
+		return close_stdout(EXIT_CANNOT_START);
 	}
 	user_umask = setup_process(force);
 	status = run(&opts, &t, user_umask, force);
 	target_free(&t);
-	return status;
+	return close_stdout(status);
 }
