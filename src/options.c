@@ -63,8 +63,9 @@ static const char usage_text[] =
 	"  -V, --version            show the version and exit\n"
 	"\n"
 	"If DST is an existing directory, the copy is DST/basename(SRC).\n"
-	"Exit status: 0 all copied, 1 some entries failed, 2 usage error or\n"
-	"nothing could start, 128+N stopped by signal N.\n";
+	"Exit status: 0 all copied, 1 some entries failed or standard output\n"
+	"failed, 2 usage error or nothing could start, 128+N stopped by signal N\n"
+	"(141: the reader of standard output went away).\n";
 
 void options_usage(void *out)
 {
