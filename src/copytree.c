@@ -41,16 +41,6 @@ static enum job_kind kind_of(mode_t mode)
 	return S_ISLNK(mode) ? JOB_SYMLINK : JOB_SPECIAL;
 }
 
-static void print_line(const char *prefix, const char *relpath)
-{
-	char *path = path_join(prefix, relpath);
-	size_t len = strlen(path);
-
-	path[len] = '\n';
-	(void)write_all(STDOUT_FILENO, path, len + 1);
-	free(path);
-}
-
 /*
  * Dry run: what DST has at relpath, in *st, or NULL when nothing is there
  * (or DST itself does not exist yet).  The directory looked into stays
@@ -127,7 +117,7 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 		atomic_fetch_add(&slot->unchanged, 1);
 	} else {
 		if (ct->s->opts->verbose)
-			print_line(ct->s->dst_display, e->relpath);
+			print_entry(ct->s, e->relpath);
 		if (action == PLAN_FIX_META)
 			atomic_fetch_add(&slot->meta_fixed, 1);
 		else if (is_link)
@@ -208,7 +198,7 @@ static int note_directory(struct copytree *ct, const struct walk_entry *e, int m
 	strlist_add(&ct->dirs, e->relpath);
 	atomic_fetch_add(&parent_slot(ct->s)->dirs, 1);
 	if (ct->s->opts->verbose && (made || ct->s->opts->update == UPDATE_ALL))
-		print_line(ct->s->dst_display, e->relpath);
+		print_entry(ct->s, e->relpath);
 	return 1;
 }
 
@@ -277,7 +267,7 @@ static void make_hard_links(struct copytree *ct)
 		if (rc < 0)
 			report_entry_error(ct->s, slot, link, errno, NULL);
 		else if (ct->s->opts->verbose)
-			print_line(ct->s->dst_display, link);
+			print_entry(ct->s, link);
 		atomic_fetch_add(&slot->entries_done, 1);
 		if (tdir >= 0)
 			close(tdir);

@@ -1,7 +1,8 @@
 /*
  * main.c - pcopy: options, checks and wiring.  The only place that decides
- * the exit status: 0 all copied, 1 some entries failed, 2 nothing could
- * start, 128+N stopped by signal N.
+ * the exit status: 0 all copied, 1 some entries failed or standard output
+ * failed, 2 nothing could start, 128+N stopped by signal N (141, SIGPIPE's,
+ * when the reader of standard output went away).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "lookahead.h"
 #include "monitor.h"
 #include "options.h"
+#include "output.h"
 #include "path.h"
 #include "pool.h"
 #include "progress.h"
@@ -26,6 +28,7 @@
 #include "session.h"
 #include "target.h"
 #include "util.h"
+#include "worker.h"
 
 /* Exit statuses. */
 enum {
@@ -142,8 +145,7 @@ static void copy_single(const struct session *s, const struct target *t, const s
 		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
 		atomic_fetch_add(&slot->errors, 1);
 	} else if (rc == 0 && s->opts->verbose) {
-		printf("%s\n", t->path);
-		fflush(stdout);
+		print_entry(s, "");
 	}
 	atomic_fetch_add(&slot->bytes_done, kind == JOB_REGULAR ? es.size : 0);
 	atomic_fetch_add(&slot->entries_done, 1);
@@ -159,14 +161,24 @@ static void wait_for_pool(void *pool)
 static void print_stats(const struct session *s, double elapsed)
 {
 	struct run_stats st;
-	char buf[1024];
+	char stackbuf[1024];
+	char *buf = stackbuf;
 	size_t len;
 
 	if (s->opts->stats == STATS_NONE)
 		return;
 	stats_collect(s, elapsed, &st);
-	len = stats_format(s->opts->stats, &st, buf, sizeof(buf));
-	(void)write_all(s->opts->stats == STATS_JSON ? STDOUT_FILENO : STDERR_FILENO, buf, len);
+	len = stats_format(s->opts->stats, &st, buf, sizeof(stackbuf));
+	if (len >= sizeof(stackbuf)) { /* a long target */
+		buf = xmalloc(len + 1);
+		stats_format(s->opts->stats, &st, buf, len + 1);
+	}
+	if (s->opts->stats == STATS_JSON)
+		(void)output_write(buf, len);
+	else
+		(void)write_all(STDERR_FILENO, buf, len);
+	if (buf != stackbuf)
+		free(buf);
 }
 
 /*
@@ -210,8 +222,11 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	return 0;
 }
 
-/* Copy one SRC operand to where cp's rules put it.  0, or -1 if it could not start. */
-static int run_source(struct session *s, struct monitor *m, const char *src)
+/*
+ * Copy one SRC operand to where cp's rules put it.  0, or -1 if it could
+ * not start.  The copy's path is left in *path (malloc'd) when path is not NULL.
+ */
+static int run_source(struct session *s, struct monitor *m, const char *src, char **path)
 {
 	struct roots r = { NULL, NULL };
 	struct target t;
@@ -225,6 +240,8 @@ static int run_source(struct session *s, struct monitor *m, const char *src)
 	}
 	s->src_display = t.src;
 	s->dst_display = t.path;
+	if (path != NULL)
+		*path = xstrdup(t.path);
 	if (open_roots(s, &t, &r) == 0)
 		rc = run_copy(s, &t, &r, m);
 	pool_free(m->pool);
@@ -269,6 +286,7 @@ static int run(const struct options *o, mode_t user_umask, unsigned force)
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
 	int status = EXIT_ALL_COPIED;
+	char *target = NULL; /* the copy's path, for --stats (one SRC) */
 	int started = 0;
 
 	m.last_draw = m.start;
@@ -278,21 +296,26 @@ static int run(const struct options *o, mode_t user_umask, unsigned force)
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
-	for (int i = 0; i < o->nsrcs && atomic_load(&m.caught) == 0; i++) {
+	output_share(&s.shared->stdout_error); /* workers record there too */
+	for (int i = 0; i < o->nsrcs && !atomic_load(&s.shared->stop); i++) {
 		s.final_source = i == o->nsrcs - 1;
-		if (run_source(&s, &m, o->srcs[i]) == 0)
+		if (run_source(&s, &m, o->srcs[i], o->nsrcs == 1 ? &target : NULL) == 0)
 			started = 1;
 		else
 			status = EXIT_CANNOT_START;
 	}
-	if (started && atomic_load(&m.caught) == 0)
+	/* Stopped by a signal or a closed stdout: no "done" line, no stats. */
+	if (started && atomic_load(&m.caught) == 0 && output_error() != EPIPE) {
 		monitor_final(&m);
-	if (started)
+		s.dst_display = target != NULL ? target : o->dst;
 		print_stats(&s, monotonic_seconds() - m.start);
+	}
 	if (stats_errors(&s) > 0)
 		status = worse_status(status, EXIT_SOME_FAILED);
 	if (atomic_load(&m.caught) != 0)
 		status = 128 + atomic_load(&m.caught);
+	output_share(NULL);
+	free(target);
 	shared_state_destroy(s.shared);
 	return status;
 }
@@ -308,6 +331,25 @@ static int check_many_sources(const struct options *o)
 	return -1;
 }
 
+/*
+ * Close standard output and fold its fate into the status.  A reader that
+ * went away (EPIPE; SIGPIPE is ignored) ends pcopy as SIGPIPE would have,
+ * without a message: status 128+SIGPIPE, like the other signals.  Any
+ * other failure was reported once and makes a clean run a failed one.
+ */
+static int close_stdout(int status)
+{
+	int err;
+
+	(void)output_close();
+	err = output_error();
+	if (err == EPIPE && status < 128)
+		return 128 + SIGPIPE;
+	if (err != 0 && status == EXIT_ALL_COPIED)
+		return EXIT_SOME_FAILED;
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -316,14 +358,14 @@ int main(int argc, char **argv)
 	mode_t user_umask;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
-	case PARSE_EXIT: return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
-	case PARSE_ERROR: usage_error(err); return EXIT_CANNOT_START;
+	case PARSE_EXIT: return close_stdout(EXIT_ALL_COPIED);
+	case PARSE_ERROR: usage_error(err); return close_stdout(EXIT_CANNOT_START);
 	case PARSE_RUN: break;
 	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
 	if (check_many_sources(&opts) < 0)
-		return EXIT_CANNOT_START;
+		return close_stdout(EXIT_CANNOT_START);
 	user_umask = setup_process(force);
-	return run(&opts, user_umask, force);
+	return close_stdout(run(&opts, user_umask, force));
 }

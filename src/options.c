@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "quote.h"
 #include "util.h"
 
 /* Long-only options get values above the char range. */
@@ -71,8 +72,9 @@ static const char usage_text[] =
 	"  -V, --version            show the version and exit\n"
 	"\n"
 	"If DST is an existing directory, the copy is DST/basename(SRC).\n"
-	"Exit status: 0 all copied, 1 some entries failed, 2 usage error or\n"
-	"nothing could start, 128+N stopped by signal N.\n";
+	"Exit status: 0 all copied, 1 some entries failed or standard output\n"
+	"failed, 2 usage error or nothing could start, 128+N stopped by signal N\n"
+	"(141: the reader of standard output went away).\n";
 
 void options_usage(void *out)
 {
@@ -240,6 +242,27 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 	}
 }
 
+/*
+ * The operands left after the options: SRC... DST, with room for one SRC
+ * only under -T, where DST is the copy itself (cp).  0, or -1 and err.
+ */
+static int check_operands(const struct options *opts, int argc, char **argv, char *err,
+			  size_t errlen)
+{
+	char *extra;
+
+	if (argc - optind < 2) {
+		snprintf(err, errlen, "missing operand");
+		return -1;
+	}
+	if (!opts->no_target_directory || argc - optind == 2)
+		return 0;
+	extra = quote_alloc(argv[optind + 2], QUOTE_ALWAYS); /* a name, so quoted */
+	snprintf(err, errlen, "extra operand %s", extra);
+	free(extra);
+	return -1;
+}
+
 enum parse_result options_parse(struct options *opts, int argc, char **argv, void *out, char *err,
 				size_t errlen)
 {
@@ -283,15 +306,8 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 		if (rc != 0)
 			return rc > 0 ? PARSE_EXIT : PARSE_ERROR;
 	}
-	if (argc - optind < 2) {
-		snprintf(err, errlen, "missing operand");
+	if (check_operands(opts, argc, argv, err, errlen) < 0)
 		return PARSE_ERROR;
-	}
-	/* With -T, DST is the copy itself: there is room for one SRC only (cp). */
-	if (opts->no_target_directory && argc - optind > 2) {
-		snprintf(err, errlen, "extra operand '%s'", argv[optind + 2]);
-		return PARSE_ERROR;
-	}
 	opts->srcs = argv + optind;
 	opts->nsrcs = argc - optind - 1;
 	opts->dst = argv[argc - 1];

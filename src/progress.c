@@ -6,7 +6,10 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "quote.h"
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
@@ -158,6 +161,7 @@ size_t progress_format(enum progress_style style, const struct progress_counts *
 
 void stats_collect(const struct session *s, double elapsed_s, struct run_stats *out)
 {
+	out->target = s->dst_display;
 	out->mode = worker_mode_name(s->opts->mode);
 	out->jobs = s->opts->jobs;
 	SUM_SLOTS(s, files, out->files);
@@ -187,18 +191,22 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 	int n;
 
 	if (style == STATS_JSON) {
+		char *target = quote_json_alloc(st->target != NULL ? st->target : "");
+
 		n = snprintf(buf, len,
 			     "{\"mode\":\"%s\",\"jobs\":%d,\"files\":%llu,\"dirs\":%llu,"
 			     "\"symlinks\":%llu,\"specials\":%llu,\"hardlinks\":%llu,"
 			     "\"unchanged\":%llu,\"metadata_fixed\":%llu,"
 			     "\"bytes\":%llu,\"errors\":%llu,\"elapsed_s\":%.6f,"
-			     "\"bytes_per_s\":%.0f,\"files_per_s\":%.1f}\n",
+			     "\"bytes_per_s\":%.0f,\"files_per_s\":%.1f,\"target\":%s}\n",
 			     st->mode, st->jobs, (unsigned long long)st->files,
 			     (unsigned long long)st->dirs, (unsigned long long)st->symlinks,
 			     (unsigned long long)st->specials, (unsigned long long)st->hardlinks,
 			     (unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
 			     (unsigned long long)st->bytes, (unsigned long long)st->errors,
-			     st->elapsed_s, (double)st->bytes / secs, (double)st->files / secs);
+			     st->elapsed_s, (double)st->bytes / secs, (double)st->files / secs,
+			     target);
+		free(target);
 	} else {
 		human_bytes((double)st->bytes, bytes, sizeof(bytes));
 		human_bytes((double)st->bytes / secs, rate, sizeof(rate));
@@ -216,5 +224,5 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 			(unsigned long long)st->bytes, bytes, (unsigned long long)st->errors,
 			st->elapsed_s, rate, (double)st->files / secs);
 	}
-	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
+	return n < 0 ? 0 : (size_t)n;
 }

@@ -47,7 +47,8 @@ size_t progress_format(enum progress_style style, const struct progress_counts *
 
 /* The end-of-run summary. */
 struct run_stats {
-	const char *mode; /* "thread" or "process" */
+	const char *target; /* the copy's path (DST, or DST/basename(SRC)) */
+	const char *mode;   /* "thread" or "process" */
 	int jobs;
 	uint64_t files, dirs, symlinks, specials, hardlinks, bytes, errors;
 	uint64_t unchanged, meta_fixed; /* --update: entries left alone, fixed in place */
@@ -59,7 +60,12 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 /* Error lines printed so far, all workers and the parent together. */
 uint64_t stats_errors(const struct session *s);
 
-/* Format the summary (text lines or one JSON line) into buf; its length. */
+/*
+ * Format the summary (text lines, or one JSON line that has the target as
+ * a lossless JSON string, quote_json) into buf like snprintf: the return is
+ * the length of the whole summary, and when it is `len` or more buf holds
+ * only its start.
+ */
 size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf, size_t len);
 
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "queue.h"
+
 struct shared_state *shared_state_create(int jobs, int shared)
 {
 	size_t size = sizeof(struct shared_state) + (size_t)(jobs + 1) * sizeof(struct worker_slot);
@@ -24,6 +26,13 @@ void shared_state_destroy(struct shared_state *st)
 {
 	if (st != NULL)
 		munmap(st, st->map_size);
+}
+
+void session_stop(const struct session *s)
+{
+	atomic_store(&s->shared->stop, 1);
+	if (s->queue != NULL)
+		queue_abort(s->queue);
 }
 
 struct worker_slot *parent_slot(const struct session *s)

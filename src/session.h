@@ -52,6 +52,7 @@ struct worker_slot {
 struct shared_state {
 	_Atomic int stop;                /* set on SIGINT/SIGTERM: stop promptly */
 	_Atomic int xattr_warned;        /* the "no xattr support" warning was printed */
+	_Atomic int stdout_error;        /* errno of the first failed write to stdout (output.c) */
 	_Atomic uint64_t queued_entries; /* non-directory entries the walker found */
 	_Atomic uint64_t queued_bytes;   /* their bytes */
 	_Atomic int walk_done;           /* the walker has finished: totals are final */
@@ -79,6 +80,13 @@ struct session {
 /* Map the shared state for `jobs` workers (MAP_SHARED when `shared`). */
 struct shared_state *shared_state_create(int jobs, int shared);
 void shared_state_destroy(struct shared_state *st);
+
+/*
+ * Stop the run promptly, as a stop signal does: set the flag every loop
+ * checks and abort the queue so nobody sleeps on it.  Callable from a
+ * worker thread or process.
+ */
+void session_stop(const struct session *s);
 
 /* The parent's own slot. */
 struct worker_slot *parent_slot(const struct session *s);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "quote.h"
 #include "util.h"
 
 /* Copy of s without trailing slashes; "/" and "//" become "/". */
@@ -76,6 +77,16 @@ static int has_trailing_slash(const char *path)
 	return len > 1 && path[len - 1] == '/';
 }
 
+/* "WHAT NAME: WHY" in err, NAME quoted (quote.h); -1. */
+static int refuse(char *err, size_t errlen, const char *what, const char *name, const char *why)
+{
+	char *quoted = quote_alloc(name, QUOTE_ALWAYS);
+
+	snprintf(err, errlen, "%s %s: %s", what, quoted, why);
+	free(quoted);
+	return -1;
+}
+
 /*
  * Decide t->path from DST.  A trailing slash says DST is meant to be a
  * directory: a missing one is created for a directory SRC (rsync's reading)
@@ -95,14 +106,10 @@ static int choose_path(const struct options *o, struct target *t, char *err, siz
 		free(base);
 		return 0;
 	}
-	if (has_trailing_slash(o->dst) && stat_errno == ENOTDIR) {
-		snprintf(err, errlen, "cannot access '%s': %s", o->dst, strerror(ENOTDIR));
-		return -1;
-	}
-	if (has_trailing_slash(o->dst) && stat_errno == ENOENT && !S_ISDIR(t->src_st.st_mode)) {
-		snprintf(err, errlen, "cannot create '%s': %s", o->dst, strerror(ENOTDIR));
-		return -1;
-	}
+	if (has_trailing_slash(o->dst) && stat_errno == ENOTDIR)
+		return refuse(err, errlen, "cannot access", o->dst, strerror(ENOTDIR));
+	if (has_trailing_slash(o->dst) && stat_errno == ENOENT && !S_ISDIR(t->src_st.st_mode))
+		return refuse(err, errlen, "cannot create", o->dst, strerror(ENOTDIR));
 	t->path = strip_slashes(o->dst);
 	return 0;
 }
@@ -112,65 +119,64 @@ static int check_existing(struct target *t, char *err, size_t errlen)
 {
 	struct stat lst, st;
 	int src_dir = S_ISDIR(t->src_st.st_mode);
+	char *src, *path;
 
 	if (lstat(t->path, &lst) < 0)
 		return 0;
 	t->exists = 1;
 	if (stat(t->path, &st) < 0)
 		st = lst; /* a dangling symlink */
-	if (same_inode(&lst, &t->src_st) || same_inode(&st, &t->src_st)) {
-		snprintf(err, errlen, "'%s' and '%s' are the same file", t->operand, t->path);
-		return -1;
-	}
+	src = quote_alloc(t->operand, QUOTE_ALWAYS);
+	path = quote_alloc(t->path, QUOTE_ALWAYS);
+	err[0] = '\0';
+	if (same_inode(&lst, &t->src_st) || same_inode(&st, &t->src_st))
+		snprintf(err, errlen, "%s and %s are the same file", src, path);
 	/*
 	 * A directory is never copied through a symlink in the copy's place:
 	 * it could lead anywhere, even back into SRC.  cp refuses it too.
 	 */
-	if (src_dir && (!S_ISDIR(st.st_mode) || S_ISLNK(lst.st_mode))) {
-		snprintf(err, errlen, "cannot overwrite non-directory '%s' with directory '%s'",
-			 t->path, t->operand);
-		return -1;
-	}
-	if (!src_dir && S_ISDIR(lst.st_mode)) {
-		snprintf(err, errlen, "cannot overwrite directory '%s' with non-directory '%s'",
-			 t->path, t->operand);
-		return -1;
-	}
-	return 0;
+	else if (src_dir && (!S_ISDIR(st.st_mode) || S_ISLNK(lst.st_mode)))
+		snprintf(err, errlen, "cannot overwrite non-directory %s with directory %s", path,
+			 src);
+	else if (!src_dir && S_ISDIR(lst.st_mode))
+		snprintf(err, errlen, "cannot overwrite directory %s with non-directory %s", path,
+			 src);
+	free(src);
+	free(path);
+	return err[0] == '\0' ? 0 : -1;
 }
 
-int target_resolve(const struct options *o, const char *src, struct target *t, char *err,
+int target_resolve(const struct options *o, const char *operand, struct target *t, char *err,
 		   size_t errlen)
 {
 	struct stat pst;
-	char *parent;
+	char *parent, *src, *path;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	t->operand = src;
-	t->src = strip_slashes(src);
-	rc = o->dereference ? stat(src, &t->src_st) : lstat(src, &t->src_st);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot stat '%s': %s", src, strerror(errno));
-		return -1;
-	}
+	t->operand = operand;
+	t->src = strip_slashes(operand);
+	rc = o->dereference ? stat(operand, &t->src_st) : lstat(operand, &t->src_st);
+	if (rc < 0)
+		return refuse(err, errlen, "cannot stat", operand, strerror(errno));
 	if (choose_path(o, t, err, errlen) < 0 || check_existing(t, err, errlen) < 0)
 		return -1;
 	parent = parent_of(t->path);
 	rc = stat(parent, &pst) < 0 ? errno : S_ISDIR(pst.st_mode) ? 0 : ENOTDIR;
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot create '%s': %s", t->path, strerror(rc));
 		free(parent);
-		return -1;
+		return refuse(err, errlen, "cannot create", t->path, strerror(rc));
 	}
 	rc = S_ISDIR(t->src_st.st_mode) && inside_source(&t->src_st, parent);
 	free(parent);
-	if (rc) {
-		snprintf(err, errlen, "cannot copy a directory, '%s', into itself, '%s'", src,
-			 t->path);
-		return -1;
-	}
-	return 0;
+	if (!rc)
+		return 0;
+	src = quote_alloc(operand, QUOTE_ALWAYS);
+	path = quote_alloc(t->path, QUOTE_ALWAYS);
+	snprintf(err, errlen, "cannot copy a directory, %s, into itself, %s", src, path);
+	free(src);
+	free(path);
+	return -1;
 }
 
 void target_free(struct target *t)

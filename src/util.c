@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "quote.h"
+
 /* Nonzero while a progress bar may be drawn on stderr. */
 static atomic_int bar_active;
 
@@ -85,17 +87,19 @@ static void emit_line(const char *body)
 void report_path_error(const char *path, const char *reason)
 {
 	size_t len;
-	char *body;
+	char *name, *body;
 
 	if (path == NULL) {
 		emit_line(reason);
 		return;
 	}
-	len = strlen(path) + strlen(reason) + 8;
+	name = quote_alloc(path, QUOTE_ALWAYS);
+	len = strlen(name) + strlen(reason) + 3;
 	body = xmalloc(len);
-	snprintf(body, len, "'%s': %s", path, reason);
+	snprintf(body, len, "%s: %s", name, reason);
 	emit_line(body);
 	free(body);
+	free(name);
 }
 
 void report_message(const char *fmt, ...)

@@ -19,12 +19,17 @@ char *xstrdup(const char *s);
 
 /*
  * Print "pcopy: 'path': reason" on stderr with a single write(2), so lines
- * from concurrent workers never interleave.  `path` may be NULL for a line
- * without a path.  When a progress bar is on screen the line first clears it.
+ * from concurrent workers never interleave.  The path is quoted by
+ * quote_name (QUOTE_ALWAYS), so the line is one line whatever the name.
+ * `path` may be NULL for a line without a path.  When a progress bar is on
+ * screen the line first clears it.
  */
 void report_path_error(const char *path, const char *reason);
 
-/* Same as report_path_error, with a printf-style message instead of a path. */
+/*
+ * Same as report_path_error, with a printf-style message instead of a path;
+ * a name in the message must have been quoted with quote_name.
+ */
 void report_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Tell report_* to clear a progress bar line before printing. */

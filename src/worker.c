@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "plan.h"
 #include "queue.h"
+#include "quote.h"
 #include "update.h"
 #include "util.h"
 
@@ -78,14 +80,18 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
 }
 
-/* -v: the destination path on stdout, one write per line. */
-static void print_verbose(const struct session *s, const char *relpath)
+/* One write per line, so lines from concurrent workers never interleave. */
+void print_entry(const struct session *s, const char *relpath)
 {
 	char *path = path_join(s->dst_display, relpath);
-	size_t len = strlen(path);
+	size_t len = quote_name(NULL, 0, path, QUOTE_BARE);
+	char *line = xmalloc(len + 2);
 
-	path[len] = '\n';
-	(void)write_all(STDOUT_FILENO, path, len + 1);
+	quote_name(line, len + 1, path, QUOTE_BARE);
+	line[len] = '\n';
+	if (output_write(line, len + 1) < 0 && errno == EPIPE)
+		session_stop(s);
+	free(line);
 	free(path);
 }
 
@@ -94,7 +100,6 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 {
 	const char *name = path_basename(relpath);
 	int rc = worker_open_dirs(w, relpath, path_dirlen(relpath));
-
 	enum plan_action action = PLAN_COPY;
 
 	w->copier.reason = NULL;
@@ -104,7 +109,7 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {
 		if (w->s->opts->verbose && action != PLAN_SKIP)
-			print_verbose(w->s, relpath);
+			print_entry(w->s, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {
 		/* After a stop request the half-done copy is dropped without a word. */
 		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);

@@ -40,6 +40,13 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
  */
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 
+/*
+ * -v: print DST/relpath (DST itself when relpath is "") on stdout, bare or
+ * shell-escaped (quote_name, QUOTE_BARE).  When the reader of stdout has
+ * gone (EPIPE) the run is stopped, as SIGPIPE would have ended it.
+ */
+void print_entry(const struct session *s, const char *relpath);
+
 /* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
 			int err, const char *reason);

@@ -255,6 +255,22 @@ START_TEST(test_stats_json)
 }
 END_TEST
 
+/* The target goes in as a lossless JSON string; a short buffer gets the start. */
+START_TEST(test_stats_json_target)
+{
+	struct run_stats st = { .target = "dst/a\"b\n\033\377", .mode = "thread", .jobs = 1 };
+	char buf[1024], small[16];
+	size_t len = stats_format(STATS_JSON, &st, buf, sizeof(buf));
+
+	ck_assert_uint_eq(len, strlen(buf));
+	ck_assert_msg(strstr(buf, "\"target\":\"dst/a\\\"b\\n\\u001b\\udcff\"") != NULL, "%s", buf);
+	ck_assert_str_eq(buf + len - 2, "}\n");
+	ck_assert_uint_eq(stats_format(STATS_JSON, &st, small, sizeof(small)), len);
+	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
+	ck_assert(strncmp(small, buf, sizeof(small) - 1) == 0);
+}
+END_TEST
+
 START_TEST(test_stats_zero_elapsed)
 {
 	struct run_stats st = { .mode = "thread", .jobs = 1, .files = 1, .bytes = 1 };
@@ -407,6 +423,7 @@ Suite *progress_suite(void)
 	tcase_add_test(format, test_format_bar);
 	tcase_add_test(format, test_format_truncates);
 	tcase_add_test(format, test_stats_json);
+	tcase_add_test(format, test_stats_json_target);
 	tcase_add_test(format, test_stats_zero_elapsed);
 	tcase_add_test(format, test_stats_text);
 	suite_add_tcase(s, format);
