@@ -17,6 +17,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_STATS,
 	OPT_NO_PRESERVE,
+	OPT_CHANGING,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
 	{ "dereference", no_argument, NULL, 'L' },
 	{ "no-target-directory", no_argument, NULL, 'T' },
 	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
+	{ "changing", required_argument, NULL, OPT_CHANGING },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -58,10 +60,17 @@ static const char usage_text[] =
 	"                           an existing directory (merge into it)\n"
 	"      --no-preserve=LIST   do not preserve these: mode, ownership,\n"
 	"                           timestamps, links, xattr, all\n"
+	"      --changing=WHAT      a file that changes while it is copied is\n"
+	"                           copied again, up to 3 more times (after 10, 40\n"
+	"                           and 160 ms); if it changed every time: fail\n"
+	"                           (the default) reports it and installs nothing,\n"
+	"                           copy keeps the last copy with a warning\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
 	"If DST is an existing directory, the copy is DST/basename(SRC).\n"
+	"Files are read to their end, as cp does: /proc and /sys files whose\n"
+	"size says 0 or 4096 are copied whole.\n"
 	"Exit status: 0 all copied, 1 some entries failed, 2 usage error or\n"
 	"nothing could start, 128+N stopped by signal N.\n";
 
@@ -148,6 +157,7 @@ static void set_defaults(struct options *opts)
 	opts->progress = PROGRESS_AUTO;
 	opts->stats = STATS_NONE;
 	opts->preserve = PRESERVE_ALL;
+	opts->changing = CHANGING_FAIL;
 }
 
 /* Handle one long-only option; 0 or -1 with err filled. */
@@ -157,6 +167,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	static const char *const modes[] = { "thread", "process", NULL };
 	static const char *const styles[] = { "none", "bar", "plain", "json", NULL };
 	static const char *const stats[] = { "text", "json", NULL };
+	static const char *const changing[] = { "fail", "copy", NULL };
 	long v;
 	int i;
 
@@ -186,6 +197,11 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		opts->stats = i == 0 ? STATS_TEXT : STATS_JSON;
 		return 0;
 	case OPT_NO_PRESERVE: return parse_no_preserve(arg, &opts->preserve, err, errlen);
+	case OPT_CHANGING:
+		if ((i = lookup_word(arg, changing)) < 0)
+			goto bad;
+		opts->changing = i == 0 ? CHANGING_FAIL : CHANGING_COPY;
+		return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);

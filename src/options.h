@@ -27,6 +27,12 @@ enum stats_style {
 	STATS_JSON, /* one object on stdout */
 };
 
+/* What to do with a file that changes each time it is copied (--changing). */
+enum changing_policy {
+	CHANGING_FAIL, /* report it, leave nothing under its name (the default) */
+	CHANGING_COPY, /* keep the last copy, with a warning */
+};
+
 /* Parts of the metadata that are preserved (all by default). */
 enum preserve_bits {
 	PRESERVE_MODE = 1 << 0,
@@ -48,19 +54,20 @@ enum preserve_bits {
 #define MAX_QUEUE 65536
 
 struct options {
-	const char *src;              /* SRC operand */
-	const char *dst;              /* DST operand */
-	int jobs;                     /* -j: number of workers */
-	enum worker_mode mode;        /* --mode */
-	size_t queue;                 /* --queue: capacity in jobs */
-	enum progress_style progress; /* --progress, -P */
-	enum stats_style stats;       /* --stats */
-	unsigned preserve;            /* enum preserve_bits */
-	bool verbose;                 /* -v */
-	bool dry_run;                 /* -n */
-	bool one_file_system;         /* -x */
-	bool dereference;             /* -L */
-	bool no_target_directory;     /* -T */
+	const char *src;               /* SRC operand */
+	const char *dst;               /* DST operand */
+	int jobs;                      /* -j: number of workers */
+	enum worker_mode mode;         /* --mode */
+	size_t queue;                  /* --queue: capacity in jobs */
+	enum progress_style progress;  /* --progress, -P */
+	enum stats_style stats;        /* --stats */
+	unsigned preserve;             /* enum preserve_bits */
+	enum changing_policy changing; /* --changing */
+	bool verbose;                  /* -v */
+	bool dry_run;                  /* -n */
+	bool one_file_system;          /* -x */
+	bool dereference;              /* -L */
+	bool no_target_directory;      /* -T */
 };
 
 /* What options_parse decided. */

@@ -73,6 +73,14 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
 }
 
+void report_entry_warning(const struct session *s, const char *relpath, const char *warning)
+{
+	char *path = path_join(s->src_display, relpath);
+
+	report_path_error(path, warning);
+	free(path);
+}
+
 /* -v: the destination path on stdout, one write per line. */
 static void print_verbose(const struct session *s, const char *relpath)
 {
@@ -94,6 +102,8 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {
+		if (w->copier.warning != NULL)
+			report_entry_warning(w->s, relpath, w->copier.warning);
 		if (w->s->opts->verbose)
 			print_verbose(w->s, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {

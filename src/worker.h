@@ -44,4 +44,7 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
 			int err, const char *reason);
 
+/* Report "pcopy: 'SRC/relpath': warning", which is not an error. */
+void report_entry_warning(const struct session *s, const char *relpath, const char *warning);
+
 #endif
