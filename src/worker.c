@@ -92,8 +92,8 @@ static void print_verbose(const struct session *s, const char *relpath)
 	free(path);
 }
 
-void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
-		const struct entry_stat *st)
+int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
+	       const struct entry_stat *st)
 {
 	const char *name = path_basename(relpath);
 	int rc = worker_open_dirs(w, relpath, path_dirlen(relpath));
@@ -113,6 +113,7 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	atomic_fetch_add_explicit(&w->slot->bytes_done, kind == JOB_REGULAR ? st->size : 0,
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->slot->entries_done, 1, memory_order_relaxed);
+	return rc;
 }
 
 void worker_main(struct worker *w)
@@ -121,7 +122,7 @@ void worker_main(struct worker *w)
 
 	while (!atomic_load(&w->s->shared->stop) &&
 	       queue_pop(w->s->queue, job, &w->slot->busy) == 0) {
-		worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
+		(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 		atomic_store(&w->slot->busy, 0);
 	}
 	close_dirs(w);

@@ -29,10 +29,12 @@ void worker_main(struct worker *w);
 /*
  * Copy the entry at `relpath` (same relative path under both roots), report
  * a failure and count the result.  Used by workers for queued jobs and by
- * the walker for entries whose path does not fit a job record.
+ * the walker for entries whose path does not fit a job record or that must
+ * be copied on their own (a hard link whose first name failed).  0 if it
+ * was copied, else -1 (reported).
  */
-void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
-		const struct entry_stat *st);
+int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
+	       const struct entry_stat *st);
 
 /*
  * Open the directory part of relpath on both sides (cached); 0 or -1.  The
