@@ -9,6 +9,10 @@
  * remove it if the worker dies.  Data goes through copy_file_range (which
  * also reflinks on filesystems that can), else read/write.  Each fallback is
  * remembered for the whole process so no file pays for probing again.
+ *
+ * A file is read to its end, whatever its size said: procfs files say 0 and
+ * sysfs files 4096.  Whether it changed meanwhile is told by a second fstat
+ * (size and ctime); one that did is copied again from scratch a few times.
  */
 #include "copy.h"
 
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "meta.h"
@@ -33,6 +38,8 @@
 static atomic_int no_copy_file_range;
 static atomic_int no_tmpfile;
 static atomic_int no_empty_path_link; /* linkat(AT_EMPTY_PATH) needs privilege */
+/* Pauses before copying a file again that changed while it was copied. */
+static const unsigned change_backoff_ms[] = { 10, 40, 160 };
 /* Makes named temporaries unique within the process. */
 static atomic_uint tmp_counter;
 
@@ -50,6 +57,9 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->slot = slot;
 	c->buf = NULL;
 	c->reason = NULL;
+	c->warning = NULL;
+	c->file_no_cfr = 0;
+	c->file_has_blocks = 0;
 	c->inherited_acl = 0;
 	c->dir_gid = (gid_t)-1;
 }
@@ -230,6 +240,25 @@ static int cfr_unsupported(int err)
 	       err == EBADF || err == ETXTBSY;
 }
 
+/* May the current file's data go through copy_file_range? */
+static int cfr_usable(const struct copier *c)
+{
+	return !c->file_no_cfr && !atomic_load(&no_copy_file_range);
+}
+
+/*
+ * copy_file_range refused the current file: read/write it.  The refusal of
+ * a file with data blocks holds for the whole run (DST on a file system of
+ * another kind, say); one of a file without (procfs, sysfs, an empty or
+ * inline file) says nothing about the others, which keep copy_file_range.
+ */
+static void cfr_refused(struct copier *c)
+{
+	c->file_no_cfr = 1;
+	if (c->file_has_blocks)
+		atomic_store(&no_copy_file_range, 1);
+}
+
 /*
  * read/write up to *want bytes at the current offsets; bytes copied or -1.
  * *want is lowered to what was really asked for (the buffer's size), so the
@@ -256,32 +285,64 @@ static ssize_t copy_chunk(struct copier *c, int in, int out, size_t *want, uint6
 {
 	ssize_t n;
 
-	if (atomic_load(&no_copy_file_range))
+	if (!cfr_usable(c))
 		return rw_chunk(c, in, out, want);
 	do
 		n = copy_file_range(in, NULL, out, NULL, *want, 0);
 	while (n < 0 && errno == EINTR);
 	/* Only a first call may fall back: later offsets are already moved. */
 	if (n < 0 && done == 0 && cfr_unsupported(errno)) {
-		atomic_store(&no_copy_file_range, 1);
+		cfr_refused(c);
 		return rw_chunk(c, in, out, want);
 	}
 	return n;
 }
 
 /*
- * Copy the whole file, which fstat said is `size` bytes long.  Asking for one
- * byte more than expected detects growth; a short count at or past `size`
- * means end of file, so a small file costs a single call.
+ * How much to ask for next.  Up to `size`, one byte more than is left, so
+ * that growth shows and a small file costs a single call; past it (the file
+ * grew, or its size said nothing, as procfs's 0), a whole chunk.
  */
-static int copy_stream(struct copier *c, int in, int out, uint64_t size)
+static size_t stream_want(uint64_t size, uint64_t done)
 {
-	uint64_t done = 0;
+	if (size == 0 || done > size || size + 1 - done > COPY_CHUNK)
+		return COPY_CHUNK;
+	return (size_t)(size + 1 - done);
+}
+
+/*
+ * Past the `size` fstat gave at open: where to stop.  A file that grew is
+ * copied up to the size it has now and no further, which for a log is the
+ * end of an append (chasing its end could last forever), and the copy will
+ * be judged changed; one whose size says nothing (procfs, sysfs) is read to
+ * its end.
+ */
+static uint64_t stream_limit(int in, uint64_t size, uint64_t done)
+{
+	struct stat now;
+
+	if (fstat(in, &now) < 0 || (uint64_t)now.st_size == size)
+		return UINT64_MAX;
+	return (uint64_t)now.st_size > done ? (uint64_t)now.st_size : done;
+}
+
+/*
+ * Copy the whole file, which fstat said is `size` bytes long, to its end, as
+ * cp does: a short count at exactly `size` is its end, else a count of 0,
+ * else the limit set once past `size` (stream_limit).  *copied is what was
+ * copied; the caller judges a difference from `size`.
+ */
+static int copy_stream(struct copier *c, int in, int out, uint64_t size, uint64_t *copied)
+{
+	uint64_t done = 0, limit = UINT64_MAX;
+	int past = 0;
 
 	for (;;) {
-		size_t want = size + 1 - done > COPY_CHUNK ? COPY_CHUNK : (size_t)(size + 1 - done);
+		size_t want = stream_want(size, done);
 		ssize_t n;
 
+		if (limit - done < want)
+			want = (size_t)(limit - done);
 		if (stop_requested(c))
 			return -1;
 		n = copy_chunk(c, in, out, &want, done);
@@ -289,14 +350,16 @@ static int copy_stream(struct copier *c, int in, int out, uint64_t size)
 			return -1;
 		done += (uint64_t)n;
 		atomic_store_explicit(&c->slot->bytes_inflight, done, memory_order_relaxed);
-		if (n == 0 || done > size || ((size_t)n < want && done == size))
+		if (n == 0 || done >= limit || ((size_t)n < want && done == size))
 			break;
+		if (done > size && !past) {
+			past = 1;
+			limit = stream_limit(in, size, done);
+			if (done >= limit)
+				break;
+		}
 	}
-	if (done != size) {
-		c->reason = done < size ? "file shrank while being copied"
-					: "file grew while being copied";
-		return -1;
-	}
+	*copied = done;
 	return 0;
 }
 
@@ -317,8 +380,11 @@ static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Copy [off, end) with explicit offsets (for sparse files). */
-static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end)
+/*
+ * Copy [off, end) with explicit offsets (for sparse files).  Returns the
+ * offset reached: `end`, or less where the file ended first; -1 on error.
+ */
+static off_t copy_range_at(struct copier *c, int in, int out, off_t off, off_t end)
 {
 	while (off < end) {
 		size_t want = (uint64_t)(end - off) > COPY_CHUNK ? COPY_CHUNK : (size_t)(end - off);
@@ -326,14 +392,14 @@ static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end
 
 		if (stop_requested(c))
 			return -1;
-		if (!atomic_load(&no_copy_file_range)) {
+		if (cfr_usable(c)) {
 			off_t inoff = off, outoff = off;
 
 			n = copy_file_range(in, &inoff, out, &outoff, want, 0);
 			if (n < 0 && cfr_unsupported(errno))
-				atomic_store(&no_copy_file_range, 1);
+				cfr_refused(c);
 		}
-		if (n < 0 && atomic_load(&no_copy_file_range)) {
+		if (n < 0 && !cfr_usable(c)) {
 			if (c->buf == NULL)
 				c->buf = xmalloc(RW_BUFFER_SIZE);
 			n = pread(in, c->buf, want < RW_BUFFER_SIZE ? want : RW_BUFFER_SIZE, off);
@@ -344,29 +410,30 @@ static int copy_range_at(struct copier *c, int in, int out, off_t off, off_t end
 			continue;
 		if (n < 0)
 			return -1;
-		if (n == 0) {
-			c->reason = "file shrank while being copied";
-			return -1;
-		}
+		if (n == 0)
+			break; /* the end of the file came first */
 		off += n;
 		atomic_store_explicit(&c->slot->bytes_inflight, (uint64_t)off,
 				      memory_order_relaxed);
 	}
-	return 0;
+	return off;
 }
 
 /*
  * A file with holes: copy only its data extents (SEEK_DATA/SEEK_HOLE) and set
- * the size with ftruncate, so holes stay holes, also at the end.  Returns 1
- * if the filesystem cannot tell holes (the caller copies it whole).
+ * the size with ftruncate, so holes stay holes, also at the end.  Where the
+ * data ends before `size` (the file shrank, or is a sysfs file: 4096 bytes
+ * and no blocks), the copy ends there too, never padded with zeros.  Sets
+ * *copied.  Returns 1 if the filesystem cannot tell holes (the caller copies
+ * it whole).
  */
-static int copy_sparse(struct copier *c, int in, int out, uint64_t size)
+static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_t *copied)
 {
 	off_t pos = 0;
 
 	while ((uint64_t)pos < size) {
 		off_t data = lseek(in, pos, SEEK_DATA);
-		off_t hole;
+		off_t hole, reached;
 
 		if (data < 0 && errno == ENXIO)
 			break; /* only a hole is left */
@@ -377,26 +444,36 @@ static int copy_sparse(struct copier *c, int in, int out, uint64_t size)
 			return -1;
 		if ((uint64_t)hole > size)
 			hole = (off_t)size;
-		if (copy_range_at(c, in, out, data, hole) < 0)
+		reached = copy_range_at(c, in, out, data, hole);
+		if (reached < 0)
 			return -1;
+		if (reached < hole) {
+			*copied = (uint64_t)reached;
+			return 0;
+		}
 		pos = hole;
 	}
+	*copied = size;
 	return ftruncate(out, (off_t)size);
 }
 
-static int copy_data(struct copier *c, int in, int out, const struct stat *st)
+/* Copy the data of the file `in` (fstat gave st) to `out`; sets *copied. */
+static int copy_data(struct copier *c, int in, int out, const struct stat *st, uint64_t *copied)
 {
 	uint64_t size = (uint64_t)st->st_size;
 
+	/* An empty file gains nothing from copy_file_range (procfs ones refuse it). */
+	c->file_no_cfr = size == 0;
+	c->file_has_blocks = st->st_blocks > 0;
 	if ((uint64_t)st->st_blocks * 512 < size) {
-		int rc = copy_sparse(c, in, out, size);
+		int rc = copy_sparse(c, in, out, size, copied);
 
 		if (rc <= 0)
 			return rc;
 		if (lseek(in, 0, SEEK_SET) < 0)
 			return -1;
 	}
-	return copy_stream(c, in, out, size);
+	return copy_stream(c, in, out, size, copied);
 }
 
 /* Open flags for a source entry: never follow a link unless -L. */
@@ -416,61 +493,146 @@ static int owner_is_right(const struct copier *c, const struct entry_stat *st)
 	return st->uid == c->s->euid && st->gid == c->s->egid && c->dir_gid == c->s->egid;
 }
 
+/* How one attempt at copying a regular file ended. */
+enum attempt {
+	ATTEMPT_FAILED = -1, /* an error: errno or c->reason says which */
+	ATTEMPT_DONE = 0,    /* installed under its final name */
+	ATTEMPT_CHANGED = 1, /* the file changed meanwhile: nothing installed */
+};
+
+/* Why a file is given up on: it changed each time it was copied. */
+static const char changed_reason[] = "file changed while being copied";
+
 /*
  * Did the source change while its data was read?  Its ctime moves with every
  * write and truncation, so a copy that read some bytes before a change and
- * some after (the same size, neither version) is caught.  0, or -1 with
- * c->reason set.
+ * some after (the same size, neither version) is caught.  When nothing
+ * moved yet `copied` differs from the size, the size does not describe the
+ * contents (procfs says 0, sysfs 4096) and what was read to the end is the
+ * file, as cp takes it.  Leaves the fresh fstat in *now.
  */
-static int check_unchanged(struct copier *c, int in, const struct stat *before)
+static enum attempt check_unchanged(int in, const struct stat *before, struct stat *now)
 {
-	struct stat now;
-
-	if (fstat(in, &now) < 0)
-		return -1;
-	if (now.st_ctim.tv_sec != before->st_ctim.tv_sec ||
-	    now.st_ctim.tv_nsec != before->st_ctim.tv_nsec || now.st_size != before->st_size) {
-		c->reason = "file changed while being copied";
-		return -1;
-	}
-	return 0;
+	if (fstat(in, now) < 0)
+		return ATTEMPT_FAILED;
+	if (now->st_ctim.tv_sec != before->st_ctim.tv_sec ||
+	    now->st_ctim.tv_nsec != before->st_ctim.tv_nsec || now->st_size != before->st_size)
+		return ATTEMPT_CHANGED;
+	return ATTEMPT_DONE;
 }
 
-static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir, const char *dname)
+/*
+ * The last attempt also saw a change.  With --changing=copy its copy is
+ * kept: it holds what was read from offset 0 to the end without a gap, so an
+ * append-only log gives a prefix of itself.  One longer than the file is now
+ * would include bytes since cut off (or zeros put by ftruncate): refused.
+ */
+static enum attempt keep_last_copy(struct copier *c, uint64_t copied, const struct stat *now)
 {
-	struct tempfile t = { .fd = -1 };
-	struct meta_known known;
-	struct entry_stat es;
-	struct stat st;
-	int rc = -1;
-	int in;
+	if (c->s->opts->changing != CHANGING_COPY || copied > (uint64_t)now->st_size) {
+		c->reason = changed_reason;
+		return ATTEMPT_FAILED;
+	}
+	c->warning = "warning: file kept changing while being copied; "
+		     "the last copy was kept and may already be out of date";
+	return ATTEMPT_DONE;
+}
 
+/* Open a regular source file and fstat it; its fd, or -1. */
+static int open_regular(struct copier *c, int sdir, const char *sname, struct stat *st)
+{
 	/* O_NONBLOCK: should a FIFO have replaced the file, open must not hang. */
-	in = openat(sdir, sname, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | nofollow(c));
+	int in = openat(sdir, sname, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | nofollow(c));
+	int saved;
+
 	if (in < 0)
 		return -1;
-	if (fstat(in, &st) < 0)
-		goto out;
-	if (!S_ISREG(st.st_mode)) {
+	if (fstat(in, st) == 0) {
+		if (S_ISREG(st->st_mode))
+			return in;
 		c->reason = "changed type while being copied";
-		goto out;
 	}
-	entry_stat_from(&es, &st);
-	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st) < 0 ||
-	    check_unchanged(c, in, &st) < 0)
-		goto out;
+	saved = errno;
+	close(in);
+	errno = saved;
+	return -1;
+}
+
+/* Metadata on the finished temporary, then its final name; counted. */
+static int install_copy(struct copier *c, int in, int ddir, const char *dname, struct tempfile *t,
+			const struct stat *st, uint64_t copied)
+{
+	struct meta_known known;
+	struct entry_stat es;
+
+	entry_stat_from(&es, st);
 	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);
 	known.inherited_acl = c->inherited_acl;
-	if (meta_apply_fd(c->s, in, t.fd, &es, &known) < 0 || temp_install(c, ddir, dname, &t) < 0)
-		goto out;
+	if (meta_apply_fd(c->s, in, t->fd, &es, &known) < 0 || temp_install(c, ddir, dname, t) < 0)
+		return -1;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&c->slot->bytes, es.size, memory_order_relaxed);
-	rc = 0;
+	atomic_fetch_add_explicit(&c->slot->bytes, copied, memory_order_relaxed);
+	return 0;
+}
+
+/*
+ * One attempt: a fresh open and a fresh temporary, installed only when the
+ * file did not change meanwhile (or, on the `last` attempt, per --changing).
+ * A temporary that is not installed is discarded.
+ */
+static enum attempt copy_regular_once(struct copier *c, int sdir, const char *sname, int ddir,
+				      const char *dname, int last)
+{
+	struct tempfile t = { .fd = -1 };
+	struct stat st, now;
+	uint64_t copied = 0;
+	enum attempt rc = ATTEMPT_FAILED;
+	int in = open_regular(c, sdir, sname, &st);
+
+	if (in < 0)
+		return ATTEMPT_FAILED;
+	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st, &copied) < 0)
+		goto out;
+	rc = check_unchanged(in, &st, &now);
+	if (rc == ATTEMPT_CHANGED && last)
+		rc = keep_last_copy(c, copied, &now);
+	if (rc == ATTEMPT_DONE && install_copy(c, in, ddir, dname, &t, &st, copied) < 0)
+		rc = ATTEMPT_FAILED;
 out:
 	temp_discard(c, ddir, &t);
 	close(in);
 	return rc;
+}
+
+/* Sleep `ms` milliseconds in short steps, watching for a stop.  0 or -1. */
+static int pause_before_retry(struct copier *c, unsigned ms)
+{
+	while (ms > 0) {
+		unsigned step = ms < 10 ? ms : 10;
+		struct timespec ts = { 0, (long)step * 1000000L };
+
+		if (stop_requested(c))
+			return -1;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		ms -= step;
+	}
+	return stop_requested(c) ? -1 : 0;
+}
+
+/* A regular file, copied again while it changes (see copy_entry). */
+static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir, const char *dname)
+{
+	for (size_t retry = 0;; retry++) {
+		enum attempt rc = copy_regular_once(c, sdir, sname, ddir, dname,
+						    retry == ARRAY_LEN(change_backoff_ms));
+
+		if (rc != ATTEMPT_CHANGED)
+			return rc == ATTEMPT_DONE ? 0 : -1;
+		if (pause_before_retry(c, change_backoff_ms[retry]) < 0)
+			return -1;
+	}
 }
 
 /*
@@ -581,6 +743,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 	int rc;
 
 	c->reason = NULL;
+	c->warning = NULL;
 	switch (kind) {
 	case JOB_REGULAR: rc = copy_regular(c, sdir, sname, ddir, dname); break;
 	case JOB_SYMLINK: rc = copy_symlink(c, sdir, sname, ddir, dname, hint); break;

@@ -11,6 +11,9 @@ struct copier {
 	struct worker_slot *slot; /* this worker's counters and in-flight state */
 	char *buf;                /* read/write buffer, allocated on first use */
 	const char *reason;       /* why the last copy failed, when errno says too little */
+	const char *warning;      /* the last copy succeeded, but this must be said */
+	int file_no_cfr;          /* copy_file_range refused the file being copied */
+	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
 	int inherited_acl;        /* the destination directory has a default ACL */
 	gid_t dir_gid;            /* the destination directory's group */
 };
@@ -25,7 +28,12 @@ void copier_free(struct copier *c);
  * fstat after open.  A regular file is written to a temporary and linked or
  * renamed into place only once complete with its metadata set, so `dname`
  * never names a partial file.  On success the slot's counters are updated
- * and 0 returned; on failure -1 with errno set (or c->reason, if not NULL).
+ * and 0 returned (c->warning, if not NULL, is to be reported); on failure -1
+ * with errno set (or c->reason, if not NULL).
+ *
+ * A regular file that changed while it was read is copied again, 3 times at
+ * most, after 10, 40 and 160 ms; if it changes every time it fails, or with
+ * --changing=copy the last copy is kept with a warning.
  */
 int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
 	       enum job_kind kind, const struct entry_stat *hint);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "copy.h"
@@ -22,6 +23,12 @@
 #include "walk.h"
 #include "worker.h"
 
+/* The inode a deferred hard link is a name of. */
+struct inode_id {
+	uint64_t dev; /* device */
+	uint64_t ino; /* inode */
+};
+
 /* State of the walk. */
 struct copytree {
 	const struct session *s;
@@ -29,6 +36,8 @@ struct copytree {
 	struct strlist dirs;       /* directories made, in walk order (parents first) */
 	struct inode_table inodes; /* first path of each multiply-linked inode */
 	struct strlist links;      /* deferred hard links: target, link, target, ... */
+	struct inode_id *link_ids; /* the inode of each deferred link */
+	size_t link_ids_cap;       /* entries allocated in link_ids */
 	struct job job;            /* record being filled for the queue */
 	struct pathbuf dry_dir;    /* dry run: the DST directory last looked into */
 	int dry_dir_fd;            /* its fd, -1 if it does not exist, -2 for none yet */
@@ -77,6 +86,12 @@ static int defer_hard_link(struct copytree *ct, const struct walk_entry *e)
 	first = inode_table_check(&ct->inodes, e->st->st_dev, e->st->st_ino, e->relpath);
 	if (first == NULL)
 		return 0;
+	if (ct->links.count / 2 == ct->link_ids_cap) {
+		ct->link_ids_cap = ct->link_ids_cap ? 2 * ct->link_ids_cap : 64;
+		ct->link_ids = xrealloc(ct->link_ids, ct->link_ids_cap * sizeof(*ct->link_ids));
+	}
+	ct->link_ids[ct->links.count / 2].dev = e->st->st_dev;
+	ct->link_ids[ct->links.count / 2].ino = e->st->st_ino;
 	strlist_add(&ct->links, first);
 	strlist_add(&ct->links, e->relpath);
 	return 1;
@@ -151,7 +166,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 	entry_stat_from(&ct->job.st, e->st);
 	if (len >= JOB_PATH_MAX) {
 		/* Too deep for a record: copy it here, beneath the same roots. */
-		worker_run(&ct->self, (enum job_kind)ct->job.kind, e->relpath, &ct->job.st);
+		(void)worker_run(&ct->self, (enum job_kind)ct->job.kind, e->relpath, &ct->job.st);
 		return 0;
 	}
 	ct->job.path_len = (uint32_t)len;
@@ -250,30 +265,96 @@ static int open_dst_parent(const struct session *s, const char *relpath)
 	return fd;
 }
 
-/* Make the deferred hard links, now that every target exists. */
+/* How making one deferred hard link went. */
+enum link_result {
+	LINK_MADE,      /* done */
+	LINK_NO_TARGET, /* the name to link to is missing in DST */
+	LINK_FAILED,    /* another error, in errno */
+};
+
+/* Make `link` in DST a hard link to `target` in DST. */
+static enum link_result link_in_dst(struct copytree *ct, const char *target, const char *link)
+{
+	int tdir = open_dst_parent(ct->s, target);
+	int ldir = tdir < 0 ? -1 : open_dst_parent(ct->s, link);
+	int rc = ldir < 0 ? -1
+			  : link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
+				       path_basename(link));
+	enum link_result r = LINK_MADE;
+	int saved;
+
+	/* ENOENT is the target's, unless it came from opening the link's directory. */
+	if (rc < 0)
+		r = errno == ENOENT && (tdir < 0 || ldir >= 0) ? LINK_NO_TARGET : LINK_FAILED;
+	saved = errno;
+
+	if (tdir >= 0)
+		close(tdir);
+	if (ldir >= 0)
+		close(ldir);
+	errno = saved;
+	return r;
+}
+
+/*
+ * A later name of an inode whose first name failed to copy (that failure
+ * was reported) has nothing to link to: copy it on its own, as cp does, so
+ * that a failure names this path with its own reason.  0 if it was copied.
+ */
+static int copy_on_its_own(struct copytree *ct, const char *link)
+{
+	struct worker *w = &ct->self;
+	int flags = ct->s->opts->dereference ? 0 : AT_SYMLINK_NOFOLLOW;
+	struct entry_stat es;
+	struct stat st;
+
+	if (worker_open_dirs(w, link, path_dirlen(link)) < 0 ||
+	    fstatat(w->src_dir, path_basename(link), &st, flags) < 0) {
+		report_entry_error(ct->s, w->slot, link, errno, NULL);
+		atomic_fetch_add(&w->slot->entries_done, 1);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		report_entry_error(ct->s, w->slot, link, 0, "changed type while being copied");
+		atomic_fetch_add(&w->slot->entries_done, 1);
+		return -1;
+	}
+	entry_stat_from(&es, &st);
+	if (S_ISREG(st.st_mode)) /* not counted by the walk, which meant to link it */
+		atomic_fetch_add(&ct->s->shared->queued_bytes, es.size);
+	return worker_run(w, kind_of(st.st_mode), link, &es);
+}
+
+/*
+ * Make the deferred hard links, now that every target that could be copied
+ * exists.  Where one could not, the next name is copied on its own and, if
+ * that works, is what the remaining names of the inode link to.
+ */
 static void make_hard_links(struct copytree *ct)
 {
 	struct worker_slot *slot = parent_slot(ct->s);
+	struct inode_table moved; /* the name standing in for a first name that failed */
 
+	inode_table_init(&moved);
 	for (size_t i = 0; i + 1 < ct->links.count; i += 2) {
-		const char *target = strlist_get(&ct->links, i);
+		const struct inode_id *id = &ct->link_ids[i / 2];
+		const char *target = inode_table_find(&moved, id->dev, id->ino);
 		const char *link = strlist_get(&ct->links, i + 1);
-		int tdir = open_dst_parent(ct->s, target);
-		int ldir = tdir < 0 ? -1 : open_dst_parent(ct->s, link);
-		int rc = ldir < 0 ? -1
-				  : link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
-					       path_basename(link));
+		enum link_result r =
+			link_in_dst(ct, target ? target : strlist_get(&ct->links, i), link);
 
-		if (rc < 0)
+		if (r == LINK_NO_TARGET) {
+			if (copy_on_its_own(ct, link) == 0 && target == NULL)
+				(void)inode_table_check(&moved, id->dev, id->ino, link);
+			continue; /* counted by copy_on_its_own */
+		}
+		if (r == LINK_FAILED)
 			report_entry_error(ct->s, slot, link, errno, NULL);
 		else if (ct->s->opts->verbose)
 			print_entry(ct->s, link);
 		atomic_fetch_add(&slot->entries_done, 1);
-		if (tdir >= 0)
-			close(tdir);
-		if (ldir >= 0)
-			close(ldir);
 	}
+	inode_table_free(&moved);
 }
 
 /* With --update, is DST's directory `dst` already as SRC's (plan_directory)? */
@@ -374,6 +455,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		apply_all_dir_metadata(&ct);
 	}
 	strlist_free(&ct.links);
+	free(ct.link_ids);
 	strlist_free(&ct.dirs);
 	if (ct.dry_dir_fd >= 0)
 		close(ct.dry_dir_fd);

@@ -61,6 +61,13 @@ static void grow(struct inode_table *t)
 	t->cap = cap;
 }
 
+const char *inode_table_find(const struct inode_table *t, uint64_t dev, uint64_t ino)
+{
+	const struct inode_entry *e = find_slot(t->entries, t->cap, dev, ino);
+
+	return e->used ? strlist_get(&t->paths, e->path) : NULL;
+}
+
 const char *inode_table_check(struct inode_table *t, uint64_t dev, uint64_t ino,
 			      const char *relpath)
 {

@@ -27,4 +27,7 @@ void inode_table_free(struct inode_table *t);
 const char *inode_table_check(struct inode_table *t, uint64_t dev, uint64_t ino,
 			      const char *relpath);
 
+/* The path remembered for (dev, ino), or NULL; never adds. */
+const char *inode_table_find(const struct inode_table *t, uint64_t dev, uint64_t ino);
+
 #endif

@@ -19,6 +19,7 @@ enum {
 	OPT_STATS,
 	OPT_NO_PRESERVE,
 	OPT_UPDATE,
+	OPT_CHANGING,
 };
 
 static const struct option long_options[] = {
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
 	{ "no-target-directory", no_argument, NULL, 'T' },
 	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
 	{ "update", optional_argument, NULL, OPT_UPDATE },
+	{ "changing", required_argument, NULL, OPT_CHANGING },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -68,10 +70,17 @@ static const char usage_text[] =
 	"                           newer; -u and --update alone), none, or changed\n"
 	"                           (type, size or mtime differ; equal data with\n"
 	"                           other metadata gets only its metadata fixed)\n"
+	"      --changing=WHAT      a file that changes while it is copied is\n"
+	"                           copied again, up to 3 more times (after 10, 40\n"
+	"                           and 160 ms); if it changed every time: fail\n"
+	"                           (the default) reports it and installs nothing,\n"
+	"                           copy keeps the last copy with a warning\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
 	"If DST is an existing directory, the copy is DST/basename(SRC).\n"
+	"Files are read to their end, as cp does: /proc and /sys files whose\n"
+	"size says 0 or 4096 are copied whole.\n"
 	"Exit status: 0 all copied, 1 some entries failed or standard output\n"
 	"failed, 2 usage error or nothing could start, 128+N stopped by signal N\n"
 	"(141: the reader of standard output went away).\n";
@@ -160,6 +169,7 @@ static void set_defaults(struct options *opts)
 	opts->stats = STATS_NONE;
 	opts->preserve = PRESERVE_ALL;
 	opts->update = UPDATE_ALL;
+	opts->changing = CHANGING_FAIL;
 }
 
 /* Handle one long-only option; 0 or -1 with err filled. */
@@ -170,6 +180,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	static const char *const styles[] = { "none", "bar", "plain", "json", NULL };
 	static const char *const stats[] = { "text", "json", NULL };
 	static const char *const updates[] = { "all", "older", "none", "changed", NULL };
+	static const char *const changing[] = { "fail", "copy", NULL };
 	long v;
 	int i;
 
@@ -207,6 +218,11 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		if ((i = lookup_word(arg, updates)) < 0)
 			goto bad;
 		opts->update = (enum update_mode)i;
+		return 0;
+	case OPT_CHANGING:
+		if ((i = lookup_word(arg, changing)) < 0)
+			goto bad;
+		opts->changing = i == 0 ? CHANGING_FAIL : CHANGING_COPY;
 		return 0;
 	}
 bad:

@@ -27,6 +27,12 @@ enum stats_style {
 	STATS_JSON, /* one object on stdout */
 };
 
+/* What to do with a file that changes each time it is copied (--changing). */
+enum changing_policy {
+	CHANGING_FAIL, /* report it, leave nothing under its name (the default) */
+	CHANGING_COPY, /* keep the last copy, with a warning */
+};
+
 /* Parts of the metadata that are preserved (all by default). */
 enum preserve_bits {
 	PRESERVE_MODE = 1 << 0,
@@ -56,21 +62,22 @@ enum update_mode {
 #define MAX_QUEUE 65536
 
 struct options {
-	char *const *srcs;            /* SRC operands (argv's) */
-	int nsrcs;                    /* how many: 1, or more into a directory */
-	const char *dst;              /* DST operand (the last one) */
-	int jobs;                     /* -j: number of workers */
-	enum worker_mode mode;        /* --mode */
-	size_t queue;                 /* --queue: capacity in jobs */
-	enum progress_style progress; /* --progress, -P */
-	enum stats_style stats;       /* --stats */
-	unsigned preserve;            /* enum preserve_bits */
-	enum update_mode update;      /* -u, --update */
-	bool verbose;                 /* -v */
-	bool dry_run;                 /* -n */
-	bool one_file_system;         /* -x */
-	bool dereference;             /* -L */
-	bool no_target_directory;     /* -T */
+	char *const *srcs;             /* SRC operands (argv's) */
+	int nsrcs;                     /* how many: 1, or more into a directory */
+	const char *dst;               /* DST operand (the last one) */
+	int jobs;                      /* -j: number of workers */
+	enum worker_mode mode;         /* --mode */
+	size_t queue;                  /* --queue: capacity in jobs */
+	enum progress_style progress;  /* --progress, -P */
+	enum stats_style stats;        /* --stats */
+	unsigned preserve;             /* enum preserve_bits */
+	enum update_mode update;       /* -u, --update */
+	enum changing_policy changing; /* --changing */
+	bool verbose;                  /* -v */
+	bool dry_run;                  /* -n */
+	bool one_file_system;          /* -x */
+	bool dereference;              /* -L */
+	bool no_target_directory;      /* -T */
 };
 
 /* What options_parse decided. */

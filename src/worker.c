@@ -80,6 +80,14 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
 }
 
+void report_entry_warning(const struct session *s, const char *relpath, const char *warning)
+{
+	char *path = path_join(s->src_display, relpath);
+
+	report_path_error(path, warning);
+	free(path);
+}
+
 /* One write per line, so lines from concurrent workers never interleave. */
 void print_entry(const struct session *s, const char *relpath)
 {
@@ -95,19 +103,22 @@ void print_entry(const struct session *s, const char *relpath)
 	free(path);
 }
 
-void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
-		const struct entry_stat *st)
+int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
+	       const struct entry_stat *st)
 {
 	const char *name = path_basename(relpath);
 	int rc = worker_open_dirs(w, relpath, path_dirlen(relpath));
 	enum plan_action action = PLAN_COPY;
 
 	w->copier.reason = NULL;
+	w->copier.warning = NULL;
 	if (rc == 0 && w->s->opts->update != UPDATE_ALL)
 		rc = update_entry(&w->copier, w->src_dir, w->dst_dir, name, kind, st, &action);
 	else if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {
+		if (w->copier.warning != NULL)
+			report_entry_warning(w->s, relpath, w->copier.warning);
 		if (w->s->opts->verbose && action != PLAN_SKIP)
 			print_entry(w->s, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {
@@ -117,6 +128,7 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	atomic_fetch_add_explicit(&w->slot->bytes_done, kind == JOB_REGULAR ? st->size : 0,
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->slot->entries_done, 1, memory_order_relaxed);
+	return rc;
 }
 
 void worker_main(struct worker *w)
@@ -125,7 +137,7 @@ void worker_main(struct worker *w)
 
 	while (!atomic_load(&w->s->shared->stop) &&
 	       queue_pop(w->s->queue, job, &w->slot->busy) == 0) {
-		worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
+		(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 		atomic_store(&w->slot->busy, 0);
 	}
 	close_dirs(w);

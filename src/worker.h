@@ -29,10 +29,12 @@ void worker_main(struct worker *w);
 /*
  * Copy the entry at `relpath` (same relative path under both roots), report
  * a failure and count the result.  Used by workers for queued jobs and by
- * the walker for entries whose path does not fit a job record.
+ * the walker for entries whose path does not fit a job record or that must
+ * be copied on their own (a hard link whose first name failed).  0 if it
+ * was copied, else -1 (reported).
  */
-void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
-		const struct entry_stat *st);
+int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
+	       const struct entry_stat *st);
 
 /*
  * Open the directory part of relpath on both sides (cached); 0 or -1.  The
@@ -50,5 +52,8 @@ void print_entry(const struct session *s, const char *relpath);
 /* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
 			int err, const char *reason);
+
+/* Report "pcopy: 'SRC/relpath': warning", which is not an error. */
+void report_entry_warning(const struct session *s, const char *relpath, const char *warning);
 
 #endif

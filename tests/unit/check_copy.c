@@ -689,6 +689,81 @@ START_TEST(test_link_entry)
 }
 END_TEST
 
+/* Copy `name` from the directory `dir` to dst; the test's verdict on it. */
+static void copy_pseudo_file(const char *dir, const char *name)
+{
+	int sdir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t want_len, got_len;
+	char *want, *got;
+	struct entry_stat es;
+
+	ck_assert_int_ge(sdir, 0);
+	memset(&es, 0, sizeof(es));
+	es.mode = S_IFREG | 0444;
+	errno = 0;
+	ck_assert_msg(copy_entry(&copier, sdir, name, dst, name, JOB_REGULAR, &es) == 0,
+		      "%s/%s: %s (%s)", dir, name, strerror(errno),
+		      copier.reason ? copier.reason : "no reason");
+	want = read_file_at(sdir, name, &want_len);
+	got = read_file_at(dst, name, &got_len);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_gt(want_len, 0);
+	ck_assert_uint_eq(got_len, want_len);
+	ck_assert_mem_eq(got, want, want_len);
+	ck_assert_ptr_null(copier.warning);
+	free(want);
+	free(got);
+	close(sdir);
+}
+
+/* Did a fresh copier copy src/name with copy_file_range (no buffer)? */
+static int copied_with_cfr(const char *name)
+{
+	struct copier fresh;
+	struct entry_stat es;
+	struct stat st;
+	int used;
+
+	copier_init(&fresh, &session, slot());
+	ck_assert_int_eq(fstatat(src, name, &st, 0), 0);
+	entry_stat_from(&es, &st);
+	ck_assert_int_eq(copy_entry(&fresh, src, name, dst, name, JOB_REGULAR, &es), 0);
+	used = fresh.buf == NULL;
+	copier_free(&fresh);
+	return used;
+}
+
+/*
+ * procfs says 0 bytes and sysfs 4096 (with no blocks): both are read to
+ * their end, as cp does.  copy_file_range refuses them, which must not turn
+ * it off for the files that follow.
+ */
+START_TEST(test_pseudo_files)
+{
+	static const char *const sysfs[] = { "/sys/kernel/mm/transparent_hugepage", "/sys/kernel",
+					     "/sys/power" };
+	static const char *const sysfs_names[] = { "enabled", "uevent_seqnum", "state" };
+	unsigned char *data = make_source("before", 100000, 0644);
+	int cfr_works = copied_with_cfr("before");
+
+	copy_pseudo_file("/proc/sys/kernel", "ostype");
+	copy_pseudo_file("/proc/self", "limits");
+	for (size_t i = 0; i < sizeof(sysfs) / sizeof(sysfs[0]); i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/%s", sysfs[i], sysfs_names[i]);
+		if (access(path, R_OK) == 0) {
+			copy_pseudo_file(sysfs[i], sysfs_names[i]);
+			break;
+		}
+	}
+	free(make_source("after", 100000, 0644));
+	ck_assert_int_eq(copied_with_cfr("after"), cfr_works);
+	free(data);
+}
+END_TEST
+
 /* The tests that every data path must pass, for the fallback TCases. */
 static TCase *data_tcase(const char *name, void (*fixture)(void))
 {
@@ -722,6 +797,7 @@ Suite *copy_suite(void)
 	tcase_add_test(tc, test_xattr_copied);
 	tcase_add_test(tc, test_remove_temporary);
 	tcase_add_test(tc, test_link_entry);
+	tcase_add_test(tc, test_pseudo_files);
 	suite_add_tcase(s, tc);
 	/* Sticky fallbacks last, read/write before named temporaries. */
 	suite_add_tcase(s, data_tcase("no_copy_file_range", setup_no_copy_file_range));

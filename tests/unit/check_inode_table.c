@@ -29,6 +29,17 @@ START_TEST(test_first_sighting_then_first_path)
 }
 END_TEST
 
+START_TEST(test_find_never_adds)
+{
+	ck_assert_ptr_null(inode_table_find(&table, 1, 100));
+	ck_assert_uint_eq(table.count, 0);
+	ck_assert_ptr_null(inode_table_check(&table, 1, 100, "a/first"));
+	ck_assert_str_eq(inode_table_find(&table, 1, 100), "a/first");
+	ck_assert_ptr_null(inode_table_find(&table, 2, 100));
+	ck_assert_uint_eq(table.count, 1);
+}
+END_TEST
+
 START_TEST(test_zero_ids_are_entries_too)
 {
 	ck_assert_ptr_null(inode_table_check(&table, 0, 0, "zero"));
@@ -105,6 +116,7 @@ Suite *inode_table_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_first_sighting_then_first_path);
+	tcase_add_test(tc, test_find_never_adds);
 	tcase_add_test(tc, test_zero_ids_are_entries_too);
 	tcase_add_test(tc, test_same_ino_distinct_devs);
 	tcase_add_test(tc, test_grows_and_keeps_everything);

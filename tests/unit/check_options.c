@@ -235,6 +235,20 @@ START_TEST(test_update)
 }
 END_TEST
 
+START_TEST(test_changing)
+{
+	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.changing, CHANGING_FAIL);
+	ck_assert_int_eq(PARSE("--changing=copy", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.changing, CHANGING_COPY);
+	ck_assert_int_eq(PARSE("--changing", "fail", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.changing, CHANGING_FAIL);
+	assert_error(PARSE("--changing=retry", "a", "b"), "'retry'");
+	ck_assert_msg(strstr(err, "--changing") != NULL, "%s", err);
+	assert_error(PARSE("--changing", "a", "b"), "'a'");
+}
+END_TEST
+
 START_TEST(test_no_preserve)
 {
 	ck_assert_int_eq(PARSE("--no-preserve=mode", "a", "b"), PARSE_RUN);
@@ -359,6 +373,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_progress);
 	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_changing);
 	tcase_add_test(tc, test_no_preserve);
 	tcase_add_test(tc, test_no_preserve_empty_list);
 	tcase_add_test(tc, test_operands);
