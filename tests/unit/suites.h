@@ -12,5 +12,6 @@ Suite *walk_suite(void);
 Suite *path_suite(void);
 Suite *inode_table_suite(void);
 Suite *lookahead_suite(void);
+Suite *acl_suite(void);
 
 #endif
