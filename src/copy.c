@@ -52,6 +52,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->reason = NULL;
 	c->inherited_acl = 0;
 	c->dir_gid = (gid_t)-1;
+	meta_loss_clear(&c->lost);
 }
 
 void copier_free(struct copier *c)
@@ -462,7 +463,9 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);
 	known.inherited_acl = c->inherited_acl;
-	if (meta_apply_fd(c->s, in, t.fd, &es, &known) < 0 || temp_install(c, ddir, dname, &t) < 0)
+	/* Lost metadata is reported, but the data is right: install the copy. */
+	(void)meta_apply_fd(c->s, in, t.fd, &es, &known, &c->lost);
+	if (temp_install(c, ddir, dname, &t) < 0)
 		goto out;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->slot->bytes, es.size, memory_order_relaxed);
@@ -476,7 +479,7 @@ out:
 /*
  * Make an entry with `create(ddir, name)` under its final name, or, when
  * something is already there, under a temporary name renamed over it; then
- * apply owner and times.
+ * apply owner and times (what cannot be kept goes to c->lost).
  */
 static int create_in_place(struct copier *c, int sdir, const char *sname, int ddir,
 			   const char *dname, const struct entry_stat *st,
@@ -485,8 +488,10 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 {
 	char tmp[TMPNAME_MAX];
 
-	if (create(arg, ddir, dname) == 0)
-		return meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl);
+	if (create(arg, ddir, dname) == 0) {
+		(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl, &c->lost);
+		return 0;
+	}
 	if (errno != EEXIST)
 		return -1;
 	make_tmpname(tmp);
@@ -495,14 +500,7 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 		slot_set_tmpname(c, "");
 		return -1;
 	}
-	if (meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl) < 0) {
-		int saved = errno;
-
-		(void)unlinkat(ddir, tmp, 0);
-		slot_set_tmpname(c, "");
-		errno = saved;
-		return -1;
-	}
+	(void)meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl, &c->lost);
 	return rename_into_place(c, ddir, tmp, dname);
 }
 
@@ -581,6 +579,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 	int rc;
 
 	c->reason = NULL;
+	meta_loss_clear(&c->lost);
 	switch (kind) {
 	case JOB_REGULAR: rc = copy_regular(c, sdir, sname, ddir, dname); break;
 	case JOB_SYMLINK: rc = copy_symlink(c, sdir, sname, ddir, dname, hint); break;

@@ -3,6 +3,7 @@
 #define PCOPY_COPY_H
 
 #include "job.h"
+#include "meta.h"
 #include "session.h"
 
 /* One worker's copying state; one per worker, never shared. */
@@ -13,6 +14,7 @@ struct copier {
 	const char *reason;       /* why the last copy failed, when errno says too little */
 	int inherited_acl;        /* the destination directory has a default ACL */
 	gid_t dir_gid;            /* the destination directory's group */
+	struct meta_loss lost;    /* metadata the last copy could not keep */
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);
@@ -26,6 +28,9 @@ void copier_free(struct copier *c);
  * renamed into place only once complete with its metadata set, so `dname`
  * never names a partial file.  On success the slot's counters are updated
  * and 0 returned; on failure -1 with errno set (or c->reason, if not NULL).
+ * A copy whose metadata could not all be kept is still made (its data is
+ * right) and succeeds; what was lost is left in c->lost for the caller to
+ * report.
  */
 int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
 	       enum job_kind kind, const struct entry_stat *hint);

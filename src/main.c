@@ -26,6 +26,7 @@
 #include "session.h"
 #include "target.h"
 #include "util.h"
+#include "worker.h"
 
 /* Exit statuses. */
 enum {
@@ -136,6 +137,8 @@ static void copy_single(const struct session *s, const struct target *t, const s
 		printf("%s\n", t->path);
 		fflush(stdout);
 	}
+	if (rc == 0)
+		report_meta_loss(s, slot, "", &c.lost); /* "" names SRC itself */
 	atomic_fetch_add(&slot->bytes_done, kind == JOB_REGULAR ? es.size : 0);
 	atomic_fetch_add(&slot->entries_done, 1);
 	copier_free(&c);

@@ -73,6 +73,16 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
 }
 
+void report_meta_loss(const struct session *s, struct worker_slot *slot, const char *relpath,
+		      const struct meta_loss *loss)
+{
+	char reason[META_LOSS_TEXT_MAX];
+
+	for (int part = 0; loss->any && part < META_PARTS; part++)
+		if (meta_loss_describe(loss, (enum meta_part)part, reason))
+			report_entry_error(s, slot, relpath, loss->err[part], reason);
+}
+
 /* -v: the destination path on stdout, one write per line. */
 static void print_verbose(const struct session *s, const char *relpath)
 {
@@ -94,6 +104,7 @@ void worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {
+		report_meta_loss(w->s, w->slot, relpath, &w->copier.lost);
 		if (w->s->opts->verbose)
 			print_verbose(w->s, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {

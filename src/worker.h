@@ -44,4 +44,11 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
 			int err, const char *reason);
 
+/*
+ * Report each part of relpath's metadata in `loss` as an error of its own
+ * ("cannot preserve ACL: ..."), counted in `slot`.
+ */
+void report_meta_loss(const struct session *s, struct worker_slot *slot, const char *relpath,
+		      const struct meta_loss *loss);
+
 #endif

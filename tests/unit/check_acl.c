@@ -1,5 +1,6 @@
 /*
- * check_acl.c - reading ACL values (acl.c), without a filesystem.
+ * check_acl.c - reading ACL values (acl.c) and describing lost metadata
+ * (meta_loss_*), both without a filesystem.
  */
 #include <check.h>
 #include <endian.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "meta.h"
 #include "suites.h"
 
 /* Entry tags and the version, as in linux/posix_acl_xattr.h. */
@@ -132,6 +134,51 @@ START_TEST(test_acl_names)
 }
 END_TEST
 
+START_TEST(test_loss_descriptions)
+{
+	struct meta_loss loss;
+	char text[META_LOSS_TEXT_MAX];
+
+	meta_loss_clear(&loss);
+	for (int p = 0; p < META_PARTS; p++)
+		ck_assert_int_eq(meta_loss_describe(&loss, (enum meta_part)p, text), 0);
+	meta_loss_add(&loss, META_ACL, ENOTSUP, NULL);
+	ck_assert_int_eq(loss.any, 1);
+	ck_assert_int_eq(meta_loss_describe(&loss, META_ACL, text), 1);
+	ck_assert_str_eq(text, "cannot preserve ACL: Operation not supported");
+	ck_assert_int_eq(meta_loss_describe(&loss, META_XATTR, text), 0);
+	meta_loss_add(&loss, META_XATTR, ENOTSUP, "user.x");
+	ck_assert_int_eq(meta_loss_describe(&loss, META_XATTR, text), 1);
+	ck_assert_str_eq(text,
+			 "cannot preserve extended attribute 'user.x': Operation not supported");
+	meta_loss_add(&loss, META_XATTR, ENOSPC, "user.y"); /* the first errno stays */
+	meta_loss_add(&loss, META_XATTR, ENOTSUP, "user.z");
+	ck_assert_int_eq(meta_loss_describe(&loss, META_XATTR, text), 1);
+	ck_assert_str_eq(text, "cannot preserve extended attribute 'user.x' (and 2 more): "
+			       "Operation not supported");
+	meta_loss_add(&loss, META_TIMES, EPERM, NULL);
+	ck_assert_int_eq(meta_loss_describe(&loss, META_TIMES, text), 1);
+	ck_assert_str_eq(text, "cannot preserve timestamps: Operation not permitted");
+	meta_loss_clear(&loss);
+	ck_assert_int_eq(meta_loss_describe(&loss, META_ACL, text), 0);
+}
+END_TEST
+
+/* An attribute name cannot put a newline (a forged line) into a message. */
+START_TEST(test_loss_name_is_printable)
+{
+	struct meta_loss loss;
+	char text[META_LOSS_TEXT_MAX];
+
+	meta_loss_clear(&loss);
+	meta_loss_add(&loss, META_XATTR, EIO, "user.a\npcopy: forged\x7f");
+	ck_assert_int_eq(meta_loss_describe(&loss, META_XATTR, text), 1);
+	ck_assert_str_eq(
+		text,
+		"cannot preserve extended attribute 'user.a?pcopy: forged?': Input/output error");
+}
+END_TEST
+
 Suite *acl_suite(void)
 {
 	Suite *s = suite_create("acl");
@@ -142,6 +189,10 @@ Suite *acl_suite(void)
 	tcase_add_test(tc, test_minimal_acl_is_not_extended);
 	tcase_add_test(tc, test_malformed_values_are_refused);
 	tcase_add_test(tc, test_acl_names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("loss");
+	tcase_add_test(tc, test_loss_descriptions);
+	tcase_add_test(tc, test_loss_name_is_printable);
 	suite_add_tcase(s, tc);
 	return s;
 }
