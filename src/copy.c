@@ -65,7 +65,7 @@ void copier_set_dst_dir(struct copier *c, int ddir)
 {
 	struct stat st;
 
-	c->inherited_acl = (c->s->opts->preserve & PRESERVE_XATTR) && meta_has_default_acl(ddir);
+	c->inherited_acl = meta_has_default_acl(ddir);
 	c->dir_gid = fstat(ddir, &st) == 0 ? st.st_gid : (gid_t)-1;
 }
 

@@ -108,12 +108,15 @@ mode_t meta_create_mode(const struct session *s, const struct entry_stat *st)
 	return st->mode & 0777;
 }
 
-/* Which attributes to copy: all of them, ACLs too, or none. */
+/*
+ * Which attributes to copy.  As in cp, ACLs belong to the mode, not to
+ * the extended attributes, though both are stored as attributes.
+ */
 static unsigned xattr_flags(const struct session *s, int inherited_acl)
 {
-	if (!preserving(s, PRESERVE_XATTR))
-		return 0;
-	return XATTR_ACLS | XATTR_OTHERS | (inherited_acl ? XATTR_STRIP_INHERITED : 0);
+	return (preserving(s, PRESERVE_MODE) ? XATTR_ACLS : 0) |
+	       (preserving(s, PRESERVE_XATTR) ? XATTR_OTHERS : 0) |
+	       (inherited_acl ? XATTR_STRIP_INHERITED : 0);
 }
 
 /* Does the copy have the source's owner and group?  Set-id bits depend on it. */
@@ -122,6 +125,24 @@ struct ids_kept {
 	int gid; /* the copy's group is the source's */
 };
 
+/*
+ * Without the source's ids given (not asked for, or chown failed), learn
+ * the copy's where it matters: when the source has set-id bits to keep.
+ */
+static void learn_ids(const struct session *s, int dst, const struct entry_stat *st,
+		      struct ids_kept *kept)
+{
+	struct stat now;
+
+	if (!(st->mode & (S_ISUID | S_ISGID)) || !preserving(s, PRESERVE_MODE))
+		return;
+	if (fstat(dst, &now) < 0) {
+		kept->uid = kept->gid = 0;
+		return;
+	}
+	kept->uid = now.st_uid == st->uid;
+	kept->gid = now.st_gid == st->gid;
+}
 
 /*
  * Give dst the source's owner.  Without privilege the owner cannot change
@@ -145,8 +166,7 @@ static void set_owner_fd(const struct session *s, int dst, const struct entry_st
 		}
 		meta_loss_add(loss, META_OWNER, errno, NULL);
 	}
-	kept->uid = st->uid == s->euid;
-	kept->gid = st->gid == s->egid;
+	learn_ids(s, dst, st, kept);
 }
 
 /*
