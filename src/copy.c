@@ -62,6 +62,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->file_has_blocks = 0;
 	c->inherited_acl = 0;
 	c->dir_gid = (gid_t)-1;
+	meta_loss_clear(&c->lost);
 }
 
 void copier_free(struct copier *c)
@@ -74,7 +75,7 @@ void copier_set_dst_dir(struct copier *c, int ddir)
 {
 	struct stat st;
 
-	c->inherited_acl = (c->s->opts->preserve & PRESERVE_XATTR) && meta_has_default_acl(ddir);
+	c->inherited_acl = meta_has_default_acl(ddir);
 	c->dir_gid = fstat(ddir, &st) == 0 ? st.st_gid : (gid_t)-1;
 }
 
@@ -569,7 +570,9 @@ static int install_copy(struct copier *c, int in, int ddir, const char *dname, s
 	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);
 	known.inherited_acl = c->inherited_acl;
-	if (meta_apply_fd(c->s, in, t->fd, &es, &known) < 0 || temp_install(c, ddir, dname, t) < 0)
+	/* Lost metadata is reported, but the data is right: install the copy. */
+	(void)meta_apply_fd(c->s, in, t->fd, &es, &known, &c->lost);
+	if (temp_install(c, ddir, dname, t) < 0)
 		return -1;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->slot->bytes, copied, memory_order_relaxed);
@@ -638,7 +641,7 @@ static int copy_regular(struct copier *c, int sdir, const char *sname, int ddir,
 /*
  * Make an entry with `create(ddir, name)` under its final name, or, when
  * something is already there, under a temporary name renamed over it; then
- * apply owner and times.
+ * apply owner and times (what cannot be kept goes to c->lost).
  */
 static int create_in_place(struct copier *c, int sdir, const char *sname, int ddir,
 			   const char *dname, const struct entry_stat *st,
@@ -647,8 +650,10 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 {
 	char tmp[TMPNAME_MAX];
 
-	if (create(arg, ddir, dname) == 0)
-		return meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl);
+	if (create(arg, ddir, dname) == 0) {
+		(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl, &c->lost);
+		return 0;
+	}
 	if (errno != EEXIST)
 		return -1;
 	make_tmpname(tmp);
@@ -657,14 +662,7 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 		slot_set_tmpname(c, "");
 		return -1;
 	}
-	if (meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl) < 0) {
-		int saved = errno;
-
-		(void)unlinkat(ddir, tmp, 0);
-		slot_set_tmpname(c, "");
-		errno = saved;
-		return -1;
-	}
+	(void)meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl, &c->lost);
 	return rename_into_place(c, ddir, tmp, dname);
 }
 
@@ -744,6 +742,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 
 	c->reason = NULL;
 	c->warning = NULL;
+	meta_loss_clear(&c->lost);
 	switch (kind) {
 	case JOB_REGULAR: rc = copy_regular(c, sdir, sname, ddir, dname); break;
 	case JOB_SYMLINK: rc = copy_symlink(c, sdir, sname, ddir, dname, hint); break;

@@ -3,6 +3,7 @@
 #define PCOPY_COPY_H
 
 #include "job.h"
+#include "meta.h"
 #include "session.h"
 
 /* One worker's copying state; one per worker, never shared. */
@@ -16,6 +17,7 @@ struct copier {
 	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
 	int inherited_acl;        /* the destination directory has a default ACL */
 	gid_t dir_gid;            /* the destination directory's group */
+	struct meta_loss lost;    /* metadata the last copy could not keep */
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);
@@ -34,6 +36,10 @@ void copier_free(struct copier *c);
  * A regular file that changed while it was read is copied again, 3 times at
  * most, after 10, 40 and 160 ms; if it changes every time it fails, or with
  * --changing=copy the last copy is kept with a warning.
+ *
+ * A copy whose metadata could not all be kept is still made (its data is
+ * right) and succeeds; what was lost is left in c->lost for the caller to
+ * report.
  */
 int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
 	       enum job_kind kind, const struct entry_stat *hint);

@@ -370,9 +370,10 @@ static int dir_up_to_date(const struct session *s, int dst, const struct entry_s
 /*
  * Owner, xattrs, mode and times of one directory from its source.  A source
  * directory we may not read (the walk has reported it) is opened O_PATH:
- * enough for its owner, mode and times, not for its xattrs.
+ * enough for its owner, mode and times, not for its xattrs.  -1 when either
+ * directory cannot be opened; what could not be kept goes to `loss`.
  */
-static int apply_dir_metadata(const struct session *s, const char *relpath)
+static int apply_dir_metadata(const struct session *s, const char *relpath, struct meta_loss *loss)
 {
 	int follow = s->opts->dereference;
 	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
@@ -382,6 +383,7 @@ static int apply_dir_metadata(const struct session *s, const char *relpath)
 	struct stat st;
 	int rc = -1;
 
+	meta_loss_clear(loss);
 	if (src < 0 && errno == EACCES)
 		src = open_beneath(s->src_root, relpath, O_PATH | O_DIRECTORY, 0, follow);
 	if (src >= 0)
@@ -389,9 +391,9 @@ static int apply_dir_metadata(const struct session *s, const char *relpath)
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		rc = dir_up_to_date(s, dst, &es)
-			     ? 0
-			     : meta_apply_fd(s, readable ? src : -1, dst, &es, NULL);
+		if (!dir_up_to_date(s, dst, &es))
+			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, NULL, loss);
+		rc = 0;
 	}
 	if (rc < 0) {
 		int saved = errno;
@@ -411,13 +413,17 @@ static int apply_dir_metadata(const struct session *s, const char *relpath)
 /* Directory metadata, children before parents (reverse walk order). */
 static void apply_all_dir_metadata(struct copytree *ct)
 {
+	struct meta_loss loss;
+
 	for (size_t i = ct->dirs.count; i-- > 0;) {
 		const char *relpath = strlist_get(&ct->dirs, i);
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		if (apply_dir_metadata(ct->s, relpath) < 0)
+		if (apply_dir_metadata(ct->s, relpath, &loss) < 0)
 			report_entry_error(ct->s, parent_slot(ct->s), relpath, errno, NULL);
+		else
+			report_meta_loss(ct->s, parent_slot(ct->s), relpath, &loss);
 	}
 }
 

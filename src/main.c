@@ -147,6 +147,8 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	} else if (rc == 0 && s->opts->verbose) {
 		print_entry(s, "");
 	}
+	if (rc == 0)
+		report_meta_loss(s, slot, "", &c.lost); /* "" names SRC itself */
 	atomic_fetch_add(&slot->bytes_done, kind == JOB_REGULAR ? es.size : 0);
 	atomic_fetch_add(&slot->entries_done, 1);
 	copier_free(&c);

@@ -2,28 +2,73 @@
 #ifndef PCOPY_META_H
 #define PCOPY_META_H
 
+#include <linux/limits.h>
+#include <stddef.h>
+
 #include "job.h"
 #include "session.h"
 
+/* The parts of an entry's metadata that can fail to reach its copy. */
+enum meta_part {
+	META_OWNER,       /* owner and group */
+	META_ACL,         /* the access ACL */
+	META_DEFAULT_ACL, /* a directory's default ACL */
+	META_XATTR,       /* the other extended attributes */
+	META_MODE,        /* permission bits */
+	META_TIMES,       /* access and modification times */
+	META_PARTS,
+};
+
 /*
- * Apply owner, extended attributes (read from the open source fd `src`;
- * none when it is -1), mode and times of `st` to the open destination fd `dst`, in that order:
- * chown may clear set-id bits and an ACL write changes the group bits, so
- * mode comes after both, and times come last because every other change
- * touches ctime only but some filesystems also bump mtime.  What
- * --no-preserve switches off is skipped; `known` (may be NULL) lets
- * calls be skipped whose outcome is already there.  Returns 0 or -1 with
- * errno set.
+ * What of one entry's metadata, asked for, could not be kept.  The copy
+ * exists (its data is right); each lost part is an error for the caller
+ * to report.  Clear it before each entry.
+ */
+struct meta_loss {
+	int any;                        /* some part was lost */
+	int err[META_PARTS];            /* why each part was lost (an errno), or 0 */
+	char xattr[XATTR_NAME_MAX + 1]; /* the first extended attribute lost, or "" */
+	unsigned xattrs_more;           /* how many more were lost */
+};
+
+void meta_loss_clear(struct meta_loss *loss);
+
+/* Record that `part` was lost with `err`; `xattr` names the attribute, or NULL. */
+void meta_loss_add(struct meta_loss *loss, enum meta_part part, int err, const char *xattr);
+
+/* Longest text meta_loss_describe makes, with its NUL. */
+#define META_LOSS_TEXT_MAX (XATTR_NAME_MAX + 128)
+
+/*
+ * If `part` was lost, put "cannot preserve ACL: Operation not supported"
+ * (or the like) in buf and return 1; else return 0.
+ */
+int meta_loss_describe(const struct meta_loss *loss, enum meta_part part,
+		       char buf[META_LOSS_TEXT_MAX]);
+
+/*
+ * Apply owner, extended attributes and ACLs (read from the open source fd
+ * `src`; none when it is -1), mode and times of `st` to the open
+ * destination fd `dst`, in that order: chown may clear set-id bits and an
+ * ACL write changes the group bits, so mode comes after both, and times
+ * come last because every other change touches ctime only but some
+ * filesystems also bump mtime.  What --no-preserve switches off is
+ * skipped; `known` (may be NULL) lets calls be skipped whose outcome is
+ * already there.  Set-id bits are kept only where the copy has the
+ * source's owner (set-uid) or group (set-gid); an access ACL that cannot
+ * be written leaves permission bits no wider than the ACL granted.
+ * Every part asked for is tried; what could not be kept is added to
+ * `loss`.  Returns 0, or -1 when something was lost.
  */
 struct meta_known {
 	mode_t created;    /* permission bits dst already has, or (mode_t)-1 */
 	int owner_right;   /* dst already has st's owner and group */
 	int inherited_acl; /* dst was made under a default ACL: remove the
-			       ACLs the source lacks */
+			       ACLs it is not to have */
 };
 
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  const struct meta_known *known);
+		  const struct meta_known *known, struct meta_loss *loss);
 
 /* Does the directory `dirfd` carry a default ACL its new entries inherit? */
 int meta_has_default_acl(int dirfd);
@@ -32,11 +77,11 @@ int meta_has_default_acl(int dirfd);
  * Apply owner, extended attributes and times to the entry `dname` in `ddir`
  * without following it (symbolic links and special files, whose mode is
  * set when they are made).  The attributes are read from `sname` in `sdir`
- * (none when sdir is -1); with `strip_acls`, ACLs dst inherited and the
- * source lacks are removed.
+ * (none when sdir is -1); with `strip_acls`, ACLs dst inherited and is not
+ * to have are removed.  What was lost goes to `loss`, as for meta_apply_fd.
  */
 int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  const struct entry_stat *st, int strip_acls);
+		  const struct entry_stat *st, int strip_acls, struct meta_loss *loss);
 
 /*
  * The permission bits a new entry gets at creation (no set-id bits): the
@@ -44,19 +89,5 @@ int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir
  * (directories) less the user's umask.
  */
 mode_t meta_create_mode(const struct session *s, const struct entry_stat *st);
-
-/*
- * Copy every extended attribute of `src` to `dst`, and with `strip_acls`
- * remove the POSIX ACLs dst has but src does not.  The number of
- * attributes written or removed, or -1.
- */
-int xattr_copy_fd(const struct session *s, int src, int dst, int strip_acls);
-
-/*
- * The same for entries named in directories, neither of them followed
- * (through /proc/self/fd; without /proc, nothing is copied).
- */
-int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  int strip_acls);
 
 #endif

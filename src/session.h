@@ -51,7 +51,6 @@ struct worker_slot {
  */
 struct shared_state {
 	_Atomic int stop;                /* set on SIGINT/SIGTERM: stop promptly */
-	_Atomic int xattr_warned;        /* the "no xattr support" warning was printed */
 	_Atomic int stdout_error;        /* errno of the first failed write to stdout (output.c) */
 	_Atomic uint64_t queued_entries; /* non-directory entries the walker found */
 	_Atomic uint64_t queued_bytes;   /* their bytes */

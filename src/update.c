@@ -45,8 +45,11 @@ static int fix_regular(struct copier *c, int sdir, int ddir, const char *name,
 	int out = in < 0 ? -1 : openat(ddir, name, flags);
 	int rc = -1;
 
-	if (out >= 0)
-		rc = meta_apply_fd(c->s, in, out, st, NULL);
+	/* What could not be kept is in c->lost, for the caller to report. */
+	if (out >= 0) {
+		(void)meta_apply_fd(c->s, in, out, st, NULL, &c->lost);
+		rc = 0;
+	}
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
@@ -63,15 +66,19 @@ int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum jo
 	const char *why;
 
 	c->reason = NULL;
+	meta_loss_clear(&c->lost);
 	*action = update_decide(c->s, sdir, ddir, name, st, there);
 	if (*action == PLAN_SKIP) {
 		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
 		return 0;
 	}
 	if (*action == PLAN_FIX_META) {
-		int rc = kind == JOB_REGULAR ? fix_regular(c, sdir, ddir, name, st)
-					     : meta_apply_at(c->s, sdir, name, ddir, name, st, 0);
+		int rc = 0;
 
+		if (kind == JOB_REGULAR)
+			rc = fix_regular(c, sdir, ddir, name, st);
+		else
+			(void)meta_apply_at(c->s, sdir, name, ddir, name, st, 0, &c->lost);
 		/* A file we may not open for its metadata is copied instead. */
 		if (rc == 0 || errno != EACCES) {
 			if (rc == 0)

@@ -80,6 +80,17 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
 }
 
+void report_meta_loss(const struct session *s, struct worker_slot *slot, const char *relpath,
+		      const struct meta_loss *loss)
+{
+	char reason[META_LOSS_TEXT_MAX];
+
+	for (int part = 0; loss->any && part < META_PARTS; part++)
+		if (meta_loss_describe(loss, (enum meta_part)part, reason))
+			report_entry_error(s, slot, relpath, loss->err[part], reason);
+}
+
+
 void report_entry_warning(const struct session *s, const char *relpath, const char *warning)
 {
 	char *path = path_join(s->src_display, relpath);
@@ -117,6 +128,7 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	else if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {
+		report_meta_loss(w->s, w->slot, relpath, &w->copier.lost);
 		if (w->copier.warning != NULL)
 			report_entry_warning(w->s, relpath, w->copier.warning);
 		if (w->s->opts->verbose && action != PLAN_SKIP)

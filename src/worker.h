@@ -56,4 +56,11 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 /* Report "pcopy: 'SRC/relpath': warning", which is not an error. */
 void report_entry_warning(const struct session *s, const char *relpath, const char *warning);
 
+/*
+ * Report each part of relpath's metadata in `loss` as an error of its own
+ * ("cannot preserve ACL: ..."), counted in `slot`.
+ */
+void report_meta_loss(const struct session *s, struct worker_slot *slot, const char *relpath,
+		      const struct meta_loss *loss);
+
 #endif

@@ -110,6 +110,13 @@ mount_tmpfs() {
 	MOUNTS+=("$dir")
 }
 
+# mount a ramfs at DIR, unmounted on exit (root only): a filesystem that
+# takes no extended attributes and no ACLs; fails the test if it cannot mount
+mount_ramfs() {
+	mount -t ramfs pcopy-test "$1" || fail "cannot mount ramfs on $1"
+	MOUNTS+=("$1")
+}
+
 # remove the tree DIR, even with read-only directories in it (non-root)
 remove_tree() {
 	chmod -R u+rwx "$1" 2>/dev/null
