@@ -773,7 +773,7 @@ int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const ch
 		return -1;
 	/* rename(2) between two links of one inode does nothing: check first. */
 	if (same_file_at(tdir, tname, ddir, dname))
-		goto done;
+		return 1;
 	make_tmpname(tmp);
 	slot_set_tmpname(c, tmp);
 	if (linkat(tdir, tname, ddir, tmp, 0) < 0) {

@@ -46,7 +46,8 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 
 /*
  * Replace `dname` in `ddir` by a hard link to `tname` in `tdir` (all in the
- * destination).  Nothing happens if they already are the same file.
+ * destination).  0 when linked (and counted), 1 when they already were the
+ * same file (nothing done), -1 on failure.
  */
 int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
 

@@ -43,13 +43,6 @@ struct copytree {
 	int dry_dir_fd;            /* its fd, -1 if it does not exist, -2 for none yet */
 };
 
-static enum job_kind kind_of(mode_t mode)
-{
-	if (S_ISREG(mode))
-		return JOB_REGULAR;
-	return S_ISLNK(mode) ? JOB_SYMLINK : JOB_SPECIAL;
-}
-
 /*
  * Dry run: what DST has at relpath, in *st, or NULL when nothing is there
  * (or DST itself does not exist yet).  The directory looked into stays
@@ -97,14 +90,41 @@ static int defer_hard_link(struct copytree *ct, const struct walk_entry *e)
 	return 1;
 }
 
-/*
- * What a deferred hard link needs: with --update=none an existing name is
- * left alone; otherwise it is linked (link_entry does nothing when it
- * already is the same file).
- */
-static enum plan_action link_action(const struct session *s, const struct stat *dst)
+/* Open the directory holding relpath in DST; its fd or -1. */
+static int open_dst_parent(const struct session *s, const char *relpath)
 {
-	return dst != NULL && s->opts->update == UPDATE_NONE ? PLAN_SKIP : PLAN_COPY;
+	char *dir = xstrdup(relpath);
+	int fd;
+
+	dir[path_dirlen(dir)] = '\0';
+	fd = open_beneath(s->dst_root, dir, O_RDONLY | O_DIRECTORY, 0, 0);
+	free(dir);
+	return fd;
+}
+
+/*
+ * Dry run: what the deferred hard link just recorded needs, as
+ * make_hard_links will see it.  With --update, a name that exists is left
+ * alone under none, and under the other modes when it already is the same
+ * file as its target's copy.
+ */
+static enum plan_action link_action(struct copytree *ct, const struct stat *dst)
+{
+	const char *target = strlist_get(&ct->links, ct->links.count - 2);
+	struct stat st;
+	int dirfd;
+	int same;
+
+	if (dst == NULL || ct->s->opts->update == UPDATE_ALL)
+		return PLAN_COPY;
+	if (ct->s->opts->update == UPDATE_NONE)
+		return PLAN_SKIP;
+	dirfd = open_dst_parent(ct->s, target);
+	same = dirfd >= 0 && fstatat(dirfd, path_basename(target), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st.st_dev == dst->st_dev && st.st_ino == dst->st_ino;
+	if (dirfd >= 0)
+		close(dirfd);
+	return same ? PLAN_SKIP : PLAN_COPY;
 }
 
 /*
@@ -114,16 +134,16 @@ static enum plan_action link_action(const struct session *s, const struct stat *
 static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int is_link)
 {
 	struct worker_slot *slot = parent_slot(ct->s);
-	enum job_kind kind = kind_of(e->st->st_mode);
+	enum job_kind kind = kind_of_mode(e->st->st_mode);
 	struct entry_stat es;
 	struct stat st;
 	const struct stat *dst = dry_run_dst_stat(ct, e->relpath, &st);
-	enum plan_action action = is_link ? link_action(ct->s, dst) : PLAN_COPY;
+	enum plan_action action = is_link ? link_action(ct, dst) : PLAN_COPY;
 	const char *why = NULL;
 
 	entry_stat_from(&es, e->st);
 	if (!is_link && ct->s->opts->update != UPDATE_ALL)
-		action = update_decide(ct->s, e->dirfd, ct->dry_dir_fd, e->name, &es, dst);
+		action = update_decide(ct->s, e->dirfd, e->name, ct->dry_dir_fd, e->name, &es, dst);
 	if (action == PLAN_COPY)
 		why = plan_replace_conflict(e->st->st_mode, dst);
 	if (why != NULL) {
@@ -162,7 +182,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 	}
 	if (is_link)
 		return 0;
-	ct->job.kind = kind_of(e->st->st_mode);
+	ct->job.kind = kind_of_mode(e->st->st_mode);
 	entry_stat_from(&ct->job.st, e->st);
 	if (len >= JOB_PATH_MAX) {
 		/* Too deep for a record: copy it here, beneath the same roots. */
@@ -253,21 +273,10 @@ static void visit_error(void *arg, const char *relpath, int err)
 			   err == ELOOP ? "directory cycle, not followed" : NULL);
 }
 
-/* Open the directory holding relpath in DST; its fd or -1. */
-static int open_dst_parent(const struct session *s, const char *relpath)
-{
-	char *dir = xstrdup(relpath);
-	int fd;
-
-	dir[path_dirlen(dir)] = '\0';
-	fd = open_beneath(s->dst_root, dir, O_RDONLY | O_DIRECTORY, 0, 0);
-	free(dir);
-	return fd;
-}
-
 /* How making one deferred hard link went. */
 enum link_result {
 	LINK_MADE,      /* done */
+	LINK_THERE,     /* already the same file, or left alone by --update=none */
 	LINK_NO_TARGET, /* the name to link to is missing in DST */
 	LINK_FAILED,    /* another error, in errno */
 };
@@ -277,15 +286,22 @@ static enum link_result link_in_dst(struct copytree *ct, const char *target, con
 {
 	int tdir = open_dst_parent(ct->s, target);
 	int ldir = tdir < 0 ? -1 : open_dst_parent(ct->s, link);
-	int rc = ldir < 0 ? -1
-			  : link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
-				       path_basename(link));
 	enum link_result r = LINK_MADE;
+	struct stat st;
+	int rc = -1;
 	int saved;
 
+	if (ldir >= 0 && ct->s->opts->update == UPDATE_NONE &&
+	    fstatat(ldir, path_basename(link), &st, AT_SYMLINK_NOFOLLOW) == 0)
+		rc = 1; /* an existing name is left as it is */
+	else if (ldir >= 0)
+		rc = link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
+				path_basename(link));
 	/* ENOENT is the target's, unless it came from opening the link's directory. */
 	if (rc < 0)
 		r = errno == ENOENT && (tdir < 0 || ldir >= 0) ? LINK_NO_TARGET : LINK_FAILED;
+	else if (rc == 1)
+		r = LINK_THERE;
 	saved = errno;
 
 	if (tdir >= 0)
@@ -322,7 +338,7 @@ static int copy_on_its_own(struct copytree *ct, const char *link)
 	entry_stat_from(&es, &st);
 	if (S_ISREG(st.st_mode)) /* not counted by the walk, which meant to link it */
 		atomic_fetch_add(&ct->s->shared->queued_bytes, es.size);
-	return worker_run(w, kind_of(st.st_mode), link, &es);
+	return worker_run(w, kind_of_mode(st.st_mode), link, &es);
 }
 
 /*
@@ -348,8 +364,15 @@ static void make_hard_links(struct copytree *ct)
 				(void)inode_table_check(&moved, id->dev, id->ino, link);
 			continue; /* counted by copy_on_its_own */
 		}
+		/* Without --update, a link already in place is made again, as it were. */
+		if (r == LINK_THERE && ct->s->opts->update == UPDATE_ALL) {
+			atomic_fetch_add(&slot->hardlinks, 1);
+			r = LINK_MADE;
+		}
 		if (r == LINK_FAILED)
 			report_entry_error(ct->s, slot, link, errno, NULL);
+		else if (r == LINK_THERE)
+			atomic_fetch_add(&slot->unchanged, 1);
 		else if (ct->s->opts->verbose)
 			print_entry(ct->s, link);
 		atomic_fetch_add(&slot->entries_done, 1);

@@ -52,6 +52,9 @@ struct job {
 
 _Static_assert(sizeof(struct job) == JOB_RECORD_SIZE, "job record size");
 
+/* The job that copies an entry of type `mode` (not a directory). */
+enum job_kind kind_of_mode(mode_t mode);
+
 /* Fill an entry_stat from a struct stat. */
 void entry_stat_from(struct entry_stat *out, const struct stat *st);
 

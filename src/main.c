@@ -27,6 +27,7 @@
 #include "scan.h"
 #include "session.h"
 #include "target.h"
+#include "update.h"
 #include "util.h"
 #include "worker.h"
 
@@ -119,13 +120,38 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 	return 0;
 }
 
+/*
+ * Dry run of a single entry: decide as the real run would (update.h) and
+ * count what it would do.  target_resolve has refused the type conflicts.
+ */
+static enum plan_action dry_run_single(const struct session *s, const struct target *t,
+				       const struct roots *r, const struct entry_stat *es)
+{
+	struct worker_slot *slot = parent_slot(s);
+	enum plan_action action = PLAN_COPY;
+	struct stat st;
+
+	if (s->opts->update != UPDATE_ALL) {
+		int there = fstatat(s->dst_root, r->dst_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+		action = update_decide(s, s->src_root, r->src_name, s->dst_root, r->dst_name, es,
+				       there ? &st : NULL);
+	}
+	if (action == PLAN_SKIP)
+		atomic_fetch_add(&slot->unchanged, 1);
+	else if (action == PLAN_FIX_META)
+		atomic_fetch_add(&slot->meta_fixed, 1);
+	else
+		slot_count_dry_run(slot, kind_of_mode(t->src_st.st_mode), es->size);
+	return action;
+}
+
 /* SRC is not a directory: copy the one entry here, in the main thread. */
 static void copy_single(const struct session *s, const struct target *t, const struct roots *r)
 {
 	struct worker_slot *slot = parent_slot(s);
-	enum job_kind kind = S_ISREG(t->src_st.st_mode)   ? JOB_REGULAR
-			     : S_ISLNK(t->src_st.st_mode) ? JOB_SYMLINK
-							  : JOB_SPECIAL;
+	enum job_kind kind = kind_of_mode(t->src_st.st_mode);
+	enum plan_action action = PLAN_COPY;
 	struct entry_stat es;
 	struct copier c;
 	int rc = 0;
@@ -137,14 +163,17 @@ static void copy_single(const struct session *s, const struct target *t, const s
 		atomic_store(&s->shared->walk_done, 1);
 	copier_init(&c, s, slot);
 	copier_set_dst_dir(&c, s->dst_root);
-	if (!s->opts->dry_run)
-		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
+	if (s->opts->dry_run)
+		action = dry_run_single(s, t, r, &es);
+	else if (s->opts->update != UPDATE_ALL)
+		rc = update_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es,
+				  &action);
 	else
-		slot_count_dry_run(slot, kind, es.size);
+		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
 	if (rc < 0 && !atomic_load(&s->shared->stop)) {
 		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
 		atomic_fetch_add(&slot->errors, 1);
-	} else if (rc == 0 && s->opts->verbose) {
+	} else if (rc == 0 && s->opts->verbose && action != PLAN_SKIP) {
 		print_entry(s, "");
 	}
 	if (rc == 0)

@@ -13,6 +13,13 @@
 #include "util.h"
 #include "xattr.h"
 
+enum job_kind kind_of_mode(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return JOB_REGULAR;
+	return S_ISLNK(mode) ? JOB_SYMLINK : JOB_SPECIAL;
+}
+
 void entry_stat_from(struct entry_stat *out, const struct stat *st)
 {
 	out->dev = st->st_dev;

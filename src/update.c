@@ -11,11 +11,11 @@
 #include "util.h"
 
 /* Do two symbolic links point at different targets?  1 also when one cannot be read. */
-static int link_targets_differ(int sdir, int ddir, const char *name, size_t len)
+static int link_targets_differ(int sdir, const char *sname, int ddir, const char *dname, size_t len)
 {
 	char *a = xmalloc(len + 1), *b = xmalloc(len + 1);
-	ssize_t na = readlinkat(sdir, name, a, len + 1);
-	ssize_t nb = readlinkat(ddir, name, b, len + 1);
+	ssize_t na = readlinkat(sdir, sname, a, len + 1);
+	ssize_t nb = readlinkat(ddir, dname, b, len + 1);
 	int differ = na < 0 || nb < 0 || na != nb || (size_t)na > len || memcmp(a, b, (size_t)na);
 
 	free(a);
@@ -23,26 +23,27 @@ static int link_targets_differ(int sdir, int ddir, const char *name, size_t len)
 	return differ;
 }
 
-enum plan_action update_decide(const struct session *s, int sdir, int ddir, const char *name,
-			       const struct entry_stat *st, const struct stat *dst)
+enum plan_action update_decide(const struct session *s, int sdir, const char *sname, int ddir,
+			       const char *dname, const struct entry_stat *st,
+			       const struct stat *dst)
 {
 	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
 	enum plan_action action = plan_update(&pc, st, dst);
 
 	/* Equal sizes and times say little about where a link points. */
 	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED && S_ISLNK(st->mode) &&
-	    link_targets_differ(sdir, ddir, name, (size_t)st->size))
+	    link_targets_differ(sdir, sname, ddir, dname, (size_t)st->size))
 		action = PLAN_COPY;
 	return action;
 }
 
 /* Owner, xattrs, mode and times of DST's existing regular file, from SRC's. */
-static int fix_regular(struct copier *c, int sdir, int ddir, const char *name,
+static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
 		       const struct entry_stat *st)
 {
 	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	int in = openat(sdir, name, flags);
-	int out = in < 0 ? -1 : openat(ddir, name, flags);
+	int in = openat(sdir, sname, flags);
+	int out = in < 0 ? -1 : openat(ddir, dname, flags);
 	int rc = -1;
 
 	/* What could not be kept is in c->lost, for the caller to report. */
@@ -57,17 +58,17 @@ static int fix_regular(struct copier *c, int sdir, int ddir, const char *name,
 	return rc;
 }
 
-int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum job_kind kind,
-		 const struct entry_stat *st, enum plan_action *action)
+int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
+		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action)
 {
 	struct stat dst;
 	const struct stat *there =
-		fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
+		fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
 	const char *why;
 
 	c->reason = NULL;
 	meta_loss_clear(&c->lost);
-	*action = update_decide(c->s, sdir, ddir, name, st, there);
+	*action = update_decide(c->s, sdir, sname, ddir, dname, st, there);
 	if (*action == PLAN_SKIP) {
 		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
 		return 0;
@@ -76,9 +77,9 @@ int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum jo
 		int rc = 0;
 
 		if (kind == JOB_REGULAR)
-			rc = fix_regular(c, sdir, ddir, name, st);
+			rc = fix_regular(c, sdir, sname, ddir, dname, st);
 		else
-			(void)meta_apply_at(c->s, sdir, name, ddir, name, st, 0, &c->lost);
+			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, 0, &c->lost);
 		/* A file we may not open for its metadata is copied instead. */
 		if (rc == 0 || errno != EACCES) {
 			if (rc == 0)
@@ -94,5 +95,5 @@ int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum jo
 		errno = EISDIR;
 		return -1;
 	}
-	return copy_entry(c, sdir, name, ddir, name, kind, st);
+	return copy_entry(c, sdir, sname, ddir, dname, kind, st);
 }

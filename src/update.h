@@ -13,19 +13,20 @@
 #include "plan.h"
 
 /*
- * What the entry `name` (source in sdir, stat `st`) needs, given `dst`
- * (lstat of DST's entry in ddir, or NULL): plan_update refined by what
- * only the files can tell (a symbolic link's target).
+ * What the entry `dname` in ddir needs to match `sname` in sdir (stat
+ * `st`), given `dst` (lstat of dname, or NULL): plan_update refined by
+ * what only the files can tell (a symbolic link's target).
  */
-enum plan_action update_decide(const struct session *s, int sdir, int ddir, const char *name,
-			       const struct entry_stat *st, const struct stat *dst);
+enum plan_action update_decide(const struct session *s, int sdir, const char *sname, int ddir,
+			       const char *dname, const struct entry_stat *st,
+			       const struct stat *dst);
 
 /*
- * Bring `name` in ddir up to date with `name` in sdir.  Returns 0 with
+ * Bring `dname` in ddir up to date with `sname` in sdir.  Returns 0 with
  * *action saying what was done (PLAN_SKIP and PLAN_FIX_META are counted in
  * the slot), or -1 with errno (or c->reason) set.
  */
-int update_entry(struct copier *c, int sdir, int ddir, const char *name, enum job_kind kind,
-		 const struct entry_stat *st, enum plan_action *action);
+int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
+		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action);
 
 #endif

@@ -90,7 +90,6 @@ void report_meta_loss(const struct session *s, struct worker_slot *slot, const c
 			report_entry_error(s, slot, relpath, loss->err[part], reason);
 }
 
-
 void report_entry_warning(const struct session *s, const char *relpath, const char *warning)
 {
 	char *path = path_join(s->src_display, relpath);
@@ -124,7 +123,8 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	w->copier.reason = NULL;
 	w->copier.warning = NULL;
 	if (rc == 0 && w->s->opts->update != UPDATE_ALL)
-		rc = update_entry(&w->copier, w->src_dir, w->dst_dir, name, kind, st, &action);
+		rc = update_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st,
+				  &action);
 	else if (rc == 0)
 		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
 	if (rc == 0) {

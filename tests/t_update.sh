@@ -38,8 +38,19 @@ for mode in thread process; do
 	before=$(snapshot "$dst")
 	pcopy_ok "${run[@]}" --update=changed "$src" "$dst"
 	assert_eq "$(snapshot "$dst")" "$before" "$mode: DST after an unchanged --update=changed run"
-	assert_eq "$(stat_of "$T/out" unchanged)" $((nondirs - 1)) "$mode: unchanged count"
+	assert_eq "$(stat_of "$T/out" unchanged)" "$nondirs" "$mode: unchanged count"
 	assert_eq "$(stat_of "$T/out" files)" 0 "$mode: files copied by a no-op run"
+	# -v names nothing (hard links already in place included), nor does -n -v
+	for dry in "" -n; do
+		pcopy_ok "${run[@]}" $dry -v --update=changed "$src" "$dst"
+		assert_eq "$(grep -vc '^{' "$T/out")" 0 "$mode: $dry -v lines of a no-op run"
+		assert_eq "$(stat_of "$T/out" unchanged)" "$nondirs" "$mode: $dry unchanged"
+	done
+	assert_eq "$(snapshot "$dst")" "$before" "$mode: DST after the -v no-op runs"
+	# a single file: the same decisions
+	pcopy_ok "${run[@]}" -v --update=changed "$src/deep/er/one" "$dst/deep/er/one"
+	assert_eq "$(stat_of "$T/out" unchanged)" 1 "$mode: single unchanged file"
+	assert_eq "$(grep -vc '^{' "$T/out")" 0 "$mode: -v line for a single unchanged file"
 
 	# a mode change: fixed in place (same inode), data not copied
 	ino=$(stat -c %i "$dst/deep/er/one")
