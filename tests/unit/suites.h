@@ -13,5 +13,6 @@ Suite *path_suite(void);
 Suite *inode_table_suite(void);
 Suite *lookahead_suite(void);
 Suite *plan_suite(void);
+Suite *filter_suite(void);
 
 #endif
