@@ -323,6 +323,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		.one_file_system = s->opts->one_file_system,
 		.stop = &s->shared->stop,
 		.lookahead = la,
+		.filter = s->filter,
 	};
 	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct };
 

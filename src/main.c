@@ -15,6 +15,7 @@
 
 #include "copy.h"
 #include "copytree.h"
+#include "filter.h"
 #include "lookahead.h"
 #include "monitor.h"
 #include "options.h"
@@ -127,6 +128,12 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	struct copier c;
 	int rc = 0;
 
+	/* The filter sees a single entry by its name, as rsync does. */
+	if (filter_excluded(s->filter, r->src_name, S_ISDIR(t->src_st.st_mode))) {
+		if (s->final_source)
+			atomic_store(&s->shared->walk_done, 1);
+		return;
+	}
 	entry_stat_from(&es, &t->src_st);
 	atomic_fetch_add(&s->shared->queued_entries, 1);
 	atomic_fetch_add(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
@@ -192,7 +199,8 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	}
 	lookahead_init(&la, LOOKAHEAD_BUDGET);
 	if (tree && m->style != PROGRESS_NONE &&
-	    scan_start(&sc, s->src_root, s->opts, &la, atomic_load(&s->shared->queued_entries)) == 0)
+	    scan_start(&sc, s->src_root, s->opts, s->filter, &la,
+		       atomic_load(&s->shared->queued_entries)) == 0)
 		m->scan = &sc;
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
@@ -257,13 +265,15 @@ static int worse_status(int a, int b)
  * The status is the worst of all: 2 if some SRC could not start, 1 if
  * some entry failed, 128+N after signal N (which ends the run at once).
  */
-static int run(const struct options *o, mode_t user_umask, unsigned force)
+static int run(const struct options *o, const struct filter *filter, mode_t user_umask,
+	       unsigned force)
 {
 	struct session s = {
 		.opts = o,
 		.umask = user_umask,
 		.euid = geteuid(),
 		.egid = getegid(),
+		.filter = filter,
 		.force = force,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
@@ -296,6 +306,26 @@ static int run(const struct options *o, mode_t user_umask, unsigned force)
 	return status;
 }
 
+/*
+ * The rules of the filter options, in their order, reading the files now
+ * that -0 is known.  0, or -1 when a file cannot be read (reported).
+ */
+static int build_filter(const struct options *o, struct filter *f)
+{
+	filter_init(f);
+	for (size_t i = 0; i < o->nfilters; i++) {
+		const struct filter_arg *fo = &o->filters[i];
+
+		if (!fo->from_file) {
+			filter_add(f, fo->arg, fo->include);
+		} else if (filter_load(f, fo->arg, fo->include, o->from0) < 0) {
+			report_path_error(fo->arg, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Several sources go into DST, which must then be a directory (cp). */
 static int check_many_sources(const struct options *o)
 {
@@ -312,7 +342,9 @@ int main(int argc, char **argv)
 	struct options opts;
 	char err[1024];
 	unsigned force = force_flags_from_env();
+	struct filter filter;
 	mode_t user_umask;
+	int status;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
 	case PARSE_EXIT: return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
@@ -321,8 +353,14 @@ int main(int argc, char **argv)
 	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
-	if (check_many_sources(&opts) < 0)
+	if (check_many_sources(&opts) < 0 || build_filter(&opts, &filter) < 0) {
+		options_free(&opts);
+		filter_free(&filter);
 		return EXIT_CANNOT_START;
+	}
 	user_umask = setup_process(force);
-	return run(&opts, user_umask, force);
+	status = run(&opts, filter.count > 0 ? &filter : NULL, user_umask, force);
+	filter_free(&filter);
+	options_free(&opts);
+	return status;
 }

@@ -47,6 +47,7 @@ static void *scan_main(void *arg)
 		.stop = &sc->cancel,
 		.lookahead = sc->lookahead,
 		.lookahead_produce = 1,
+		.filter = sc->filter,
 	};
 	struct walk_visitor v = { count_entry, count_directory, ignore_error, sc };
 
@@ -55,14 +56,15 @@ static void *scan_main(void *arg)
 	return NULL;
 }
 
-int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la,
-	       uint64_t counted_before)
+int scan_start(struct scan *sc, int root, const struct options *opts, const struct filter *filter,
+	       struct lookahead *la, uint64_t counted_before)
 {
 	atomic_store(&sc->entries, counted_before);
 	atomic_store(&sc->done, 0);
 	atomic_store(&sc->cancel, 0);
 	sc->root = root;
 	sc->opts = opts;
+	sc->filter = filter;
 	sc->lookahead = la;
 	sc->running = pthread_create(&sc->thread, NULL, scan_main, sc) == 0;
 	return sc->running ? 0 : -1;

@@ -8,6 +8,7 @@
 
 #include "options.h"
 
+struct filter;
 struct lookahead;
 
 /* A counting scan running in its own thread. */
@@ -18,6 +19,7 @@ struct scan {
 	_Atomic int cancel;       /* asks the scan to stop early */
 	int root;                 /* source root fd (borrowed) */
 	const struct options *opts;
+	const struct filter *filter; /* what the walk skips, or NULL */
 	struct lookahead *lookahead; /* where listings are offered, or NULL */
 	pthread_t thread;
 	int running; /* thread was started */
@@ -25,11 +27,12 @@ struct scan {
 
 /*
  * Start counting the tree under `root` from `counted_before` (the entries
- * of sources already copied), offering the listings it reads to `la` (may
- * be NULL); 0 or -1 (then there are no early totals).
+ * of sources already copied), skipping what `filter` excludes as the copy
+ * does, offering the listings it reads to `la` (may be NULL); 0 or -1
+ * (then there are no early totals).
  */
-int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la,
-	       uint64_t counted_before);
+int scan_start(struct scan *sc, int root, const struct options *opts, const struct filter *filter,
+	       struct lookahead *la, uint64_t counted_before);
 
 /* Stop the scan (if still running) and join it. */
 void scan_stop(struct scan *sc);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "lookahead.h"
 #include "path.h"
 #include "strlist.h"
@@ -96,36 +97,64 @@ static int type_is_enough(const struct walk *w, unsigned char d_type)
 	       !(d_type == DT_LNK && w->o->follow);
 }
 
-/* Visit one name read from the directory fd.  0 or -1 (stop). */
-static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
+/* Is the entry at w->path excluded by the filter? */
+static int excluded(const struct walk *w, int is_dir)
+{
+	return w->o->filter != NULL && filter_excluded(w->o->filter, w->path.data, is_dir);
+}
+
+/*
+ * Stat the entry e (unless d_type is enough) and hand it to the visitor,
+ * first asking the filter unless the caller did (`filtered`).  0 or -1.
+ */
+static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type, int filtered,
 		      struct subdirs *sd)
 {
 	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
-	struct walk_entry e = { .dirfd = fd, .name = name };
 	struct stat st;
+
+	e->st = &st;
+	if (type_is_enough(w, d_type)) {
+		memset(&st, 0, sizeof(st));
+		st.st_mode = DTTOIF(d_type);
+		return w->v->entry(w->v->ctx, e);
+	}
+	if (fstatat(e->dirfd, e->name, &st, flags) < 0) {
+		int err = errno;
+
+		/* ENOENT: gone since readdir, nothing to copy -- unless it is a
+		 * dangling link we were asked to follow (-L), which cp reports. */
+		if ((err != ENOENT ||
+		     (w->o->follow && fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)) &&
+		    (filtered || !excluded(w, 0)))
+			w->v->error(w->v->ctx, e->relpath, err);
+		return 0;
+	}
+	if (!filtered && excluded(w, S_ISDIR(st.st_mode)))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return visit_directory(w, e, sd);
+	return w->v->entry(w->v->ctx, e);
+}
+
+/*
+ * Visit one name read from the directory fd.  0 or -1 (stop).  When
+ * d_type tells a directory from the rest, an excluded entry is dropped
+ * before any stat: an excluded directory costs nothing and is never
+ * entered, whatever would match inside it (as in rsync).
+ */
+static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
+		      struct subdirs *sd)
+{
+	int typed = d_type != DT_UNKNOWN && !(d_type == DT_LNK && w->o->follow);
+	struct walk_entry e = { .dirfd = fd, .name = name };
 	size_t old;
 	int rc = 0;
 
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
-	e.st = &st;
-	if (type_is_enough(w, d_type)) {
-		memset(&st, 0, sizeof(st));
-		st.st_mode = DTTOIF(d_type);
-		rc = w->v->entry(w->v->ctx, &e);
-	} else if (fstatat(fd, name, &st, flags) < 0) {
-		int err = errno;
-
-		/* ENOENT: gone since readdir, nothing to copy -- unless it is a
-		 * dangling link we were asked to follow (-L), which cp reports. */
-		if (err != ENOENT ||
-		    (w->o->follow && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0))
-			w->v->error(w->v->ctx, e.relpath, err);
-	} else if (S_ISDIR(st.st_mode)) {
-		rc = visit_directory(w, &e, sd);
-	} else {
-		rc = w->v->entry(w->v->ctx, &e);
-	}
+	if (!(typed && excluded(w, d_type == DT_DIR)))
+		rc = visit_stat(w, &e, d_type, typed, sd);
 	pathbuf_trim(&w->path, old);
 	return rc;
 }

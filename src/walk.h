@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
+struct filter;
 struct lookahead;
 
 /* One entry met by the walker. */
@@ -43,6 +44,8 @@ struct walk_options {
 	   none. */
 	struct lookahead *lookahead;
 	int lookahead_produce;
+	/* Entries it excludes are not visited (nor entered); NULL for none. */
+	const struct filter *filter;
 };
 
 /*
