@@ -99,7 +99,7 @@ START_TEST(test_double_star_crosses_slashes)
 		    { { "/src/**" }, "src", 1, 0 }, { { "logs/**" }, "x/logs/a/b", 0, 1 },
 		    { { "logs/**" }, "xlogs/a", 0, 0 }, { { "a**z" }, "d/ab/yz", 0, 1 },
 		    { { "/a/**/m/**/z" }, "a/b/m/c/d/z", 0, 1 },
-		    { { "/a/**/m/**/z" }, "a/m/z", 0, 0 },
+		    { { "/a/**/m/**/z" }, "a/m/z", 0, 0 }, { { "/a*c/**" }, "ab/c/d", 0, 0 },
 		    { { "/a/**/m/**/z" }, "a/b/mm/c/z", 0, 0 });
 }
 END_TEST
@@ -132,7 +132,8 @@ END_TEST
 START_TEST(test_backslash_escapes_only_with_wildcards)
 {
 	CHECK_CASES({ { "foo\\bar" }, "foo\\bar", 0, 1 }, { { "foo\\bar" }, "foobar", 0, 0 },
-		    { { "foo\\*" }, "foo*", 0, 1 }, { { "foo\\*" }, "fooz", 0, 0 });
+		    { { "foo\\*" }, "foo*", 0, 1 }, { { "foo\\*" }, "fooz", 0, 0 },
+		    { { "[ab]\\x" }, "ax", 0, 1 }, { { "[ab]\\x" }, "a\\x", 0, 0 });
 }
 END_TEST
 
