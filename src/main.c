@@ -15,6 +15,7 @@
 
 #include "copy.h"
 #include "copytree.h"
+#include "filelist.h"
 #include "filter.h"
 #include "lookahead.h"
 #include "monitor.h"
@@ -199,8 +200,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	}
 	lookahead_init(&la, LOOKAHEAD_BUDGET);
 	if (tree && m->style != PROGRESS_NONE &&
-	    scan_start(&sc, s->src_root, s->opts, s->filter, &la,
-		       atomic_load(&s->shared->queued_entries)) == 0)
+	    scan_start(&sc, s, &la, atomic_load(&s->shared->queued_entries)) == 0)
 		m->scan = &sc;
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
@@ -232,6 +232,11 @@ static int run_source(struct session *s, struct monitor *m, const char *src)
 	}
 	s->src_display = t.src;
 	s->dst_display = t.path;
+	if (s->list != NULL && !S_ISDIR(t.src_st.st_mode)) {
+		report_message("--files-from needs a directory SRC, not '%s'", t.src);
+		target_free(&t);
+		return -1;
+	}
 	if (open_roots(s, &t, &r) == 0)
 		rc = run_copy(s, &t, &r, m);
 	pool_free(m->pool);
@@ -265,8 +270,8 @@ static int worse_status(int a, int b)
  * The status is the worst of all: 2 if some SRC could not start, 1 if
  * some entry failed, 128+N after signal N (which ends the run at once).
  */
-static int run(const struct options *o, const struct filter *filter, mode_t user_umask,
-	       unsigned force)
+static int run(const struct options *o, const struct filter *filter, const struct filelist *list,
+	       mode_t user_umask, unsigned force)
 {
 	struct session s = {
 		.opts = o,
@@ -274,6 +279,7 @@ static int run(const struct options *o, const struct filter *filter, mode_t user
 		.euid = geteuid(),
 		.egid = getegid(),
 		.filter = filter,
+		.list = list,
 		.force = force,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
@@ -326,6 +332,22 @@ static int build_filter(const struct options *o, struct filter *f)
 	return 0;
 }
 
+/* The --files-from list, if any.  0, or -1 when it cannot be used (reported). */
+static int load_list(const struct options *o, struct filelist *l)
+{
+	char *bad = NULL;
+
+	filelist_init(l);
+	if (o->files_from == NULL || filelist_load(l, o->files_from, o->from0, &bad) == 0)
+		return 0;
+	if (bad != NULL)
+		report_message("--files-from: '%s': a path with '..' is refused", bad);
+	else
+		report_path_error(o->files_from, strerror(errno));
+	free(bad);
+	return -1;
+}
+
 /* Several sources go into DST, which must then be a directory (cp). */
 static int check_many_sources(const struct options *o)
 {
@@ -343,23 +365,32 @@ int main(int argc, char **argv)
 	char err[1024];
 	unsigned force = force_flags_from_env();
 	struct filter filter;
+	struct filelist list;
 	mode_t user_umask;
 	int status;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
 	case PARSE_EXIT: return fflush(stdout) == 0 ? EXIT_ALL_COPIED : EXIT_CANNOT_START;
-	case PARSE_ERROR: usage_error(err); return EXIT_CANNOT_START;
+	case PARSE_ERROR:
+		usage_error(err);
+		options_free(&opts);
+		return EXIT_CANNOT_START;
 	case PARSE_RUN: break;
 	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
-	if (check_many_sources(&opts) < 0 || build_filter(&opts, &filter) < 0) {
-		options_free(&opts);
-		filter_free(&filter);
-		return EXIT_CANNOT_START;
+	filter_init(&filter);
+	filelist_init(&list);
+	if (check_many_sources(&opts) < 0 || build_filter(&opts, &filter) < 0 ||
+	    load_list(&opts, &list) < 0) {
+		status = EXIT_CANNOT_START;
+		goto out;
 	}
 	user_umask = setup_process(force);
-	status = run(&opts, filter.count > 0 ? &filter : NULL, user_umask, force);
+	status = run(&opts, filter.count > 0 ? &filter : NULL, opts.files_from ? &list : NULL,
+		     user_umask, force);
+out:
+	filelist_free(&list);
 	filter_free(&filter);
 	options_free(&opts);
 	return status;

@@ -326,6 +326,11 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 		snprintf(err, errlen, "extra operand '%s'", argv[optind + 2]);
 		return PARSE_ERROR;
 	}
+	/* The list is relative to SRC: there is room for one (rsync). */
+	if (opts->files_from != NULL && argc - optind > 2) {
+		snprintf(err, errlen, "--files-from takes one SRC, not '%s' too", argv[optind + 1]);
+		return PARSE_ERROR;
+	}
 	opts->srcs = argv + optind;
 	opts->nsrcs = argc - optind - 1;
 	opts->dst = argv[argc - 1];

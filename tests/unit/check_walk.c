@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filelist.h"
 #include "filter.h"
 #include "lookahead.h"
 #include "path.h"
@@ -378,6 +379,44 @@ START_TEST(test_filter_names_only)
 }
 END_TEST
 
+/*
+ * With a list: the listed paths, each after the directories leading to
+ * it (each visited once), a listed directory with all inside it, and an
+ * error for a listed path that is not there.
+ */
+START_TEST(test_listed_paths_only)
+{
+	char *paths[] = { "", "a/b/c", "a/b/f2", "f0", "missing/x", "p" };
+	static const char *const want[] = { "a", "a/b", "a/b/c", "a/b/f2", "f0", "p" };
+	struct filelist l = { paths + 1, 5, 5 };
+	struct visit_ctx ctx = { .r = &rec };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_options o = { .files = &l };
+
+	make_tree();
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		index_of(want[k]);
+	ck_assert_int_eq(rec.count, 6);
+	ck_assert_int_eq(rec.nerrors, 1);
+	ck_assert(has_error("missing/x", ENOENT));
+	assert_parents_first();
+	/* "" is all of the tree */
+	forget_visits();
+	l.paths = paths;
+	l.count = 2;
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	ck_assert_int_eq(rec.count, TREE_COUNT);
+	/* a listed directory is walked whole */
+	forget_visits();
+	paths[1] = "a";
+	l.paths = paths + 1;
+	l.count = 1;
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	ck_assert_int_eq(rec.count, 5); /* a, a/f1, a/b, a/b/f2, a/b/c */
+}
+END_TEST
+
 START_TEST(test_visitor_stops_walk)
 {
 	make_tree();
@@ -582,6 +621,7 @@ Suite *walk_suite(void)
 	tcase_add_test(tc, test_skipped_directory_not_entered);
 	tcase_add_test(tc, test_filter_skips_entries_and_directories);
 	tcase_add_test(tc, test_filter_names_only);
+	tcase_add_test(tc, test_listed_paths_only);
 	tcase_add_test(tc, test_visitor_stops_walk);
 	tcase_add_test(tc, test_stop_flag_ends_walk);
 	tcase_add_test(tc, test_empty_root);

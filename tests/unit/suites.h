@@ -14,5 +14,6 @@ Suite *inode_table_suite(void);
 Suite *lookahead_suite(void);
 Suite *plan_suite(void);
 Suite *filter_suite(void);
+Suite *filelist_suite(void);
 
 #endif
