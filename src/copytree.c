@@ -459,6 +459,8 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		.one_file_system = s->opts->one_file_system,
 		.stop = &s->shared->stop,
 		.lookahead = la,
+		.filter = s->filter,
+		.files = s->list,
 	};
 	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct };
 

@@ -16,6 +16,8 @@
 
 #include "copy.h"
 #include "copytree.h"
+#include "filelist.h"
+#include "filter.h"
 #include "lookahead.h"
 #include "monitor.h"
 #include "options.h"
@@ -156,6 +158,12 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	struct copier c;
 	int rc = 0;
 
+	/* The filter sees a single entry by its name, as rsync does. */
+	if (filter_excluded(s->filter, r->src_name, S_ISDIR(t->src_st.st_mode))) {
+		if (s->final_source)
+			atomic_store(&s->shared->walk_done, 1);
+		return;
+	}
 	entry_stat_from(&es, &t->src_st);
 	atomic_fetch_add(&s->shared->queued_entries, 1);
 	atomic_fetch_add(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
@@ -235,8 +243,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	}
 	lookahead_init(&la, LOOKAHEAD_BUDGET);
 	if (tree && m->style != PROGRESS_NONE &&
-	    scan_start(&sc, s->src_root, s->opts, &la, atomic_load(&s->shared->queued_entries)) ==
-		    0)
+	    scan_start(&sc, s, &la, atomic_load(&s->shared->queued_entries)) == 0)
 		m->scan = &sc;
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
@@ -271,6 +278,11 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	}
 	s->src_display = t.src;
 	s->dst_display = t.path;
+	if (s->list != NULL && !S_ISDIR(t.src_st.st_mode)) {
+		report_message("--files-from needs a directory SRC, not '%s'", t.src);
+		target_free(&t);
+		return -1;
+	}
 	if (path != NULL)
 		*path = xstrdup(t.path);
 	if (open_roots(s, &t, &r) == 0)
@@ -306,13 +318,16 @@ static int worse_status(int a, int b)
  * The status is the worst of all: 2 if some SRC could not start, 1 if
  * some entry failed, 128+N after signal N (which ends the run at once).
  */
-static int run(const struct options *o, mode_t user_umask, unsigned force)
+static int run(const struct options *o, const struct filter *filter, const struct filelist *list,
+	       mode_t user_umask, unsigned force)
 {
 	struct session s = {
 		.opts = o,
 		.umask = user_umask,
 		.euid = geteuid(),
 		.egid = getegid(),
+		.filter = filter,
+		.list = list,
 		.force = force,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
@@ -351,6 +366,42 @@ static int run(const struct options *o, mode_t user_umask, unsigned force)
 	return status;
 }
 
+/*
+ * The rules of the filter options, in their order, reading the files now
+ * that -0 is known.  0, or -1 when a file cannot be read (reported).
+ */
+static int build_filter(const struct options *o, struct filter *f)
+{
+	filter_init(f);
+	for (size_t i = 0; i < o->nfilters; i++) {
+		const struct filter_arg *fo = &o->filters[i];
+
+		if (!fo->from_file) {
+			filter_add(f, fo->arg, fo->include);
+		} else if (filter_load(f, fo->arg, fo->include, o->from0) < 0) {
+			report_path_error(fo->arg, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The --files-from list, if any.  0, or -1 when it cannot be used (reported). */
+static int load_list(const struct options *o, struct filelist *l)
+{
+	char *bad = NULL;
+
+	filelist_init(l);
+	if (o->files_from == NULL || filelist_load(l, o->files_from, o->from0, &bad) == 0)
+		return 0;
+	if (bad != NULL)
+		report_message("--files-from: '%s': a path with '..' is refused", bad);
+	else
+		report_path_error(o->files_from, strerror(errno));
+	free(bad);
+	return -1;
+}
+
 /* Several sources go into DST, which must then be a directory (cp). */
 static int check_many_sources(const struct options *o)
 {
@@ -386,17 +437,34 @@ int main(int argc, char **argv)
 	struct options opts;
 	char err[1024];
 	unsigned force = force_flags_from_env();
+	struct filter filter;
+	struct filelist list;
 	mode_t user_umask;
+	int status;
 
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
-	case PARSE_EXIT: return close_stdout(EXIT_ALL_COPIED);
-	case PARSE_ERROR: usage_error(err); return close_stdout(EXIT_CANNOT_START);
+	case PARSE_EXIT: options_free(&opts); return close_stdout(EXIT_ALL_COPIED);
+	case PARSE_ERROR:
+		usage_error(err);
+		options_free(&opts);
+		return close_stdout(EXIT_CANNOT_START);
 	case PARSE_RUN: break;
 	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
-	if (check_many_sources(&opts) < 0)
-		return close_stdout(EXIT_CANNOT_START);
+	filter_init(&filter);
+	filelist_init(&list);
+	if (check_many_sources(&opts) < 0 || build_filter(&opts, &filter) < 0 ||
+	    load_list(&opts, &list) < 0) {
+		status = EXIT_CANNOT_START;
+		goto out;
+	}
 	user_umask = setup_process(force);
-	return close_stdout(run(&opts, user_umask, force));
+	status = run(&opts, filter.count > 0 ? &filter : NULL, opts.files_from ? &list : NULL,
+		     user_umask, force);
+out:
+	filelist_free(&list);
+	filter_free(&filter);
+	options_free(&opts);
+	return close_stdout(status);
 }

@@ -20,6 +20,11 @@ enum {
 	OPT_NO_PRESERVE,
 	OPT_UPDATE,
 	OPT_CHANGING,
+	OPT_EXCLUDE,
+	OPT_INCLUDE,
+	OPT_EXCLUDE_FROM,
+	OPT_INCLUDE_FROM,
+	OPT_FILES_FROM,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +41,12 @@ static const struct option long_options[] = {
 	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
 	{ "update", optional_argument, NULL, OPT_UPDATE },
 	{ "changing", required_argument, NULL, OPT_CHANGING },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "include", required_argument, NULL, OPT_INCLUDE },
+	{ "exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM },
+	{ "include-from", required_argument, NULL, OPT_INCLUDE_FROM },
+	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
+	{ "from0", no_argument, NULL, '0' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -75,6 +86,23 @@ static const char usage_text[] =
 	"                           and 160 ms); if it changed every time: fail\n"
 	"                           (the default) reports it and installs nothing,\n"
 	"                           copy keeps the last copy with a warning\n"
+	"      --exclude=PATTERN    skip what PATTERN matches (rsync's rules: a\n"
+	"                           leading / anchors at the top of SRC, a trailing\n"
+	"                           / matches directories only, * stays within a\n"
+	"                           name, ** crosses /); an excluded directory is\n"
+	"                           not entered\n"
+	"      --include=PATTERN    do not skip what PATTERN matches; rules are\n"
+	"                           checked in command-line order, the first that\n"
+	"                           matches decides, no match means included\n"
+	"      --exclude-from=FILE  --exclude each pattern in FILE, one per line\n"
+	"                           (blank lines and lines starting with # or ;\n"
+	"                           are ignored; FILE - is stdin)\n"
+	"      --include-from=FILE  --include each pattern in FILE, the same way\n"
+	"      --files-from=FILE    copy only the paths listed in FILE (relative\n"
+	"                           to SRC, with their parent directories; a\n"
+	"                           listed directory is copied whole)\n"
+	"  -0, --from0              names and patterns in FILEs end with NUL, not\n"
+	"                           newline\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -84,6 +112,13 @@ static const char usage_text[] =
 	"Exit status: 0 all copied, 1 some entries failed or standard output\n"
 	"failed, 2 usage error or nothing could start, 128+N stopped by signal N\n"
 	"(141: the reader of standard output went away).\n";
+
+void options_free(struct options *opts)
+{
+	free(opts->filters);
+	opts->filters = NULL;
+	opts->nfilters = 0;
+}
 
 void options_usage(void *out)
 {
@@ -172,6 +207,18 @@ static void set_defaults(struct options *opts)
 	opts->changing = CHANGING_FAIL;
 }
 
+/* Remember a filter option; main reads the files once all options are known (-0). */
+static void add_filter_option(struct options *opts, int c, const char *arg)
+{
+	struct filter_arg *fo;
+
+	opts->filters = xrealloc(opts->filters, (opts->nfilters + 1) * sizeof(*opts->filters));
+	fo = &opts->filters[opts->nfilters++];
+	fo->arg = arg;
+	fo->include = c == OPT_INCLUDE || c == OPT_INCLUDE_FROM;
+	fo->from_file = c == OPT_INCLUDE_FROM || c == OPT_EXCLUDE_FROM;
+}
+
 /* Handle one long-only option; 0 or -1 with err filled. */
 static int parse_long_only(struct options *opts, int c, const char *arg, const char *argv_option,
 			   char *err, size_t errlen)
@@ -224,6 +271,11 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 			goto bad;
 		opts->changing = i == 0 ? CHANGING_FAIL : CHANGING_COPY;
 		return 0;
+	case OPT_EXCLUDE:
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE_FROM:
+	case OPT_INCLUDE_FROM: add_filter_option(opts, c, arg); return 0;
+	case OPT_FILES_FROM: opts->files_from = arg; return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
@@ -252,6 +304,7 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 	case 'L': opts->dereference = true; return 0;
 	case 'T': opts->no_target_directory = true; return 0;
 	case 'u': opts->update = UPDATE_OLDER; return 0;
+	case '0': opts->from0 = true; return 0;
 	case 'h': options_usage(out); return 1;
 	case 'V': fprintf(out, "%s %s\n", PROGRAM_NAME, PCOPY_VERSION); return 1;
 	default: return parse_long_only(opts, c, optarg, argv_option, err, errlen);
@@ -289,7 +342,7 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	err[0] = '\0';
 	optind = 0; /* full reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:PvnxLTuhV", long_options, &index)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:PvnxLTu0hV", long_options, &index)) != -1) {
 		/* The option as the user wrote it, for messages. */
 		const char *as_written = argv[optind - 1];
 		char name[64];
@@ -324,6 +377,11 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	}
 	if (check_operands(opts, argc, argv, err, errlen) < 0)
 		return PARSE_ERROR;
+	/* The list is relative to SRC: there is room for one (rsync). */
+	if (opts->files_from != NULL && argc - optind > 2) {
+		snprintf(err, errlen, "--files-from takes one SRC, not '%s' too", argv[optind + 1]);
+		return PARSE_ERROR;
+	}
 	opts->srcs = argv + optind;
 	opts->nsrcs = argc - optind - 1;
 	opts->dst = argv[argc - 1];

@@ -61,6 +61,13 @@ enum update_mode {
 #define MAX_JOBS 1024
 #define MAX_QUEUE 65536
 
+/* One --exclude, --include, --exclude-from or --include-from. */
+struct filter_arg {
+	const char *arg; /* the pattern, or the file of patterns ("-": stdin) */
+	bool include;    /* --include or --include-from */
+	bool from_file;  /* --exclude-from or --include-from */
+};
+
 struct options {
 	char *const *srcs;             /* SRC operands (argv's) */
 	int nsrcs;                     /* how many: 1, or more into a directory */
@@ -78,6 +85,11 @@ struct options {
 	bool one_file_system;          /* -x */
 	bool dereference;              /* -L */
 	bool no_target_directory;      /* -T */
+	struct filter_arg *filters;   /* filter options in command-line order
+					 (malloc'd: options_free) */
+	size_t nfilters;              /* how many */
+	const char *files_from;       /* --files-from: FILE, or NULL */
+	bool from0;                   /* -0: lists in files are NUL-separated */
 };
 
 /* What options_parse decided. */
@@ -94,6 +106,9 @@ enum parse_result {
  */
 enum parse_result options_parse(struct options *opts, int argc, char **argv, void *out, char *err,
 				size_t errlen);
+
+/* Free what options_parse allocated (opts stays parsed but filterless). */
+void options_free(struct options *opts);
 
 /* Print the usage text to `out` (a FILE *). */
 void options_usage(void *out);

@@ -41,28 +41,29 @@ static void *scan_main(void *arg)
 {
 	struct scan *sc = arg;
 	struct walk_options wo = {
-		.follow = sc->opts->dereference,
-		.one_file_system = sc->opts->one_file_system,
+		.follow = sc->s->opts->dereference,
+		.one_file_system = sc->s->opts->one_file_system,
 		.names_only = 1,
 		.stop = &sc->cancel,
 		.lookahead = sc->lookahead,
 		.lookahead_produce = 1,
+		.filter = sc->s->filter,
+		.files = sc->s->list,
 	};
 	struct walk_visitor v = { count_entry, count_directory, ignore_error, sc };
 
-	if (walk_tree(sc->root, &wo, &v) == 0)
+	if (walk_tree(sc->s->src_root, &wo, &v) == 0)
 		atomic_store(&sc->done, 1);
 	return NULL;
 }
 
-int scan_start(struct scan *sc, int root, const struct options *opts, struct lookahead *la,
+int scan_start(struct scan *sc, const struct session *s, struct lookahead *la,
 	       uint64_t counted_before)
 {
 	atomic_store(&sc->entries, counted_before);
 	atomic_store(&sc->done, 0);
 	atomic_store(&sc->cancel, 0);
-	sc->root = root;
-	sc->opts = opts;
+	sc->s = s;
 	sc->lookahead = la;
 	sc->running = pthread_create(&sc->thread, NULL, scan_main, sc) == 0;
 	return sc->running ? 0 : -1;

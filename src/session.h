@@ -9,6 +9,9 @@
 #include "job.h"
 #include "options.h"
 
+struct filelist;
+struct filter;
+
 /* PCOPY_FORCE flags: force the fallback paths, for tests. */
 enum force_flags {
 	FORCE_NO_TMPFILE = 1 << 0,         /* named temporaries instead of O_TMPFILE */
@@ -69,6 +72,8 @@ struct session {
 	const char *dst_display;     /* target path, for -v */
 	struct queue *queue;         /* walker -> workers */
 	struct shared_state *shared; /* slots and flags */
+	const struct filter *filter; /* --exclude/--include rules, or NULL */
+	const struct filelist *list; /* --files-from paths, or NULL: all */
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filelist.h"
+#include "filter.h"
 #include "lookahead.h"
 #include "path.h"
 #include "strlist.h"
@@ -96,36 +98,64 @@ static int type_is_enough(const struct walk *w, unsigned char d_type)
 	       !(d_type == DT_LNK && w->o->follow);
 }
 
-/* Visit one name read from the directory fd.  0 or -1 (stop). */
-static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
+/* Is the entry at w->path excluded by the filter? */
+static int excluded(const struct walk *w, int is_dir)
+{
+	return w->o->filter != NULL && filter_excluded(w->o->filter, w->path.data, is_dir);
+}
+
+/*
+ * Stat the entry e (unless d_type is enough) and hand it to the visitor,
+ * first asking the filter unless the caller did (`filtered`).  0 or -1.
+ */
+static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type, int filtered,
 		      struct subdirs *sd)
 {
 	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
-	struct walk_entry e = { .dirfd = fd, .name = name };
 	struct stat st;
+
+	e->st = &st;
+	if (type_is_enough(w, d_type)) {
+		memset(&st, 0, sizeof(st));
+		st.st_mode = DTTOIF(d_type);
+		return w->v->entry(w->v->ctx, e);
+	}
+	if (fstatat(e->dirfd, e->name, &st, flags) < 0) {
+		int err = errno;
+
+		/* ENOENT: gone since readdir, nothing to copy -- unless it is a
+		 * dangling link we were asked to follow (-L), which cp reports. */
+		if ((err != ENOENT ||
+		     (w->o->follow && fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)) &&
+		    (filtered || !excluded(w, 0)))
+			w->v->error(w->v->ctx, e->relpath, err);
+		return 0;
+	}
+	if (!filtered && excluded(w, S_ISDIR(st.st_mode)))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return visit_directory(w, e, sd);
+	return w->v->entry(w->v->ctx, e);
+}
+
+/*
+ * Visit one name read from the directory fd.  0 or -1 (stop).  When
+ * d_type tells a directory from the rest, an excluded entry is dropped
+ * before any stat: an excluded directory costs nothing and is never
+ * entered, whatever would match inside it (as in rsync).
+ */
+static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
+		      struct subdirs *sd)
+{
+	int typed = d_type != DT_UNKNOWN && !(d_type == DT_LNK && w->o->follow);
+	struct walk_entry e = { .dirfd = fd, .name = name };
 	size_t old;
 	int rc = 0;
 
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
-	e.st = &st;
-	if (type_is_enough(w, d_type)) {
-		memset(&st, 0, sizeof(st));
-		st.st_mode = DTTOIF(d_type);
-		rc = w->v->entry(w->v->ctx, &e);
-	} else if (fstatat(fd, name, &st, flags) < 0) {
-		int err = errno;
-
-		/* ENOENT: gone since readdir, nothing to copy -- unless it is a
-		 * dangling link we were asked to follow (-L), which cp reports. */
-		if (err != ENOENT ||
-		    (w->o->follow && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0))
-			w->v->error(w->v->ctx, e.relpath, err);
-	} else if (S_ISDIR(st.st_mode)) {
-		rc = visit_directory(w, &e, sd);
-	} else {
-		rc = w->v->entry(w->v->ctx, &e);
-	}
+	if (!(typed && excluded(w, d_type == DT_DIR)))
+		rc = visit_stat(w, &e, d_type, typed, sd);
 	pathbuf_trim(&w->path, old);
 	return rc;
 }
@@ -215,6 +245,26 @@ static void push_ancestor(struct walk *w, dev_t dev, ino_t ino)
 	w->depth++;
 }
 
+static int walk_dir(struct walk *w);
+
+/* Walk each of sd's directories (in w->path) and everything below it.  0 or -1. */
+static int walk_subdirs(struct walk *w, const struct subdirs *sd)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < sd->names.count; i++) {
+		size_t old = pathbuf_push(&w->path, strlist_get(&sd->names, i));
+
+		if (w->o->follow)
+			push_ancestor(w, sd->ids[i].dev, sd->ids[i].ino);
+		rc = stopped(w) ? -1 : walk_dir(w);
+		if (w->o->follow)
+			w->depth--;
+		pathbuf_trim(&w->path, old);
+	}
+	return rc;
+}
+
 /* Walk the directory w->path and everything below it.  0 or -1. */
 static int walk_dir(struct walk *w)
 {
@@ -224,18 +274,124 @@ static int walk_dir(struct walk *w)
 	strlist_init(&sd.names);
 	rc = read_directory(w, &sd);
 	w->dir_seq++;
-	for (size_t i = 0; rc == 0 && i < sd.names.count; i++) {
-		size_t old = pathbuf_push(&w->path, strlist_get(&sd.names, i));
-
-		if (w->o->follow)
-			push_ancestor(w, sd.ids[i].dev, sd.ids[i].ino);
-		rc = stopped(w) ? -1 : walk_dir(w);
-		if (w->o->follow)
-			w->depth--;
-		pathbuf_trim(&w->path, old);
-	}
+	if (rc == 0)
+		rc = walk_subdirs(w, &sd);
 	strlist_free(&sd.names);
 	free(sd.ids);
+	return rc;
+}
+
+/* Open the directory holding `relpath` beneath the root; an fd or -1. */
+static int open_parent(const struct walk *w, const char *relpath)
+{
+	char *dir = xstrdup(relpath);
+	int fd;
+
+	dir[path_dirlen(dir)] = '\0';
+	fd = open_beneath(w->root, dir, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0, w->o->follow);
+	free(dir);
+	return fd;
+}
+
+/*
+ * --files-from: visit the directory w->path, which leads to the listed
+ * `path`, without entering it.  1 when path can be visited, 0 when it
+ * cannot (reported under path's name), -1 to stop.
+ */
+static int visit_parent(struct walk *w, const char *path)
+{
+	struct walk_entry e = { .name = path_basename(w->path.data), .relpath = w->path.data };
+	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
+	struct stat st;
+	int rc = 0;
+
+	e.dirfd = open_parent(w, w->path.data);
+	e.st = &st;
+	if (e.dirfd < 0 || fstatat(e.dirfd, e.name, &st, flags) < 0)
+		w->v->error(w->v->ctx, path, errno);
+	else if (!S_ISDIR(st.st_mode))
+		w->v->error(w->v->ctx, path, ENOTDIR);
+	else
+		rc = w->v->directory(w->v->ctx, &e, 1);
+	if (e.dirfd >= 0)
+		close(e.dirfd);
+	return rc;
+}
+
+/*
+ * --files-from: visit the directories leading to `path` that were not on
+ * the way to the path before (`done`, which then becomes this path's
+ * directory).  1 when path can be visited, 0 when not, -1 to stop.
+ */
+static int visit_parents(struct walk *w, const char *path, struct pathbuf *done)
+{
+	size_t dirlen = path_dirlen(path);
+	int rc = 1;
+
+	for (size_t end = 0; rc > 0 && end < dirlen; end++) {
+		if (path[end + 1] != '/' && end + 1 != dirlen)
+			continue;
+		pathbuf_set(&w->path, path, end + 1);
+		if (!filelist_inside(done->data, w->path.data) &&
+		    strcmp(done->data, w->path.data) != 0)
+			rc = visit_parent(w, path);
+	}
+	pathbuf_set(done, path, rc > 0 ? dirlen : 0);
+	return rc;
+}
+
+/* --files-from: visit one listed path, and all below it if a directory.  0 or -1. */
+static int visit_listed(struct walk *w, const char *path)
+{
+	struct subdirs sd = { .ids = NULL, .cap = 0 };
+	size_t dirlen = path_dirlen(path);
+	int fd = open_parent(w, path);
+	struct stat st;
+	int rc = 0;
+
+	pathbuf_set(&w->path, path, dirlen);
+	strlist_init(&sd.names);
+	/* The walk takes a vanished entry for no entry; a listed one is missed. */
+	if (fd < 0 || fstatat(fd, path_basename(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
+		w->v->error(w->v->ctx, path, errno);
+	else
+		rc = visit_name(w, fd, DT_UNKNOWN, path_basename(path), &sd);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = walk_subdirs(w, &sd);
+	strlist_free(&sd.names);
+	free(sd.ids);
+	return rc;
+}
+
+/* --files-from: each listed path, after the directories that lead to it.  0 or -1. */
+static int walk_listed(struct walk *w)
+{
+	const struct filelist *l = w->o->files;
+	const char *covered = NULL; /* the last path visited, with all inside it */
+	struct pathbuf done;        /* directories visited on the way to it */
+	int rc = 0;
+
+	pathbuf_init(&done);
+	for (size_t i = 0; rc == 0 && i < l->count; i++) {
+		const char *path = l->paths[i];
+
+		if (covered != NULL && filelist_inside(path, covered))
+			continue;
+		covered = path;
+		if (*path == '\0') {
+			pathbuf_set(&w->path, "", 0);
+			rc = walk_dir(w);
+			continue;
+		}
+		rc = stopped(w) ? -1 : visit_parents(w, path, &done);
+		if (rc > 0)
+			rc = visit_listed(w, path);
+		else if (rc == 0)
+			covered = NULL;
+	}
+	pathbuf_free(&done);
 	return rc;
 }
 
@@ -251,7 +407,7 @@ int walk_tree(int root, const struct walk_options *o, const struct walk_visitor 
 	pathbuf_init(&w.path);
 	if (o->follow)
 		push_ancestor(&w, st.st_dev, st.st_ino);
-	rc = walk_dir(&w);
+	rc = o->files != NULL ? walk_listed(&w) : walk_dir(&w);
 	pathbuf_free(&w.path);
 	free(w.ancestors);
 	return rc;

@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
+struct filelist;
+struct filter;
 struct lookahead;
 
 /* One entry met by the walker. */
@@ -43,10 +45,17 @@ struct walk_options {
 	   none. */
 	struct lookahead *lookahead;
 	int lookahead_produce;
+	/* Entries it excludes are not visited (nor entered); NULL for none. */
+	const struct filter *filter;
+	/* --files-from: visit these paths (and all inside the directories
+	   among them), each after the directories leading to it, instead of
+	   the whole tree; NULL for the whole tree. */
+	const struct filelist *files;
 };
 
 /*
- * Walk the tree under the directory fd `root` (not visiting root itself).
+ * Walk the tree under the directory fd `root` (not visiting root itself),
+ * or only the paths of o->files.
  * A directory's entries are visited first, then its subdirectories, each
  * opened afresh beneath root by relative path, so the walker holds only
  * one directory fd at any time, whatever the depth.  Returns 0 when the

@@ -266,6 +266,31 @@ START_TEST(test_no_preserve)
 END_TEST
 
 /* An empty list names no attribute: cp rejects it, so must we. */
+START_TEST(test_filter_options_keep_their_order)
+{
+	ck_assert_int_eq(PARSE("--include=*.c", "a", "--exclude", "*", "--exclude-from=x",
+			       "--include-from", "-", "-0", "--files-from=list", "b"),
+			 PARSE_RUN);
+	ck_assert_uint_eq(opts.nfilters, 4);
+	ck_assert_str_eq(opts.filters[0].arg, "*.c");
+	ck_assert(opts.filters[0].include && !opts.filters[0].from_file);
+	ck_assert_str_eq(opts.filters[1].arg, "*");
+	ck_assert(!opts.filters[1].include && !opts.filters[1].from_file);
+	ck_assert_str_eq(opts.filters[2].arg, "x");
+	ck_assert(!opts.filters[2].include && opts.filters[2].from_file);
+	ck_assert_str_eq(opts.filters[3].arg, "-");
+	ck_assert(opts.filters[3].include && opts.filters[3].from_file);
+	ck_assert(opts.from0);
+	ck_assert_str_eq(opts.files_from, "list");
+	ck_assert_int_eq(opts.nsrcs, 1);
+	options_free(&opts);
+	ck_assert_uint_eq(opts.nfilters, 0);
+	ck_assert_int_eq(PARSE("--from0", "a", "b"), PARSE_RUN);
+	ck_assert(opts.from0 && opts.nfilters == 0 && opts.files_from == NULL);
+	assert_error(PARSE("a", "b", "--exclude"), "requires an argument");
+}
+END_TEST
+
 START_TEST(test_no_preserve_empty_list)
 {
 	assert_error(PARSE("--no-preserve=", "a", "b"), "--no-preserve");
@@ -376,6 +401,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, test_changing);
 	tcase_add_test(tc, test_no_preserve);
 	tcase_add_test(tc, test_no_preserve_empty_list);
+	tcase_add_test(tc, test_filter_options_keep_their_order);
 	tcase_add_test(tc, test_operands);
 	tcase_add_test(tc, test_update);
 	tcase_add_test(tc, test_unknown_and_missing_arguments);

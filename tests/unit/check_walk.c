@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filelist.h"
+#include "filter.h"
 #include "lookahead.h"
 #include "path.h"
 #include "suites.h"
@@ -39,11 +41,13 @@ struct record {
 
 static struct scratch root;
 static struct record rec;
-static int walk_names_only; /* walk with names_only (set by a test) */
+static int walk_names_only;              /* walk with names_only (set by a test) */
+static const struct filter *walk_filter; /* the walk's filter (set by a test) */
 
 static void setup(void)
 {
 	walk_names_only = 0;
+	walk_filter = NULL;
 	memset(&rec, 0, sizeof(rec));
 	scratch_make(&root);
 }
@@ -142,7 +146,12 @@ static int walk(int follow, _Atomic int *stop)
 {
 	struct visit_ctx ctx = { .r = &rec, .follow = follow, .names_only = walk_names_only };
 	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
-	struct walk_options o = { .follow = follow, .names_only = walk_names_only, .stop = stop };
+	struct walk_options o = {
+		.follow = follow,
+		.names_only = walk_names_only,
+		.stop = stop,
+		.filter = walk_filter,
+	};
 
 	return walk_tree(root.fd, &o, &v);
 }
@@ -326,6 +335,85 @@ START_TEST(test_skipped_directory_not_entered)
 		ck_assert_msg(strncmp(rec.seen[k].relpath, "a/", 2) != 0, "'%.60s' visited",
 			      rec.seen[k].relpath);
 	ck_assert_int_eq(rec.count, TREE_COUNT - 4);
+}
+END_TEST
+
+/*
+ * Excluded entries are not visited, and an excluded directory is not
+ * entered -- its loops (an error if walked with follow) go unseen and an
+ * include that matches inside it changes nothing.  With follow, a link
+ * to a directory is a directory to the filter.
+ */
+static void check_filtered_walk(int names_only)
+{
+	static const char *const rules[] = { "+ f2", "b/", "p", "+ f1", "f*", "l/", NULL };
+	static const char *const want[] = { ".hidden", "a", "a/f1", "a/up", "d", NULL };
+	struct filter f;
+	int n = 0;
+
+	make_tree();
+	ck_assert_int_eq(symlinkat(".", root.fd, "a/b/self"), 0);
+	ck_assert_int_eq(symlinkat("f1", root.fd, "a/up"), 0);
+	filter_init(&f);
+	for (int k = 0; rules[k] != NULL; k++)
+		filter_add(&f, rules[k], 0);
+	walk_filter = &f;
+	walk_names_only = names_only;
+	ck_assert_int_eq(walk(1, NULL), 0);
+	for (; want[n] != NULL; n++)
+		index_of(want[n]);
+	ck_assert_int_eq(rec.count, n);
+	ck_assert_int_eq(rec.nerrors, 0);
+	filter_free(&f);
+}
+
+START_TEST(test_filter_skips_entries_and_directories)
+{
+	check_filtered_walk(0);
+}
+END_TEST
+
+START_TEST(test_filter_names_only)
+{
+	check_filtered_walk(1);
+}
+END_TEST
+
+/*
+ * With a list: the listed paths, each after the directories leading to
+ * it (each visited once), a listed directory with all inside it, and an
+ * error for a listed path that is not there.
+ */
+START_TEST(test_listed_paths_only)
+{
+	char *paths[] = { "", "a/b/c", "a/b/f2", "f0", "missing/x", "p" };
+	static const char *const want[] = { "a", "a/b", "a/b/c", "a/b/f2", "f0", "p" };
+	struct filelist l = { paths + 1, 5, 5 };
+	struct visit_ctx ctx = { .r = &rec };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_options o = { .files = &l };
+
+	make_tree();
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		index_of(want[k]);
+	ck_assert_int_eq(rec.count, 6);
+	ck_assert_int_eq(rec.nerrors, 1);
+	ck_assert(has_error("missing/x", ENOENT));
+	assert_parents_first();
+	/* "" is all of the tree */
+	forget_visits();
+	l.paths = paths;
+	l.count = 2;
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	ck_assert_int_eq(rec.count, TREE_COUNT);
+	/* a listed directory is walked whole */
+	forget_visits();
+	paths[1] = "a";
+	l.paths = paths + 1;
+	l.count = 1;
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	ck_assert_int_eq(rec.count, 5); /* a, a/f1, a/b, a/b/f2, a/b/c */
 }
 END_TEST
 
@@ -531,6 +619,9 @@ Suite *walk_suite(void)
 	tcase_add_test(tc, test_names_only);
 	tcase_add_test(tc, test_names_only_follow);
 	tcase_add_test(tc, test_skipped_directory_not_entered);
+	tcase_add_test(tc, test_filter_skips_entries_and_directories);
+	tcase_add_test(tc, test_filter_names_only);
+	tcase_add_test(tc, test_listed_paths_only);
 	tcase_add_test(tc, test_visitor_stops_walk);
 	tcase_add_test(tc, test_stop_flag_ends_walk);
 	tcase_add_test(tc, test_empty_root);

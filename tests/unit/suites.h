@@ -15,5 +15,7 @@ Suite *lookahead_suite(void);
 Suite *plan_suite(void);
 Suite *quote_suite(void);
 Suite *acl_suite(void);
+Suite *filter_suite(void);
+Suite *filelist_suite(void);
 
 #endif
