@@ -58,6 +58,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->buf = NULL;
 	c->reason = NULL;
 	c->warning = NULL;
+	c->replaced = 0;
 	c->file_no_cfr = 0;
 	c->file_has_blocks = 0;
 	c->inherited_acl = 0;
@@ -171,6 +172,8 @@ static int rename_into_place(struct copier *c, int ddir, char *tmpname, const ch
 static int temp_install(struct copier *c, int ddir, const char *dname, struct tempfile *t)
 {
 	if (t->name[0] != '\0') {
+		/* Only to tell what was done: the rename replaces either way. */
+		c->replaced = faccessat(ddir, dname, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 		if (rename_into_place(c, ddir, t->name, dname) < 0)
 			return -1;
 		t->linked = 1;
@@ -182,6 +185,7 @@ static int temp_install(struct copier *c, int ddir, const char *dname, struct te
 	}
 	if (errno != EEXIST)
 		return -1;
+	c->replaced = 1;
 	/* Something is in the way: link under a temporary name, rename over it. */
 	for (int tries = 0; tries < 100; tries++) {
 		make_tmpname(t->name);
@@ -656,6 +660,7 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 	}
 	if (errno != EEXIST)
 		return -1;
+	c->replaced = 1;
 	make_tmpname(tmp);
 	slot_set_tmpname(c, tmp);
 	if (create(arg, ddir, tmp) < 0) {
@@ -742,6 +747,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 
 	c->reason = NULL;
 	c->warning = NULL;
+	c->replaced = 0;
 	meta_loss_clear(&c->lost);
 	switch (kind) {
 	case JOB_REGULAR: rc = copy_regular(c, sdir, sname, ddir, dname); break;
@@ -767,6 +773,7 @@ int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const ch
 {
 	char tmp[TMPNAME_MAX];
 
+	c->replaced = 0;
 	if (linkat(tdir, tname, ddir, dname, 0) == 0)
 		goto done;
 	if (errno != EEXIST)
@@ -774,6 +781,7 @@ int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const ch
 	/* rename(2) between two links of one inode does nothing: check first. */
 	if (same_file_at(tdir, tname, ddir, dname))
 		return 1;
+	c->replaced = 1;
 	make_tmpname(tmp);
 	slot_set_tmpname(c, tmp);
 	if (linkat(tdir, tname, ddir, tmp, 0) < 0) {

@@ -13,6 +13,7 @@ struct copier {
 	char *buf;                /* read/write buffer, allocated on first use */
 	const char *reason;       /* why the last copy failed, when errno says too little */
 	const char *warning;      /* the last copy succeeded, but this must be said */
+	int replaced;             /* the last copy or link took the place of an entry */
 	int file_no_cfr;          /* copy_file_range refused the file being copied */
 	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
 	int inherited_acl;        /* the destination directory has a default ACL */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "copy.h"
 #include "inode_table.h"
 #include "meta.h"
@@ -27,6 +28,7 @@
 struct inode_id {
 	uint64_t dev; /* device */
 	uint64_t ino; /* inode */
+	mode_t mode;  /* its type, for -i */
 };
 
 /* State of the walk. */
@@ -41,6 +43,7 @@ struct copytree {
 	struct job job;            /* record being filled for the queue */
 	struct pathbuf dry_dir;    /* dry run: the DST directory last looked into */
 	int dry_dir_fd;            /* its fd, -1 if it does not exist, -2 for none yet */
+	struct inode_table dry_copied; /* dry run: multiply-linked files it would copy */
 };
 
 /*
@@ -85,6 +88,7 @@ static int defer_hard_link(struct copytree *ct, const struct walk_entry *e)
 	}
 	ct->link_ids[ct->links.count / 2].dev = e->st->st_dev;
 	ct->link_ids[ct->links.count / 2].ino = e->st->st_ino;
+	ct->link_ids[ct->links.count / 2].mode = e->st->st_mode & S_IFMT;
 	strlist_add(&ct->links, first);
 	strlist_add(&ct->links, e->relpath);
 	return 1;
@@ -119,6 +123,10 @@ static enum plan_action link_action(struct copytree *ct, const struct stat *dst)
 		return PLAN_COPY;
 	if (ct->s->opts->update == UPDATE_NONE)
 		return PLAN_SKIP;
+	/* A target copied anew is a new file: every link to it is made again. */
+	if (inode_table_find(&ct->dry_copied, ct->link_ids[ct->links.count / 2 - 1].dev,
+			     ct->link_ids[ct->links.count / 2 - 1].ino) != NULL)
+		return PLAN_COPY;
 	dirfd = open_dst_parent(ct->s, target);
 	same = dirfd >= 0 && fstatat(dirfd, path_basename(target), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	       st.st_dev == dst->st_dev && st.st_ino == dst->st_ino;
@@ -150,15 +158,17 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 		report_entry_error(ct->s, slot, e->relpath, 0, why);
 	} else if (action == PLAN_SKIP) {
 		atomic_fetch_add(&slot->unchanged, 1);
+	} else if (action == PLAN_FIX_META) {
+		report_change(ct->s, slot, CHANGE_METADATA, es.mode, e->relpath);
+	} else if (is_link) {
+		atomic_fetch_add(&slot->hardlinks, 1);
+		report_change(ct->s, slot, CHANGE_HARDLINK, es.mode, e->relpath);
 	} else {
-		if (ct->s->opts->verbose)
-			print_entry(ct->s, e->relpath);
-		if (action == PLAN_FIX_META)
-			atomic_fetch_add(&slot->meta_fixed, 1);
-		else if (is_link)
-			atomic_fetch_add(&slot->hardlinks, 1);
-		else
-			slot_count_dry_run(slot, kind, es.size);
+		if (e->st->st_nlink > 1)
+			(void)inode_table_check(&ct->dry_copied, es.dev, es.ino, e->relpath);
+		slot_count_dry_run(slot, kind, es.size);
+		report_change(ct->s, slot, change_of_copy(es.mode, dst ? dst->st_mode : 0), es.mode,
+			      e->relpath);
 	}
 	if (!is_link && kind == JOB_REGULAR)
 		atomic_fetch_add(&slot->bytes_done, es.size);
@@ -198,42 +208,55 @@ static int visit_entry(void *arg, const struct walk_entry *e)
  * Make the directory `name` in `ddir`, owner-only until its metadata is
  * applied at the end.  An existing directory is reused (made writable for
  * us); a symlink or other non-directory planted in its place is replaced
- * by it, except a regular file, which is refused as cp does.  1 if it was
- * made, 0 if it was there, -1 on failure.
+ * by it, except a regular file, which is refused as cp does.  0, or -1 on
+ * failure; *before is what was there (st_mode 0 for nothing).
  */
-static int make_directory(const struct session *s, int ddir, const char *name)
+static int make_directory(const struct session *s, int ddir, const char *name,
+			  struct stat *before)
 {
-	struct stat st;
+	struct stat *st = before;
 
+	st->st_mode = 0;
 	if (mkdirat(ddir, name, 0700) == 0)
-		return 1;
-	if (errno != EEXIST || fstatat(ddir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (errno != EEXIST || fstatat(ddir, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	if (plan_replace_conflict(S_IFDIR, &st) != NULL) {
+	if (plan_replace_conflict(S_IFDIR, st) != NULL) {
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		if (s->euid == 0 || (st.st_mode & 0700) == 0700)
+	if (S_ISDIR(st->st_mode)) {
+		if (s->euid == 0 || (st->st_mode & 0700) == 0700)
 			return 0;
-		return fchmodat(ddir, name, (st.st_mode & 07777) | 0700, 0);
+		return fchmodat(ddir, name, (st->st_mode & 07777) | 0700, 0);
 	}
 	if (unlinkat(ddir, name, 0) < 0 || mkdirat(ddir, name, 0700) < 0)
 		return -1;
-	return 1;
+	return 0;
 }
 
 /*
- * A directory made or merged into (or that a dry run would make): remember
- * it, count it, enter it.  -v names it, except with --update where only a
- * new directory is news.
+ * A directory made or merged into (or that a dry run would make or merge
+ * into), DST having had `before` there (NULL for nothing): remember it,
+ * count it, tell the change, enter it.  One merged into changes only when
+ * its metadata will be set: always without --update, else where it differs
+ * from SRC's (plan_directory), as it was before the run.
  */
-static int note_directory(struct copytree *ct, const struct walk_entry *e, int made)
+static int note_directory(struct copytree *ct, const struct walk_entry *e,
+			  const struct stat *before)
 {
+	struct plan_context pc = { ct->s->opts->update, ct->s->opts->preserve, ct->s->euid };
+	struct worker_slot *slot = parent_slot(ct->s);
+	struct entry_stat es;
+
 	strlist_add(&ct->dirs, e->relpath);
-	atomic_fetch_add(&parent_slot(ct->s)->dirs, 1);
-	if (ct->s->opts->verbose && (made || ct->s->opts->update == UPDATE_ALL))
-		print_entry(ct->s, e->relpath);
+	atomic_fetch_add(&slot->dirs, 1);
+	entry_stat_from(&es, e->st);
+	if (before == NULL || !S_ISDIR(before->st_mode))
+		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
+			      S_IFDIR, e->relpath);
+	else if (plan_directory(&pc, &es, before) == PLAN_FIX_META)
+		report_change(ct->s, slot, CHANGE_METADATA, S_IFDIR, e->relpath);
 	return 1;
 }
 
@@ -241,6 +264,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 {
 	struct copytree *ct = arg;
 	struct worker_slot *slot = parent_slot(ct->s);
+	struct stat before;
 	int rc = 0;
 
 	(void)descend;
@@ -250,19 +274,19 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 		const char *why = plan_replace_conflict(S_IFDIR, there);
 
 		if (why == NULL)
-			return note_directory(ct, e, there == NULL || !S_ISDIR(there->st_mode));
+			return note_directory(ct, e, there);
 		report_entry_error(ct->s, slot, e->relpath, 0, why);
 		return 0;
 	}
 	rc = worker_open_dirs(&ct->self, e->relpath, path_dirlen(e->relpath));
 	if (rc == 0)
-		rc = make_directory(ct->s, ct->self.dst_dir, e->name);
+		rc = make_directory(ct->s, ct->self.dst_dir, e->name, &before);
 	if (rc < 0) {
 		report_entry_error(ct->s, slot, e->relpath, errno,
 				   errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
 		return 0;
 	}
-	return note_directory(ct, e, rc);
+	return note_directory(ct, e, before.st_mode != 0 ? &before : NULL);
 }
 
 static void visit_error(void *arg, const char *relpath, int err)
@@ -373,8 +397,8 @@ static void make_hard_links(struct copytree *ct)
 			report_entry_error(ct->s, slot, link, errno, NULL);
 		else if (r == LINK_THERE)
 			atomic_fetch_add(&slot->unchanged, 1);
-		else if (ct->s->opts->verbose)
-			print_entry(ct->s, link);
+		else
+			report_change(ct->s, slot, CHANGE_HARDLINK, id->mode, link);
 		atomic_fetch_add(&slot->entries_done, 1);
 	}
 	inode_table_free(&moved);
@@ -469,6 +493,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	strlist_init(&ct.links);
 	pathbuf_init(&ct.dry_dir);
 	inode_table_init(&ct.inodes);
+	inode_table_init(&ct.dry_copied);
 	memset(&ct.job, 0, sizeof(ct.job));
 	strlist_add(&ct.dirs, ""); /* the top directory, made by main */
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
@@ -481,6 +506,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		wait_workers(arg);
 	/* The inode table is no longer needed; free it before the final passes. */
 	inode_table_free(&ct.inodes);
+	inode_table_free(&ct.dry_copied);
 	if (!s->opts->dry_run && !atomic_load(&s->shared->stop)) {
 		make_hard_links(&ct);
 		apply_all_dir_metadata(&ct);

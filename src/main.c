@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "copy.h"
 #include "copytree.h"
 #include "filelist.h"
@@ -123,72 +124,62 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 }
 
 /*
- * Dry run of a single entry: decide as the real run would (update.h) and
- * count what it would do.  target_resolve has refused the type conflicts.
+ * Dry run of a single entry: decide as the real run would (update.h), and
+ * count and tell what it would do.  target_resolve refused type conflicts.
  */
-static enum plan_action dry_run_single(const struct session *s, const struct target *t,
-				       const struct roots *r, const struct entry_stat *es)
+static void dry_run_single(const struct session *s, const struct roots *r,
+			   const struct entry_stat *es)
 {
 	struct worker_slot *slot = parent_slot(s);
 	enum plan_action action = PLAN_COPY;
 	struct stat st;
+	int there = fstatat(s->dst_root, r->dst_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 
-	if (s->opts->update != UPDATE_ALL) {
-		int there = fstatat(s->dst_root, r->dst_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-
+	if (s->opts->update != UPDATE_ALL)
 		action = update_decide(s, s->src_root, r->src_name, s->dst_root, r->dst_name, es,
 				       there ? &st : NULL);
-	}
-	if (action == PLAN_SKIP)
+	if (action == PLAN_SKIP) {
 		atomic_fetch_add(&slot->unchanged, 1);
-	else if (action == PLAN_FIX_META)
-		atomic_fetch_add(&slot->meta_fixed, 1);
-	else
-		slot_count_dry_run(slot, kind_of_mode(t->src_st.st_mode), es->size);
-	return action;
+	} else if (action == PLAN_FIX_META) {
+		report_change(s, slot, CHANGE_METADATA, es->mode, "");
+	} else {
+		slot_count_dry_run(slot, kind_of_mode(es->mode), es->size);
+		report_change(s, slot, change_of_copy(es->mode, there ? st.st_mode : 0), es->mode,
+			      "");
+	}
+	worker_count_done(slot, kind_of_mode(es->mode), es);
 }
 
-/* SRC is not a directory: copy the one entry here, in the main thread. */
+/*
+ * SRC is not a directory: copy the one entry here, in the main thread, as
+ * a worker whose directories are the roots ("" names it in messages).
+ */
 static void copy_single(const struct session *s, const struct target *t, const struct roots *r)
 {
-	struct worker_slot *slot = parent_slot(s);
-	enum job_kind kind = kind_of_mode(t->src_st.st_mode);
-	enum plan_action action = PLAN_COPY;
 	struct entry_stat es;
-	struct copier c;
-	int rc = 0;
+	struct worker w;
 
-	/* The filter sees a single entry by its name, as rsync does. */
-	if (filter_excluded(s->filter, r->src_name, S_ISDIR(t->src_st.st_mode))) {
-		if (s->final_source)
-			atomic_store(&s->shared->walk_done, 1);
-		return;
-	}
 	entry_stat_from(&es, &t->src_st);
-	atomic_fetch_add(&s->shared->queued_entries, 1);
-	atomic_fetch_add(&s->shared->queued_bytes, kind == JOB_REGULAR ? es.size : 0);
+	/* The filter sees a single entry by its name, as rsync does. */
+	if (!filter_excluded(s->filter, r->src_name, 0)) {
+		atomic_fetch_add(&s->shared->queued_entries, 1);
+		atomic_fetch_add(&s->shared->queued_bytes, S_ISREG(es.mode) ? es.size : 0);
+	}
 	if (s->final_source)
 		atomic_store(&s->shared->walk_done, 1);
-	copier_init(&c, s, slot);
-	copier_set_dst_dir(&c, s->dst_root);
-	if (s->opts->dry_run)
-		action = dry_run_single(s, t, r, &es);
-	else if (s->opts->update != UPDATE_ALL)
-		rc = update_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es,
-				  &action);
-	else
-		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
-	if (rc < 0 && !atomic_load(&s->shared->stop)) {
-		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
-		atomic_fetch_add(&slot->errors, 1);
-	} else if (rc == 0 && s->opts->verbose && action != PLAN_SKIP) {
-		print_entry(s, "");
+	if (filter_excluded(s->filter, r->src_name, 0))
+		return;
+	if (s->opts->dry_run) {
+		dry_run_single(s, r, &es);
+		return;
 	}
-	if (rc == 0)
-		report_meta_loss(s, slot, "", &c.lost); /* "" names SRC itself */
-	atomic_fetch_add(&slot->bytes_done, kind == JOB_REGULAR ? es.size : 0);
-	atomic_fetch_add(&slot->entries_done, 1);
-	copier_free(&c);
+	worker_init(&w, s, parent_slot(s));
+	w.src_dir = s->src_root; /* borrowed: given back before worker_free */
+	w.dst_dir = s->dst_root;
+	copier_set_dst_dir(&w.copier, s->dst_root);
+	(void)worker_copy_named(&w, kind_of_mode(es.mode), r->src_name, r->dst_name, "", &es);
+	w.src_dir = w.dst_dir = -1;
+	worker_free(&w);
 }
 
 static void wait_for_pool(void *pool)

@@ -19,6 +19,7 @@ enum {
 	OPT_STATS,
 	OPT_NO_PRESERVE,
 	OPT_UPDATE,
+	OPT_ITEMIZE,
 	OPT_CHANGING,
 	OPT_EXCLUDE,
 	OPT_INCLUDE,
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
 	{ "no-target-directory", no_argument, NULL, 'T' },
 	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
 	{ "update", optional_argument, NULL, OPT_UPDATE },
+	{ "itemize-changes", optional_argument, NULL, OPT_ITEMIZE },
 	{ "changing", required_argument, NULL, OPT_CHANGING },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "include", required_argument, NULL, OPT_INCLUDE },
@@ -69,6 +71,9 @@ static const char usage_text[] =
 	"      --stats[=FORMAT]     summary at the end: text (stderr, the default)\n"
 	"                           or json (one object on stdout)\n"
 	"  -v, --verbose            print each copied destination path on stdout\n"
+	"  -i, --itemize-changes[=FORMAT]  one line per entry changed, on stdout:\n"
+	"                           text (the default: \"XY PATH\", X what was done,\n"
+	"                           Y the type; see pcopy(1)) or json\n"
 	"  -n, --dry-run            walk and report, write nothing\n"
 	"  -x, --one-file-system    stay on SRC's file system\n"
 	"  -L, --dereference        follow symbolic links in SRC\n"
@@ -227,6 +232,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	static const char *const styles[] = { "none", "bar", "plain", "json", NULL };
 	static const char *const stats[] = { "text", "json", NULL };
 	static const char *const updates[] = { "all", "older", "none", "changed", NULL };
+	static const char *const itemizes[] = { "text", "json", NULL };
 	static const char *const changing[] = { "fail", "copy", NULL };
 	long v;
 	int i;
@@ -257,6 +263,15 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		opts->stats = i == 0 ? STATS_TEXT : STATS_JSON;
 		return 0;
 	case OPT_NO_PRESERVE: return parse_no_preserve(arg, &opts->preserve, err, errlen);
+	case OPT_ITEMIZE:
+		if (arg == NULL) {
+			opts->itemize = ITEMIZE_TEXT;
+			return 0;
+		}
+		if ((i = lookup_word(arg, itemizes)) < 0)
+			goto bad;
+		opts->itemize = i == 0 ? ITEMIZE_TEXT : ITEMIZE_JSON;
+		return 0;
 	case OPT_UPDATE:
 		if (arg == NULL) {
 			opts->update = UPDATE_OLDER;
@@ -304,6 +319,7 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 	case 'L': opts->dereference = true; return 0;
 	case 'T': opts->no_target_directory = true; return 0;
 	case 'u': opts->update = UPDATE_OLDER; return 0;
+	case 'i': opts->itemize = ITEMIZE_TEXT; return 0;
 	case '0': opts->from0 = true; return 0;
 	case 'h': options_usage(out); return 1;
 	case 'V': fprintf(out, "%s %s\n", PROGRAM_NAME, PCOPY_VERSION); return 1;
@@ -342,7 +358,7 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	err[0] = '\0';
 	optind = 0; /* full reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:PvnxLTu0hV", long_options, &index)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:PvnxLTui0hV", long_options, &index)) != -1) {
 		/* The option as the user wrote it, for messages. */
 		const char *as_written = argv[optind - 1];
 		char name[64];

@@ -33,6 +33,13 @@ enum changing_policy {
 	CHANGING_COPY, /* keep the last copy, with a warning */
 };
 
+/* -i, --itemize-changes: one line per changed entry on stdout. */
+enum itemize_style {
+	ITEMIZE_NONE,
+	ITEMIZE_TEXT, /* "XY PATH" (change.h) */
+	ITEMIZE_JSON, /* one object per line */
+};
+
 /* Parts of the metadata that are preserved (all by default). */
 enum preserve_bits {
 	PRESERVE_MODE = 1 << 0,
@@ -80,6 +87,7 @@ struct options {
 	unsigned preserve;             /* enum preserve_bits */
 	enum update_mode update;       /* -u, --update */
 	enum changing_policy changing; /* --changing */
+	enum itemize_style itemize;    /* -i, --itemize-changes */
 	bool verbose;                  /* -v */
 	bool dry_run;                  /* -n */
 	bool one_file_system;          /* -x */

@@ -5,6 +5,7 @@
  */
 #include "progress.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,10 +170,15 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	SUM_SLOTS(s, symlinks, out->symlinks);
 	SUM_SLOTS(s, specials, out->specials);
 	SUM_SLOTS(s, hardlinks, out->hardlinks);
-	SUM_SLOTS(s, bytes, out->bytes);
-	SUM_SLOTS(s, errors, out->errors);
+	SUM_SLOTS(s, created, out->created);
+	SUM_SLOTS(s, updated, out->updated);
+	SUM_SLOTS(s, meta_updated, out->meta_updated);
 	SUM_SLOTS(s, unchanged, out->unchanged);
-	SUM_SLOTS(s, meta_fixed, out->meta_fixed);
+	SUM_SLOTS(s, deleted, out->deleted);
+	SUM_SLOTS(s, linked, out->linked);
+	SUM_SLOTS(s, bytes, out->bytes_copied);
+	SUM_SLOTS(s, errors, out->errors);
+	out->bytes = atomic_load(&s->shared->queued_bytes);
 	out->elapsed_s = elapsed_s;
 }
 
@@ -184,45 +190,100 @@ uint64_t stats_errors(const struct session *s)
 	return errors;
 }
 
+/* The summary's counters, in output order. */
+struct stats_field {
+	const char *key;   /* JSON key */
+	const char *label; /* text label */
+	uint64_t value;
+};
+
+#define STATS_FIELDS 14
+
+static void stats_fields(const struct run_stats *st, struct stats_field f[STATS_FIELDS])
+{
+	const struct stats_field all[STATS_FIELDS] = {
+		{ "files", "files", st->files },
+		{ "dirs", "dirs", st->dirs },
+		{ "symlinks", "symlinks", st->symlinks },
+		{ "specials", "specials", st->specials },
+		{ "hardlinks", "hardlinks", st->hardlinks },
+		{ "created", "created", st->created },
+		{ "updated", "updated", st->updated },
+		{ "meta_updated", "metadata", st->meta_updated },
+		{ "unchanged", "unchanged", st->unchanged },
+		{ "deleted", "deleted", st->deleted },
+		{ "linked", "linked", st->linked },
+		{ "bytes", "bytes", st->bytes },
+		{ "bytes_copied", "copied", st->bytes_copied },
+		{ "errors", "errors", st->errors },
+	};
+
+	memcpy(f, all, sizeof(all));
+}
+
+/* Append to buf like snprintf at *at; *at keeps the whole length. */
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at += (size_t)n;
+}
+
+static size_t stats_json(const struct run_stats *st, double secs, char *buf, size_t len)
+{
+	char *target = quote_json_alloc(st->target != NULL ? st->target : "");
+	struct stats_field f[STATS_FIELDS];
+	size_t at = 0;
+
+	stats_fields(st, f);
+	put(buf, len, &at, "{\"mode\":\"%s\",\"jobs\":%d", st->mode, st->jobs);
+	for (int i = 0; i < STATS_FIELDS; i++)
+		put(buf, len, &at, ",\"%s\":%llu", f[i].key, (unsigned long long)f[i].value);
+	put(buf, len, &at, ",\"elapsed_s\":%.6f,\"bytes_per_s\":%.0f,\"files_per_s\":%.1f",
+	    st->elapsed_s, (double)st->bytes_copied / secs, (double)st->files / secs);
+	put(buf, len, &at, ",\"target\":%s}\n", target);
+	free(target);
+	return at;
+}
+
+/* Key: value lines, five counters a line; bytes also in human units. */
+static size_t stats_text(const struct run_stats *st, double secs, char *buf, size_t len)
+{
+	struct stats_field f[STATS_FIELDS];
+	char human[32], rate[32];
+	size_t at = 0;
+
+	stats_fields(st, f);
+	put(buf, len, &at, "mode: %s, %d jobs\n", st->mode, st->jobs);
+	for (int i = 0; i < STATS_FIELDS; i++) {
+		int last = i + 1 == STATS_FIELDS || i % 5 == 4;
+
+		put(buf, len, &at, "%s: %llu", f[i].label, (unsigned long long)f[i].value);
+		if (strcmp(f[i].key, "bytes") == 0 || strcmp(f[i].key, "bytes_copied") == 0) {
+			human_bytes((double)f[i].value, human, sizeof(human));
+			put(buf, len, &at, " (%s)", human);
+		}
+		put(buf, len, &at, last ? "\n" : "  ");
+	}
+	human_bytes((double)st->bytes_copied / secs, rate, sizeof(rate));
+	put(buf, len, &at, "elapsed: %.3f s  %s/s  %.0f files/s\n", st->elapsed_s, rate,
+	    (double)st->files / secs);
+	return at;
+}
+
 size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf, size_t len)
 {
 	double secs = st->elapsed_s > 0 ? st->elapsed_s : 1e-9;
-	char bytes[32], rate[32];
-	int n;
 
-	if (style == STATS_JSON) {
-		char *target = quote_json_alloc(st->target != NULL ? st->target : "");
-
-		n = snprintf(buf, len,
-			     "{\"mode\":\"%s\",\"jobs\":%d,\"files\":%llu,\"dirs\":%llu,"
-			     "\"symlinks\":%llu,\"specials\":%llu,\"hardlinks\":%llu,"
-			     "\"unchanged\":%llu,\"metadata_fixed\":%llu,"
-			     "\"bytes\":%llu,\"errors\":%llu,\"elapsed_s\":%.6f,"
-			     "\"bytes_per_s\":%.0f,\"files_per_s\":%.1f,\"target\":%s}\n",
-			     st->mode, st->jobs, (unsigned long long)st->files,
-			     (unsigned long long)st->dirs, (unsigned long long)st->symlinks,
-			     (unsigned long long)st->specials, (unsigned long long)st->hardlinks,
-			     (unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
-			     (unsigned long long)st->bytes, (unsigned long long)st->errors,
-			     st->elapsed_s, (double)st->bytes / secs, (double)st->files / secs,
-			     target);
-		free(target);
-	} else {
-		human_bytes((double)st->bytes, bytes, sizeof(bytes));
-		human_bytes((double)st->bytes / secs, rate, sizeof(rate));
-		n = snprintf(
-			buf, len,
-			"mode: %s, %d jobs\n"
-			"files: %llu  dirs: %llu  symlinks: %llu  specials: %llu  hardlinks: %llu\n"
-			"unchanged: %llu  metadata fixed: %llu\n"
-			"bytes: %llu (%s)  errors: %llu\n"
-			"elapsed: %.3f s  %s/s  %.0f files/s\n",
-			st->mode, st->jobs, (unsigned long long)st->files,
-			(unsigned long long)st->dirs, (unsigned long long)st->symlinks,
-			(unsigned long long)st->specials, (unsigned long long)st->hardlinks,
-			(unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
-			(unsigned long long)st->bytes, bytes, (unsigned long long)st->errors,
-			st->elapsed_s, rate, (double)st->files / secs);
-	}
-	return n < 0 ? 0 : (size_t)n;
+	if (len > 0)
+		buf[0] = '\0';
+	return style == STATS_JSON ? stats_json(st, secs, buf, len) : stats_text(st, secs, buf, len);
 }

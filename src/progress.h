@@ -50,8 +50,12 @@ struct run_stats {
 	const char *target; /* the copy's path (DST, or DST/basename(SRC)) */
 	const char *mode;   /* "thread" or "process" */
 	int jobs;
-	uint64_t files, dirs, symlinks, specials, hardlinks, bytes, errors;
-	uint64_t unchanged, meta_fixed; /* --update: entries left alone, fixed in place */
+	uint64_t files, dirs, symlinks, specials, hardlinks; /* entries made, by kind */
+	uint64_t created, updated, meta_updated, unchanged;  /* entries by change (change.h) */
+	uint64_t deleted, linked;                            /* --delete, --link-dest */
+	uint64_t bytes;        /* regular-file bytes of the tree, copied or not */
+	uint64_t bytes_copied; /* bytes written */
+	uint64_t errors;
 	double elapsed_s;
 };
 

@@ -43,7 +43,11 @@ struct worker_slot {
 	_Atomic uint64_t bytes;          /* regular-file bytes copied */
 	_Atomic uint64_t errors;         /* error lines printed */
 	_Atomic uint64_t unchanged;      /* entries --update left as they were */
-	_Atomic uint64_t meta_fixed;     /* entries --update=changed fixed in place */
+	_Atomic uint64_t created;        /* entries made where DST had none (change.h) */
+	_Atomic uint64_t updated;        /* entries whose data replaced DST's */
+	_Atomic uint64_t meta_updated;   /* entries --update=changed fixed in place */
+	_Atomic uint64_t linked;         /* files hard-linked from --link-dest */
+	_Atomic uint64_t deleted;        /* entries --delete removed */
 	char tmpname[TMPNAME_MAX];       /* named temporary in job's directory, or "" */
 	struct job job;                  /* the job in flight */
 } __attribute__((aligned(64)));

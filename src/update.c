@@ -59,13 +59,15 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 }
 
 int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
-		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action)
+		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
+		 mode_t *before)
 {
 	struct stat dst;
 	const struct stat *there =
 		fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
 	const char *why;
 
+	*before = there != NULL ? there->st_mode & S_IFMT : 0;
 	c->reason = NULL;
 	meta_loss_clear(&c->lost);
 	*action = update_decide(c->s, sdir, sname, ddir, dname, st, there);
@@ -81,12 +83,8 @@ int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const 
 		else
 			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, 0, &c->lost);
 		/* A file we may not open for its metadata is copied instead. */
-		if (rc == 0 || errno != EACCES) {
-			if (rc == 0)
-				atomic_fetch_add_explicit(&c->slot->meta_fixed, 1,
-							  memory_order_relaxed);
+		if (rc == 0 || errno != EACCES)
 			return rc;
-		}
 		*action = PLAN_COPY;
 	}
 	why = plan_replace_conflict(st->mode, there);

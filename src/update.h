@@ -23,10 +23,12 @@ enum plan_action update_decide(const struct session *s, int sdir, const char *sn
 
 /*
  * Bring `dname` in ddir up to date with `sname` in sdir.  Returns 0 with
- * *action saying what was done (PLAN_SKIP and PLAN_FIX_META are counted in
- * the slot), or -1 with errno (or c->reason) set.
+ * *action saying what was done (PLAN_SKIP is counted in the slot as
+ * unchanged), or -1 with errno (or c->reason) set.  *before is the type
+ * of what DST had (0 for nothing), for change_of_copy.
  */
 int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
-		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action);
+		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
+		 mode_t *before);
 
 #endif

@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "output.h"
 #include "plan.h"
 #include "queue.h"
@@ -98,49 +100,83 @@ void report_entry_warning(const struct session *s, const char *relpath, const ch
 	free(path);
 }
 
-/* One write per line, so lines from concurrent workers never interleave. */
-void print_entry(const struct session *s, const char *relpath)
+/* The type of `name` in dir, or 0 when there is nothing. */
+static mode_t type_at(int dir, const char *name)
 {
-	char *path = path_join(s->dst_display, relpath);
-	size_t len = quote_name(NULL, 0, path, QUOTE_BARE);
-	char *line = xmalloc(len + 2);
+	struct stat st;
 
-	quote_name(line, len + 1, path, QUOTE_BARE);
-	line[len] = '\n';
-	if (output_write(line, len + 1) < 0 && errno == EPIPE)
-		session_stop(s);
-	free(line);
-	free(path);
+	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & S_IFMT : 0;
+}
+
+/*
+ * Copy or bring up to date one entry; *action and *before (what DST had)
+ * say what it took.  Without --update the copy does not look first, unless
+ * -i must tell a replaced type; c->replaced tells the rest.
+ */
+static int copy_or_update(struct worker *w, enum job_kind kind, const char *sname,
+			  const char *dname, const struct entry_stat *st, enum plan_action *action,
+			  mode_t *before)
+{
+	struct copier *c = &w->copier;
+	int rc;
+
+	c->reason = NULL;
+	c->warning = NULL;
+	*action = PLAN_COPY;
+	*before = 0;
+	if (w->s->opts->update != UPDATE_ALL)
+		return update_entry(c, w->src_dir, sname, w->dst_dir, dname, kind, st, action,
+				    before);
+	if (w->s->opts->itemize != ITEMIZE_NONE)
+		*before = type_at(w->dst_dir, dname);
+	rc = copy_entry(c, w->src_dir, sname, w->dst_dir, dname, kind, st);
+	if (rc == 0 && *before == 0 && c->replaced)
+		*before = st->mode & S_IFMT;
+	return rc;
+}
+
+int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, const char *dname,
+		      const char *relpath, const struct entry_stat *st)
+{
+	enum plan_action action = PLAN_COPY;
+	mode_t before = 0;
+	int rc = copy_or_update(w, kind, sname, dname, st, &action, &before);
+
+	if (rc == 0) {
+		report_meta_loss(w->s, w->slot, relpath, &w->copier.lost);
+		if (w->copier.warning != NULL)
+			report_entry_warning(w->s, relpath, w->copier.warning);
+		if (action != PLAN_SKIP)
+			report_change(w->s, w->slot,
+				      action == PLAN_FIX_META ? CHANGE_METADATA
+							      : change_of_copy(st->mode, before),
+				      st->mode, relpath);
+	} else if (!atomic_load(&w->s->shared->stop)) {
+		/* After a stop request the half-done copy is dropped without a word. */
+		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
+	}
+	worker_count_done(w->slot, kind, st);
+	return rc;
+}
+
+void worker_count_done(struct worker_slot *slot, enum job_kind kind, const struct entry_stat *st)
+{
+	atomic_fetch_add_explicit(&slot->bytes_done, kind == JOB_REGULAR ? st->size : 0,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&slot->entries_done, 1, memory_order_relaxed);
 }
 
 int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	       const struct entry_stat *st)
 {
 	const char *name = path_basename(relpath);
-	int rc = worker_open_dirs(w, relpath, path_dirlen(relpath));
-	enum plan_action action = PLAN_COPY;
 
-	w->copier.reason = NULL;
-	w->copier.warning = NULL;
-	if (rc == 0 && w->s->opts->update != UPDATE_ALL)
-		rc = update_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st,
-				  &action);
-	else if (rc == 0)
-		rc = copy_entry(&w->copier, w->src_dir, name, w->dst_dir, name, kind, st);
-	if (rc == 0) {
-		report_meta_loss(w->s, w->slot, relpath, &w->copier.lost);
-		if (w->copier.warning != NULL)
-			report_entry_warning(w->s, relpath, w->copier.warning);
-		if (w->s->opts->verbose && action != PLAN_SKIP)
-			print_entry(w->s, relpath);
-	} else if (!atomic_load(&w->s->shared->stop)) {
-		/* After a stop request the half-done copy is dropped without a word. */
-		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
-	}
-	atomic_fetch_add_explicit(&w->slot->bytes_done, kind == JOB_REGULAR ? st->size : 0,
-				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->slot->entries_done, 1, memory_order_relaxed);
-	return rc;
+	if (worker_open_dirs(w, relpath, path_dirlen(relpath)) == 0)
+		return worker_copy_named(w, kind, name, name, relpath, st);
+	if (!atomic_load(&w->s->shared->stop))
+		report_entry_error(w->s, w->slot, relpath, errno, NULL);
+	worker_count_done(w->slot, kind, st);
+	return -1;
 }
 
 void worker_main(struct worker *w)

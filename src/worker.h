@@ -27,6 +27,18 @@ void worker_free(struct worker *w);
 void worker_main(struct worker *w);
 
 /*
+ * Copy (or with --update bring up to date) `sname` in the worker's open
+ * source directory to `dname` in its destination directory, then report
+ * what happened under `relpath` (its path below the roots; "" names SRC
+ * itself) and count it done.  0, or -1 (reported).
+ */
+int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, const char *dname,
+		      const char *relpath, const struct entry_stat *st);
+
+/* Count an entry finished, copied or not, for progress. */
+void worker_count_done(struct worker_slot *slot, enum job_kind kind, const struct entry_stat *st);
+
+/*
  * Copy the entry at `relpath` (same relative path under both roots), report
  * a failure and count the result.  Used by workers for queued jobs and by
  * the walker for entries whose path does not fit a job record or that must
@@ -42,12 +54,7 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
  */
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 
-/*
- * -v: print DST/relpath (DST itself when relpath is "") on stdout, bare or
- * shell-escaped (quote_name, QUOTE_BARE).  When the reader of stdout has
- * gone (EPIPE) the run is stopped, as SIGPIPE would have ended it.
- */
-void print_entry(const struct session *s, const char *relpath);
+
 
 /* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,

@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, inode_table_suite());
 	srunner_add_suite(sr, lookahead_suite());
 	srunner_add_suite(sr, plan_suite());
+	srunner_add_suite(sr, change_suite());
 	srunner_add_suite(sr, quote_suite());
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, filter_suite());

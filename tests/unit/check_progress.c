@@ -230,10 +230,19 @@ START_TEST(test_stats_json)
 		.symlinks = 2,
 		.specials = 1,
 		.hardlinks = 5,
-		.bytes = 1000,
+		.created = 11,
+		.updated = 12,
+		.meta_updated = 13,
+		.unchanged = 14,
+		.deleted = 15,
+		.linked = 16,
+		.bytes = 3000,
+		.bytes_copied = 1000,
 		.errors = 7,
 		.elapsed_s = 2.0,
 	};
+	static const char *const changes[] = { "created", "updated",  "meta_updated",
+					       "unchanged", "deleted", "linked" };
 	char buf[1024];
 	size_t len = stats_format(STATS_JSON, &st, buf, sizeof(buf));
 
@@ -247,7 +256,10 @@ START_TEST(test_stats_json)
 	ck_assert_double_eq(json_number(buf, "symlinks"), 2);
 	ck_assert_double_eq(json_number(buf, "specials"), 1);
 	ck_assert_double_eq(json_number(buf, "hardlinks"), 5);
-	ck_assert_double_eq(json_number(buf, "bytes"), 1000);
+	for (int i = 0; i < 6; i++)
+		ck_assert_double_eq(json_number(buf, changes[i]), 11 + i);
+	ck_assert_double_eq(json_number(buf, "bytes"), 3000);
+	ck_assert_double_eq(json_number(buf, "bytes_copied"), 1000);
 	ck_assert_double_eq(json_number(buf, "errors"), 7);
 	ck_assert_double_eq_tol(json_number(buf, "elapsed_s"), 2.0, 1e-9);
 	ck_assert_double_eq_tol(json_number(buf, "bytes_per_s"), 500.0, 1e-9);
@@ -302,7 +314,7 @@ START_TEST(test_stats_text)
 	stats_format(STATS_TEXT, &st, buf, sizeof(buf));
 	ck_assert_msg(strncmp(buf, "mode: thread, 4 jobs\n", 21) == 0, "%s", buf);
 	ck_assert_ptr_nonnull(strstr(buf, "files: 10  dirs: 3"));
-	ck_assert_ptr_nonnull(strstr(buf, "bytes: 2048 (2.0 KiB)  errors: 1"));
+	ck_assert_ptr_nonnull(strstr(buf, "bytes: 2048 (2.0 KiB)  copied: 0 (0 B)  errors: 1"));
 	ck_assert_ptr_null(strchr(buf, '{'));
 }
 END_TEST
@@ -397,7 +409,7 @@ START_TEST(test_stats_collect)
 	ck_assert_int_eq(st.jobs, 3);
 	ck_assert_uint_eq(st.files, 8);
 	ck_assert_uint_eq(st.dirs, 4);
-	ck_assert_uint_eq(st.bytes, 4000);
+	ck_assert_uint_eq(st.bytes_copied, 4000);
 	ck_assert_uint_eq(st.errors, 0 + 1 + 2 + 3);
 	ck_assert_uint_eq(stats_errors(&collect_session), 6);
 	ck_assert_double_eq(st.elapsed_s, 4.0);

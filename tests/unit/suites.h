@@ -13,6 +13,7 @@ Suite *path_suite(void);
 Suite *inode_table_suite(void);
 Suite *lookahead_suite(void);
 Suite *plan_suite(void);
+Suite *change_suite(void);
 Suite *quote_suite(void);
 Suite *acl_suite(void);
 Suite *filter_suite(void);
