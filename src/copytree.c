@@ -170,9 +170,10 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 		report_change(ct->s, slot, change_of_copy(es.mode, dst ? dst->st_mode : 0), es.mode,
 			      e->relpath);
 	}
-	if (!is_link && kind == JOB_REGULAR)
-		atomic_fetch_add(&slot->bytes_done, es.size);
-	atomic_fetch_add(&slot->entries_done, 1);
+	if (is_link)
+		atomic_fetch_add(&slot->entries_done, 1);
+	else
+		worker_count_done(slot, kind, &es, why != NULL ? PLAN_COPY : action);
 }
 
 static int visit_entry(void *arg, const struct walk_entry *e)

@@ -147,7 +147,7 @@ static void dry_run_single(const struct session *s, const struct roots *r,
 		report_change(s, slot, change_of_copy(es->mode, there ? st.st_mode : 0), es->mode,
 			      "");
 	}
-	worker_count_done(slot, kind_of_mode(es->mode), es);
+	worker_count_done(slot, kind_of_mode(es->mode), es, action);
 }
 
 /*

@@ -52,9 +52,12 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 	SUM_SLOTS(s, entries_done, out->entries_done);
 	SUM_SLOTS(s, bytes_done, out->bytes_done);
 	SUM_SLOTS(s, bytes_inflight, inflight);
+	SUM_SLOTS(s, bytes_skipped, out->bytes_skipped);
 	out->bytes_done += inflight;
 	if (out->bytes_done > out->bytes_total)
 		out->bytes_done = out->bytes_total;
+	if (out->bytes_skipped > out->bytes_done)
+		out->bytes_skipped = out->bytes_done;
 	if (out->entries_done > out->entries_total)
 		out->entries_done = out->entries_total;
 	out->elapsed_s = elapsed_s;
@@ -66,8 +69,10 @@ double progress_percent(const struct progress_counts *c, double previous, int fi
 
 	if (finished)
 		return 100.0;
-	done = (double)c->bytes_done + (double)c->entries_done * PROGRESS_ENTRY_WEIGHT;
-	total = (double)c->bytes_total + (double)c->entries_total * PROGRESS_ENTRY_WEIGHT;
+	done = (double)(c->bytes_done - c->bytes_skipped) +
+	       (double)c->entries_done * PROGRESS_ENTRY_WEIGHT;
+	total = (double)(c->bytes_total - c->bytes_skipped) +
+		(double)c->entries_total * PROGRESS_ENTRY_WEIGHT;
 	pct = total > 0 ? 100.0 * done / total : 0.0;
 	if (pct > 99.9)
 		pct = 99.9;

@@ -18,6 +18,7 @@ struct progress_counts {
 	uint64_t entries_total; /* known so far (final unless scanning) */
 	uint64_t bytes_done;    /* regular-file bytes finished or in flight */
 	uint64_t bytes_total;
+	uint64_t bytes_skipped; /* of bytes_done, what --update found needed no copy */
 	int scanning;     /* totals may still change: the walk has not ended */
 	double elapsed_s; /* since the start */
 };
@@ -32,7 +33,8 @@ void progress_collect(const struct session *s, const struct scan *sc, double ela
 
 /*
  * The percentage to show: bytes plus PROGRESS_ENTRY_WEIGHT per entry, done
- * over total; never below `previous`, and below 100 until `finished`, when
+ * over total, both less the bytes that needed no copy (so an incremental
+ * run follows the data it copies, not the tree's size); never below `previous`, and below 100 until `finished`, when
  * it is exactly 100.
  */
 double progress_percent(const struct progress_counts *c, double previous, int finished);

@@ -35,6 +35,7 @@ struct worker_slot {
 	_Atomic uint64_t entries_done;   /* non-directory entries finished (ok or not) */
 	_Atomic uint64_t bytes_done;     /* bytes of finished entries (for progress) */
 	_Atomic uint64_t bytes_inflight; /* bytes of the current file copied so far */
+	_Atomic uint64_t bytes_skipped;  /* bytes of finished files --update did not copy */
 	_Atomic uint64_t files;          /* regular files copied */
 	_Atomic uint64_t symlinks;       /* symbolic links copied */
 	_Atomic uint64_t specials;       /* fifos, sockets, devices copied */

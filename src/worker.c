@@ -155,14 +155,19 @@ int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, c
 		/* After a stop request the half-done copy is dropped without a word. */
 		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
 	}
-	worker_count_done(w->slot, kind, st);
+	worker_count_done(w->slot, kind, st, action);
 	return rc;
 }
 
-void worker_count_done(struct worker_slot *slot, enum job_kind kind, const struct entry_stat *st)
+void worker_count_done(struct worker_slot *slot, enum job_kind kind, const struct entry_stat *st,
+		       enum plan_action action)
 {
-	atomic_fetch_add_explicit(&slot->bytes_done, kind == JOB_REGULAR ? st->size : 0,
-				  memory_order_relaxed);
+	uint64_t bytes = kind == JOB_REGULAR ? st->size : 0;
+
+	atomic_fetch_add_explicit(&slot->bytes_done, bytes, memory_order_relaxed);
+	/* Progress follows the data to copy: what needed none is taken out of it. */
+	if (action != PLAN_COPY)
+		atomic_fetch_add_explicit(&slot->bytes_skipped, bytes, memory_order_relaxed);
 	atomic_fetch_add_explicit(&slot->entries_done, 1, memory_order_relaxed);
 }
 
@@ -175,7 +180,7 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 		return worker_copy_named(w, kind, name, name, relpath, st);
 	if (!atomic_load(&w->s->shared->stop))
 		report_entry_error(w->s, w->slot, relpath, errno, NULL);
-	worker_count_done(w->slot, kind, st);
+	worker_count_done(w->slot, kind, st, PLAN_COPY);
 	return -1;
 }
 

@@ -3,6 +3,7 @@
 #define PCOPY_WORKER_H
 
 #include "copy.h"
+#include "plan.h"
 #include "path.h"
 #include "session.h"
 
@@ -35,8 +36,12 @@ void worker_main(struct worker *w);
 int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, const char *dname,
 		      const char *relpath, const struct entry_stat *st);
 
-/* Count an entry finished, copied or not, for progress. */
-void worker_count_done(struct worker_slot *slot, enum job_kind kind, const struct entry_stat *st);
+/*
+ * Count an entry finished, copied or not, for progress; `action` says
+ * whether its data had to be copied (PLAN_COPY) or not.
+ */
+void worker_count_done(struct worker_slot *slot, enum job_kind kind, const struct entry_stat *st,
+		       enum plan_action action);
 
 /*
  * Copy the entry at `relpath` (same relative path under both roots), report

@@ -44,6 +44,22 @@ START_TEST(test_percent_weights_entries_and_bytes)
 }
 END_TEST
 
+/* Bytes --update did not copy leave both sides: the rest is the work. */
+START_TEST(test_percent_follows_work_to_do)
+{
+	/* 100 entries of 10 MB, 99 found unchanged, the last one half copied. */
+	struct progress_counts c = counts(99, 100, 995 * 1000000ull, 1000 * 1000000ull);
+
+	c.bytes_skipped = 990 * 1000000ull;
+	ck_assert_double_eq_tol(progress_percent(&c, 0.0, 0),
+				100.0 * (5e6 + 99.0 * PROGRESS_ENTRY_WEIGHT) /
+					(10e6 + 100.0 * PROGRESS_ENTRY_WEIGHT),
+				1e-9);
+	/* Without the skipped bytes taken out it would read 99.5%. */
+	ck_assert_double_lt(progress_percent(&c, 0.0, 0), 60.0);
+}
+END_TEST
+
 START_TEST(test_percent_capped_until_finished)
 {
 	struct progress_counts c = counts(10, 10, 1000, 1000);
@@ -426,6 +442,7 @@ Suite *progress_suite(void)
 	tcase_add_test(percent, test_percent_empty_totals);
 	tcase_add_test(percent, test_percent_weights_entries_and_bytes);
 	tcase_add_test(percent, test_percent_capped_until_finished);
+	tcase_add_test(percent, test_percent_follows_work_to_do);
 	tcase_add_test(percent, test_percent_monotonic);
 	suite_add_tcase(s, percent);
 
