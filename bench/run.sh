@@ -148,7 +148,8 @@ tmpfs_kib() {
 	fi
 	for t in $trees; do
 		case $t in
-		small) kib=$((${SMALL_FILES:-$([ "$quick" = 1 ] && echo 10000 || echo 50000)} * 12)) ;;
+		# the tree, and the incremental rows' four more copies of it
+		small) kib=$((${SMALL_FILES:-$([ "$quick" = 1 ] && echo 10000 || echo 50000)} * 12 * 5)) ;;
 		big) kib=$((${BIG_FILES:-4} * ${BIG_MIB:-$([ "$quick" = 1 ] && echo 256 || echo 512)} * 1024)) ;;
 		real) kib=$(du -sk "$real_src" 2>/dev/null | cut -f1)
 			kib=$((${kib:-0} * 11 / 10)) ;;
@@ -770,6 +771,9 @@ print_targets() {
 
 # ---------------------------------------------------------------------------
 
+# shellcheck source=incremental.sh
+. "$here/incremental.sh"
+
 setup_work
 vm_steady
 mkdir -p "$work/src" "$work/dst" "$work/tmp" || die "cannot prepare $work"
@@ -794,8 +798,10 @@ done
 } >"$table"
 if [ -n "${tree_entries[small]:-}" ]; then
 	extras_small >>"$table"
+	[ -x "$pcopy" ] && [ "${BENCH_INCREMENTAL:-1}" != 0 ] && bench_incremental >>"$table"
 fi
 print_targets >>"$table"
+print_incremental_targets >>"$table"
 draw_chart
 echo "runs: $csv" >>"$table"
 cat "$table"
