@@ -1,8 +1,9 @@
 /*
  * main.c - pcopy: options, checks and wiring.  The only place that decides
  * the exit status: 0 all copied, 1 some entries failed or standard output
- * failed, 2 nothing could start, 128+N stopped by signal N (141, SIGPIPE's,
- * when the reader of standard output went away).
+ * failed, 2 nothing could start, 24 only source entries vanished (rsync's
+ * meaning), 128+N stopped by signal N (141, SIGPIPE's, when the reader of
+ * standard output went away).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,7 @@ enum {
 	EXIT_ALL_COPIED = 0,
 	EXIT_SOME_FAILED = 1,
 	EXIT_CANNOT_START = 2,
+	EXIT_VANISHED = 24, /* rsync's: some source entries vanished, nothing else failed */
 };
 
 /* Roots of a run and the names to copy when SRC is a single entry. */
@@ -148,6 +150,19 @@ static enum plan_action dry_run_single(const struct session *s, const struct tar
 	return action;
 }
 
+/*
+ * The single entry SRC failed: vanished (a warning) when it is gone since
+ * target_resolve saw it, else an error.  "" names SRC itself.
+ */
+static void report_single_failure(const struct session *s, const struct roots *r, int err,
+				  const char *reason)
+{
+	if (err == ENOENT && reason == NULL && source_gone_at(s, s->src_root, r->src_name))
+		report_entry_vanished(s, parent_slot(s), "");
+	else
+		report_entry_error(s, parent_slot(s), "", err, reason);
+}
+
 /* SRC is not a directory: copy the one entry here, in the main thread. */
 static void copy_single(const struct session *s, const struct target *t, const struct roots *r)
 {
@@ -179,8 +194,7 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	else
 		rc = copy_entry(&c, s->src_root, r->src_name, s->dst_root, r->dst_name, kind, &es);
 	if (rc < 0 && !atomic_load(&s->shared->stop)) {
-		report_path_error(t->src, c.reason ? c.reason : strerror(errno));
-		atomic_fetch_add(&slot->errors, 1);
+		report_single_failure(s, r, errno, c.reason);
 	} else if (rc == 0 && s->opts->verbose && action != PLAN_SKIP) {
 		print_entry(s, "");
 	}
@@ -301,10 +315,16 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	return rc;
 }
 
-/* Rank of an exit status, to keep the worst: a signal, 2, 1, 0. */
+/* Rank of an exit status, to keep the worst: a signal, 2, 1, 24, 0. */
 static int status_rank(int status)
 {
-	return status >= 128 ? 3 : status == EXIT_CANNOT_START ? 2 : status;
+	switch (status) {
+	case EXIT_ALL_COPIED: return 0;
+	case EXIT_VANISHED: return 1;
+	case EXIT_SOME_FAILED: return 2;
+	case EXIT_CANNOT_START: return 3;
+	default: return 4; /* 128+N */
+	}
 }
 
 static int worse_status(int a, int b)
@@ -316,7 +336,8 @@ static int worse_status(int a, int b)
  * Copy every SRC in turn, with one shared state, so that progress and
  * stats add up across them; each has its own roots, queue and workers.
  * The status is the worst of all: 2 if some SRC could not start, 1 if
- * some entry failed, 128+N after signal N (which ends the run at once).
+ * some entry failed, 24 if some source entries vanished and nothing else
+ * went wrong, 128+N after signal N (which ends the run at once).
  */
 static int run(const struct options *o, const struct filter *filter, const struct filelist *list,
 	       mode_t user_umask, unsigned force)
@@ -358,6 +379,8 @@ static int run(const struct options *o, const struct filter *filter, const struc
 	}
 	if (stats_errors(&s) > 0)
 		status = worse_status(status, EXIT_SOME_FAILED);
+	else if (stats_vanished(&s) > 0)
+		status = worse_status(status, EXIT_VANISHED);
 	if (atomic_load(&m.caught) != 0)
 		status = 128 + atomic_load(&m.caught);
 	output_share(NULL);
@@ -417,7 +440,8 @@ static int check_many_sources(const struct options *o)
  * Close standard output and fold its fate into the status.  A reader that
  * went away (EPIPE; SIGPIPE is ignored) ends pcopy as SIGPIPE would have,
  * without a message: status 128+SIGPIPE, like the other signals.  Any
- * other failure was reported once and makes a clean run a failed one.
+ * other failure was reported once and makes a clean run (or one with only
+ * vanished entries) a failed one.
  */
 static int close_stdout(int status)
 {
@@ -427,7 +451,7 @@ static int close_stdout(int status)
 	err = output_error();
 	if (err == EPIPE && status < 128)
 		return 128 + SIGPIPE;
-	if (err != 0 && status == EXIT_ALL_COPIED)
+	if (err != 0 && (status == EXIT_ALL_COPIED || status == EXIT_VANISHED))
 		return EXIT_SOME_FAILED;
 	return status;
 }

@@ -173,6 +173,7 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	SUM_SLOTS(s, errors, out->errors);
 	SUM_SLOTS(s, unchanged, out->unchanged);
 	SUM_SLOTS(s, meta_fixed, out->meta_fixed);
+	SUM_SLOTS(s, vanished, out->vanished);
 	out->elapsed_s = elapsed_s;
 }
 
@@ -182,6 +183,14 @@ uint64_t stats_errors(const struct session *s)
 
 	SUM_SLOTS(s, errors, errors);
 	return errors;
+}
+
+uint64_t stats_vanished(const struct session *s)
+{
+	uint64_t vanished;
+
+	SUM_SLOTS(s, vanished, vanished);
+	return vanished;
 }
 
 size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf, size_t len)
@@ -197,15 +206,15 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 			     "{\"mode\":\"%s\",\"jobs\":%d,\"files\":%llu,\"dirs\":%llu,"
 			     "\"symlinks\":%llu,\"specials\":%llu,\"hardlinks\":%llu,"
 			     "\"unchanged\":%llu,\"metadata_fixed\":%llu,"
-			     "\"bytes\":%llu,\"errors\":%llu,\"elapsed_s\":%.6f,"
+			     "\"bytes\":%llu,\"errors\":%llu,\"vanished\":%llu,\"elapsed_s\":%.6f,"
 			     "\"bytes_per_s\":%.0f,\"files_per_s\":%.1f,\"target\":%s}\n",
 			     st->mode, st->jobs, (unsigned long long)st->files,
 			     (unsigned long long)st->dirs, (unsigned long long)st->symlinks,
 			     (unsigned long long)st->specials, (unsigned long long)st->hardlinks,
 			     (unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
 			     (unsigned long long)st->bytes, (unsigned long long)st->errors,
-			     st->elapsed_s, (double)st->bytes / secs, (double)st->files / secs,
-			     target);
+			     (unsigned long long)st->vanished, st->elapsed_s,
+			     (double)st->bytes / secs, (double)st->files / secs, target);
 		free(target);
 	} else {
 		human_bytes((double)st->bytes, bytes, sizeof(bytes));
@@ -215,14 +224,15 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 			"mode: %s, %d jobs\n"
 			"files: %llu  dirs: %llu  symlinks: %llu  specials: %llu  hardlinks: %llu\n"
 			"unchanged: %llu  metadata fixed: %llu\n"
-			"bytes: %llu (%s)  errors: %llu\n"
+			"bytes: %llu (%s)  errors: %llu  vanished: %llu\n"
 			"elapsed: %.3f s  %s/s  %.0f files/s\n",
 			st->mode, st->jobs, (unsigned long long)st->files,
 			(unsigned long long)st->dirs, (unsigned long long)st->symlinks,
 			(unsigned long long)st->specials, (unsigned long long)st->hardlinks,
 			(unsigned long long)st->unchanged, (unsigned long long)st->meta_fixed,
 			(unsigned long long)st->bytes, bytes, (unsigned long long)st->errors,
-			st->elapsed_s, rate, (double)st->files / secs);
+			(unsigned long long)st->vanished, st->elapsed_s, rate,
+			(double)st->files / secs);
 	}
 	return n < 0 ? 0 : (size_t)n;
 }

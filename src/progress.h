@@ -52,6 +52,7 @@ struct run_stats {
 	int jobs;
 	uint64_t files, dirs, symlinks, specials, hardlinks, bytes, errors;
 	uint64_t unchanged, meta_fixed; /* --update: entries left alone, fixed in place */
+	uint64_t vanished;              /* source entries gone before they were copied */
 	double elapsed_s;
 };
 
@@ -59,6 +60,9 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 
 /* Error lines printed so far, all workers and the parent together. */
 uint64_t stats_errors(const struct session *s);
+
+/* Source entries reported vanished so far (warnings, not errors). */
+uint64_t stats_vanished(const struct session *s);
 
 /*
  * Format the summary (text lines, or one JSON line that has the target as

@@ -42,6 +42,7 @@ struct worker_slot {
 	_Atomic uint64_t dirs;           /* directories copied */
 	_Atomic uint64_t bytes;          /* regular-file bytes copied */
 	_Atomic uint64_t errors;         /* error lines printed */
+	_Atomic uint64_t vanished;       /* source entries gone before they were copied */
 	_Atomic uint64_t unchanged;      /* entries --update left as they were */
 	_Atomic uint64_t meta_fixed;     /* entries --update=changed fixed in place */
 	char tmpname[TMPNAME_MAX];       /* named temporary in job's directory, or "" */
