@@ -110,8 +110,9 @@ static const char usage_text[] =
 	"Files are read to their end, as cp does: /proc and /sys files whose\n"
 	"size says 0 or 4096 are copied whole.\n"
 	"Exit status: 0 all copied, 1 some entries failed or standard output\n"
-	"failed, 2 usage error or nothing could start, 128+N stopped by signal N\n"
-	"(141: the reader of standard output went away).\n";
+	"failed, 2 usage error or nothing could start, 24 only source entries\n"
+	"vanished during the copy (warnings; rsync's status), 128+N stopped by\n"
+	"signal N (141: the reader of standard output went away).\n";
 
 void options_free(struct options *opts)
 {
