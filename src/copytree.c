@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "durable.h"
 #include "inode_table.h"
 #include "meta.h"
 #include "path.h"
@@ -441,6 +442,9 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, stru
 			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, NULL, loss);
 		rc = 0;
 	}
+	/* --fsync: its file system is synced at the end (durable.h). */
+	if (rc == 0 && s->durable != NULL && durable_note(s->durable, dst) < 0)
+		rc = -1;
 	if (rc < 0) {
 		int saved = errno;
 

@@ -17,6 +17,7 @@
 
 #include "copy.h"
 #include "copytree.h"
+#include "durable.h"
 #include "filelist.h"
 #include "filter.h"
 #include "lookahead.h"
@@ -122,6 +123,34 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * --fsync: note the file system of the directory the copy goes into (DST,
+ * or for a single entry the directory that gets its name).  0, or -1
+ * (reported).
+ */
+static int note_durable(struct session *s, const struct target *t)
+{
+	if (s->durable == NULL || durable_note(s->durable, s->dst_root) == 0)
+		return 0;
+	report_path_error(t->path, strerror(errno));
+	return -1;
+}
+
+/*
+ * --fsync, at the end: sync the file systems written to.  A failure is an
+ * error of the whole copy, reported under `display`.
+ */
+static void sync_durable(const struct session *s, const char *display)
+{
+	char reason[256];
+
+	if (s->durable == NULL || durable_sync(s->durable) == 0)
+		return;
+	snprintf(reason, sizeof(reason), "cannot sync to stable storage: %s", strerror(errno));
+	report_path_error(display, reason);
+	atomic_fetch_add(&parent_slot(s)->errors, 1);
 }
 
 /*
@@ -299,7 +328,7 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	}
 	if (path != NULL)
 		*path = xstrdup(t.path);
-	if (open_roots(s, &t, &r) == 0)
+	if (open_roots(s, &t, &r) == 0 && note_durable(s, &t) == 0)
 		rc = run_copy(s, &t, &r, m);
 	pool_free(m->pool);
 	m->pool = NULL;
@@ -352,6 +381,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		.force = force,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
+	struct durable durable;
 	int status = EXIT_ALL_COPIED;
 	char *target = NULL; /* the copy's path, for --stats (one SRC) */
 	int started = 0;
@@ -364,6 +394,9 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		return EXIT_CANNOT_START;
 	}
 	output_share(&s.shared->stdout_error); /* workers record there too */
+	durable_init(&durable);
+	if (o->fsync && !o->dry_run)
+		s.durable = &durable;
 	for (int i = 0; i < o->nsrcs && !atomic_load(&s.shared->stop); i++) {
 		s.final_source = i == o->nsrcs - 1;
 		if (run_source(&s, &m, o->srcs[i], o->nsrcs == 1 ? &target : NULL) == 0)
@@ -371,6 +404,9 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		else
 			status = EXIT_CANNOT_START;
 	}
+	if (!atomic_load(&s.shared->stop))
+		sync_durable(&s, target != NULL ? target : o->dst);
+	durable_free(&durable);
 	/* Stopped by a signal or a closed stdout: no "done" line, no stats. */
 	if (started && atomic_load(&m.caught) == 0 && output_error() != EPIPE) {
 		monitor_final(&m);

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "options.h"
 
+struct durable;
 struct filelist;
 struct filter;
 
@@ -75,6 +76,7 @@ struct session {
 	struct shared_state *shared; /* slots and flags */
 	const struct filter *filter; /* --exclude/--include rules, or NULL */
 	const struct filelist *list; /* --files-from paths, or NULL: all */
+	struct durable *durable;     /* --fsync: file systems to sync (parent only), or NULL */
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;
