@@ -10,8 +10,8 @@
  *       read = read/pread/pread64, copy_file_range, open = open/openat
  *       (and the *64 aliases) of an existing file for reading, opendir =
  *       the same opens of a directory (O_DIRECTORY, not O_PATH), readlink =
- *       readlink/readlinkat, fsync = fsync/fdatasync (regular files only,
- *       unless FAULT_ANY_FD).
+ *       readlink/readlinkat, fsync = fsync/fdatasync/syncfs (regular files
+ *       only, unless FAULT_ANY_FD: syncfs takes a directory).
  *   FAULT_NTH=N       fire on the N-th candidate call only, or
  *   FAULT_EVERY=N     fire on every N-th candidate call; neither: every call.
  *   FAULT_ERRNO=EIO|ENOSPC|EFBIG|EDQUOT|EACCES|... (or a number)
@@ -494,4 +494,12 @@ int fdatasync(int fd)
 	if (inject(OP_FSYNC, "fdatasync", fd, -1, NULL, NULL) < 0)
 		return -1;
 	return real_fdatasync(fd);
+}
+
+int syncfs(int fd)
+{
+	REAL(syncfs);
+	if (inject(OP_FSYNC, "syncfs", fd, -1, NULL, NULL) < 0)
+		return -1;
+	return real_syncfs(fd);
 }
