@@ -38,8 +38,10 @@ check_trace() {
 	local out
 	out=$(awk '
 	{
+		# strace pads the pid: "1234  call(...)"
 		pid = $1
-		line = substr($0, length(pid) + 2)
+		line = $0
+		sub(/^[0-9]+ +/, "", line)
 		# a call split by another thread: join its two halves
 		if (line ~ / <unfinished \.\.\.>$/) {
 			sub(/ <unfinished \.\.\.>$/, "", line)
