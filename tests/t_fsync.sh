@@ -15,6 +15,8 @@ need_pcopy
 need_faultshim
 need_cmd strace
 strace -f -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+# LeakSanitizer cannot run under ptrace: without it for the traced runs
+traced=(env "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0" strace -f)
 
 src=$W/src
 mkdir -p "$src/sub/deep" "$src/empty"
@@ -103,7 +105,7 @@ for mode in thread process; do
 	for force in "" no_tmpfile; do
 		what="$mode${force:+ $force}"
 		rm -rf "$W/dst"
-		assert_exit 0 env PCOPY_FORCE="$force" strace -f -y -o "$T/trace" \
+		assert_exit 0 env PCOPY_FORCE="$force" "${traced[@]}" -y -o "$T/trace" \
 			-e trace=fsync,fdatasync,syncfs,renameat2,renameat,rename,linkat,link \
 			"$PCOPY" --fsync --mode="$mode" -j 4 "$src" "$W/dst"
 		check_trace "$T/trace"
@@ -116,7 +118,7 @@ for mode in thread process; do
 	# a single file: synced, then linked, then its directory's file system
 	what="$mode single file"
 	rm -f "$W/single-copy"
-	assert_exit 0 strace -f -y -o "$T/trace" -e trace=fsync,fdatasync,syncfs,renameat2,renameat,linkat \
+	assert_exit 0 "${traced[@]}" -y -o "$T/trace" -e trace=fsync,fdatasync,syncfs,renameat2,renameat,linkat \
 		"$PCOPY" --fsync --mode="$mode" "$src/f3" "$W/single-copy"
 	check_trace "$T/trace"
 	assert_eq "$INSTALLS/$SYNCFS" 1/1 "$what: installs/syncfs"
@@ -124,7 +126,7 @@ for mode in thread process; do
 
 	# without --fsync: not one sync call
 	rm -rf "$W/dst"
-	assert_exit 0 strace -f -o "$T/trace" -e trace=fsync,fdatasync,syncfs,sync,sync_file_range \
+	assert_exit 0 "${traced[@]}" -o "$T/trace" -e trace=fsync,fdatasync,syncfs,sync,sync_file_range \
 		"$PCOPY" --mode="$mode" "$src" "$W/dst"
 	if grep -Eq '(fsync|fdatasync|syncfs|sync|sync_file_range)\(' "$T/trace"; then
 		grep -E 'sync' "$T/trace" | head -n 5 >&2
