@@ -9,6 +9,7 @@
 #   - a file whose fsync fails (fault shim, EIO) is an error of that entry
 #     (exit 1, one line) and nothing stands under its name; the rest is
 #     copied; no temporaries;
+#   - a file system mounted inside DST gets its own syncfs (root only);
 #   - a failed syncfs at the end is an error of the copy (exit 1).
 . "$(dirname "$0")/lib.sh"
 need_pcopy
@@ -134,6 +135,21 @@ for mode in thread process; do
 	fi
 	treecmp "$src" "$W/dst"
 done
+
+# a file system mounted inside DST is synced too: one syncfs for each
+if [ "$(id -u)" -eq 0 ]; then
+	rm -rf "$W/dst" "$W/msrc"
+	mkdir -p "$W/dst/sub" "$W/msrc/sub"
+	echo inner >"$W/msrc/sub/inner"
+	echo outer >"$W/msrc/outer"
+	mount_tmpfs "$W/dst/sub" 1m
+	assert_exit 0 "${traced[@]}" -y -o "$T/trace" -e trace=fsync,syncfs,renameat2,renameat,linkat \
+		"$PCOPY" --fsync -T "$W/msrc" "$W/dst"
+	check_trace "$T/trace"
+	assert_eq "$INSTALLS/$SYNCFS" 2/2 "mount inside DST: installs/syncfs"
+	grep -q "^[0-9]* *syncfs([0-9]*<$W/dst/sub>" "$T/trace" || fail "mount inside DST: not synced"
+	umount "$W/dst/sub"
+fi
 
 # an fsync that fails: that file is an error and is not installed
 q=$(re_quote "$src")
