@@ -576,6 +576,13 @@ static int install_copy(struct copier *c, int in, int ddir, const char *dname, s
 	known.inherited_acl = c->inherited_acl;
 	/* Lost metadata is reported, but the data is right: install the copy. */
 	(void)meta_apply_fd(c->s, in, t->fd, &es, &known, &c->lost);
+	/*
+	 * --fsync: data and inode (size, mode, times) on disk before the name,
+	 * so a crash never leaves an empty or partial file under it.  The
+	 * name itself is made durable by the sync at the end (main.c).
+	 */
+	if (c->s->opts->fsync && fsync(t->fd) < 0)
+		return -1;
 	if (temp_install(c, ddir, dname, t) < 0)
 		return -1;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);

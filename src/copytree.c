@@ -13,6 +13,7 @@
 
 #include "change.h"
 #include "copy.h"
+#include "durable.h"
 #include "inode_table.h"
 #include "meta.h"
 #include "path.h"
@@ -36,6 +37,7 @@ struct copytree {
 	const struct session *s;
 	struct worker self;        /* the parent as a worker: inline copies, links */
 	struct strlist dirs;       /* directories made, in walk order (parents first) */
+	struct strlist gone_dirs;  /* directories reported vanished by the walk */
 	struct inode_table inodes; /* first path of each multiply-linked inode */
 	struct strlist links;      /* deferred hard links: target, link, target, ... */
 	struct inode_id *link_ids; /* the inode of each deferred link */
@@ -298,6 +300,28 @@ static void visit_error(void *arg, const char *relpath, int err)
 			   err == ELOOP ? "directory cycle, not followed" : NULL);
 }
 
+/*
+ * An entry the walk listed is gone: a warning.  A directory gone before it
+ * was read is remembered, so the metadata pass does not report it again.
+ */
+static void visit_vanished(void *arg, const char *relpath, int is_dir)
+{
+	struct copytree *ct = arg;
+
+	if (is_dir)
+		strlist_add(&ct->gone_dirs, relpath);
+	report_entry_vanished(ct->s, parent_slot(ct->s), relpath);
+}
+
+/* Did the walk report relpath vanished?  (A short list: a linear search.) */
+static int reported_gone(const struct copytree *ct, const char *relpath)
+{
+	for (size_t i = 0; i < ct->gone_dirs.count; i++)
+		if (strcmp(strlist_get(&ct->gone_dirs, i), relpath) == 0)
+			return 1;
+	return 0;
+}
+
 /* How making one deferred hard link went. */
 enum link_result {
 	LINK_MADE,      /* done */
@@ -351,7 +375,7 @@ static int copy_on_its_own(struct copytree *ct, const char *link)
 
 	if (worker_open_dirs(w, link, path_dirlen(link)) < 0 ||
 	    fstatat(w->src_dir, path_basename(link), &st, flags) < 0) {
-		report_entry_error(ct->s, w->slot, link, errno, NULL);
+		report_entry_failure(ct->s, w->slot, link, errno, NULL);
 		atomic_fetch_add(&w->slot->entries_done, 1);
 		return -1;
 	}
@@ -443,6 +467,9 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, stru
 			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, NULL, loss);
 		rc = 0;
 	}
+	/* --fsync: its file system is synced at the end (durable.h). */
+	if (rc == 0 && s->durable != NULL && durable_note(s->durable, dst) < 0)
+		rc = -1;
 	if (rc < 0) {
 		int saved = errno;
 
@@ -458,20 +485,29 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, stru
 	return 0;
 }
 
-/* Directory metadata, children before parents (reverse walk order). */
+/*
+ * Directory metadata, children before parents (reverse walk order).  A
+ * source directory gone since the walk read it has vanished; one the walk
+ * already reported so keeps the owner-only mode it was made with.
+ */
 static void apply_all_dir_metadata(struct copytree *ct)
 {
+	struct worker_slot *slot = parent_slot(ct->s);
 	struct meta_loss loss;
 
 	for (size_t i = ct->dirs.count; i-- > 0;) {
 		const char *relpath = strlist_get(&ct->dirs, i);
+		int err;
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		if (apply_dir_metadata(ct->s, relpath, &loss) < 0)
-			report_entry_error(ct->s, parent_slot(ct->s), relpath, errno, NULL);
-		else
-			report_meta_loss(ct->s, parent_slot(ct->s), relpath, &loss);
+		if (apply_dir_metadata(ct->s, relpath, &loss) == 0) {
+			report_meta_loss(ct->s, slot, relpath, &loss);
+			continue;
+		}
+		err = errno;
+		if (err != ENOENT || !reported_gone(ct, relpath))
+			report_entry_failure(ct->s, slot, relpath, err, NULL);
 	}
 }
 
@@ -487,10 +523,11 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		.filter = s->filter,
 		.files = s->list,
 	};
-	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct };
+	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct, visit_vanished };
 
 	worker_init(&ct.self, s, parent_slot(s));
 	strlist_init(&ct.dirs);
+	strlist_init(&ct.gone_dirs);
 	strlist_init(&ct.links);
 	pathbuf_init(&ct.dry_dir);
 	inode_table_init(&ct.inodes);
@@ -515,6 +552,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	strlist_free(&ct.links);
 	free(ct.link_ids);
 	strlist_free(&ct.dirs);
+	strlist_free(&ct.gone_dirs);
 	if (ct.dry_dir_fd >= 0)
 		close(ct.dry_dir_fd);
 	pathbuf_free(&ct.dry_dir);

@@ -1,8 +1,9 @@
 /*
  * main.c - pcopy: options, checks and wiring.  The only place that decides
  * the exit status: 0 all copied, 1 some entries failed or standard output
- * failed, 2 nothing could start, 128+N stopped by signal N (141, SIGPIPE's,
- * when the reader of standard output went away).
+ * failed, 2 nothing could start, 24 only source entries vanished (rsync's
+ * meaning), 128+N stopped by signal N (141, SIGPIPE's, when the reader of
+ * standard output went away).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "change.h"
 #include "copy.h"
 #include "copytree.h"
+#include "durable.h"
 #include "filelist.h"
 #include "filter.h"
 #include "lookahead.h"
@@ -39,6 +41,7 @@ enum {
 	EXIT_ALL_COPIED = 0,
 	EXIT_SOME_FAILED = 1,
 	EXIT_CANNOT_START = 2,
+	EXIT_VANISHED = 24, /* rsync's: some source entries vanished, nothing else failed */
 };
 
 /* Roots of a run and the names to copy when SRC is a single entry. */
@@ -121,6 +124,34 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * --fsync: note the file system of the directory the copy goes into (DST,
+ * or for a single entry the directory that gets its name).  0, or -1
+ * (reported).
+ */
+static int note_durable(struct session *s, const struct target *t)
+{
+	if (s->durable == NULL || durable_note(s->durable, s->dst_root) == 0)
+		return 0;
+	report_path_error(t->path, strerror(errno));
+	return -1;
+}
+
+/*
+ * --fsync, at the end: sync the file systems written to.  A failure is an
+ * error of the whole copy, reported under `display`.
+ */
+static void sync_durable(const struct session *s, const char *display)
+{
+	char reason[256];
+
+	if (s->durable == NULL || durable_sync(s->durable) == 0)
+		return;
+	snprintf(reason, sizeof(reason), "cannot sync to stable storage: %s", strerror(errno));
+	report_path_error(display, reason);
+	atomic_fetch_add(&parent_slot(s)->errors, 1);
 }
 
 /*
@@ -276,7 +307,7 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	}
 	if (path != NULL)
 		*path = xstrdup(t.path);
-	if (open_roots(s, &t, &r) == 0)
+	if (open_roots(s, &t, &r) == 0 && note_durable(s, &t) == 0)
 		rc = run_copy(s, &t, &r, m);
 	pool_free(m->pool);
 	m->pool = NULL;
@@ -292,10 +323,16 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	return rc;
 }
 
-/* Rank of an exit status, to keep the worst: a signal, 2, 1, 0. */
+/* Rank of an exit status, to keep the worst: a signal, 2, 1, 24, 0. */
 static int status_rank(int status)
 {
-	return status >= 128 ? 3 : status == EXIT_CANNOT_START ? 2 : status;
+	switch (status) {
+	case EXIT_ALL_COPIED: return 0;
+	case EXIT_VANISHED: return 1;
+	case EXIT_SOME_FAILED: return 2;
+	case EXIT_CANNOT_START: return 3;
+	default: return 4; /* 128+N */
+	}
 }
 
 static int worse_status(int a, int b)
@@ -307,7 +344,8 @@ static int worse_status(int a, int b)
  * Copy every SRC in turn, with one shared state, so that progress and
  * stats add up across them; each has its own roots, queue and workers.
  * The status is the worst of all: 2 if some SRC could not start, 1 if
- * some entry failed, 128+N after signal N (which ends the run at once).
+ * some entry failed, 24 if some source entries vanished and nothing else
+ * went wrong, 128+N after signal N (which ends the run at once).
  */
 static int run(const struct options *o, const struct filter *filter, const struct filelist *list,
 	       mode_t user_umask, unsigned force)
@@ -322,6 +360,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		.force = force,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
+	struct durable durable;
 	int status = EXIT_ALL_COPIED;
 	char *target = NULL; /* the copy's path, for --stats (one SRC) */
 	int started = 0;
@@ -334,6 +373,9 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		return EXIT_CANNOT_START;
 	}
 	output_share(&s.shared->stdout_error); /* workers record there too */
+	durable_init(&durable);
+	if (o->fsync && !o->dry_run)
+		s.durable = &durable;
 	for (int i = 0; i < o->nsrcs && !atomic_load(&s.shared->stop); i++) {
 		s.final_source = i == o->nsrcs - 1;
 		if (run_source(&s, &m, o->srcs[i], o->nsrcs == 1 ? &target : NULL) == 0)
@@ -341,6 +383,9 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		else
 			status = EXIT_CANNOT_START;
 	}
+	if (!atomic_load(&s.shared->stop))
+		sync_durable(&s, target != NULL ? target : o->dst);
+	durable_free(&durable);
 	/* Stopped by a signal or a closed stdout: no "done" line, no stats. */
 	if (started && atomic_load(&m.caught) == 0 && output_error() != EPIPE) {
 		monitor_final(&m);
@@ -349,6 +394,8 @@ static int run(const struct options *o, const struct filter *filter, const struc
 	}
 	if (stats_errors(&s) > 0)
 		status = worse_status(status, EXIT_SOME_FAILED);
+	else if (stats_vanished(&s) > 0)
+		status = worse_status(status, EXIT_VANISHED);
 	if (atomic_load(&m.caught) != 0)
 		status = 128 + atomic_load(&m.caught);
 	output_share(NULL);
@@ -408,7 +455,8 @@ static int check_many_sources(const struct options *o)
  * Close standard output and fold its fate into the status.  A reader that
  * went away (EPIPE; SIGPIPE is ignored) ends pcopy as SIGPIPE would have,
  * without a message: status 128+SIGPIPE, like the other signals.  Any
- * other failure was reported once and makes a clean run a failed one.
+ * other failure was reported once and makes a clean run (or one with only
+ * vanished entries) a failed one.
  */
 static int close_stdout(int status)
 {
@@ -418,7 +466,7 @@ static int close_stdout(int status)
 	err = output_error();
 	if (err == EPIPE && status < 128)
 		return 128 + SIGPIPE;
-	if (err != 0 && status == EXIT_ALL_COPIED)
+	if (err != 0 && (status == EXIT_ALL_COPIED || status == EXIT_VANISHED))
 		return EXIT_SOME_FAILED;
 	return status;
 }
@@ -433,6 +481,14 @@ int main(int argc, char **argv)
 	mode_t user_umask;
 	int status;
 
+	/*
+	 * --help and --version are the only stdio output: a buffer that holds
+	 * them whole makes a failure show at the checked flush (output_close)
+	 * with its own errno, not inside fputs, whose errno stdio loses.
+	 */
+	static char help_buffer[16384];
+
+	setvbuf(stdout, help_buffer, _IOFBF, sizeof(help_buffer));
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
 	case PARSE_EXIT: options_free(&opts); return close_stdout(EXIT_ALL_COPIED);
 	case PARSE_ERROR:

@@ -26,6 +26,7 @@ enum {
 	OPT_EXCLUDE_FROM,
 	OPT_INCLUDE_FROM,
 	OPT_FILES_FROM,
+	OPT_FSYNC,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "include-from", required_argument, NULL, OPT_INCLUDE_FROM },
 	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
 	{ "from0", no_argument, NULL, '0' },
+	{ "fsync", no_argument, NULL, OPT_FSYNC },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -108,6 +110,9 @@ static const char usage_text[] =
 	"                           listed directory is copied whole)\n"
 	"  -0, --from0              names and patterns in FILEs end with NUL, not\n"
 	"                           newline\n"
+	"      --fsync              make everything written durable before exiting 0:\n"
+	"                           each file is fsync'ed before it gets its name,\n"
+	"                           and DST's file system is synced at the end\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -115,8 +120,9 @@ static const char usage_text[] =
 	"Files are read to their end, as cp does: /proc and /sys files whose\n"
 	"size says 0 or 4096 are copied whole.\n"
 	"Exit status: 0 all copied, 1 some entries failed or standard output\n"
-	"failed, 2 usage error or nothing could start, 128+N stopped by signal N\n"
-	"(141: the reader of standard output went away).\n";
+	"failed, 2 usage error or nothing could start, 24 only source entries\n"
+	"vanished during the copy (warnings; rsync's status), 128+N stopped by\n"
+	"signal N (141: the reader of standard output went away).\n";
 
 void options_free(struct options *opts)
 {
@@ -291,6 +297,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	case OPT_EXCLUDE_FROM:
 	case OPT_INCLUDE_FROM: add_filter_option(opts, c, arg); return 0;
 	case OPT_FILES_FROM: opts->files_from = arg; return 0;
+	case OPT_FSYNC: opts->fsync = true; return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);

@@ -98,6 +98,7 @@ struct options {
 	size_t nfilters;              /* how many */
 	const char *files_from;       /* --files-from: FILE, or NULL */
 	bool from0;                   /* -0: lists in files are NUL-separated */
+	bool fsync;                   /* --fsync: all written is durable at exit 0 */
 };
 
 /* What options_parse decided. */

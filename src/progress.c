@@ -184,6 +184,7 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	SUM_SLOTS(s, bytes, out->bytes_copied);
 	SUM_SLOTS(s, errors, out->errors);
 	out->bytes = atomic_load(&s->shared->queued_bytes);
+	SUM_SLOTS(s, vanished, out->vanished);
 	out->elapsed_s = elapsed_s;
 }
 
@@ -202,7 +203,7 @@ struct stats_field {
 	uint64_t value;
 };
 
-#define STATS_FIELDS 14
+#define STATS_FIELDS 15
 
 static void stats_fields(const struct run_stats *st, struct stats_field f[STATS_FIELDS])
 {
@@ -221,6 +222,7 @@ static void stats_fields(const struct run_stats *st, struct stats_field f[STATS_
 		{ "bytes", "bytes", st->bytes },
 		{ "bytes_copied", "copied", st->bytes_copied },
 		{ "errors", "errors", st->errors },
+		{ "vanished", "vanished", st->vanished },
 	};
 
 	memcpy(f, all, sizeof(all));
@@ -282,6 +284,14 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 	put(buf, len, &at, "elapsed: %.3f s  %s/s  %.0f files/s\n", st->elapsed_s, rate,
 	    (double)st->files / secs);
 	return at;
+}
+
+uint64_t stats_vanished(const struct session *s)
+{
+	uint64_t vanished;
+
+	SUM_SLOTS(s, vanished, vanished);
+	return vanished;
 }
 
 size_t stats_format(enum stats_style style, const struct run_stats *st, char *buf, size_t len)

@@ -58,6 +58,7 @@ struct run_stats {
 	uint64_t bytes;        /* regular-file bytes of the tree, copied or not */
 	uint64_t bytes_copied; /* bytes written */
 	uint64_t errors;
+	uint64_t vanished; /* source entries gone before they were copied */
 	double elapsed_s;
 };
 
@@ -65,6 +66,9 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 
 /* Error lines printed so far, all workers and the parent together. */
 uint64_t stats_errors(const struct session *s);
+
+/* Source entries reported vanished so far (warnings, not errors). */
+uint64_t stats_vanished(const struct session *s);
 
 /*
  * Format the summary (text lines, or one JSON line that has the target as

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "options.h"
 
+struct durable;
 struct filelist;
 struct filter;
 
@@ -43,6 +44,7 @@ struct worker_slot {
 	_Atomic uint64_t dirs;           /* directories copied */
 	_Atomic uint64_t bytes;          /* regular-file bytes copied */
 	_Atomic uint64_t errors;         /* error lines printed */
+	_Atomic uint64_t vanished;       /* source entries gone before they were copied */
 	_Atomic uint64_t unchanged;      /* entries --update left as they were */
 	_Atomic uint64_t created;        /* entries made where DST had none (change.h) */
 	_Atomic uint64_t updated;        /* entries whose data replaced DST's */
@@ -79,6 +81,7 @@ struct session {
 	struct shared_state *shared; /* slots and flags */
 	const struct filter *filter; /* --exclude/--include rules, or NULL */
 	const struct filelist *list; /* --files-from paths, or NULL: all */
+	struct durable *durable;     /* --fsync: file systems to sync (parent only), or NULL */
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;

@@ -123,12 +123,15 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
 	if (fstatat(e->dirfd, e->name, &st, flags) < 0) {
 		int err = errno;
 
+		if (!filtered && excluded(w, 0))
+			return 0;
 		/* ENOENT: gone since readdir, nothing to copy -- unless it is a
 		 * dangling link we were asked to follow (-L), which cp reports. */
-		if ((err != ENOENT ||
-		     (w->o->follow && fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)) &&
-		    (filtered || !excluded(w, 0)))
+		if (err != ENOENT ||
+		    (w->o->follow && fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0))
 			w->v->error(w->v->ctx, e->relpath, err);
+		else if (w->v->vanished != NULL)
+			w->v->vanished(w->v->ctx, e->relpath, 0);
 		return 0;
 	}
 	if (!filtered && excluded(w, S_ISDIR(st.st_mode)))
@@ -173,6 +176,18 @@ static int visit_listing(struct walk *w, int fd, const struct lookahead_list *l,
 	return 0;
 }
 
+/*
+ * The directory w->path could not be read.  ENOENT: it is gone since its
+ * parent was listed (or, read after rmdir, the kernel says so): vanished.
+ */
+static void report_unreadable(const struct walk *w, int err)
+{
+	if (err == ENOENT && w->v->vanished != NULL)
+		w->v->vanished(w->v->ctx, w->path.data, 1);
+	else
+		w->v->error(w->v->ctx, w->path.data, err);
+}
+
 /* Visit the names readdir gives, offering them on when we produce.  0 or -1. */
 static int visit_readdir(struct walk *w, int fd, DIR *d, struct subdirs *sd)
 {
@@ -185,7 +200,7 @@ static int visit_readdir(struct walk *w, int fd, DIR *d, struct subdirs *sd)
 		de = readdir(d);
 		if (de == NULL) {
 			if (errno != 0) {
-				w->v->error(w->v->ctx, w->path.data, errno);
+				report_unreadable(w, errno);
 				produce = 0; /* a partial listing is not worth passing on */
 			}
 			break;
@@ -224,7 +239,7 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 		return rc;
 	}
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		w->v->error(w->v->ctx, w->path.data, errno);
+		report_unreadable(w, errno);
 		if (fd >= 0)
 			close(fd);
 		return 0;

@@ -30,6 +30,14 @@ struct walk_visitor {
 	/* relpath could not be read or would loop; errno-style code. */
 	void (*error)(void *ctx, const char *relpath, int err);
 	void *ctx;
+	/*
+	 * relpath, found in its directory's listing, was gone (ENOENT) when it
+	 * was stat'ed, or (is_dir) is a directory visited but gone before it
+	 * could be read.  NULL: such an entry is skipped without a word, such
+	 * a directory is an error.  Last, so that visitors written without it
+	 * leave it NULL.
+	 */
+	void (*vanished)(void *ctx, const char *relpath, int is_dir);
 };
 
 /* How to walk. */

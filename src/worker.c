@@ -82,6 +82,49 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
 }
 
+void report_entry_vanished(const struct session *s, struct worker_slot *slot, const char *relpath)
+{
+	report_entry_warning(s, relpath, "vanished");
+	atomic_fetch_add_explicit(&slot->vanished, 1, memory_order_relaxed);
+}
+
+int source_gone_at(const struct session *s, int dirfd, const char *name)
+{
+	int flags = s->opts->dereference ? 0 : AT_SYMLINK_NOFOLLOW;
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, flags) < 0 && errno == ENOENT;
+}
+
+int source_gone(const struct session *s, const char *relpath)
+{
+	size_t dirlen = path_dirlen(relpath);
+	char *dir = xstrdup(relpath);
+	int fd, gone;
+
+	if (*relpath == '\0') /* SRC itself: the caller looks with source_gone_at */
+		return 0;
+	dir[dirlen] = '\0';
+	fd = open_beneath(s->src_root, dir, O_RDONLY | O_DIRECTORY, 0, s->opts->dereference);
+	if (fd < 0) {
+		gone = errno == ENOENT;
+	} else {
+		gone = source_gone_at(s, fd, path_basename(relpath));
+		close(fd);
+	}
+	free(dir);
+	return gone;
+}
+
+void report_entry_failure(const struct session *s, struct worker_slot *slot, const char *relpath,
+			  int err, const char *reason)
+{
+	if (err == ENOENT && reason == NULL && source_gone(s, relpath))
+		report_entry_vanished(s, slot, relpath);
+	else
+		report_entry_error(s, slot, relpath, err, reason);
+}
+
 void report_meta_loss(const struct session *s, struct worker_slot *slot, const char *relpath,
 		      const struct meta_loss *loss)
 {
@@ -135,6 +178,22 @@ static int copy_or_update(struct worker *w, enum job_kind kind, const char *snam
 	return rc;
 }
 
+/*
+ * Report a failed copy: a source entry gone since the walk is a vanished
+ * warning, anything else an error.  A single-entry SRC ("") is looked for
+ * by its name in the source directory, which is the root.
+ */
+static void report_copy_failure(struct worker *w, const char *sname, const char *relpath, int err)
+{
+	const char *reason = w->copier.reason;
+
+	if (*relpath == '\0' && err == ENOENT && reason == NULL &&
+	    source_gone_at(w->s, w->src_dir, sname))
+		report_entry_vanished(w->s, w->slot, relpath);
+	else
+		report_entry_failure(w->s, w->slot, relpath, err, reason);
+}
+
 int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, const char *dname,
 		      const char *relpath, const struct entry_stat *st)
 {
@@ -153,7 +212,7 @@ int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, c
 				      st->mode, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {
 		/* After a stop request the half-done copy is dropped without a word. */
-		report_entry_error(w->s, w->slot, relpath, errno, w->copier.reason);
+		report_copy_failure(w, sname, relpath, errno);
 	}
 	worker_count_done(w->slot, kind, st, action);
 	return rc;
@@ -179,7 +238,7 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	if (worker_open_dirs(w, relpath, path_dirlen(relpath)) == 0)
 		return worker_copy_named(w, kind, name, name, relpath, st);
 	if (!atomic_load(&w->s->shared->stop))
-		report_entry_error(w->s, w->slot, relpath, errno, NULL);
+		report_entry_failure(w->s, w->slot, relpath, errno, NULL);
 	worker_count_done(w->slot, kind, st, PLAN_COPY);
 	return -1;
 }

@@ -65,6 +65,32 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
 			int err, const char *reason);
 
+/*
+ * Report "pcopy: 'SRC/relpath': vanished", a warning: the source entry was
+ * listed but is gone (ENOENT) before it could be copied.  Counted in
+ * slot->vanished; a run whose only problems are these exits 24, as rsync.
+ */
+void report_entry_vanished(const struct session *s, struct worker_slot *slot, const char *relpath);
+
+/*
+ * Is `name` in the source directory `dirfd` gone?  Looked at again after a
+ * failure with ENOENT, which may have come from DST (a directory removed
+ * under us): that is an error, only a source entry that is no longer there
+ * has vanished.  Follows a symbolic link only with -L, as the copy does.
+ */
+int source_gone_at(const struct session *s, int dirfd, const char *name);
+
+/* The same for relpath beneath SRC's root: gone when a directory on its way is. */
+int source_gone(const struct session *s, const char *relpath);
+
+/*
+ * Report a failure of relpath with errno `err`: vanished (a warning) when
+ * err is ENOENT, `reason` is NULL and the source entry is gone, else an
+ * error (report_entry_error).
+ */
+void report_entry_failure(const struct session *s, struct worker_slot *slot, const char *relpath,
+			  int err, const char *reason);
+
 /* Report "pcopy: 'SRC/relpath': warning", which is not an error. */
 void report_entry_warning(const struct session *s, const char *relpath, const char *warning);
 

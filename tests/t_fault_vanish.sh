@@ -6,13 +6,15 @@
 #     copy is thrown away and the file copied again, which then gets its
 #     new content (exit 0);
 #   - is unlinked (its data stays readable through the open fd): either copied
-#     whole (exit 0) or reported and not copied (exit 1);
+#     whole (exit 0) or, the unlink having moved its ctime, judged changed and
+#     found gone when opened again: "vanished", a warning, not copied (exit 24);
 # or right before pcopy opens it (PCOPY_FORCE=no_openat2, so the open goes
-# through openat): removed, or replaced by a FIFO, a directory or a symlink
-# to an outside file: reported (exit 1), never hangs on the FIFO, nothing read
-# through the symlink.
+# through openat): removed: "vanished" (exit 24, rsync's status for a source
+# file that disappeared; t_vanished tests it further); or replaced by a FIFO,
+# a directory or a symlink to an outside file: reported (exit 1), never hangs
+# on the FIFO, nothing read through the symlink.
 # A racy case then runs pcopy while a loop replaces, removes and truncates
-# files; only what must always hold is checked: exit 0 or 1, well-formed
+# files; only what must always hold is checked: exit 0, 1 or 24, well-formed
 # messages, every file in DST a complete version of its source, no temporary.
 # Other files are always copied identically.  Both worker modes.
 . "$(dirname "$0")/lib.sh"
@@ -64,13 +66,19 @@ vanish_case() {
 	check_keepers "$dst" "$what"
 }
 
-# the victim was reported, and no regular file stands under its name in DST
+# the victim was reported (with exit status $2, default 1; with 24 as
+# vanished, and nothing else), and no regular file stands under its name in DST
 expect_reported() {
-	if [ "$RC" -ne 1 ]; then
+	local want=${2:-1}
+	if [ "$RC" -ne "$want" ]; then
 		head -n 20 "$T/err" >&2
-		fail "$1: exit status $RC, expected 1"
+		fail "$1: exit status $RC, expected $want"
 	fi
 	assert_grep "$T/err" "^pcopy: '$q/victim-file': "
+	if [ "$want" -eq 24 ]; then
+		assert_grep "$T/err" "^pcopy: '$q/victim-file': vanished$"
+		[ "$(wc -l <"$T/err")" -eq 1 ] || fail "$1: more than the vanished line on stderr"
+	fi
 	if [ -f "$dst/victim-file" ] && [ ! -L "$dst/victim-file" ]; then
 		fail "$1: a file was copied under the victim's name"
 	fi
@@ -105,7 +113,7 @@ for mode in thread process; do
 				cmp -s "$orig/victim-file" "$dst/victim-file" ||
 					fail "$what: exit 0 but the copy differs from the file's data"
 			else
-				expect_reported "$what"
+				expect_reported "$what" 24
 			fi
 		done
 	done
@@ -117,7 +125,11 @@ for mode in thread process; do
 			FAULT_PATH_SUBSTR=victim-file
 		[ "$FIRED" -eq 1 ] ||
 			fail "$what: the shim did not see the open (PCOPY_FORCE=no_openat2 should open with openat)"
-		expect_reported "$what"
+		if [ "$action" = unlink ]; then
+			expect_reported "$what" 24
+		else
+			expect_reported "$what"
+		fi
 		if [ -f "$dst/victim-file" ] && grep -q "outside secret" "$dst/victim-file"; then
 			fail "$what: read through the planted symlink"
 		fi
@@ -168,11 +180,11 @@ for mode in thread process; do
 		timeout -k 5 30 "$PCOPY" --mode="$mode" -j 4 "$race/src" "$race/dst" \
 			>"$T/out" 2>"$T/err" || rc=$?
 		case $rc in
-		0 | 1) ;;
+		0 | 1 | 24) ;;
 		*)
 			touch "$race/stop"
 			head -n 20 "$T/err" >&2
-			fail "racy $mode: exit status $rc, expected 0 or 1"
+			fail "racy $mode: exit status $rc, expected 0, 1 or 24"
 			;;
 		esac
 		check_messages "$T/err"

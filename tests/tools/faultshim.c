@@ -5,10 +5,13 @@
  * Use:   LD_PRELOAD=/abs/faultshim.so FAULT_OP=write FAULT_NTH=3 FAULT_ERRNO=EIO pcopy ...
  *
  * Configuration (environment, read once at load time):
- *   FAULT_OP=write|read|copy_file_range|open
+ *   FAULT_OP=write|read|copy_file_range|open|opendir|readlink|fsync
  *       which calls are candidates: write = write/pwrite/pwrite64,
  *       read = read/pread/pread64, copy_file_range, open = open/openat
- *       (and the *64 aliases) of an existing file for reading.
+ *       (and the *64 aliases) of an existing file for reading, opendir =
+ *       the same opens of a directory (O_DIRECTORY, not O_PATH), readlink =
+ *       readlink/readlinkat, fsync = fsync/fdatasync/syncfs (regular files
+ *       only, unless FAULT_ANY_FD: syncfs takes a directory).
  *   FAULT_NTH=N       fire on the N-th candidate call only, or
  *   FAULT_EVERY=N     fire on every N-th candidate call; neither: every call.
  *   FAULT_ERRNO=EIO|ENOSPC|EFBIG|EDQUOT|EACCES|... (or a number)
@@ -18,8 +21,9 @@
  *                     is transferred is correct.
  *   FAULT_ACTION=unlink|shrink|grow|rewrite|dir|fifo|symlink
  *                     before a firing call, change the file it is about (for read
- *                     and copy_file_range the file read from, for open the path
- *                     opened): remove it, truncate it to half its size, append
+ *                     and copy_file_range the file read from, for open, opendir
+ *                     and readlink the path): remove it (a directory with all
+ *                     inside it), truncate it to half its size, append
  *                     64 KiB, overwrite its first 64 KiB with zeros in place (same
  *                     size), or replace it by a directory, a FIFO or a symlink
  *                     (to FAULT_LINK_TARGET, default /etc/passwd). Then the call
@@ -40,6 +44,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum op { OP_NONE, OP_WRITE, OP_READ, OP_CFR, OP_OPEN };
+enum op { OP_NONE, OP_WRITE, OP_READ, OP_CFR, OP_OPEN, OP_OPENDIR, OP_READLINK, OP_FSYNC };
 enum action {
 	ACT_NONE,
 	ACT_UNLINK,
@@ -128,7 +133,8 @@ static long env_long(const char *name)
 
 __attribute__((constructor)) static void faultshim_init(void)
 {
-	static const char *ops[] = { "", "write", "read", "copy_file_range", "open" };
+	static const char *ops[] = { "",     "write",   "read",     "copy_file_range",
+				     "open", "opendir", "readlink", "fsync" };
 	static const char *acts[] = { "",        "unlink", "shrink", "grow",
 				      "rewrite", "dir",    "fifo",   "symlink" };
 	const char *s;
@@ -217,6 +223,28 @@ static void log_fire(const char *call, const char *what)
 	}
 }
 
+/* Remove (dirfd, path), a directory with everything inside it too. */
+static void remove_tree_at(int at, const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (unlinkat(at, path, 0) == 0 || (errno != EISDIR && errno != EPERM))
+		return;
+	fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			remove_tree_at(dirfd(d), de->d_name);
+	closedir(d);
+	unlinkat(at, path, AT_REMOVEDIR);
+}
+
 /* Change the file (dirfd, path) as FAULT_ACTION says; best effort, the test
  * checks what pcopy made of it. */
 static void do_action(int dirfd, const char *path)
@@ -227,7 +255,7 @@ static void do_action(int dirfd, const char *path)
 
 	switch (cfg.action) {
 	case ACT_NONE: break;
-	case ACT_UNLINK: unlinkat(dirfd, path, 0); break;
+	case ACT_UNLINK: remove_tree_at(dirfd, path); break;
 	case ACT_SHRINK:
 		fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0)
@@ -278,7 +306,7 @@ static int inject(enum op op, const char *call, int fd, int fd2, const char *pat
 	if (cfg.op != op || busy)
 		return 0;
 	busy = 1;
-	if (op == OP_OPEN) {
+	if (op == OP_OPEN || op == OP_OPENDIR || op == OP_READLINK) {
 		snprintf(link, sizeof link, "%s", path);
 		match = path_matches(link);
 	} else if (fd2 >= 0) { /* copy_file_range: both fds candidates, either matches */
@@ -299,7 +327,8 @@ static int inject(enum op op, const char *call, int fd, int fd2, const char *pat
 		nanosleep(&ts, NULL);
 	}
 	if (cfg.action != ACT_NONE)
-		do_action(op == OP_OPEN ? fd : AT_FDCWD, link);
+		do_action(op == OP_OPEN || op == OP_OPENDIR || op == OP_READLINK ? fd : AT_FDCWD,
+			  link);
 	busy = 0;
 	if (cfg.err) {
 		errno = cfg.err;
@@ -368,11 +397,17 @@ ssize_t copy_file_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out
 	return real_copy_file_range(fd_in, off_in, fd_out, off_out, len, flags);
 }
 
-/* open: only opens of an existing file for reading are candidates. */
-static int open_candidate(int flags)
+/*
+ * open: only opens of an existing file for reading are candidates, of a
+ * directory for opendir.  Which op an open is, or OP_NONE.
+ */
+static enum op open_op(int flags)
 {
-	return (flags & O_ACCMODE) == O_RDONLY &&
-	       !(flags & (O_CREAT | O_DIRECTORY | O_PATH | __O_TMPFILE));
+	/* glibc's __O_TMPFILE holds O_DIRECTORY's bit: test the whole of it. */
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_PATH)) ||
+	    (flags & __O_TMPFILE) == __O_TMPFILE)
+		return OP_NONE;
+	return flags & O_DIRECTORY ? OP_OPENDIR : OP_OPEN;
 }
 
 #define OPEN_MODE(flags, mode)                           \
@@ -390,7 +425,8 @@ int openat(int dirfd, const char *path, int flags, ...)
 	mode_t mode = 0;
 	REAL(openat);
 	OPEN_MODE(flags, mode);
-	if (open_candidate(flags) && inject(OP_OPEN, "openat", dirfd, -1, path, NULL) < 0)
+	if (open_op(flags) != OP_NONE &&
+	    inject(open_op(flags), "openat", dirfd, -1, path, NULL) < 0)
 		return -1;
 	return real_openat(dirfd, path, flags, mode);
 }
@@ -400,7 +436,8 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	mode_t mode = 0;
 	REAL(openat64);
 	OPEN_MODE(flags, mode);
-	if (open_candidate(flags) && inject(OP_OPEN, "openat64", dirfd, -1, path, NULL) < 0)
+	if (open_op(flags) != OP_NONE &&
+	    inject(open_op(flags), "openat64", dirfd, -1, path, NULL) < 0)
 		return -1;
 	return real_openat64(dirfd, path, flags, mode);
 }
@@ -410,7 +447,8 @@ int open(const char *path, int flags, ...)
 	mode_t mode = 0;
 	REAL(open);
 	OPEN_MODE(flags, mode);
-	if (open_candidate(flags) && inject(OP_OPEN, "open", AT_FDCWD, -1, path, NULL) < 0)
+	if (open_op(flags) != OP_NONE &&
+	    inject(open_op(flags), "open", AT_FDCWD, -1, path, NULL) < 0)
 		return -1;
 	return real_open(path, flags, mode);
 }
@@ -420,7 +458,48 @@ int open64(const char *path, int flags, ...)
 	mode_t mode = 0;
 	REAL(open64);
 	OPEN_MODE(flags, mode);
-	if (open_candidate(flags) && inject(OP_OPEN, "open64", AT_FDCWD, -1, path, NULL) < 0)
+	if (open_op(flags) != OP_NONE &&
+	    inject(open_op(flags), "open64", AT_FDCWD, -1, path, NULL) < 0)
 		return -1;
 	return real_open64(path, flags, mode);
+}
+
+ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	REAL(readlinkat);
+	if (inject(OP_READLINK, "readlinkat", dirfd, -1, path, NULL) < 0)
+		return -1;
+	return real_readlinkat(dirfd, path, buf, size);
+}
+
+ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	REAL(readlink);
+	if (inject(OP_READLINK, "readlink", AT_FDCWD, -1, path, NULL) < 0)
+		return -1;
+	return real_readlink(path, buf, size);
+}
+
+int fsync(int fd)
+{
+	REAL(fsync);
+	if (inject(OP_FSYNC, "fsync", fd, -1, NULL, NULL) < 0)
+		return -1;
+	return real_fsync(fd);
+}
+
+int fdatasync(int fd)
+{
+	REAL(fdatasync);
+	if (inject(OP_FSYNC, "fdatasync", fd, -1, NULL, NULL) < 0)
+		return -1;
+	return real_fdatasync(fd);
+}
+
+int syncfs(int fd)
+{
+	REAL(syncfs);
+	if (inject(OP_FSYNC, "syncfs", fd, -1, NULL, NULL) < 0)
+		return -1;
+	return real_syncfs(fd);
 }

@@ -71,6 +71,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(opts.preserve, PRESERVE_ALL);
 	ck_assert(!opts.verbose && !opts.dry_run && !opts.one_file_system);
 	ck_assert(!opts.dereference && !opts.no_target_directory);
+	ck_assert(!opts.fsync);
 	ck_assert_str_eq(err, "");
 }
 END_TEST
@@ -91,10 +92,11 @@ END_TEST
 START_TEST(test_long_flags)
 {
 	ck_assert_int_eq(PARSE("--verbose", "--dry-run", "--one-file-system", "--dereference",
-			       "--no-target-directory", "a", "b"),
+			       "--no-target-directory", "--fsync", "a", "b"),
 			 PARSE_RUN);
 	ck_assert(opts.verbose && opts.dry_run && opts.one_file_system);
-	ck_assert(opts.dereference && opts.no_target_directory);
+	ck_assert(opts.dereference && opts.no_target_directory && opts.fsync);
+	assert_error(PARSE("--fsync=yes", "a", "b"), "doesn't allow an argument");
 }
 END_TEST
 
@@ -339,6 +341,8 @@ START_TEST(test_help_and_version)
 	ck_assert_int_eq(PARSE("--help"), PARSE_EXIT);
 	ck_assert_msg(strncmp(output(), "Usage: pcopy", 12) == 0, "%s", output());
 	ck_assert_ptr_nonnull(strstr(output(), "--no-preserve=LIST"));
+	ck_assert_ptr_nonnull(strstr(output(), "--fsync"));
+	ck_assert_ptr_nonnull(strstr(output(), "24 only source entries"));
 	ck_assert_int_eq(ftruncate(fileno(out), 0), 0);
 	rewind(out);
 	ck_assert_int_eq(PARSE("a", "b", "--version"), PARSE_EXIT);

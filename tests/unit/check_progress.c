@@ -255,6 +255,7 @@ START_TEST(test_stats_json)
 		.bytes = 3000,
 		.bytes_copied = 1000,
 		.errors = 7,
+		.vanished = 9,
 		.elapsed_s = 2.0,
 	};
 	static const char *const changes[] = { "created", "updated",  "meta_updated",
@@ -277,6 +278,7 @@ START_TEST(test_stats_json)
 	ck_assert_double_eq(json_number(buf, "bytes"), 3000);
 	ck_assert_double_eq(json_number(buf, "bytes_copied"), 1000);
 	ck_assert_double_eq(json_number(buf, "errors"), 7);
+	ck_assert_double_eq(json_number(buf, "vanished"), 9);
 	ck_assert_double_eq_tol(json_number(buf, "elapsed_s"), 2.0, 1e-9);
 	ck_assert_double_eq_tol(json_number(buf, "bytes_per_s"), 500.0, 1e-9);
 	ck_assert_double_eq_tol(json_number(buf, "files_per_s"), 5.0, 1e-9);
@@ -323,6 +325,7 @@ START_TEST(test_stats_text)
 		.dirs = 3,
 		.bytes = 2048,
 		.errors = 1,
+		.vanished = 2,
 		.elapsed_s = 1.0,
 	};
 	char buf[1024];
@@ -331,6 +334,7 @@ START_TEST(test_stats_text)
 	ck_assert_msg(strncmp(buf, "mode: thread, 4 jobs\n", 21) == 0, "%s", buf);
 	ck_assert_ptr_nonnull(strstr(buf, "files: 10  dirs: 3"));
 	ck_assert_ptr_nonnull(strstr(buf, "bytes: 2048 (2.0 KiB)  copied: 0 (0 B)  errors: 1"));
+	ck_assert_ptr_nonnull(strstr(buf, "vanished: 2\n"));
 	ck_assert_ptr_null(strchr(buf, '{'));
 }
 END_TEST
@@ -352,6 +356,7 @@ static void collect_setup(void)
 		atomic_store(&sh->slots[k].files, 2);
 		atomic_store(&sh->slots[k].dirs, 1);
 		atomic_store(&sh->slots[k].errors, (uint64_t)k);
+		atomic_store(&sh->slots[k].vanished, 2 * (uint64_t)k);
 		atomic_store(&sh->slots[k].bytes, 1000);
 	}
 	collect_session.shared = sh;
@@ -428,6 +433,8 @@ START_TEST(test_stats_collect)
 	ck_assert_uint_eq(st.bytes_copied, 4000);
 	ck_assert_uint_eq(st.errors, 0 + 1 + 2 + 3);
 	ck_assert_uint_eq(stats_errors(&collect_session), 6);
+	ck_assert_uint_eq(st.vanished, 0 + 2 + 4 + 6);
+	ck_assert_uint_eq(stats_vanished(&collect_session), 12);
 	ck_assert_double_eq(st.elapsed_s, 4.0);
 }
 END_TEST

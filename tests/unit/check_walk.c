@@ -145,7 +145,7 @@ static void on_error(void *ctx, const char *relpath, int err)
 static int walk(int follow, _Atomic int *stop)
 {
 	struct visit_ctx ctx = { .r = &rec, .follow = follow, .names_only = walk_names_only };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
 	struct walk_options o = {
 		.follow = follow,
 		.names_only = walk_names_only,
@@ -173,7 +173,7 @@ static void forget_visits(void)
 static void produce_listings(struct lookahead *la)
 {
 	struct visit_ctx ctx = { .r = &rec, .names_only = 1 };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
 	struct walk_options o = { .names_only = 1, .lookahead = la, .lookahead_produce = 1 };
 
 	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
@@ -184,7 +184,7 @@ static void produce_listings(struct lookahead *la)
 static int consume_listings(struct lookahead *la)
 {
 	struct visit_ctx ctx = { .r = &rec };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
 	struct walk_options o = { .lookahead = la };
 
 	return walk_tree(root.fd, &o, &v);
@@ -390,7 +390,7 @@ START_TEST(test_listed_paths_only)
 	static const char *const want[] = { "a", "a/b", "a/b/c", "a/b/f2", "f0", "p" };
 	struct filelist l = { paths + 1, 5, 5 };
 	struct visit_ctx ctx = { .r = &rec };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx };
+	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
 	struct walk_options o = { .files = &l };
 
 	make_tree();
