@@ -238,3 +238,76 @@ int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir
 	}
 	return xattr_copy(s, &from, &to, flags, res, loss);
 }
+
+/* The size of n's name list; 0 where the file system keeps none.  -1 on error. */
+static ssize_t list_size(const struct xnode *n)
+{
+	ssize_t size = xn_list(n, NULL, 0);
+
+	return size < 0 && errno == ENOTSUP ? 0 : size;
+}
+
+/* How many of the names listed are of the kinds `flags` asks for. */
+static size_t count_wanted(const char *names, ssize_t len, unsigned flags)
+{
+	size_t count = 0;
+
+	for (const char *n = names; names != NULL && n < names + len; n += strlen(n) + 1)
+		count += wanted(flags, n) != 0;
+	return count;
+}
+
+/* Does b hold the attribute `name` with a's value?  1, 0 or -1. */
+static int same_value(const struct xnode *a, const struct xnode *b, const char *name, char **va,
+		      size_t *ca, char **vb, size_t *cb)
+{
+	ssize_t la = get_xattr(a, name, va, ca);
+	ssize_t lb = la < 0 ? -1 : get_xattr(b, name, vb, cb);
+
+	if (la < 0 || lb < 0)
+		return errno == ENODATA ? 0 : -1;
+	return la == lb && memcmp(*va, *vb, (size_t)la) == 0;
+}
+
+static int xattr_equal(const struct xnode *a, const struct xnode *b, unsigned flags)
+{
+	char *an = NULL, *bn = NULL, *va = NULL, *vb = NULL;
+	size_t ca = 256, cb = 256;
+	ssize_t al = list_size(a), bl = al < 0 ? -1 : list_size(b);
+	int rc = al < 0 || bl < 0 ? -1 : 1;
+
+	/* The usual case, no attributes on either side, ends here. */
+	if (rc > 0 && al > 0)
+		al = list_xattrs(a, &an);
+	if (rc > 0 && al >= 0 && bl > 0)
+		bl = list_xattrs(b, &bn);
+	if (al < 0 || bl < 0)
+		rc = -1;
+	else if (count_wanted(an, al, flags) != count_wanted(bn, bl, flags))
+		rc = 0;
+	if (rc > 0 && al > 0) {
+		va = xmalloc(ca);
+		vb = xmalloc(cb);
+	}
+	for (char *n = an; rc > 0 && n < an + al; n += strlen(n) + 1)
+		if (wanted(flags, n))
+			rc = name_listed(bn, bl, n) ? same_value(a, b, n, &va, &ca, &vb, &cb) : 0;
+	free(an);
+	free(bn);
+	free(va);
+	free(vb);
+	return rc;
+}
+
+int xattr_equal_at(int adir, const char *aname, int bdir, const char *bname, unsigned flags)
+{
+	char abuf[PROC_FD_PATH_MAX], bbuf[PROC_FD_PATH_MAX];
+	struct xnode a = { -1, proc_fd_path(abuf, adir, aname) };
+	struct xnode b = { -1, proc_fd_path(bbuf, bdir, bname) };
+
+	if (a.path == NULL || b.path == NULL) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return xattr_equal(&a, &b, flags);
+}
