@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "meta.h"
 #include "util.h"
 
@@ -23,17 +24,39 @@ static int link_targets_differ(int sdir, const char *sname, int ddir, const char
 	return differ;
 }
 
-enum plan_action update_decide(const struct session *s, int sdir, const char *sname, int ddir,
-			       const char *dname, const struct entry_stat *st,
-			       const struct stat *dst)
+int update_looks_first(const struct session *s)
+{
+	return s->opts->update != UPDATE_ALL || linkdest_active(s);
+}
+
+/*
+ * Equal sizes and times say little about where a link points, and with -c
+ * they are not taken to say the contents are equal either.
+ */
+static int differs_inside(const struct session *s, int sdir, const char *sname, int ddir,
+			  const char *dname, const struct entry_stat *st)
+{
+	if (S_ISLNK(st->mode))
+		return link_targets_differ(sdir, sname, ddir, dname, (size_t)st->size);
+	/* One that cannot be read is copied: the copy reports what is wrong. */
+	return S_ISREG(st->mode) && s->opts->checksum &&
+	       compare_contents_at(sdir, sname, s->opts->dereference, ddir, dname, st->size) != 0;
+}
+
+enum plan_action update_decide(const struct session *s, struct linkdest *ld, int sdir,
+			       const char *sname, int ddir, const char *dname,
+			       const struct entry_stat *st, const struct stat *dst)
 {
 	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
 	enum plan_action action = plan_update(&pc, st, dst);
 
-	/* Equal sizes and times say little about where a link points. */
-	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED && S_ISLNK(st->mode) &&
-	    link_targets_differ(sdir, sname, ddir, dname, (size_t)st->size))
+	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED &&
+	    differs_inside(s, sdir, sname, ddir, dname, st))
 		action = PLAN_COPY;
+	if (action == PLAN_COPY && ld != NULL && S_ISREG(st->mode) &&
+	    plan_replace_conflict(st->mode, dst) == NULL &&
+	    linkdest_find(ld, sdir, sname, dname, st))
+		action = PLAN_LINK;
 	return action;
 }
 
@@ -58,9 +81,9 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 	return rc;
 }
 
-int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
-		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
-		 mode_t *before)
+int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sname, int ddir,
+		 const char *dname, enum job_kind kind, const struct entry_stat *st,
+		 enum plan_action *action, mode_t *before)
 {
 	struct stat dst;
 	const struct stat *there =
@@ -70,7 +93,7 @@ int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const 
 	*before = there != NULL ? there->st_mode & S_IFMT : 0;
 	c->reason = NULL;
 	meta_loss_clear(&c->lost);
-	*action = update_decide(c->s, sdir, sname, ddir, dname, st, there);
+	*action = update_decide(c->s, ld, sdir, sname, ddir, dname, st, there);
 	if (*action == PLAN_SKIP) {
 		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
 		return 0;
@@ -93,5 +116,9 @@ int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const 
 		errno = EISDIR;
 		return -1;
 	}
+	/* A link refused (another file system, too many links) is a copy instead. */
+	if (*action == PLAN_LINK && linkdest_link(ld, c, dname, ddir, dname) == 0)
+		return 0;
+	*action = PLAN_COPY;
 	return copy_entry(c, sdir, sname, ddir, dname, kind, st);
 }
