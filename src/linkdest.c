@@ -167,3 +167,8 @@ int linkdest_link(struct linkdest *ld, struct copier *c, const char *name, int d
 	 */
 	return link_replace(c, ld->found, name, ddir, dname) < 0 ? -1 : 0;
 }
+
+int linkdest_link_new(struct linkdest *ld, const char *name, int ddir, const char *dname)
+{
+	return linkat(ld->found, name, ddir, dname, 0);
+}

@@ -68,4 +68,10 @@ int linkdest_find(struct linkdest *ld, int sdir, const char *sname, const char *
 int linkdest_link(struct linkdest *ld, struct copier *c, const char *name, int ddir,
 		  const char *dname);
 
+/*
+ * The same where DST has nothing: 0, or -1 with errno (EEXIST when it has
+ * something after all, which is then left as it is).
+ */
+int linkdest_link_new(struct linkdest *ld, const char *name, int ddir, const char *dname);
+
 #endif

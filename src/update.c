@@ -81,18 +81,38 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 	return rc;
 }
 
-int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sname, int ddir,
-		 const char *dname, enum job_kind kind, const struct entry_stat *st,
-		 enum plan_action *action, mode_t *before)
+/*
+ * A regular file with an equal one in a --link-dest DIR is linked in
+ * without a look at DST first: where DST has nothing, every --update mode
+ * decides to copy, so to link (update_decide), and where it has something
+ * the link fails with EEXIST and touches nothing, and the entry is decided
+ * as usual.  So a fresh snapshot costs no stat of DST, whose misses are
+ * dear in directories being filled.  1 if linked.
+ */
+static int link_where_nothing_is(struct linkdest *ld, int sdir, const char *sname, int ddir,
+				 const char *dname, enum job_kind kind, const struct entry_stat *st)
 {
+	return kind == JOB_REGULAR && ld != NULL && linkdest_find(ld, sdir, sname, dname, st) &&
+	       linkdest_link_new(ld, dname, ddir, dname) == 0;
+}
+
+/* update_entry once no link was made without a look at DST. */
+static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const char *sname,
+			 int ddir, const char *dname, enum job_kind kind,
+			 const struct entry_stat *st, enum plan_action *action, mode_t *before)
+{
+	/*
+	 * Under --update=all (here for --link-dest) what DST has decides
+	 * nothing: a file in the way is replaced, a directory refuses the
+	 * link and then the copy, as without a look.  Only -i needs to know.
+	 */
+	int look = c->s->opts->update != UPDATE_ALL || c->s->opts->itemize != ITEMIZE_NONE;
 	struct stat dst;
 	const struct stat *there =
-		fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
+		look && fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
 	const char *why;
 
 	*before = there != NULL ? there->st_mode & S_IFMT : 0;
-	c->reason = NULL;
-	meta_loss_clear(&c->lost);
 	*action = update_decide(c->s, ld, sdir, sname, ddir, dname, st, there);
 	if (*action == PLAN_SKIP) {
 		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
@@ -121,4 +141,17 @@ int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sn
 		return 0;
 	*action = PLAN_COPY;
 	return copy_entry(c, sdir, sname, ddir, dname, kind, st);
+}
+
+int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sname, int ddir,
+		 const char *dname, enum job_kind kind, const struct entry_stat *st,
+		 enum plan_action *action, mode_t *before)
+{
+	c->reason = NULL;
+	meta_loss_clear(&c->lost);
+	*before = 0;
+	*action = PLAN_LINK;
+	if (link_where_nothing_is(ld, sdir, sname, ddir, dname, kind, st))
+		return 0;
+	return update_looked(c, ld, sdir, sname, ddir, dname, kind, st, action, before);
 }
