@@ -776,13 +776,13 @@ static int same_file_at(int adir, const char *aname, int bdir, const char *bname
 	       a.st_ino == b.st_ino;
 }
 
-int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname)
+int link_replace(struct copier *c, int tdir, const char *tname, int ddir, const char *dname)
 {
 	char tmp[TMPNAME_MAX];
 
 	c->replaced = 0;
 	if (linkat(tdir, tname, ddir, dname, 0) == 0)
-		goto done;
+		return 0;
 	if (errno != EEXIST)
 		return -1;
 	/* rename(2) between two links of one inode does nothing: check first. */
@@ -795,9 +795,14 @@ int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const ch
 		slot_set_tmpname(c, "");
 		return -1;
 	}
-	if (rename_into_place(c, ddir, tmp, dname) < 0)
-		return -1;
-done:
-	atomic_fetch_add_explicit(&c->slot->hardlinks, 1, memory_order_relaxed);
-	return 0;
+	return rename_into_place(c, ddir, tmp, dname);
+}
+
+int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname)
+{
+	int rc = link_replace(c, tdir, tname, ddir, dname);
+
+	if (rc == 0)
+		atomic_fetch_add_explicit(&c->slot->hardlinks, 1, memory_order_relaxed);
+	return rc;
 }

@@ -52,6 +52,9 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
  */
 int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
 
+/* The same without counting it: `tname` in `tdir` may be outside DST (--link-dest). */
+int link_replace(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
+
 /*
  * Learn what a file created in the destination directory `ddir` will
  * inherit (a default ACL, the directory's group), once per directory, so

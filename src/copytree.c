@@ -152,9 +152,12 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 	const char *why = NULL;
 
 	entry_stat_from(&es, e->st);
-	if (!is_link && ct->s->opts->update != UPDATE_ALL)
-		action = update_decide(ct->s, e->dirfd, e->name, ct->dry_dir_fd, e->name, &es, dst);
-	if (action == PLAN_COPY)
+	if (!is_link && update_looks_first(ct->s)) {
+		linkdest_enter(&ct->self.links, e->relpath, path_dirlen(e->relpath));
+		action = update_decide(ct->s, &ct->self.links, e->dirfd, e->name, ct->dry_dir_fd,
+				       e->name, &es, dst);
+	}
+	if (action == PLAN_COPY || action == PLAN_LINK)
 		why = plan_replace_conflict(e->st->st_mode, dst);
 	if (why != NULL) {
 		report_entry_error(ct->s, slot, e->relpath, 0, why);
@@ -165,6 +168,11 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 	} else if (is_link) {
 		atomic_fetch_add(&slot->hardlinks, 1);
 		report_change(ct->s, slot, CHANGE_HARDLINK, es.mode, e->relpath);
+	} else if (action == PLAN_LINK) {
+		/* A new inode in DST too: the other names of it are linked again. */
+		if (e->st->st_nlink > 1)
+			(void)inode_table_check(&ct->dry_copied, es.dev, es.ino, e->relpath);
+		report_change(ct->s, slot, CHANGE_LINKED, es.mode, e->relpath);
 	} else {
 		if (e->st->st_nlink > 1)
 			(void)inode_table_check(&ct->dry_copied, es.dev, es.ino, e->relpath);

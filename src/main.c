@@ -21,6 +21,7 @@
 #include "durable.h"
 #include "filelist.h"
 #include "filter.h"
+#include "linkdest.h"
 #include "lookahead.h"
 #include "monitor.h"
 #include "options.h"
@@ -163,16 +164,20 @@ static void dry_run_single(const struct session *s, const struct roots *r,
 {
 	struct worker_slot *slot = parent_slot(s);
 	enum plan_action action = PLAN_COPY;
+	struct linkdest ld;
 	struct stat st;
 	int there = fstatat(s->dst_root, r->dst_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 
-	if (s->opts->update != UPDATE_ALL)
-		action = update_decide(s, s->src_root, r->src_name, s->dst_root, r->dst_name, es,
-				       there ? &st : NULL);
+	linkdest_init(&ld, s);
+	if (update_looks_first(s))
+		action = update_decide(s, &ld, s->src_root, r->src_name, s->dst_root, r->dst_name,
+				       es, there ? &st : NULL);
+	linkdest_free(&ld);
 	if (action == PLAN_SKIP) {
 		atomic_fetch_add(&slot->unchanged, 1);
-	} else if (action == PLAN_FIX_META) {
-		report_change(s, slot, CHANGE_METADATA, es->mode, "");
+	} else if (action == PLAN_FIX_META || action == PLAN_LINK) {
+		report_change(s, slot, action == PLAN_LINK ? CHANGE_LINKED : CHANGE_METADATA,
+			      es->mode, "");
 	} else {
 		slot_count_dry_run(slot, kind_of_mode(es->mode), es->size);
 		report_change(s, slot, change_of_copy(es->mode, there ? st.st_mode : 0), es->mode,
@@ -307,8 +312,11 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	}
 	if (path != NULL)
 		*path = xstrdup(t.path);
-	if (open_roots(s, &t, &r) == 0 && note_durable(s, &t) == 0)
+	if (open_roots(s, &t, &r) == 0 && note_durable(s, &t) == 0) {
+		linkdest_open_roots(s, t.path, S_ISDIR(t.src_st.st_mode));
 		rc = run_copy(s, &t, &r, m);
+		linkdest_close_roots(s);
+	}
 	pool_free(m->pool);
 	m->pool = NULL;
 	queue_destroy(s->queue);

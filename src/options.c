@@ -27,6 +27,7 @@ enum {
 	OPT_INCLUDE_FROM,
 	OPT_FILES_FROM,
 	OPT_FSYNC,
+	OPT_LINK_DEST,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,8 @@ static const struct option long_options[] = {
 	{ "no-target-directory", no_argument, NULL, 'T' },
 	{ "no-preserve", required_argument, NULL, OPT_NO_PRESERVE },
 	{ "update", optional_argument, NULL, OPT_UPDATE },
+	{ "checksum", no_argument, NULL, 'c' },
+	{ "link-dest", required_argument, NULL, OPT_LINK_DEST },
 	{ "itemize-changes", optional_argument, NULL, OPT_ITEMIZE },
 	{ "changing", required_argument, NULL, OPT_CHANGING },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
@@ -88,6 +91,9 @@ static const char usage_text[] =
 	"                           newer; -u and --update alone), none, or changed\n"
 	"                           (type, size or mtime differ; equal data with\n"
 	"                           other metadata gets only its metadata fixed)\n"
+	"  -c, --checksum           with changed (implied), compare contents too\n"
+	"      --link-dest=DIR      hard-link files unchanged in DIR (relative to\n"
+	"                           the copy; up to 20, in order), not copy them\n"
 	"      --changing=WHAT      a file that changes while it is copied is\n"
 	"                           copied again, up to 3 more times (after 10, 40\n"
 	"                           and 160 ms); if it changed every time: fail\n"
@@ -279,6 +285,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		opts->itemize = i == 0 ? ITEMIZE_TEXT : ITEMIZE_JSON;
 		return 0;
 	case OPT_UPDATE:
+		opts->update_given = true;
 		if (arg == NULL) {
 			opts->update = UPDATE_OLDER;
 			return 0;
@@ -298,6 +305,15 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	case OPT_INCLUDE_FROM: add_filter_option(opts, c, arg); return 0;
 	case OPT_FILES_FROM: opts->files_from = arg; return 0;
 	case OPT_FSYNC: opts->fsync = true; return 0;
+	case OPT_LINK_DEST:
+		if (opts->nlink_dests == LINK_DEST_MAX) {
+			snprintf(err, errlen, "at most %d --link-dest directories", LINK_DEST_MAX);
+			return -1;
+		}
+		if (*arg == '\0')
+			goto bad;
+		opts->link_dests[opts->nlink_dests++] = arg;
+		return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
@@ -325,7 +341,11 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 	case 'x': opts->one_file_system = true; return 0;
 	case 'L': opts->dereference = true; return 0;
 	case 'T': opts->no_target_directory = true; return 0;
-	case 'u': opts->update = UPDATE_OLDER; return 0;
+	case 'u':
+		opts->update = UPDATE_OLDER;
+		opts->update_given = true;
+		return 0;
+	case 'c': opts->checksum = true; return 0;
 	case 'i': opts->itemize = ITEMIZE_TEXT; return 0;
 	case '0': opts->from0 = true; return 0;
 	case 'h': options_usage(out); return 1;
@@ -355,6 +375,25 @@ static int check_operands(const struct options *opts, int argc, char **argv, cha
 	return -1;
 }
 
+/*
+ * -c is a change test, as rsync's: alone it means --update=changed; with
+ * another --update mode, which compares no data, it has no meaning and is
+ * refused.  0, or -1 and err.
+ */
+static int check_checksum(struct options *opts, char *err, size_t errlen)
+{
+	if (!opts->checksum)
+		return 0;
+	if (!opts->update_given) {
+		opts->update = UPDATE_CHANGED;
+		return 0;
+	}
+	if (opts->update == UPDATE_CHANGED)
+		return 0;
+	snprintf(err, errlen, "-c, --checksum compares contents only with --update=changed");
+	return -1;
+}
+
 enum parse_result options_parse(struct options *opts, int argc, char **argv, void *out, char *err,
 				size_t errlen)
 {
@@ -365,7 +404,7 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	err[0] = '\0';
 	optind = 0; /* full reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:PvnxLTui0hV", long_options, &index)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:PvnxLTuci0hV", long_options, &index)) != -1) {
 		/* The option as the user wrote it, for messages. */
 		const char *as_written = argv[optind - 1];
 		char name[64];
@@ -398,7 +437,8 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 		if (rc != 0)
 			return rc > 0 ? PARSE_EXIT : PARSE_ERROR;
 	}
-	if (check_operands(opts, argc, argv, err, errlen) < 0)
+	if (check_operands(opts, argc, argv, err, errlen) < 0 ||
+	    check_checksum(opts, err, errlen) < 0)
 		return PARSE_ERROR;
 	/* The list is relative to SRC: there is room for one (rsync). */
 	if (opts->files_from != NULL && argc - optind > 2) {

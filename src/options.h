@@ -67,6 +67,8 @@ enum update_mode {
 #define DEFAULT_QUEUE 256
 #define MAX_JOBS 1024
 #define MAX_QUEUE 65536
+/* Most --link-dest directories searched (rsync's limit). */
+#define LINK_DEST_MAX 20
 
 /* One --exclude, --include, --exclude-from or --include-from. */
 struct filter_arg {
@@ -99,6 +101,13 @@ struct options {
 	const char *files_from;       /* --files-from: FILE, or NULL */
 	bool from0;                   /* -0: lists in files are NUL-separated */
 	bool fsync;                   /* --fsync: all written is durable at exit 0 */
+
+	/* Comparing with what exists: -c, --link-dest. */
+	bool checksum;     /* -c: --update=changed also compares contents */
+	bool update_given; /* -u or --update was on the command line */
+	int nlink_dests;   /* how many --link-dest DIRs */
+	/* The --link-dest DIRs, in command-line order (argv's). */
+	const char *link_dests[LINK_DEST_MAX];
 };
 
 /* What options_parse decided. */

@@ -68,3 +68,17 @@ enum plan_action plan_directory(const struct plan_context *pc, const struct entr
 		return PLAN_FIX_META;
 	return PLAN_SKIP;
 }
+
+int plan_link_dest(const struct plan_context *pc, mode_t umask, const struct entry_stat *src,
+		   const struct stat *cand)
+{
+	mode_t want = (pc->preserve & PRESERVE_MODE) ? (mode_t)(src->mode & 07777)
+						     : (mode_t)(0666 & ~umask);
+
+	if (!S_ISREG(src->mode) || !S_ISREG(cand->st_mode) || data_differs(src, cand))
+		return 0;
+	if ((cand->st_mode & 07777) != want)
+		return 0;
+	return !((pc->preserve & PRESERVE_OWNERSHIP) && pc->euid == 0 &&
+		 (src->uid != cand->st_uid || src->gid != cand->st_gid));
+}

@@ -30,6 +30,7 @@ enum plan_action {
 	PLAN_COPY,     /* copy it anew (data and metadata), replacing DST's */
 	PLAN_SKIP,     /* leave DST's entry exactly as it is */
 	PLAN_FIX_META, /* the data is equal: set the metadata in place */
+	PLAN_LINK,     /* hard-link an equal file from a --link-dest directory */
 };
 
 /* What plan_update compares besides the data. */
@@ -61,5 +62,18 @@ enum plan_action plan_update(const struct plan_context *pc, const struct entry_s
  */
 enum plan_action plan_directory(const struct plan_context *pc, const struct entry_stat *src,
 				const struct stat *dst);
+
+/*
+ * May `cand` (lstat of the entry's path in a --link-dest directory) be
+ * hard-linked in place of a copy of `src`?  1 when it is a regular file
+ * like `src`, unchanged by the quick check (size and mtime to the ns), and
+ * already has what a hard link shares with it and the copy must have: the
+ * mode (the source's, or without PRESERVE_MODE what a new file gets under
+ * the user's `umask`) and, as root preserving ownership, owner and group.  Extended
+ * attributes, ACLs and, with -c, the contents need a look at the files:
+ * the caller compares them after a 1.  pc->update plays no part.
+ */
+int plan_link_dest(const struct plan_context *pc, mode_t umask, const struct entry_stat *src,
+		   const struct stat *cand);
 
 #endif

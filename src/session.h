@@ -87,6 +87,8 @@ struct session {
 	gid_t egid;
 	unsigned force;   /* enum force_flags */
 	int final_source; /* the last SRC: the end of its walk makes the totals final */
+	int link_dest_roots[LINK_DEST_MAX]; /* the --link-dest DIRs that could be opened */
+	int nlink_dest_roots;               /* how many (linkdest.h) */
 };
 
 /* Map the shared state for `jobs` workers (MAP_SHARED when `shared`). */

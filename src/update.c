@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "meta.h"
 #include "util.h"
 
@@ -23,17 +24,39 @@ static int link_targets_differ(int sdir, const char *sname, int ddir, const char
 	return differ;
 }
 
-enum plan_action update_decide(const struct session *s, int sdir, const char *sname, int ddir,
-			       const char *dname, const struct entry_stat *st,
-			       const struct stat *dst)
+int update_looks_first(const struct session *s)
+{
+	return s->opts->update != UPDATE_ALL || linkdest_active(s);
+}
+
+/*
+ * Equal sizes and times say little about where a link points, and with -c
+ * they are not taken to say the contents are equal either.
+ */
+static int differs_inside(const struct session *s, int sdir, const char *sname, int ddir,
+			  const char *dname, const struct entry_stat *st)
+{
+	if (S_ISLNK(st->mode))
+		return link_targets_differ(sdir, sname, ddir, dname, (size_t)st->size);
+	/* One that cannot be read is copied: the copy reports what is wrong. */
+	return S_ISREG(st->mode) && s->opts->checksum &&
+	       compare_contents_at(sdir, sname, s->opts->dereference, ddir, dname, st->size) != 0;
+}
+
+enum plan_action update_decide(const struct session *s, struct linkdest *ld, int sdir,
+			       const char *sname, int ddir, const char *dname,
+			       const struct entry_stat *st, const struct stat *dst)
 {
 	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
 	enum plan_action action = plan_update(&pc, st, dst);
 
-	/* Equal sizes and times say little about where a link points. */
-	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED && S_ISLNK(st->mode) &&
-	    link_targets_differ(sdir, sname, ddir, dname, (size_t)st->size))
+	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED &&
+	    differs_inside(s, sdir, sname, ddir, dname, st))
 		action = PLAN_COPY;
+	if (action == PLAN_COPY && ld != NULL && S_ISREG(st->mode) &&
+	    plan_replace_conflict(st->mode, dst) == NULL &&
+	    linkdest_find(ld, sdir, sname, dname, st))
+		action = PLAN_LINK;
 	return action;
 }
 
@@ -58,19 +81,39 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 	return rc;
 }
 
-int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
-		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
-		 mode_t *before)
+/*
+ * A regular file with an equal one in a --link-dest DIR is linked in
+ * without a look at DST first: where DST has nothing, every --update mode
+ * decides to copy, so to link (update_decide), and where it has something
+ * the link fails with EEXIST and touches nothing, and the entry is decided
+ * as usual.  So a fresh snapshot costs no stat of DST, whose misses are
+ * dear in directories being filled.  1 if linked.
+ */
+static int link_where_nothing_is(struct linkdest *ld, int sdir, const char *sname, int ddir,
+				 const char *dname, enum job_kind kind, const struct entry_stat *st)
 {
+	return kind == JOB_REGULAR && ld != NULL && linkdest_find(ld, sdir, sname, dname, st) &&
+	       linkdest_link_new(ld, dname, ddir, dname) == 0;
+}
+
+/* update_entry once no link was made without a look at DST. */
+static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const char *sname,
+			 int ddir, const char *dname, enum job_kind kind,
+			 const struct entry_stat *st, enum plan_action *action, mode_t *before)
+{
+	/*
+	 * Under --update=all (here for --link-dest) what DST has decides
+	 * nothing: a file in the way is replaced, a directory refuses the
+	 * link and then the copy, as without a look.  Only -i needs to know.
+	 */
+	int look = c->s->opts->update != UPDATE_ALL || c->s->opts->itemize != ITEMIZE_NONE;
 	struct stat dst;
 	const struct stat *there =
-		fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
+		look && fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
 	const char *why;
 
 	*before = there != NULL ? there->st_mode & S_IFMT : 0;
-	c->reason = NULL;
-	meta_loss_clear(&c->lost);
-	*action = update_decide(c->s, sdir, sname, ddir, dname, st, there);
+	*action = update_decide(c->s, ld, sdir, sname, ddir, dname, st, there);
 	if (*action == PLAN_SKIP) {
 		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
 		return 0;
@@ -93,5 +136,22 @@ int update_entry(struct copier *c, int sdir, const char *sname, int ddir, const 
 		errno = EISDIR;
 		return -1;
 	}
+	/* A link refused (another file system, too many links) is a copy instead. */
+	if (*action == PLAN_LINK && linkdest_link(ld, c, dname, ddir, dname) == 0)
+		return 0;
+	*action = PLAN_COPY;
 	return copy_entry(c, sdir, sname, ddir, dname, kind, st);
+}
+
+int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sname, int ddir,
+		 const char *dname, enum job_kind kind, const struct entry_stat *st,
+		 enum plan_action *action, mode_t *before)
+{
+	c->reason = NULL;
+	meta_loss_clear(&c->lost);
+	*before = 0;
+	*action = PLAN_LINK;
+	if (link_where_nothing_is(ld, sdir, sname, ddir, dname, kind, st))
+		return 0;
+	return update_looked(c, ld, sdir, sname, ddir, dname, kind, st, action, before);
 }

@@ -28,6 +28,7 @@ void worker_init(struct worker *w, const struct session *s, struct worker_slot *
 	pathbuf_init(&w->dir);
 	w->src_dir = -1;
 	w->dst_dir = -1;
+	linkdest_init(&w->links, s);
 }
 
 static void close_dirs(struct worker *w)
@@ -43,6 +44,7 @@ void worker_free(struct worker *w)
 {
 	close_dirs(w);
 	pathbuf_free(&w->dir);
+	linkdest_free(&w->links);
 	copier_free(&w->copier);
 }
 
@@ -54,6 +56,7 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		return 0;
 	close_dirs(w);
 	pathbuf_set(&w->dir, relpath, dirlen);
+	linkdest_enter(&w->links, relpath, dirlen);
 	w->src_dir = open_beneath(w->s->src_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, follow);
 	if (w->src_dir < 0)
 		return -1;
@@ -153,8 +156,9 @@ static mode_t type_at(int dir, const char *name)
 
 /*
  * Copy or bring up to date one entry; *action and *before (what DST had)
- * say what it took.  Without --update the copy does not look first, unless
- * -i must tell a replaced type; c->replaced tells the rest.
+ * say what it took.  Without --update or --link-dest the copy does not
+ * look first, unless -i must tell a replaced type; c->replaced tells the
+ * rest.
  */
 static int copy_or_update(struct worker *w, enum job_kind kind, const char *sname,
 			  const char *dname, const struct entry_stat *st, enum plan_action *action,
@@ -167,9 +171,9 @@ static int copy_or_update(struct worker *w, enum job_kind kind, const char *snam
 	c->warning = NULL;
 	*action = PLAN_COPY;
 	*before = 0;
-	if (w->s->opts->update != UPDATE_ALL)
-		return update_entry(c, w->src_dir, sname, w->dst_dir, dname, kind, st, action,
-				    before);
+	if (update_looks_first(w->s))
+		return update_entry(c, &w->links, w->src_dir, sname, w->dst_dir, dname, kind, st,
+				    action, before);
 	if (w->s->opts->itemize != ITEMIZE_NONE)
 		*before = type_at(w->dst_dir, dname);
 	rc = copy_entry(c, w->src_dir, sname, w->dst_dir, dname, kind, st);
@@ -194,6 +198,14 @@ static void report_copy_failure(struct worker *w, const char *sname, const char 
 		report_entry_failure(w->s, w->slot, relpath, err, reason);
 }
 
+/* The change an action made over `before` (change_of_copy's). */
+static enum change change_of_action(enum plan_action action, mode_t mode, mode_t before)
+{
+	if (action == PLAN_FIX_META)
+		return CHANGE_METADATA;
+	return action == PLAN_LINK ? CHANGE_LINKED : change_of_copy(mode, before);
+}
+
 int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, const char *dname,
 		      const char *relpath, const struct entry_stat *st)
 {
@@ -206,9 +218,7 @@ int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, c
 		if (w->copier.warning != NULL)
 			report_entry_warning(w->s, relpath, w->copier.warning);
 		if (action != PLAN_SKIP)
-			report_change(w->s, w->slot,
-				      action == PLAN_FIX_META ? CHANGE_METADATA
-							      : change_of_copy(st->mode, before),
+			report_change(w->s, w->slot, change_of_action(action, st->mode, before),
 				      st->mode, relpath);
 	} else if (!atomic_load(&w->s->shared->stop)) {
 		/* After a stop request the half-done copy is dropped without a word. */

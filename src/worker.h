@@ -3,6 +3,7 @@
 #define PCOPY_WORKER_H
 
 #include "copy.h"
+#include "linkdest.h"
 #include "plan.h"
 #include "path.h"
 #include "session.h"
@@ -19,6 +20,7 @@ struct worker {
 	struct pathbuf dir;       /* relative path of the cached directory */
 	int src_dir;              /* that directory in SRC, or -1 */
 	int dst_dir;              /* that directory in DST, or -1 */
+	struct linkdest links;    /* that directory in the --link-dest DIRs */
 };
 
 void worker_init(struct worker *w, const struct session *s, struct worker_slot *slot);
@@ -58,8 +60,6 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
  * fds belong to the worker.
  */
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
-
-
 
 /* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,

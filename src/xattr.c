@@ -9,14 +9,22 @@
 #include "xattr.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "acl.h"
 #include "util.h"
+
+/* listxattrat(2), in the numbers every architecture shares since 5.x. */
+#ifndef SYS_LISTXATTRAT
+#define SYS_LISTXATTRAT 465
+#endif
 
 /*
  * Where the attributes of one entry are reached: an open fd, or, for
@@ -237,4 +245,108 @@ int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir
 		return -1;
 	}
 	return xattr_copy(s, &from, &to, flags, res, loss);
+}
+
+/* The size of n's name list; 0 where the file system keeps none.  -1 on error. */
+static ssize_t list_size(const struct xnode *n)
+{
+	ssize_t size = xn_list(n, NULL, 0);
+
+	return size < 0 && errno == ENOTSUP ? 0 : size;
+}
+
+/* How many of the names listed are of the kinds `flags` asks for. */
+static size_t count_wanted(const char *names, ssize_t len, unsigned flags)
+{
+	size_t count = 0;
+
+	for (const char *n = names; names != NULL && n < names + len; n += strlen(n) + 1)
+		count += wanted(flags, n) != 0;
+	return count;
+}
+
+/* Does b hold the attribute `name` with a's value?  1, 0 or -1. */
+static int same_value(const struct xnode *a, const struct xnode *b, const char *name, char **va,
+		      size_t *ca, char **vb, size_t *cb)
+{
+	ssize_t la = get_xattr(a, name, va, ca);
+	ssize_t lb = la < 0 ? -1 : get_xattr(b, name, vb, cb);
+
+	if (la < 0 || lb < 0)
+		return errno == ENODATA ? 0 : -1;
+	return la == lb && memcmp(*va, *vb, (size_t)la) == 0;
+}
+
+static int xattr_equal(const struct xnode *a, const struct xnode *b, unsigned flags)
+{
+	char *an = NULL, *bn = NULL, *va = NULL, *vb = NULL;
+	size_t ca = 256, cb = 256;
+	ssize_t al = list_size(a), bl = al < 0 ? -1 : list_size(b);
+	int rc = al < 0 || bl < 0 ? -1 : 1;
+
+	/* The usual case, no attributes on either side, ends here. */
+	if (rc > 0 && al > 0)
+		al = list_xattrs(a, &an);
+	if (rc > 0 && al >= 0 && bl > 0)
+		bl = list_xattrs(b, &bn);
+	if (al < 0 || bl < 0)
+		rc = -1;
+	else if (count_wanted(an, al, flags) != count_wanted(bn, bl, flags))
+		rc = 0;
+	if (rc > 0 && al > 0) {
+		va = xmalloc(ca);
+		vb = xmalloc(cb);
+	}
+	for (char *n = an; rc > 0 && n < an + al; n += strlen(n) + 1)
+		if (wanted(flags, n))
+			rc = name_listed(bn, bl, n) ? same_value(a, b, n, &va, &ca, &vb, &cb) : 0;
+	free(an);
+	free(bn);
+	free(va);
+	free(vb);
+	return rc;
+}
+
+/*
+ * listxattrat(2) (Linux 6.13): the size of the name list of `name` in dir
+ * without the walk of /proc/self/fd a path costs, which for a file
+ * without attributes is most of the comparison.  -1 with ENOSYS where the
+ * kernel lacks it (or the headers its number).
+ */
+static ssize_t list_size_at(int dir, const char *name)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	static atomic_int missing;
+	ssize_t size;
+
+	if (!atomic_load_explicit(&missing, memory_order_relaxed)) {
+		size = syscall(SYS_LISTXATTRAT, dir, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
+		if (size >= 0 || errno != ENOSYS)
+			return size < 0 && errno == ENOTSUP ? 0 : size;
+		atomic_store_explicit(&missing, 1, memory_order_relaxed);
+	}
+#else
+	(void)dir;
+	(void)name;
+#endif
+	errno = ENOSYS;
+	return -1;
+}
+
+int xattr_equal_at(int adir, const char *aname, int bdir, const char *bname, unsigned flags)
+{
+	ssize_t asize = list_size_at(adir, aname);
+	ssize_t bsize = asize == 0 ? list_size_at(bdir, bname) : -1;
+	char abuf[PROC_FD_PATH_MAX], bbuf[PROC_FD_PATH_MAX];
+	struct xnode a = { -1, proc_fd_path(abuf, adir, aname) };
+	struct xnode b = { -1, proc_fd_path(bbuf, bdir, bname) };
+
+	/* Neither has any: equal (anything else is read through /proc). */
+	if (asize == 0 && bsize == 0)
+		return 1;
+	if (a.path == NULL || b.path == NULL) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return xattr_equal(&a, &b, flags);
 }

@@ -42,4 +42,13 @@ int xattr_copy_fd(const struct session *s, int src, int dst, unsigned flags,
 int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
 		  unsigned flags, struct xattr_result *res, struct meta_loss *loss);
 
+/*
+ * Do `aname` in adir and `bname` in bdir (neither followed) carry the same
+ * attributes of the kinds `flags` asks for (XATTR_ACLS, XATTR_OTHERS):
+ * the same names with the same values?  1 if they do, 0 if not, -1 with
+ * errno when either list cannot be read.  A file system without attributes
+ * (ENOTSUP) has none.  Costs one llistxattr per file when neither has any.
+ */
+int xattr_equal_at(int adir, const char *aname, int bdir, const char *bname, unsigned flags);
+
 #endif

@@ -42,7 +42,7 @@ static enum parse_result parse_list(const char *const *args)
 /* What --help or --version wrote. */
 static const char *output(void)
 {
-	static char text[4096];
+	static char text[16384];
 	size_t n;
 
 	fflush(out);
@@ -237,6 +237,51 @@ START_TEST(test_update)
 }
 END_TEST
 
+/* -c alone means --update=changed; with another explicit mode it is refused. */
+START_TEST(test_checksum)
+{
+	ck_assert_int_eq(PARSE("-c", "a", "b"), PARSE_RUN);
+	ck_assert(opts.checksum);
+	ck_assert_int_eq(opts.update, UPDATE_CHANGED);
+	ck_assert_int_eq(PARSE("--update=changed", "--checksum", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.update, UPDATE_CHANGED);
+	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
+	ck_assert(!opts.checksum);
+	assert_error(PARSE("-c", "-u", "a", "b"), "--update=changed");
+	assert_error(PARSE("--update=all", "-c", "a", "b"), "--update=changed");
+	assert_error(PARSE("-c", "--update=none", "a", "b"), "--update=changed");
+}
+END_TEST
+
+/* --link-dest keeps its DIRs in order, 20 at most. */
+START_TEST(test_link_dest)
+{
+	const char *args[24];
+	int n = 0;
+
+	ck_assert_int_eq(PARSE("--link-dest=x", "--link-dest", "../y", "a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.nlink_dests, 2);
+	ck_assert_str_eq(opts.link_dests[0], "x");
+	ck_assert_str_eq(opts.link_dests[1], "../y");
+	ck_assert_int_eq(opts.update, UPDATE_ALL);
+	assert_error(PARSE("--link-dest=", "a", "b"), "--link-dest");
+	for (; n < LINK_DEST_MAX; n++)
+		args[n] = "--link-dest=d";
+	args[n] = "a";
+	args[n + 1] = "b";
+	args[n + 2] = NULL;
+	ck_assert_int_eq(parse_list(args), PARSE_RUN);
+	ck_assert_int_eq(opts.nlink_dests, LINK_DEST_MAX);
+	args[n] = "--link-dest=e";
+	args[n + 1] = "a";
+	args[n + 2] = "b";
+	args[n + 3] = NULL;
+	assert_error(parse_list(args), "at most 20");
+	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
+	ck_assert_int_eq(opts.nlink_dests, 0);
+}
+END_TEST
+
 START_TEST(test_changing)
 {
 	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
@@ -408,6 +453,8 @@ Suite *options_suite(void)
 	tcase_add_test(tc, test_filter_options_keep_their_order);
 	tcase_add_test(tc, test_operands);
 	tcase_add_test(tc, test_update);
+	tcase_add_test(tc, test_checksum);
+	tcase_add_test(tc, test_link_dest);
 	tcase_add_test(tc, test_unknown_and_missing_arguments);
 	tcase_add_test(tc, test_unwanted_argument_names_long_option);
 	tcase_add_test(tc, test_help_and_version);

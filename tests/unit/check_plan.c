@@ -210,6 +210,88 @@ START_TEST(test_plan_directory)
 }
 END_TEST
 
+/* --link-dest: a regular file unchanged in data, mode and (as root) owner. */
+START_TEST(test_link_dest_equal)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context user = { UPDATE_ALL, PRESERVE_ALL, 1000 };
+
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 1);
+	/* Neither the update mode nor the access time plays a part. */
+	st.st_atim.tv_sec = 12345;
+	ck_assert_int_eq(plan_link_dest(&user, 022, &es, &st), 1);
+}
+END_TEST
+
+/* Anything a link would share and the copy must not have: no link. */
+START_TEST(test_link_dest_differs)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000 };
+
+	st.st_size = 11;
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	st = copy_of(&es);
+	st.st_mtim.tv_nsec = 6; /* to the nanosecond */
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	st = copy_of(&es);
+	st.st_mtim.tv_sec = 99;
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	st = copy_of(&es);
+	st.st_mode = S_IFREG | 0640;
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	st.st_mode = S_IFREG | 04644; /* set-id bits count */
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	st = copy_of(&es);
+	st.st_gid = 2;
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	/* A user's copies get the user's owner anyway: not compared. */
+	ck_assert_int_eq(plan_link_dest(&user, 022, &es, &st), 1);
+	st = copy_of(&es);
+	st.st_uid = 2;
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+}
+END_TEST
+
+/* Only regular files are linked: never a symlink, a FIFO or a directory. */
+START_TEST(test_link_dest_types)
+{
+	static const mode_t types[] = { S_IFLNK, S_IFIFO, S_IFDIR, S_IFCHR, S_IFSOCK };
+	struct entry_stat es = source();
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct entry_stat other = es;
+		struct stat st = copy_of(&es);
+
+		st.st_mode = types[i] | 0644;
+		ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+		other.mode = types[i] | 0644;
+		st = copy_of(&other);
+		ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &other, &st), 0);
+	}
+}
+END_TEST
+
+/* Without --preserve of mode or owner, the link must have what a new file would. */
+START_TEST(test_link_dest_no_preserve)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context no_mode = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_MODE, 0 };
+	struct plan_context no_owner = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_OWNERSHIP, 0 };
+
+	es.mode = S_IFREG | 0600;
+	st.st_mode = S_IFREG | 0644; /* 0666 less the umask 022 */
+	ck_assert_int_eq(plan_link_dest(&no_mode, 022, &es, &st), 1);
+	ck_assert_int_eq(plan_link_dest(&no_mode, 077, &es, &st), 0);
+	st = copy_of(&es);
+	st.st_uid = 2;
+	ck_assert_int_eq(plan_link_dest(&no_owner, 022, &es, &st), 1);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -226,6 +308,12 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_update_changed_data);
 	tcase_add_test(tc, test_update_changed_metadata);
 	tcase_add_test(tc, test_plan_directory);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("link_dest");
+	tcase_add_test(tc, test_link_dest_equal);
+	tcase_add_test(tc, test_link_dest_differs);
+	tcase_add_test(tc, test_link_dest_types);
+	tcase_add_test(tc, test_link_dest_no_preserve);
 	suite_add_tcase(s, tc);
 	return s;
 }
