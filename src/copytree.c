@@ -13,6 +13,7 @@
 
 #include "change.h"
 #include "copy.h"
+#include "delete.h"
 #include "inode_table.h"
 #include "meta.h"
 #include "path.h"
@@ -44,6 +45,7 @@ struct copytree {
 	struct pathbuf dry_dir;    /* dry run: the DST directory last looked into */
 	int dry_dir_fd;            /* its fd, -1 if it does not exist, -2 for none yet */
 	struct inode_table dry_copied; /* dry run: multiply-linked files it would copy */
+	struct deleter deleter;        /* --delete: what SRC lacks goes, per directory */
 };
 
 /*
@@ -56,7 +58,7 @@ static const struct stat *dry_run_dst_stat(struct copytree *ct, const char *relp
 {
 	size_t dirlen = path_dirlen(relpath);
 
-	if (ct->s->dst_root < 0)
+	if (ct->s->dst_root < 0 || delete_made_way(&ct->deleter, relpath))
 		return NULL;
 	if (ct->dry_dir_fd == -2 || ct->dry_dir.len != dirlen ||
 	    memcmp(ct->dry_dir.data, relpath, dirlen) != 0) {
@@ -289,6 +291,18 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 	return note_directory(ct, e, before.st_mode != 0 ? &before : NULL);
 }
 
+/*
+ * --delete: SRC's directory is listed, nothing in it visited yet: make its
+ * copy hold nothing else (delete.h).
+ */
+static int visit_listed(void *arg, const struct walk_listing *l)
+{
+	struct copytree *ct = arg;
+
+	delete_listed(&ct->deleter, l);
+	return 0;
+}
+
 static void visit_error(void *arg, const char *relpath, int err)
 {
 	struct copytree *ct = arg;
@@ -486,9 +500,11 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		.filter = s->filter,
 		.files = s->list,
 	};
-	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct };
+	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct,
+				  s->opts->delete_extraneous ? visit_listed : NULL };
 
 	worker_init(&ct.self, s, parent_slot(s));
+	deleter_init(&ct.deleter, s, parent_slot(s));
 	strlist_init(&ct.dirs);
 	strlist_init(&ct.links);
 	pathbuf_init(&ct.dry_dir);
@@ -517,5 +533,6 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	if (ct.dry_dir_fd >= 0)
 		close(ct.dry_dir_fd);
 	pathbuf_free(&ct.dry_dir);
+	deleter_free(&ct.deleter);
 	worker_free(&ct.self);
 }

@@ -26,6 +26,8 @@ enum {
 	OPT_EXCLUDE_FROM,
 	OPT_INCLUDE_FROM,
 	OPT_FILES_FROM,
+	OPT_DELETE,
+	OPT_DELETE_EXCLUDED,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +51,8 @@ static const struct option long_options[] = {
 	{ "include-from", required_argument, NULL, OPT_INCLUDE_FROM },
 	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
 	{ "from0", no_argument, NULL, '0' },
+	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -108,6 +112,11 @@ static const char usage_text[] =
 	"                           listed directory is copied whole)\n"
 	"  -0, --from0              names and patterns in FILEs end with NUL, not\n"
 	"                           newline\n"
+	"      --delete             remove from the copy what SRC does not have, and\n"
+	"                           entries whose type changes to or from a\n"
+	"                           directory (made anew); excluded names are kept;\n"
+	"                           nothing is deleted where SRC could not be read\n"
+	"      --delete-excluded    --delete, and remove excluded names from the copy\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -291,6 +300,8 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 	case OPT_EXCLUDE_FROM:
 	case OPT_INCLUDE_FROM: add_filter_option(opts, c, arg); return 0;
 	case OPT_FILES_FROM: opts->files_from = arg; return 0;
+	case OPT_DELETE: opts->delete_extraneous = true; return 0;
+	case OPT_DELETE_EXCLUDED: opts->delete_extraneous = opts->delete_excluded = true; return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
@@ -393,6 +404,11 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	}
 	if (check_operands(opts, argc, argv, err, errlen) < 0)
 		return PARSE_ERROR;
+	/* rsync deletes only within listed directories; pcopy does not guess. */
+	if (opts->files_from != NULL && opts->delete_extraneous) {
+		snprintf(err, errlen, "--files-from cannot be combined with --delete");
+		return PARSE_ERROR;
+	}
 	/* The list is relative to SRC: there is room for one (rsync). */
 	if (opts->files_from != NULL && argc - optind > 2) {
 		snprintf(err, errlen, "--files-from takes one SRC, not '%s' too", argv[optind + 1]);

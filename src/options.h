@@ -98,6 +98,8 @@ struct options {
 	size_t nfilters;              /* how many */
 	const char *files_from;       /* --files-from: FILE, or NULL */
 	bool from0;                   /* -0: lists in files are NUL-separated */
+	bool delete_extraneous;       /* --delete: remove what SRC does not have */
+	bool delete_excluded;         /* --delete-excluded: excluded entries too */
 };
 
 /* What options_parse decided. */

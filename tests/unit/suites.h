@@ -18,5 +18,6 @@ Suite *quote_suite(void);
 Suite *acl_suite(void);
 Suite *filter_suite(void);
 Suite *filelist_suite(void);
+Suite *delete_suite(void);
 
 #endif
