@@ -129,7 +129,8 @@ static int remove_entry(struct deleter *d, int dir, const char *name, mode_t typ
 /*
  * Remove the entries of the listing `l` of the DST directory at d->path:
  * the subdirectories (`subdirs`), or the rest, from `dir` open on it, their
- * types then noted in l.  1 all went, 0 something was kept, -1 failed.
+ * types then noted in l.  After a failure the others are still removed,
+ * as rm -r does.  1 all went, 0 something was kept, -1 something failed.
  */
 static int remove_listed(struct deleter *d, int dir, struct lookahead_list *l, int subdirs)
 {
@@ -138,7 +139,7 @@ static int remove_listed(struct deleter *d, int dir, struct lookahead_list *l, i
 	unsigned char t;
 	int rc = 1;
 
-	while (rc >= 0 && lookahead_list_next(l, &pos, &t, &name)) {
+	while (lookahead_list_next(l, &pos, &t, &name)) {
 		mode_t type = subdirs ? DTTOIF(t) : entry_type(dir, name, t);
 		int r;
 
@@ -177,10 +178,8 @@ static int empty_directory(struct deleter *d)
 	}
 	rc = remove_listed(d, dirfd(dir), &l, 0);
 	closedir(dir);
-	if (rc >= 0) {
-		r = remove_listed(d, -1, &l, 1);
-		rc = r < rc ? r : rc;
-	}
+	r = remove_listed(d, -1, &l, 1);
+	rc = r < rc ? r : rc;
 	free(l.data);
 	return rc;
 }
