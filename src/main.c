@@ -433,6 +433,15 @@ int main(int argc, char **argv)
 	mode_t user_umask;
 	int status;
 
+	/*
+	 * --help and --version go through stdio: one buffer that holds all of
+	 * the help means one write, whose errno output_close can still report
+	 * (an early write from a full smaller buffer loses it).  Only this
+	 * thread ever uses the stream.
+	 */
+	static char stdout_buffer[1 << 14];
+
+	setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
 	case PARSE_EXIT: options_free(&opts); return close_stdout(EXIT_ALL_COPIED);
 	case PARSE_ERROR:
