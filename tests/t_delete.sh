@@ -11,7 +11,7 @@
 # --delete-excluded.  -n -i prints exactly what the real run then does and
 # changes nothing; --stats counts the deletions.  10,000 extraneous entries
 # in one directory.  --files-from with --delete is refused.  Both worker
-# modes, -j 1 and -j 8.
+# modes, -j 1 and -j 8.  A tree deeper than PATH_MAX goes with 16 fds.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -276,6 +276,28 @@ assert_grep "$T/out" "^-d $dst/e/cache$"
 if [ "$have_rsync" = 1 ]; then
 	rsync_from "$src" "$W/fstart" "$W/frsync" --delete-excluded "${filters[@]}"
 	assert_eq "$(entries "$dst")" "$(entries "$W/frsync")" "--delete-excluded vs rsync"
+fi
+
+# an extraneous tree deeper than PATH_MAX, with few fds: removed whole
+if command -v python3 >/dev/null 2>&1; then
+	mkdir -p "$W/deep-src" "$W/deep-dst"
+	python3 - "$W/deep-dst" <<'PY' || fail "cannot make the deep tree"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for i in range(100):
+    os.mkdir("d" * 200, dir_fd=fd)
+    sub = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = sub
+    os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+os.close(fd)
+PY
+	(ulimit -n 16 && exec "$PCOPY" -T --stats=json --delete "$W/deep-src" "$W/deep-dst") \
+		>"$T/out" 2>"$T/err" || fail "deep tree: exit $?: $(head -n 3 "$T/err")"
+	assert_eq "$(stat_of "$T/out" deleted)" 200 "deleted of the deep tree"
+	assert_eq "$(find "$W/deep-dst" -mindepth 1 | wc -l)" 0 "entries left of the deep tree"
+else
+	log "no python3: skipping the tree deeper than PATH_MAX"
 fi
 
 # --files-from with --delete: refused before anything is done
