@@ -13,6 +13,7 @@
 
 #include "change.h"
 #include "copy.h"
+#include "delete.h"
 #include "durable.h"
 #include "inode_table.h"
 #include "meta.h"
@@ -35,17 +36,18 @@ struct inode_id {
 /* State of the walk. */
 struct copytree {
 	const struct session *s;
-	struct worker self;        /* the parent as a worker: inline copies, links */
-	struct strlist dirs;       /* directories made, in walk order (parents first) */
-	struct strlist gone_dirs;  /* directories reported vanished by the walk */
-	struct inode_table inodes; /* first path of each multiply-linked inode */
-	struct strlist links;      /* deferred hard links: target, link, target, ... */
-	struct inode_id *link_ids; /* the inode of each deferred link */
-	size_t link_ids_cap;       /* entries allocated in link_ids */
-	struct job job;            /* record being filled for the queue */
-	struct pathbuf dry_dir;    /* dry run: the DST directory last looked into */
-	int dry_dir_fd;            /* its fd, -1 if it does not exist, -2 for none yet */
+	struct worker self;            /* the parent as a worker: inline copies, links */
+	struct strlist dirs;           /* directories made, in walk order (parents first) */
+	struct strlist gone_dirs;      /* directories reported vanished by the walk */
+	struct inode_table inodes;     /* first path of each multiply-linked inode */
+	struct strlist links;          /* deferred hard links: target, link, target, ... */
+	struct inode_id *link_ids;     /* the inode of each deferred link */
+	size_t link_ids_cap;           /* entries allocated in link_ids */
+	struct job job;                /* record being filled for the queue */
+	struct pathbuf dry_dir;        /* dry run: the DST directory last looked into */
+	int dry_dir_fd;                /* its fd, -1 if it does not exist, -2 for none yet */
 	struct inode_table dry_copied; /* dry run: multiply-linked files it would copy */
+	struct deleter deleter;        /* --delete: what SRC lacks goes, per directory */
 };
 
 /*
@@ -58,7 +60,7 @@ static const struct stat *dry_run_dst_stat(struct copytree *ct, const char *relp
 {
 	size_t dirlen = path_dirlen(relpath);
 
-	if (ct->s->dst_root < 0)
+	if (ct->s->dst_root < 0 || delete_made_way(&ct->deleter, relpath))
 		return NULL;
 	if (ct->dry_dir_fd == -2 || ct->dry_dir.len != dirlen ||
 	    memcmp(ct->dry_dir.data, relpath, dirlen) != 0) {
@@ -222,8 +224,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
  * by it, except a regular file, which is refused as cp does.  0, or -1 on
  * failure; *before is what was there (st_mode 0 for nothing).
  */
-static int make_directory(const struct session *s, int ddir, const char *name,
-			  struct stat *before)
+static int make_directory(const struct session *s, int ddir, const char *name, struct stat *before)
 {
 	struct stat *st = before;
 
@@ -298,6 +299,18 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 		return 0;
 	}
 	return note_directory(ct, e, before.st_mode != 0 ? &before : NULL);
+}
+
+/*
+ * --delete: SRC's directory is listed, nothing in it visited yet: make its
+ * copy hold nothing else (delete.h).
+ */
+static int visit_listed(void *arg, const struct walk_listing *l)
+{
+	struct copytree *ct = arg;
+
+	delete_listed(&ct->deleter, l);
+	return 0;
 }
 
 static void visit_error(void *arg, const char *relpath, int err)
@@ -531,9 +544,15 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 		.filter = s->filter,
 		.files = s->list,
 	};
-	struct walk_visitor v = { visit_entry, visit_directory, visit_error, &ct, visit_vanished };
+	struct walk_visitor v = { .entry = visit_entry,
+				  .directory = visit_directory,
+				  .error = visit_error,
+				  .ctx = &ct,
+				  .vanished = visit_vanished,
+				  .listed = s->opts->delete_extraneous ? visit_listed : NULL };
 
 	worker_init(&ct.self, s, parent_slot(s));
+	deleter_init(&ct.deleter, s, parent_slot(s));
 	strlist_init(&ct.dirs);
 	strlist_init(&ct.gone_dirs);
 	strlist_init(&ct.links);
@@ -564,5 +583,6 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	if (ct.dry_dir_fd >= 0)
 		close(ct.dry_dir_fd);
 	pathbuf_free(&ct.dry_dir);
+	deleter_free(&ct.deleter);
 	worker_free(&ct.self);
 }

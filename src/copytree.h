@@ -13,6 +13,8 @@ struct lookahead;
  * multiply-linked inode are remembered instead of queued.  When the walk
  * ends the queue is closed; once the workers are gone (`wait_workers`) the
  * hard links are made and directory metadata applied, deepest first.
+ * With --delete each directory of the copy is cleaned of what SRC's lacks
+ * (delete.h) once SRC's is read and before anything in it is queued.
  * With --dry-run nothing is queued or written and `wait_workers` may be
  * NULL.  `la`, when not NULL, holds listings the counting scan read, taken
  * instead of reading those directories again (lookahead.h).  Errors are

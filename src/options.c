@@ -28,6 +28,8 @@ enum {
 	OPT_FILES_FROM,
 	OPT_FSYNC,
 	OPT_LINK_DEST,
+	OPT_DELETE,
+	OPT_DELETE_EXCLUDED,
 };
 
 static const struct option long_options[] = {
@@ -54,6 +56,8 @@ static const struct option long_options[] = {
 	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
 	{ "from0", no_argument, NULL, '0' },
 	{ "fsync", no_argument, NULL, OPT_FSYNC },
+	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -119,6 +123,11 @@ static const char usage_text[] =
 	"      --fsync              make everything written durable before exiting 0:\n"
 	"                           each file is fsync'ed before it gets its name,\n"
 	"                           and DST's file system is synced at the end\n"
+	"      --delete             remove from the copy what SRC does not have, and\n"
+	"                           entries whose type changes to or from a\n"
+	"                           directory (made anew); excluded names are kept;\n"
+	"                           nothing is deleted where SRC could not be read\n"
+	"      --delete-excluded    --delete, and remove excluded names from the copy\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -314,6 +323,8 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 			goto bad;
 		opts->link_dests[opts->nlink_dests++] = arg;
 		return 0;
+	case OPT_DELETE: opts->delete_extraneous = true; return 0;
+	case OPT_DELETE_EXCLUDED: opts->delete_extraneous = opts->delete_excluded = true; return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
@@ -440,6 +451,11 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	if (check_operands(opts, argc, argv, err, errlen) < 0 ||
 	    check_checksum(opts, err, errlen) < 0)
 		return PARSE_ERROR;
+	/* rsync deletes only within listed directories; pcopy does not guess. */
+	if (opts->files_from != NULL && opts->delete_extraneous) {
+		snprintf(err, errlen, "--files-from cannot be combined with --delete");
+		return PARSE_ERROR;
+	}
 	/* The list is relative to SRC: there is room for one (rsync). */
 	if (opts->files_from != NULL && argc - optind > 2) {
 		snprintf(err, errlen, "--files-from takes one SRC, not '%s' too", argv[optind + 1]);

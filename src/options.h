@@ -108,6 +108,8 @@ struct options {
 	int nlink_dests;   /* how many --link-dest DIRs */
 	/* The --link-dest DIRs, in command-line order (argv's). */
 	const char *link_dests[LINK_DEST_MAX];
+	bool delete_extraneous;       /* --delete: remove what SRC does not have */
+	bool delete_excluded;         /* --delete-excluded: excluded entries too */
 };
 
 /* What options_parse decided. */

@@ -50,7 +50,9 @@ static void *scan_main(void *arg)
 		.filter = sc->s->filter,
 		.files = sc->s->list,
 	};
-	struct walk_visitor v = { count_entry, count_directory, ignore_error, sc, NULL };
+	struct walk_visitor v = {
+		.entry = count_entry, .directory = count_directory, .error = ignore_error, .ctx = sc
+	};
 
 	if (walk_tree(sc->s->src_root, &wo, &v) == 0)
 		atomic_store(&sc->done, 1);

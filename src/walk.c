@@ -219,6 +219,46 @@ static int visit_readdir(struct walk *w, int fd, DIR *d, struct subdirs *sd)
 	return 0;
 }
 
+/* Tell the visitor (if it asked) of the listing of w->path.  0 or -1. */
+static int announce_listing(struct walk *w, int fd, const struct lookahead_list *l, int complete)
+{
+	struct walk_listing wl = { fd, w->path.data, l, complete };
+
+	return w->v->listed != NULL ? w->v->listed(w->v->ctx, &wl) : 0;
+}
+
+/*
+ * With a `listed` visitor: read the whole directory first, tell the
+ * visitor, then visit the names (those read before an error too).  0 or -1.
+ */
+static int read_then_visit(struct walk *w, int fd, DIR *d, struct subdirs *sd)
+{
+	struct lookahead_list l = { NULL, 0, 0 };
+	int complete = 1;
+	struct dirent *de;
+	int rc;
+
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL)
+			break;
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			lookahead_list_add(&l, de->d_type, de->d_name);
+	}
+	if (errno != 0) {
+		w->v->error(w->v->ctx, w->path.data, errno);
+		complete = 0;
+	}
+	rc = announce_listing(w, fd, &l, complete);
+	if (rc == 0)
+		rc = visit_listing(w, fd, &l, sd);
+	if (rc == 0 && complete && w->o->lookahead != NULL && w->o->lookahead_produce)
+		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
+	free(l.data);
+	return rc;
+}
+
 /*
  * Read the directory w->path (directory number w->dir_seq of the walk), or
  * take its listing from the scan; fill sd with its subdirectories.  0 or -1.
@@ -233,7 +273,9 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 
 	if (fd >= 0 && w->o->lookahead != NULL && !w->o->lookahead_produce &&
 	    lookahead_take(w->o->lookahead, w->dir_seq, w->path.data, &l)) {
-		rc = visit_listing(w, fd, &l, sd);
+		rc = announce_listing(w, fd, &l, 1);
+		if (rc == 0)
+			rc = visit_listing(w, fd, &l, sd);
 		free(l.data);
 		close(fd);
 		return rc;
@@ -242,9 +284,12 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 		report_unreadable(w, errno);
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return announce_listing(w, -1, NULL, 0);
 	}
-	rc = visit_readdir(w, fd, d, sd);
+	if (w->v->listed != NULL)
+		rc = read_then_visit(w, fd, d, sd);
+	else
+		rc = visit_readdir(w, fd, d, sd);
 	closedir(d);
 	return rc;
 }

@@ -8,6 +8,7 @@
 struct filelist;
 struct filter;
 struct lookahead;
+struct lookahead_list;
 
 /* One entry met by the walker. */
 struct walk_entry {
@@ -15,6 +16,15 @@ struct walk_entry {
 	const char *name;      /* its name in dirfd */
 	const char *relpath;   /* its path from the root */
 	const struct stat *st; /* fstatat of it (links followed only with follow) */
+};
+
+/* A source directory's listing, as read (for walk_visitor.listed). */
+struct walk_listing {
+	int dirfd;                          /* the directory, or -1 if it could not be opened */
+	const char *relpath;                /* its path from the root ("" for the root) */
+	const struct lookahead_list *names; /* every name read (excluded ones too), with d_type;
+					       NULL when none could be read */
+	int complete;                       /* 0: it could not be read to its end */
 };
 
 /* What the walker calls; ctx is passed back to each. */
@@ -38,6 +48,14 @@ struct walk_visitor {
 	 * leave it NULL.
 	 */
 	void (*vanished)(void *ctx, const char *relpath, int is_dir);
+	/*
+	 * May be NULL.
+	 * A directory's whole listing, after it is read and before any of its
+	 * entries is visited; also, with complete == 0, when it could not be
+	 * read to its end, after `error` said why (the names read, if any, are
+	 * visited next).  Return 0 to go on, -1 to stop the walk.
+	 */
+	int (*listed)(void *ctx, const struct walk_listing *l);
 };
 
 /* How to walk. */

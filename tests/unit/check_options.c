@@ -338,6 +338,22 @@ START_TEST(test_filter_options_keep_their_order)
 }
 END_TEST
 
+/* --delete-excluded implies --delete; neither goes with --files-from. */
+START_TEST(test_delete)
+{
+	ck_assert_int_eq(PARSE("a", "b"), PARSE_RUN);
+	ck_assert(!opts.delete_extraneous && !opts.delete_excluded);
+	ck_assert_int_eq(PARSE("--delete", "a", "b"), PARSE_RUN);
+	ck_assert(opts.delete_extraneous && !opts.delete_excluded);
+	ck_assert_int_eq(PARSE("--delete-excluded", "a", "b"), PARSE_RUN);
+	ck_assert(opts.delete_extraneous && opts.delete_excluded);
+	assert_error(PARSE("--delete", "--files-from=l", "a", "b"), "--files-from");
+	options_free(&opts);
+	assert_error(PARSE("--files-from=l", "--delete-excluded", "a", "b"), "--delete");
+	options_free(&opts);
+}
+END_TEST
+
 START_TEST(test_no_preserve_empty_list)
 {
 	assert_error(PARSE("--no-preserve=", "a", "b"), "--no-preserve");
@@ -460,6 +476,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_options_after_operands);
 	tcase_add_test(tc, test_reparse_resets);
+	tcase_add_test(tc, test_delete);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,6 @@
 /* check_walk.c - walk_tree: coverage, order, skipping, stopping, depth, loops. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -145,7 +146,9 @@ static void on_error(void *ctx, const char *relpath, int err)
 static int walk(int follow, _Atomic int *stop)
 {
 	struct visit_ctx ctx = { .r = &rec, .follow = follow, .names_only = walk_names_only };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
+	struct walk_visitor v = {
+		.entry = on_entry, .directory = on_directory, .error = on_error, .ctx = &ctx
+	};
 	struct walk_options o = {
 		.follow = follow,
 		.names_only = walk_names_only,
@@ -173,7 +176,9 @@ static void forget_visits(void)
 static void produce_listings(struct lookahead *la)
 {
 	struct visit_ctx ctx = { .r = &rec, .names_only = 1 };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
+	struct walk_visitor v = {
+		.entry = on_entry, .directory = on_directory, .error = on_error, .ctx = &ctx
+	};
 	struct walk_options o = { .names_only = 1, .lookahead = la, .lookahead_produce = 1 };
 
 	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
@@ -184,7 +189,9 @@ static void produce_listings(struct lookahead *la)
 static int consume_listings(struct lookahead *la)
 {
 	struct visit_ctx ctx = { .r = &rec };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
+	struct walk_visitor v = {
+		.entry = on_entry, .directory = on_directory, .error = on_error, .ctx = &ctx
+	};
 	struct walk_options o = { .lookahead = la };
 
 	return walk_tree(root.fd, &o, &v);
@@ -390,7 +397,9 @@ START_TEST(test_listed_paths_only)
 	static const char *const want[] = { "a", "a/b", "a/b/c", "a/b/f2", "f0", "p" };
 	struct filelist l = { paths + 1, 5, 5 };
 	struct visit_ctx ctx = { .r = &rec };
-	struct walk_visitor v = { on_entry, on_directory, on_error, &ctx, NULL };
+	struct walk_visitor v = {
+		.entry = on_entry, .directory = on_directory, .error = on_error, .ctx = &ctx
+	};
 	struct walk_options o = { .files = &l };
 
 	make_tree();
@@ -608,6 +617,149 @@ START_TEST(test_lookahead_walks_differ)
 }
 END_TEST
 
+/* What the `listed` hook saw: each listing, when, and how many names. */
+static struct {
+	char *relpath;
+	int visits_before; /* rec.count when it came */
+	int names;         /* names in it */
+	int complete;
+	int has_p; /* the excluded fifo "p" is among the names */
+} listings[MAX_SEEN];
+static int nlistings;
+
+static int on_listed(void *ctx, const struct walk_listing *l)
+{
+	const char *name;
+	unsigned char t;
+	size_t pos = 0;
+
+	(void)ctx;
+	ck_assert_int_lt(nlistings, MAX_SEEN);
+	listings[nlistings].relpath = strdup(l->relpath);
+	listings[nlistings].visits_before = rec.count;
+	listings[nlistings].complete = l->complete;
+	listings[nlistings].names = 0;
+	listings[nlistings].has_p = 0;
+	while (l->names != NULL && lookahead_list_next(l->names, &pos, &t, &name)) {
+		listings[nlistings].names++;
+		if (strcmp(name, "p") == 0)
+			listings[nlistings].has_p = t == DT_FIFO || t == DT_UNKNOWN;
+	}
+	nlistings++;
+	return 0;
+}
+
+/* Check the listings of make_tree's directories against the visits. */
+static void check_listings(void)
+{
+	static const struct {
+		const char *relpath;
+		int names;
+	} dirs[] = { { "", 6 }, { "a", 2 }, { "a/b", 2 }, { "a/b/c", 0 }, { "d", 0 } };
+
+	ck_assert_int_eq(nlistings, 5);
+	for (int k = 0; k < nlistings; k++) {
+		int found = 0;
+
+		ck_assert_int_eq(listings[k].complete, 1);
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			if (strcmp(dirs[i].relpath, listings[k].relpath) != 0)
+				continue;
+			found = 1;
+			ck_assert_int_eq(listings[k].names, dirs[i].names);
+		}
+		ck_assert_msg(found, "listing of '%s'", listings[k].relpath);
+		/* After the directory's own visit, before any of its entries. */
+		if (listings[k].relpath[0] != '\0')
+			ck_assert_int_gt(listings[k].visits_before, index_of(listings[k].relpath));
+		for (int v = 0; v < listings[k].visits_before; v++)
+			ck_assert_msg(path_dirlen(rec.seen[v].relpath) !=
+						      strlen(listings[k].relpath) ||
+					      strncmp(rec.seen[v].relpath, listings[k].relpath,
+						      strlen(listings[k].relpath)) != 0,
+				      "'%s' visited before its directory's listing",
+				      rec.seen[v].relpath);
+	}
+	ck_assert_int_eq(listings[0].has_p, 1);
+	for (int k = 0; k < nlistings; k++)
+		free(listings[k].relpath);
+	nlistings = 0;
+}
+
+/*
+ * The `listed` hook (--delete's) gets each directory's whole listing,
+ * excluded names too, before any entry in it is visited; from the scan's
+ * listings as from reading.
+ */
+START_TEST(test_listed_before_entries)
+{
+	struct visit_ctx ctx = { .r = &rec };
+	struct walk_visitor v = { .entry = on_entry,
+				  .directory = on_directory,
+				  .error = on_error,
+				  .ctx = &ctx,
+				  .listed = on_listed };
+	struct walk_options o = { 0 };
+	struct lookahead la;
+	struct filter f;
+
+	make_tree();
+	filter_init(&f);
+	filter_add(&f, "p", 0);
+	o.filter = &f;
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	ck_assert_int_eq(rec.count, TREE_COUNT - 1);
+	check_listings();
+	forget_visits();
+	lookahead_init(&la, LOOKAHEAD_BUDGET);
+	produce_listings(&la);
+	o.lookahead = &la;
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	check_listings();
+	lookahead_destroy(&la);
+	filter_free(&f);
+}
+END_TEST
+
+/* A directory visitor that removes the (empty) directory "d" it is shown. */
+static int on_directory_remove_d(void *ctx, const struct walk_entry *e, int descend)
+{
+	if (strcmp(e->relpath, "d") == 0)
+		ck_assert_int_eq(unlinkat(root.fd, "d", AT_REMOVEDIR), 0);
+	return on_directory(ctx, e, descend);
+}
+
+/* A directory that cannot be opened: `error`, then a listing marked incomplete. */
+START_TEST(test_listed_unreadable)
+{
+	struct visit_ctx ctx = { .r = &rec };
+	struct walk_visitor v = { .entry = on_entry,
+				  .directory = on_directory_remove_d,
+				  .error = on_error,
+				  .ctx = &ctx,
+				  .listed = on_listed };
+	struct walk_options o = { 0 };
+	int incomplete = -1;
+
+	make_tree();
+	ck_assert_int_eq(walk_tree(root.fd, &o, &v), 0);
+	ck_assert(has_error("d", ENOENT));
+	ck_assert_int_eq(nlistings, 5);
+	for (int k = 0; k < nlistings; k++) {
+		if (strcmp(listings[k].relpath, "d") == 0)
+			incomplete = k;
+		else
+			ck_assert_int_eq(listings[k].complete, 1);
+	}
+	ck_assert_int_ge(incomplete, 0);
+	ck_assert_int_eq(listings[incomplete].complete, 0);
+	ck_assert_int_eq(listings[incomplete].names, 0);
+	for (int k = 0; k < nlistings; k++)
+		free(listings[k].relpath);
+	nlistings = 0;
+}
+END_TEST
+
 Suite *walk_suite(void)
 {
 	Suite *s = suite_create("walk");
@@ -631,6 +783,8 @@ Suite *walk_suite(void)
 	tcase_add_test(tc, test_follow_dangling_link_not_silent);
 	tcase_add_test(tc, test_lookahead_listings_taken);
 	tcase_add_test(tc, test_lookahead_walks_differ);
+	tcase_add_test(tc, test_listed_before_entries);
+	tcase_add_test(tc, test_listed_unreadable);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

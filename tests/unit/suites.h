@@ -19,5 +19,6 @@ Suite *acl_suite(void);
 Suite *filter_suite(void);
 Suite *filelist_suite(void);
 Suite *compare_suite(void);
+Suite *delete_suite(void);
 
 #endif
