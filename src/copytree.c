@@ -313,6 +313,15 @@ static int visit_listed(void *arg, const struct walk_listing *l)
 	return 0;
 }
 
+/* A directory's entries are all queued: let no job wait while the next is read. */
+static void visit_dir_done(void *arg)
+{
+	struct copytree *ct = arg;
+
+	if (ct->s->queue != NULL)
+		queue_flush(ct->s->queue);
+}
+
 static void visit_error(void *arg, const char *relpath, int err)
 {
 	struct copytree *ct = arg;
@@ -549,7 +558,8 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 				  .error = visit_error,
 				  .ctx = &ct,
 				  .vanished = visit_vanished,
-				  .listed = s->opts->delete_extraneous ? visit_listed : NULL };
+				  .listed = s->opts->delete_extraneous ? visit_listed : NULL,
+				  .dir_done = visit_dir_done };
 
 	worker_init(&ct.self, s, parent_slot(s));
 	deleter_init(&ct.deleter, s, parent_slot(s));

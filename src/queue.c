@@ -16,7 +16,10 @@
  *
  * Producers are woken only when the ring has drained to `low_water`, not on
  * every pop: a walker that outruns the workers then sleeps and wakes once per
- * half-ring instead of once per file.
+ * half-ring instead of once per file.  Consumers likewise are woken once
+ * `wake_batch` jobs are waiting, or by queue_flush: where jobs are cheaper
+ * than a wake-up (an unchanged entry with --update is one stat), workers
+ * that outran the walker would otherwise sleep and wake once per job.
  *
  * Lock order: the queue lock is a leaf; nothing else is taken while holding it.
  */
@@ -44,6 +47,7 @@ struct queue {
 	int futex_private;              /* FUTEX_PRIVATE_FLAG for the private backend */
 	size_t capacity;                /* slots in records[] */
 	size_t low_water;               /* wake producers when this few are left */
+	size_t wake_batch;              /* wake consumers when this many are queued */
 	size_t map_size;                /* bytes mapped, for munmap */
 	struct job records[];           /* the ring */
 };
@@ -131,6 +135,7 @@ struct queue *queue_create(size_t capacity, enum queue_backend backend)
 	/* mmap memory is zeroed: counters, flags and futex words start at 0. */
 	q->capacity = capacity;
 	q->low_water = capacity / 2;
+	q->wake_batch = capacity >= 32 ? 8 : 1;
 	q->map_size = size;
 	q->futex_private = backend == QUEUE_PRIVATE ? FUTEX_PRIVATE_FLAG : 0;
 	if (init_lock(q, backend) != 0) {
@@ -165,13 +170,26 @@ int queue_push(struct queue *q, const struct job *job)
 	}
 	memcpy(&q->records[q->tail % q->capacity], job, job_used_size(job));
 	q->tail++;
-	wake = q->consumers_waiting > 0;
+	wake = q->consumers_waiting > 0 && q->tail - q->head >= q->wake_batch;
 	if (wake)
 		atomic_fetch_add(&q->not_empty_seq, 1);
 	queue_unlock(q);
 	if (wake)
 		futex_wake(q, &q->not_empty_seq, 1);
 	return 0;
+}
+
+void queue_flush(struct queue *q)
+{
+	int wake;
+
+	queue_lock(q);
+	wake = q->consumers_waiting > 0 && q->tail != q->head;
+	if (wake)
+		atomic_fetch_add(&q->not_empty_seq, 1);
+	queue_unlock(q);
+	if (wake)
+		futex_wake(q, &q->not_empty_seq, INT_MAX);
 }
 
 int queue_pop(struct queue *q, struct job *out, _Atomic int *busy)

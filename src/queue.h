@@ -32,6 +32,13 @@ void queue_destroy(struct queue *q);
 int queue_push(struct queue *q, const struct job *job);
 
 /*
+ * A push wakes a sleeping consumer only once a few jobs are waiting; call
+ * this when the producer may be slow to push more (before it reads a
+ * directory, say), so that no job waits for company.
+ */
+void queue_flush(struct queue *q);
+
+/*
  * Remove the oldest job into *out, blocking while the queue is empty.
  * `busy` (may be NULL) is set to 1 under the queue lock before the job
  * leaves the queue, so a watcher never sees a job in neither place.

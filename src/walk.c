@@ -334,6 +334,8 @@ static int walk_dir(struct walk *w)
 	strlist_init(&sd.names);
 	rc = read_directory(w, &sd);
 	w->dir_seq++;
+	if (w->v->dir_done != NULL)
+		w->v->dir_done(w->v->ctx);
 	if (rc == 0)
 		rc = walk_subdirs(w, &sd);
 	strlist_free(&sd.names);

@@ -56,6 +56,11 @@ struct walk_visitor {
 	 * visited next).  Return 0 to go on, -1 to stop the walk.
 	 */
 	int (*listed)(void *ctx, const struct walk_listing *l);
+	/*
+	 * May be NULL.  Every entry of a directory has been visited; the walk
+	 * goes on with reading its subdirectories (or another directory).
+	 */
+	void (*dir_done)(void *ctx);
 };
 
 /* How to walk. */

@@ -364,6 +364,30 @@ START_TEST(test_pop_blocks_when_empty)
 }
 END_TEST
 
+/*
+ * A big queue wakes a sleeping consumer only once 8 jobs wait, or on
+ * queue_flush: a lone job waits for its flush, a batch goes at once.
+ */
+START_TEST(test_wake_batch_and_flush)
+{
+	struct queue *q = make_queue(64, _i);
+	struct party consumer;
+
+	party_start(&consumer, _i, op_pop_expect, q, 0);
+	ck_assert_msg(party_blocked(&consumer), "pop from an empty queue returned");
+	push_id(q, 0);
+	ck_assert_msg(party_blocked(&consumer), "one job woke a consumer of a big queue");
+	queue_flush(q);
+	ck_assert_int_eq(party_join(&consumer), 0);
+	party_start(&consumer, _i, op_pop_expect, q, 1);
+	ck_assert(party_blocked(&consumer));
+	for (int id = 1; id <= 8; id++)
+		push_id(q, id);
+	ck_assert_int_eq(party_join(&consumer), 0);
+	queue_destroy(q);
+}
+END_TEST
+
 #define SLEEPERS 4
 
 START_TEST(test_close_wakes_all_consumers)
@@ -733,6 +757,7 @@ Suite *queue_suite(void)
 	tcase_add_loop_test(blocking, test_fifo_across_tasks, 0, backends);
 	tcase_add_loop_test(blocking, test_push_blocks_when_full, 0, backends);
 	tcase_add_loop_test(blocking, test_pop_blocks_when_empty, 0, backends);
+	tcase_add_loop_test(blocking, test_wake_batch_and_flush, 0, backends);
 	tcase_add_loop_test(blocking, test_close_wakes_all_consumers, 0, backends);
 	tcase_add_loop_test(blocking, test_close_wakes_blocked_producer, 0, backends);
 	tcase_add_loop_test(blocking, test_abort_wakes_consumer, 0, backends);
