@@ -47,6 +47,24 @@ need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }
 
+# run CMD... as the unprivileged uid and gid 65534 (needs root and setpriv)
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# true if as_nobody can run pcopy here; otherwise log that WHAT (a case of
+# the test) is not checked, and why
+can_be_nobody() {
+	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+		log "not root or no setpriv: skipping $1"
+		return 1
+	fi
+	if ! as_nobody "$PCOPY" --version >/dev/null 2>&1; then
+		log "$PCOPY not executable by uid 65534: skipping $1"
+		return 1
+	fi
+}
+
 # skip unless every named command exists
 need_cmd() {
 	local c

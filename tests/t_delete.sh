@@ -309,14 +309,7 @@ assert_grep "$T/err" "files-from.*--delete"
 # an unreadable source directory: nothing deleted in its copy or below it,
 # one line, exit 1; elsewhere the deletions go on (root only)
 chmod 0755 "$T"
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
-	log "not root or no setpriv: skipping the unreadable-directory case"
-elif ! as_nobody "$PCOPY" --version >/dev/null 2>&1; then
-	log "$PCOPY not executable by uid 65534: skipping the unreadable-directory case"
-else
+if can_be_nobody "the unreadable-directory case"; then
 	for mode in thread process; do
 		u=$W/user-$mode
 		mkdir -p "$u/src/locked/inner" "$u/src/open"

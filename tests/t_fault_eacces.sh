@@ -9,9 +9,6 @@ need_pcopy
 need_root
 need_cmd setpriv
 
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
 
 chmod 0755 "$T" "$W"
 as_nobody test -x "$W" || skip "uid 65534 cannot reach $W (set TMPDIR to a world-searchable dir)"

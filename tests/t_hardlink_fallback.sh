@@ -60,9 +60,6 @@ if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
 	log "note: not root or no setpriv; the EACCES case is not checked"
 	exit 0
 fi
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
 chmod 0755 "$T" "$W"
 if ! as_nobody test -x "$W" || ! as_nobody "$PCOPY" --version >/dev/null 2>&1; then
 	log "note: uid 65534 cannot reach $W or run $PCOPY; the EACCES case is not checked"

@@ -97,14 +97,7 @@ check_error_line "$W/"$'no\nsuch' "cannot stat "
 
 # an unreadable file named a<newline>b, as an unprivileged user (root only)
 chmod 0755 "$T"
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
-	log "not root or no setpriv: skipping the unreadable-file case"
-elif ! as_nobody "$PCOPY" --version >/dev/null 2>&1; then
-	log "$PCOPY not executable by uid 65534: skipping the unreadable-file case"
-else
+if can_be_nobody "the unreadable-file case"; then
 	u=$W/user
 	mkdir -p "$u/src"
 	echo readable >"$u/src/ok"
