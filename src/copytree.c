@@ -38,6 +38,8 @@ struct copytree {
 	const struct session *s;
 	struct worker self;            /* the parent as a worker: inline copies, links */
 	struct strlist dirs;           /* directories made, in walk order (parents first) */
+	unsigned char *dir_attrs;      /* per directory: its attributes differ from SRC's */
+	size_t dir_attrs_cap;          /* entries allocated in dir_attrs */
 	struct strlist gone_dirs;      /* directories reported vanished by the walk */
 	struct inode_table inodes;     /* first path of each multiply-linked inode */
 	struct strlist links;          /* deferred hard links: target, link, target, ... */
@@ -248,26 +250,48 @@ static int make_directory(const struct session *s, int ddir, const char *name, s
 }
 
 /*
- * A directory made or merged into (or that a dry run would make or merge
- * into), DST having had `before` there (NULL for nothing): remember it,
- * count it, tell the change, enter it.  One merged into changes only when
- * its metadata will be set: always without --update, else where it differs
- * from SRC's (plan_directory), as it was before the run.
+ * Remember directory `relpath` for the metadata pass, with whether its
+ * attributes differ from SRC's.  That is decided as the walk meets it: by
+ * the end, what was made inside the copy has moved its ctime.
  */
-static int note_directory(struct copytree *ct, const struct walk_entry *e,
+static void remember_directory(struct copytree *ct, const char *relpath, int attrs_differ)
+{
+	size_t i = strlist_add(&ct->dirs, relpath);
+
+	if (i == ct->dir_attrs_cap) {
+		ct->dir_attrs_cap = ct->dir_attrs_cap ? 2 * ct->dir_attrs_cap : 64;
+		ct->dir_attrs = xrealloc(ct->dir_attrs, ct->dir_attrs_cap);
+	}
+	ct->dir_attrs[i] = (unsigned char)attrs_differ;
+}
+
+/*
+ * A directory made or merged into (or that a dry run would make or merge
+ * into), DST having had `before` there, as `e->name` in `ddir` (NULL for
+ * nothing): remember it, count it, tell the change, enter it.  One merged
+ * into changes only when its metadata will be set: always without
+ * --update, else where it differs from SRC's (plan_directory, or its
+ * attributes: update_attributes_differ), as it was before the run.
+ */
+static int note_directory(struct copytree *ct, const struct walk_entry *e, int ddir,
 			  const struct stat *before)
 {
-	struct plan_context pc = { ct->s->opts->update, ct->s->opts->preserve, ct->s->euid };
+	struct plan_context pc = plan_context_of(ct->s->opts, ct->s->euid);
 	struct worker_slot *slot = parent_slot(ct->s);
+	int merged = before != NULL && S_ISDIR(before->st_mode);
+	int attrs_differ = 0;
 	struct entry_stat es;
 
-	strlist_add(&ct->dirs, e->relpath);
-	atomic_fetch_add(&slot->dirs, 1);
 	entry_stat_from(&es, e->st);
-	if (before == NULL || !S_ISDIR(before->st_mode))
+	if (merged)
+		attrs_differ = update_attributes_differ(ct->s, e->dirfd, e->name, ddir, e->name,
+							&es, before);
+	remember_directory(ct, e->relpath, attrs_differ);
+	atomic_fetch_add(&slot->dirs, 1);
+	if (!merged)
 		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
 			      S_IFDIR, e->relpath);
-	else if (plan_directory(&pc, &es, before) == PLAN_FIX_META)
+	else if (attrs_differ || plan_directory(&pc, &es, before) == PLAN_FIX_META)
 		report_change(ct->s, slot, CHANGE_METADATA, S_IFDIR, e->relpath);
 	return 1;
 }
@@ -286,7 +310,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 		const char *why = plan_replace_conflict(S_IFDIR, there);
 
 		if (why == NULL)
-			return note_directory(ct, e, there);
+			return note_directory(ct, e, ct->dry_dir_fd, there);
 		report_entry_error(ct->s, slot, e->relpath, 0, why);
 		return 0;
 	}
@@ -298,7 +322,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 				   errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
 		return 0;
 	}
-	return note_directory(ct, e, before.st_mode != 0 ? &before : NULL);
+	return note_directory(ct, e, ct->self.dst_dir, before.st_mode != 0 ? &before : NULL);
 }
 
 /*
@@ -459,23 +483,29 @@ static void make_hard_links(struct copytree *ct)
 	inode_table_free(&moved);
 }
 
-/* With --update, is DST's directory `dst` already as SRC's (plan_directory)? */
-static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es)
+/*
+ * With --update, is DST's directory `dst` already as SRC's (plan_directory),
+ * its attributes too (as the walk found them: `attrs_differ`)?
+ */
+static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es,
+			  int attrs_differ)
 {
-	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
+	struct plan_context pc = plan_context_of(s->opts, s->euid);
 	struct stat st;
 
-	return s->opts->update != UPDATE_ALL && fstat(dst, &st) == 0 &&
+	return s->opts->update != UPDATE_ALL && !attrs_differ && fstat(dst, &st) == 0 &&
 	       plan_directory(&pc, es, &st) == PLAN_SKIP;
 }
 
 /*
- * Owner, xattrs, mode and times of one directory from its source.  A source
- * directory we may not read (the walk has reported it) is opened O_PATH:
- * enough for its owner, mode and times, not for its xattrs.  -1 when either
- * directory cannot be opened; what could not be kept goes to `loss`.
+ * Owner, xattrs, mode and times of one directory from its source, unless
+ * dir_up_to_date.  A source directory we may not read (the walk has
+ * reported it) is opened O_PATH: enough for its owner, mode and times, not
+ * for its xattrs.  -1 when either directory cannot be opened; what could
+ * not be kept goes to `loss`.
  */
-static int apply_dir_metadata(const struct session *s, const char *relpath, struct meta_loss *loss)
+static int apply_dir_metadata(const struct session *s, const char *relpath, int attrs_differ,
+			      struct meta_loss *loss)
 {
 	int follow = s->opts->dereference;
 	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
@@ -493,7 +523,7 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, stru
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		if (!dir_up_to_date(s, dst, &es))
+		if (!dir_up_to_date(s, dst, &es, attrs_differ))
 			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, NULL, loss);
 		rc = 0;
 	}
@@ -531,7 +561,7 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		if (apply_dir_metadata(ct->s, relpath, &loss) == 0) {
+		if (apply_dir_metadata(ct->s, relpath, ct->dir_attrs[i], &loss) == 0) {
 			report_meta_loss(ct->s, slot, relpath, &loss);
 			continue;
 		}
@@ -539,6 +569,18 @@ static void apply_all_dir_metadata(struct copytree *ct)
 		if (err != ENOENT || !reported_gone(ct, relpath))
 			report_entry_failure(ct->s, slot, relpath, err, NULL);
 	}
+}
+
+/* Do the attributes of DST's top directory differ from SRC's (update_attributes_differ)? */
+static int top_attrs_differ(const struct session *s)
+{
+	struct entry_stat es;
+	struct stat src, dst;
+
+	if (s->dst_root < 0 || fstat(s->src_root, &src) < 0 || fstat(s->dst_root, &dst) < 0)
+		return 0;
+	entry_stat_from(&es, &src);
+	return update_attributes_differ(s, s->src_root, ".", s->dst_root, ".", &es, &dst);
 }
 
 void copytree_run(const struct session *s, struct lookahead *la, void (*wait_workers)(void *),
@@ -570,7 +612,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	inode_table_init(&ct.inodes);
 	inode_table_init(&ct.dry_copied);
 	memset(&ct.job, 0, sizeof(ct.job));
-	strlist_add(&ct.dirs, ""); /* the top directory, made by main */
+	remember_directory(&ct, "", top_attrs_differ(s)); /* the top directory, made by main */
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	(void)walk_tree(s->src_root, &wo, &v);
 	if (s->final_source)
@@ -589,6 +631,7 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	strlist_free(&ct.links);
 	free(ct.link_ids);
 	strlist_free(&ct.dirs);
+	free(ct.dir_attrs);
 	strlist_free(&ct.gone_dirs);
 	if (ct.dry_dir_fd >= 0)
 		close(ct.dry_dir_fd);
