@@ -57,14 +57,17 @@ static void usage_error(const char *msg)
 	fputs("Try 'pcopy --help' for more information.\n", stderr);
 }
 
-/* Process-wide settings every worker inherits. */
+/*
+ * Process-wide settings every worker inherits.  openat2 is the kernel's, the
+ * same for every run in the process: path.c keeps it (copy_set_force sets
+ * the run's own fallbacks).
+ */
 static mode_t setup_process(unsigned force)
 {
 	mode_t old = umask(0); /* modes are computed explicitly (meta.c) */
 
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, not death */
 	signal(SIGXFSZ, SIG_IGN); /* past ulimit -f: EFBIG for that file only */
-	copy_set_force(force);
 	if (force & FORCE_NO_OPENAT2)
 		path_disable_openat2();
 	return old;
@@ -380,6 +383,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
+	copy_set_force(s.shared, force);
 	output_share(&s.shared->stdout_error); /* workers record there too */
 	durable_init(&durable);
 	if (o->fsync && !o->dry_run)
