@@ -33,7 +33,7 @@ struct inode_id {
 	mode_t mode;  /* its type, for -i */
 };
 
-/* State of the walk. */
+/* State of one tree's copy, from copytree_start to copytree_finish. */
 struct copytree {
 	const struct session *s;
 	struct worker self;            /* the parent as a worker: inline copies, links */
@@ -583,10 +583,29 @@ static int top_attrs_differ(const struct session *s)
 	return update_attributes_differ(s, s->src_root, ".", s->dst_root, ".", &es, &dst);
 }
 
-void copytree_run(const struct session *s, struct lookahead *la, void (*wait_workers)(void *),
-		  void *arg)
+struct copytree *copytree_start(const struct session *s)
 {
-	struct copytree ct = { .s = s, .dry_dir_fd = -2 };
+	struct copytree *ct = xmalloc(sizeof(*ct));
+
+	memset(ct, 0, sizeof(*ct));
+	ct->s = s;
+	ct->dry_dir_fd = -2;
+	worker_init(&ct->self, s, parent_slot(s));
+	deleter_init(&ct->deleter, s, parent_slot(s));
+	strlist_init(&ct->dirs);
+	strlist_init(&ct->gone_dirs);
+	strlist_init(&ct->links);
+	pathbuf_init(&ct->dry_dir);
+	inode_table_init(&ct->inodes);
+	inode_table_init(&ct->dry_copied);
+	remember_directory(ct, "", top_attrs_differ(s)); /* the top directory, made by main */
+	atomic_fetch_add(&parent_slot(s)->dirs, 1);
+	return ct;
+}
+
+void copytree_walk(struct copytree *ct, struct lookahead *la)
+{
+	const struct session *s = ct->s;
 	struct walk_options wo = {
 		.follow = s->opts->dereference,
 		.one_file_system = s->opts->one_file_system,
@@ -598,44 +617,34 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	struct walk_visitor v = { .entry = visit_entry,
 				  .directory = visit_directory,
 				  .error = visit_error,
-				  .ctx = &ct,
+				  .ctx = ct,
 				  .vanished = visit_vanished,
 				  .listed = s->opts->delete_extraneous ? visit_listed : NULL,
 				  .dir_done = visit_dir_done };
 
-	worker_init(&ct.self, s, parent_slot(s));
-	deleter_init(&ct.deleter, s, parent_slot(s));
-	strlist_init(&ct.dirs);
-	strlist_init(&ct.gone_dirs);
-	strlist_init(&ct.links);
-	pathbuf_init(&ct.dry_dir);
-	inode_table_init(&ct.inodes);
-	inode_table_init(&ct.dry_copied);
-	memset(&ct.job, 0, sizeof(ct.job));
-	remember_directory(&ct, "", top_attrs_differ(s)); /* the top directory, made by main */
-	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	(void)walk_tree(s->src_root, &wo, &v);
-	if (s->final_source)
-		atomic_store(&s->shared->walk_done, 1);
-	if (s->queue != NULL)
-		queue_close(s->queue);
-	if (wait_workers != NULL)
-		wait_workers(arg);
-	/* The inode table is no longer needed; free it before the final passes. */
-	inode_table_free(&ct.inodes);
-	inode_table_free(&ct.dry_copied);
-	if (!s->opts->dry_run && !atomic_load(&s->shared->stop)) {
-		make_hard_links(&ct);
-		apply_all_dir_metadata(&ct);
+	/* The walk's inode tables are no longer needed: free them before the final passes. */
+	inode_table_free(&ct->inodes);
+	inode_table_free(&ct->dry_copied);
+}
+
+void copytree_finish(struct copytree *ct)
+{
+	if (!ct->s->opts->dry_run && !atomic_load(&ct->s->shared->stop)) {
+		make_hard_links(ct);
+		apply_all_dir_metadata(ct);
 	}
-	strlist_free(&ct.links);
-	free(ct.link_ids);
-	strlist_free(&ct.dirs);
-	free(ct.dir_attrs);
-	strlist_free(&ct.gone_dirs);
-	if (ct.dry_dir_fd >= 0)
-		close(ct.dry_dir_fd);
-	pathbuf_free(&ct.dry_dir);
-	deleter_free(&ct.deleter);
-	worker_free(&ct.self);
+	inode_table_free(&ct->inodes); /* again: harmless, should the walk not have run */
+	inode_table_free(&ct->dry_copied);
+	strlist_free(&ct->links);
+	free(ct->link_ids);
+	strlist_free(&ct->dirs);
+	free(ct->dir_attrs);
+	strlist_free(&ct->gone_dirs);
+	if (ct->dry_dir_fd >= 0)
+		close(ct->dry_dir_fd);
+	pathbuf_free(&ct->dry_dir);
+	deleter_free(&ct->deleter);
+	worker_free(&ct->self);
+	free(ct);
 }

@@ -221,10 +221,23 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	worker_free(&w);
 }
 
-static void wait_for_pool(void *pool)
+/*
+ * SRC is a directory: walk it, queueing its entries for the workers (none
+ * in a dry run), let them drain the queue, then make the hard links and
+ * set directory metadata.
+ */
+static void copy_tree(const struct session *s, struct lookahead *la, struct pool *pool)
 {
+	struct copytree *ct = copytree_start(s);
+
+	copytree_walk(ct, la);
+	if (s->final_source)
+		atomic_store(&s->shared->walk_done, 1);
+	if (s->queue != NULL)
+		queue_close(s->queue);
 	if (pool != NULL)
 		pool_wait(pool);
+	copytree_finish(ct);
 }
 
 static void print_stats(const struct session *s, double elapsed)
@@ -278,7 +291,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
 	if (tree)
-		copytree_run(s, m->scan != NULL ? &la : NULL, wait_for_pool, m->pool);
+		copy_tree(s, m->scan != NULL ? &la : NULL, m->pool);
 	else
 		copy_single(s, t, r);
 	/* The monitor reads the scan's counters: stop it before the scan. */
