@@ -392,7 +392,6 @@ static enum link_result link_in_dst(struct copytree *ct, const char *target, con
 	enum link_result r = LINK_MADE;
 	struct stat st;
 	int rc = -1;
-	int saved;
 
 	if (ldir >= 0 && ct->s->opts->update == UPDATE_NONE &&
 	    fstatat(ldir, path_basename(link), &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -405,13 +404,7 @@ static enum link_result link_in_dst(struct copytree *ct, const char *target, con
 		r = errno == ENOENT && (tdir < 0 || ldir >= 0) ? LINK_NO_TARGET : LINK_FAILED;
 	else if (rc == 1)
 		r = LINK_THERE;
-	saved = errno;
-
-	if (tdir >= 0)
-		close(tdir);
-	if (ldir >= 0)
-		close(ldir);
-	errno = saved;
+	close_both(tdir, ldir);
 	return r;
 }
 
@@ -530,19 +523,8 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, int 
 	/* --fsync: its file system is synced at the end (durable.h). */
 	if (rc == 0 && s->durable != NULL && durable_note(s->durable, dst) < 0)
 		rc = -1;
-	if (rc < 0) {
-		int saved = errno;
-
-		if (src >= 0)
-			close(src);
-		if (dst >= 0)
-			close(dst);
-		errno = saved;
-		return -1;
-	}
-	close(src);
-	close(dst);
-	return 0;
+	close_both(src, dst);
+	return rc;
 }
 
 /*

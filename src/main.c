@@ -89,11 +89,22 @@ static int open_dst_root(struct session *s, const struct target *t)
 	return 0;
 }
 
+/* Open the directory holding `path`, and give its name there in *name (malloc'd). */
+static int open_parent(const char *path, char **name)
+{
+	char *copy = xstrdup(path);
+	int fd;
+
+	*name = xstrdup(basename(copy));
+	strcpy(copy, path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	return fd;
+}
+
 /* Open SRC and DST roots; for a single entry, their parent directories. */
 static int open_roots(struct session *s, const struct target *t, struct roots *r)
 {
-	char *copy;
-
 	s->src_root = s->dst_root = -1;
 	if (S_ISDIR(t->src_st.st_mode)) {
 		s->src_root = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -113,16 +124,8 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 		}
 		return 0;
 	}
-	copy = xstrdup(t->src);
-	r->src_name = xstrdup(basename(copy));
-	strcpy(copy, t->src);
-	s->src_root = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	copy = xstrdup(t->path);
-	r->dst_name = xstrdup(basename(copy));
-	strcpy(copy, t->path);
-	s->dst_root = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
+	s->src_root = open_parent(t->src, &r->src_name);
+	s->dst_root = open_parent(t->path, &r->dst_name);
 	if (s->src_root < 0 || s->dst_root < 0) {
 		report_path_error(s->src_root < 0 ? t->src : t->path, strerror(errno));
 		return -1;

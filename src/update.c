@@ -88,10 +88,7 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 		(void)meta_apply_fd(c->s, in, out, st, NULL, &c->lost);
 		rc = 0;
 	}
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
+	close_both(in, out);
 	return rc;
 }
 
