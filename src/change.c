@@ -17,9 +17,9 @@ static const struct {
 	char letter;
 	const char *name;
 } changes[] = {
-	[CHANGE_CREATED] = { '+', "created" },    [CHANGE_UPDATED] = { '>', "updated" },
-	[CHANGE_REPLACED] = { '!', "replaced" },  [CHANGE_METADATA] = { '.', "metadata" },
-	[CHANGE_HARDLINK] = { 'h', "hardlink" },  [CHANGE_LINKED] = { 'L', "linked" },
+	[CHANGE_CREATED] = { '+', "created" },   [CHANGE_UPDATED] = { '>', "updated" },
+	[CHANGE_REPLACED] = { '!', "replaced" }, [CHANGE_METADATA] = { '.', "metadata" },
+	[CHANGE_HARDLINK] = { 'h', "hardlink" }, [CHANGE_LINKED] = { 'L', "linked" },
 	[CHANGE_DELETED] = { '-', "deleted" },
 };
 

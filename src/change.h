@@ -38,7 +38,6 @@ void report_change(const struct session *s, struct worker_slot *slot, enum chang
 		   mode_t mode, const char *relpath);
 
 /* The line for -i=text into buf (NUL-terminated); its length.  For tests. */
-size_t change_format_text(enum change change, mode_t mode, const char *path, char *buf,
-			  size_t len);
+size_t change_format_text(enum change change, mode_t mode, const char *path, char *buf, size_t len);
 
 #endif

@@ -93,15 +93,9 @@ int compare_contents_at(int adir, const char *aname, int follow_a, int bdir, con
 	int a = open_regular(adir, aname, follow_a);
 	int b = a < 0 ? -1 : open_regular(bdir, bname, 0);
 	int rc = -1;
-	int saved;
 
 	if (b >= 0)
 		rc = compare_fds(a, b, size);
-	saved = errno;
-	if (a >= 0)
-		close(a);
-	if (b >= 0)
-		close(b);
-	errno = saved;
+	close_both(a, b);
 	return rc;
 }

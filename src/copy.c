@@ -8,7 +8,8 @@
  * name instead; its name is recorded in the worker's slot so the parent can
  * remove it if the worker dies.  Data goes through copy_file_range (which
  * also reflinks on filesystems that can), else read/write.  Each fallback is
- * remembered for the whole process so no file pays for probing again.
+ * remembered for the whole run (in the shared state, so a fallback one worker
+ * process learns serves the others too) and no file pays for probing again.
  *
  * A file is read to its end, whatever its size said: procfs files say 0 and
  * sysfs files 4096.  Whether it changed meanwhile is told by a second fstat
@@ -34,21 +35,17 @@
 /* Size of the read/write fallback buffer. */
 #define RW_BUFFER_SIZE ((size_t)256 << 10)
 
-/* Sticky fallbacks, learnt once per process. */
-static atomic_int no_copy_file_range;
-static atomic_int no_tmpfile;
-static atomic_int no_empty_path_link; /* linkat(AT_EMPTY_PATH) needs privilege */
 /* Pauses before copying a file again that changed while it was copied. */
 static const unsigned change_backoff_ms[] = { 10, 40, 160 };
 /* Makes named temporaries unique within the process. */
 static atomic_uint tmp_counter;
 
-void copy_set_force(unsigned force)
+void copy_set_force(struct shared_state *sh, unsigned force)
 {
 	if (force & FORCE_NO_COPY_FILE_RANGE)
-		atomic_store(&no_copy_file_range, 1);
+		atomic_store(&sh->no_copy_file_range, 1);
 	if (force & FORCE_NO_TMPFILE)
-		atomic_store(&no_tmpfile, 1);
+		atomic_store(&sh->no_tmpfile, 1);
 }
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot)
@@ -127,29 +124,30 @@ static int temp_create(struct copier *c, int ddir, struct tempfile *t)
 {
 	t->linked = 0;
 	t->name[0] = '\0';
-	if (!atomic_load(&no_tmpfile)) {
+	if (!atomic_load(&c->s->shared->no_tmpfile)) {
 		t->fd = openat(ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, TEMP_MODE);
 		if (t->fd >= 0)
 			return 0;
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 			return -1;
-		atomic_store(&no_tmpfile, 1);
+		atomic_store(&c->s->shared->no_tmpfile, 1);
 	}
 	return temp_create_named(c, ddir, t);
 }
 
 /* Give an O_TMPFILE the name `name`; fails with EEXIST like link(2). */
-static int link_tmpfile(int fd, int ddir, const char *name)
+static int link_tmpfile(const struct copier *c, int fd, int ddir, const char *name)
 {
+	_Atomic int *no_empty_path_link = &c->s->shared->no_empty_path_link;
 	char proc[PROC_FD_PATH_MAX];
 
-	if (!atomic_load(&no_empty_path_link)) {
+	if (!atomic_load(no_empty_path_link)) {
 		if (linkat(fd, "", ddir, name, AT_EMPTY_PATH) == 0)
 			return 0;
 		/* Without CAP_DAC_READ_SEARCH the kernel answers ENOENT. */
 		if (errno != ENOENT && errno != EPERM)
 			return -1;
-		atomic_store(&no_empty_path_link, 1);
+		atomic_store(no_empty_path_link, 1);
 	}
 	return linkat(AT_FDCWD, proc_fd_path(proc, fd, NULL), ddir, name, AT_SYMLINK_FOLLOW);
 }
@@ -179,7 +177,7 @@ static int temp_install(struct copier *c, int ddir, const char *dname, struct te
 		t->linked = 1;
 		return 0;
 	}
-	if (link_tmpfile(t->fd, ddir, dname) == 0) {
+	if (link_tmpfile(c, t->fd, ddir, dname) == 0) {
 		t->linked = 1;
 		return 0;
 	}
@@ -190,7 +188,7 @@ static int temp_install(struct copier *c, int ddir, const char *dname, struct te
 	for (int tries = 0; tries < 100; tries++) {
 		make_tmpname(t->name);
 		slot_set_tmpname(c, t->name);
-		if (link_tmpfile(t->fd, ddir, t->name) == 0)
+		if (link_tmpfile(c, t->fd, ddir, t->name) == 0)
 			break;
 		t->name[0] = '\0';
 		if (errno != EEXIST) {
@@ -248,7 +246,7 @@ static int cfr_unsupported(int err)
 /* May the current file's data go through copy_file_range? */
 static int cfr_usable(const struct copier *c)
 {
-	return !c->file_no_cfr && !atomic_load(&no_copy_file_range);
+	return !c->file_no_cfr && !atomic_load(&c->s->shared->no_copy_file_range);
 }
 
 /*
@@ -261,7 +259,7 @@ static void cfr_refused(struct copier *c)
 {
 	c->file_no_cfr = 1;
 	if (c->file_has_blocks)
-		atomic_store(&no_copy_file_range, 1);
+		atomic_store(&c->s->shared->no_copy_file_range, 1);
 }
 
 /*

@@ -62,8 +62,8 @@ int link_replace(struct copier *c, int tdir, const char *tname, int ddir, const 
  */
 void copier_set_dst_dir(struct copier *c, int ddir);
 
-/* Call once per process before copying: applies PCOPY_FORCE. */
-void copy_set_force(unsigned force);
+/* Apply PCOPY_FORCE's fallbacks to the run's shared state, before copying. */
+void copy_set_force(struct shared_state *sh, unsigned force);
 
 /* Remove a named temporary left by a worker that died.  0 or -1. */
 int copy_remove_temporary(int ddir, const char *tmpname);

@@ -33,11 +33,13 @@ struct inode_id {
 	mode_t mode;  /* its type, for -i */
 };
 
-/* State of the walk. */
+/* State of one tree's copy, from copytree_start to copytree_finish. */
 struct copytree {
 	const struct session *s;
 	struct worker self;            /* the parent as a worker: inline copies, links */
 	struct strlist dirs;           /* directories made, in walk order (parents first) */
+	unsigned char *dir_attrs;      /* per directory: its attributes differ from SRC's */
+	size_t dir_attrs_cap;          /* entries allocated in dir_attrs */
 	struct strlist gone_dirs;      /* directories reported vanished by the walk */
 	struct inode_table inodes;     /* first path of each multiply-linked inode */
 	struct strlist links;          /* deferred hard links: target, link, target, ... */
@@ -248,26 +250,48 @@ static int make_directory(const struct session *s, int ddir, const char *name, s
 }
 
 /*
- * A directory made or merged into (or that a dry run would make or merge
- * into), DST having had `before` there (NULL for nothing): remember it,
- * count it, tell the change, enter it.  One merged into changes only when
- * its metadata will be set: always without --update, else where it differs
- * from SRC's (plan_directory), as it was before the run.
+ * Remember directory `relpath` for the metadata pass, with whether its
+ * attributes differ from SRC's.  That is decided as the walk meets it: by
+ * the end, what was made inside the copy has moved its ctime.
  */
-static int note_directory(struct copytree *ct, const struct walk_entry *e,
+static void remember_directory(struct copytree *ct, const char *relpath, int attrs_differ)
+{
+	size_t i = strlist_add(&ct->dirs, relpath);
+
+	if (i == ct->dir_attrs_cap) {
+		ct->dir_attrs_cap = ct->dir_attrs_cap ? 2 * ct->dir_attrs_cap : 64;
+		ct->dir_attrs = xrealloc(ct->dir_attrs, ct->dir_attrs_cap);
+	}
+	ct->dir_attrs[i] = (unsigned char)attrs_differ;
+}
+
+/*
+ * A directory made or merged into (or that a dry run would make or merge
+ * into), DST having had `before` there, as `e->name` in `ddir` (NULL for
+ * nothing): remember it, count it, tell the change, enter it.  One merged
+ * into changes only when its metadata will be set: always without
+ * --update, else where it differs from SRC's (plan_directory, or its
+ * attributes: update_attributes_differ), as it was before the run.
+ */
+static int note_directory(struct copytree *ct, const struct walk_entry *e, int ddir,
 			  const struct stat *before)
 {
-	struct plan_context pc = { ct->s->opts->update, ct->s->opts->preserve, ct->s->euid };
+	struct plan_context pc = plan_context_of(ct->s->opts, ct->s->euid);
 	struct worker_slot *slot = parent_slot(ct->s);
+	int merged = before != NULL && S_ISDIR(before->st_mode);
+	int attrs_differ = 0;
 	struct entry_stat es;
 
-	strlist_add(&ct->dirs, e->relpath);
-	atomic_fetch_add(&slot->dirs, 1);
 	entry_stat_from(&es, e->st);
-	if (before == NULL || !S_ISDIR(before->st_mode))
+	if (merged)
+		attrs_differ = update_attributes_differ(ct->s, e->dirfd, e->name, ddir, e->name,
+							&es, before);
+	remember_directory(ct, e->relpath, attrs_differ);
+	atomic_fetch_add(&slot->dirs, 1);
+	if (!merged)
 		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
 			      S_IFDIR, e->relpath);
-	else if (plan_directory(&pc, &es, before) == PLAN_FIX_META)
+	else if (attrs_differ || plan_directory(&pc, &es, before) == PLAN_FIX_META)
 		report_change(ct->s, slot, CHANGE_METADATA, S_IFDIR, e->relpath);
 	return 1;
 }
@@ -286,7 +310,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 		const char *why = plan_replace_conflict(S_IFDIR, there);
 
 		if (why == NULL)
-			return note_directory(ct, e, there);
+			return note_directory(ct, e, ct->dry_dir_fd, there);
 		report_entry_error(ct->s, slot, e->relpath, 0, why);
 		return 0;
 	}
@@ -298,7 +322,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 				   errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
 		return 0;
 	}
-	return note_directory(ct, e, before.st_mode != 0 ? &before : NULL);
+	return note_directory(ct, e, ct->self.dst_dir, before.st_mode != 0 ? &before : NULL);
 }
 
 /*
@@ -368,7 +392,6 @@ static enum link_result link_in_dst(struct copytree *ct, const char *target, con
 	enum link_result r = LINK_MADE;
 	struct stat st;
 	int rc = -1;
-	int saved;
 
 	if (ldir >= 0 && ct->s->opts->update == UPDATE_NONE &&
 	    fstatat(ldir, path_basename(link), &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -381,13 +404,7 @@ static enum link_result link_in_dst(struct copytree *ct, const char *target, con
 		r = errno == ENOENT && (tdir < 0 || ldir >= 0) ? LINK_NO_TARGET : LINK_FAILED;
 	else if (rc == 1)
 		r = LINK_THERE;
-	saved = errno;
-
-	if (tdir >= 0)
-		close(tdir);
-	if (ldir >= 0)
-		close(ldir);
-	errno = saved;
+	close_both(tdir, ldir);
 	return r;
 }
 
@@ -459,23 +476,29 @@ static void make_hard_links(struct copytree *ct)
 	inode_table_free(&moved);
 }
 
-/* With --update, is DST's directory `dst` already as SRC's (plan_directory)? */
-static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es)
+/*
+ * With --update, is DST's directory `dst` already as SRC's (plan_directory),
+ * its attributes too (as the walk found them: `attrs_differ`)?
+ */
+static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es,
+			  int attrs_differ)
 {
-	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
+	struct plan_context pc = plan_context_of(s->opts, s->euid);
 	struct stat st;
 
-	return s->opts->update != UPDATE_ALL && fstat(dst, &st) == 0 &&
+	return s->opts->update != UPDATE_ALL && !attrs_differ && fstat(dst, &st) == 0 &&
 	       plan_directory(&pc, es, &st) == PLAN_SKIP;
 }
 
 /*
- * Owner, xattrs, mode and times of one directory from its source.  A source
- * directory we may not read (the walk has reported it) is opened O_PATH:
- * enough for its owner, mode and times, not for its xattrs.  -1 when either
- * directory cannot be opened; what could not be kept goes to `loss`.
+ * Owner, xattrs, mode and times of one directory from its source, unless
+ * dir_up_to_date.  A source directory we may not read (the walk has
+ * reported it) is opened O_PATH: enough for its owner, mode and times, not
+ * for its xattrs.  -1 when either directory cannot be opened; what could
+ * not be kept goes to `loss`.
  */
-static int apply_dir_metadata(const struct session *s, const char *relpath, struct meta_loss *loss)
+static int apply_dir_metadata(const struct session *s, const char *relpath, int attrs_differ,
+			      struct meta_loss *loss)
 {
 	int follow = s->opts->dereference;
 	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
@@ -493,26 +516,15 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, stru
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		if (!dir_up_to_date(s, dst, &es))
+		if (!dir_up_to_date(s, dst, &es, attrs_differ))
 			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, NULL, loss);
 		rc = 0;
 	}
 	/* --fsync: its file system is synced at the end (durable.h). */
 	if (rc == 0 && s->durable != NULL && durable_note(s->durable, dst) < 0)
 		rc = -1;
-	if (rc < 0) {
-		int saved = errno;
-
-		if (src >= 0)
-			close(src);
-		if (dst >= 0)
-			close(dst);
-		errno = saved;
-		return -1;
-	}
-	close(src);
-	close(dst);
-	return 0;
+	close_both(src, dst);
+	return rc;
 }
 
 /*
@@ -531,7 +543,7 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		if (apply_dir_metadata(ct->s, relpath, &loss) == 0) {
+		if (apply_dir_metadata(ct->s, relpath, ct->dir_attrs[i], &loss) == 0) {
 			report_meta_loss(ct->s, slot, relpath, &loss);
 			continue;
 		}
@@ -541,10 +553,41 @@ static void apply_all_dir_metadata(struct copytree *ct)
 	}
 }
 
-void copytree_run(const struct session *s, struct lookahead *la, void (*wait_workers)(void *),
-		  void *arg)
+/* Do the attributes of DST's top directory differ from SRC's (update_attributes_differ)? */
+static int top_attrs_differ(const struct session *s)
 {
-	struct copytree ct = { .s = s, .dry_dir_fd = -2 };
+	struct entry_stat es;
+	struct stat src, dst;
+
+	if (s->dst_root < 0 || fstat(s->src_root, &src) < 0 || fstat(s->dst_root, &dst) < 0)
+		return 0;
+	entry_stat_from(&es, &src);
+	return update_attributes_differ(s, s->src_root, ".", s->dst_root, ".", &es, &dst);
+}
+
+struct copytree *copytree_start(const struct session *s)
+{
+	struct copytree *ct = xmalloc(sizeof(*ct));
+
+	memset(ct, 0, sizeof(*ct));
+	ct->s = s;
+	ct->dry_dir_fd = -2;
+	worker_init(&ct->self, s, parent_slot(s));
+	deleter_init(&ct->deleter, s, parent_slot(s));
+	strlist_init(&ct->dirs);
+	strlist_init(&ct->gone_dirs);
+	strlist_init(&ct->links);
+	pathbuf_init(&ct->dry_dir);
+	inode_table_init(&ct->inodes);
+	inode_table_init(&ct->dry_copied);
+	remember_directory(ct, "", top_attrs_differ(s)); /* the top directory, made by main */
+	atomic_fetch_add(&parent_slot(s)->dirs, 1);
+	return ct;
+}
+
+void copytree_walk(struct copytree *ct, struct lookahead *la)
+{
+	const struct session *s = ct->s;
 	struct walk_options wo = {
 		.follow = s->opts->dereference,
 		.one_file_system = s->opts->one_file_system,
@@ -556,43 +599,34 @@ void copytree_run(const struct session *s, struct lookahead *la, void (*wait_wor
 	struct walk_visitor v = { .entry = visit_entry,
 				  .directory = visit_directory,
 				  .error = visit_error,
-				  .ctx = &ct,
+				  .ctx = ct,
 				  .vanished = visit_vanished,
 				  .listed = s->opts->delete_extraneous ? visit_listed : NULL,
 				  .dir_done = visit_dir_done };
 
-	worker_init(&ct.self, s, parent_slot(s));
-	deleter_init(&ct.deleter, s, parent_slot(s));
-	strlist_init(&ct.dirs);
-	strlist_init(&ct.gone_dirs);
-	strlist_init(&ct.links);
-	pathbuf_init(&ct.dry_dir);
-	inode_table_init(&ct.inodes);
-	inode_table_init(&ct.dry_copied);
-	memset(&ct.job, 0, sizeof(ct.job));
-	strlist_add(&ct.dirs, ""); /* the top directory, made by main */
-	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	(void)walk_tree(s->src_root, &wo, &v);
-	if (s->final_source)
-		atomic_store(&s->shared->walk_done, 1);
-	if (s->queue != NULL)
-		queue_close(s->queue);
-	if (wait_workers != NULL)
-		wait_workers(arg);
-	/* The inode table is no longer needed; free it before the final passes. */
-	inode_table_free(&ct.inodes);
-	inode_table_free(&ct.dry_copied);
-	if (!s->opts->dry_run && !atomic_load(&s->shared->stop)) {
-		make_hard_links(&ct);
-		apply_all_dir_metadata(&ct);
+	/* The walk's inode tables are no longer needed: free them before the final passes. */
+	inode_table_free(&ct->inodes);
+	inode_table_free(&ct->dry_copied);
+}
+
+void copytree_finish(struct copytree *ct)
+{
+	if (!ct->s->opts->dry_run && !atomic_load(&ct->s->shared->stop)) {
+		make_hard_links(ct);
+		apply_all_dir_metadata(ct);
 	}
-	strlist_free(&ct.links);
-	free(ct.link_ids);
-	strlist_free(&ct.dirs);
-	strlist_free(&ct.gone_dirs);
-	if (ct.dry_dir_fd >= 0)
-		close(ct.dry_dir_fd);
-	pathbuf_free(&ct.dry_dir);
-	deleter_free(&ct.deleter);
-	worker_free(&ct.self);
+	inode_table_free(&ct->inodes); /* again: harmless, should the walk not have run */
+	inode_table_free(&ct->dry_copied);
+	strlist_free(&ct->links);
+	free(ct->link_ids);
+	strlist_free(&ct->dirs);
+	free(ct->dir_attrs);
+	strlist_free(&ct->gone_dirs);
+	if (ct->dry_dir_fd >= 0)
+		close(ct->dry_dir_fd);
+	pathbuf_free(&ct->dry_dir);
+	deleter_free(&ct->deleter);
+	worker_free(&ct->self);
+	free(ct);
 }

@@ -26,6 +26,8 @@ struct entry_stat {
 	int64_t atime_nsec;
 	int64_t mtime_sec; /* modification time */
 	int64_t mtime_nsec;
+	int64_t ctime_sec; /* status change time: moved by chmod, chown, setxattr */
+	int64_t ctime_nsec;
 	uint32_t mode;  /* st_mode: type and permission bits */
 	uint32_t uid;   /* owner */
 	uint32_t gid;   /* group */

@@ -117,20 +117,13 @@ static int dir_in(struct linkdest *ld, int i)
 	return ld->fds[i];
 }
 
-/* Which attributes a copy would carry over, so a link must share (as meta.c copies). */
-static unsigned xattr_kinds(const struct session *s)
-{
-	return ((s->opts->preserve & PRESERVE_MODE) ? XATTR_ACLS : 0) |
-	       ((s->opts->preserve & PRESERVE_XATTR) ? XATTR_OTHERS : 0);
-}
-
 /* Is `name` in dir (an fd of DIR) a file to link in place of sname's copy? */
 static int usable(const struct linkdest *ld, int dir, int sdir, const char *sname, const char *name,
 		  const struct entry_stat *st)
 {
 	const struct session *s = ld->s;
-	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
-	unsigned kinds = xattr_kinds(s);
+	struct plan_context pc = plan_context_of(s->opts, s->euid);
+	unsigned kinds = meta_xattr_kinds(s); /* what a copy would carry, a link must share */
 	struct stat cand;
 
 	if (fstatat(dir, name, &cand, AT_SYMLINK_NOFOLLOW) < 0 ||

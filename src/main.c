@@ -57,14 +57,17 @@ static void usage_error(const char *msg)
 	fputs("Try 'pcopy --help' for more information.\n", stderr);
 }
 
-/* Process-wide settings every worker inherits. */
+/*
+ * Process-wide settings every worker inherits.  openat2 is the kernel's, the
+ * same for every run in the process: path.c keeps it (copy_set_force sets
+ * the run's own fallbacks).
+ */
 static mode_t setup_process(unsigned force)
 {
 	mode_t old = umask(0); /* modes are computed explicitly (meta.c) */
 
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, not death */
 	signal(SIGXFSZ, SIG_IGN); /* past ulimit -f: EFBIG for that file only */
-	copy_set_force(force);
 	if (force & FORCE_NO_OPENAT2)
 		path_disable_openat2();
 	return old;
@@ -86,11 +89,22 @@ static int open_dst_root(struct session *s, const struct target *t)
 	return 0;
 }
 
+/* Open the directory holding `path`, and give its name there in *name (malloc'd). */
+static int open_parent(const char *path, char **name)
+{
+	char *copy = xstrdup(path);
+	int fd;
+
+	*name = xstrdup(basename(copy));
+	strcpy(copy, path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	return fd;
+}
+
 /* Open SRC and DST roots; for a single entry, their parent directories. */
 static int open_roots(struct session *s, const struct target *t, struct roots *r)
 {
-	char *copy;
-
 	s->src_root = s->dst_root = -1;
 	if (S_ISDIR(t->src_st.st_mode)) {
 		s->src_root = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -110,16 +124,8 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 		}
 		return 0;
 	}
-	copy = xstrdup(t->src);
-	r->src_name = xstrdup(basename(copy));
-	strcpy(copy, t->src);
-	s->src_root = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	copy = xstrdup(t->path);
-	r->dst_name = xstrdup(basename(copy));
-	strcpy(copy, t->path);
-	s->dst_root = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
+	s->src_root = open_parent(t->src, &r->src_name);
+	s->dst_root = open_parent(t->path, &r->dst_name);
 	if (s->src_root < 0 || s->dst_root < 0) {
 		report_path_error(s->src_root < 0 ? t->src : t->path, strerror(errno));
 		return -1;
@@ -218,10 +224,23 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	worker_free(&w);
 }
 
-static void wait_for_pool(void *pool)
+/*
+ * SRC is a directory: walk it, queueing its entries for the workers (none
+ * in a dry run), let them drain the queue, then make the hard links and
+ * set directory metadata.
+ */
+static void copy_tree(const struct session *s, struct lookahead *la, struct pool *pool)
 {
+	struct copytree *ct = copytree_start(s);
+
+	copytree_walk(ct, la);
+	if (s->final_source)
+		atomic_store(&s->shared->walk_done, 1);
+	if (s->queue != NULL)
+		queue_close(s->queue);
 	if (pool != NULL)
 		pool_wait(pool);
+	copytree_finish(ct);
 }
 
 static void print_stats(const struct session *s, double elapsed)
@@ -275,7 +294,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	if (monitor_start(m) < 0)
 		report_message("cannot start the monitor: %s", strerror(errno));
 	if (tree)
-		copytree_run(s, m->scan != NULL ? &la : NULL, wait_for_pool, m->pool);
+		copy_tree(s, m->scan != NULL ? &la : NULL, m->pool);
 	else
 		copy_single(s, t, r);
 	/* The monitor reads the scan's counters: stop it before the scan. */
@@ -380,6 +399,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
+	copy_set_force(s.shared, force);
 	output_share(&s.shared->stdout_error); /* workers record there too */
 	durable_init(&durable);
 	if (o->fsync && !o->dry_run)

@@ -31,6 +31,8 @@ void entry_stat_from(struct entry_stat *out, const struct stat *st)
 	out->atime_nsec = st->st_atim.tv_nsec;
 	out->mtime_sec = st->st_mtim.tv_sec;
 	out->mtime_nsec = st->st_mtim.tv_nsec;
+	out->ctime_sec = st->st_ctim.tv_sec;
+	out->ctime_nsec = st->st_ctim.tv_nsec;
 	out->mode = st->st_mode;
 	out->uid = st->st_uid;
 	out->gid = st->st_gid;
@@ -115,15 +117,16 @@ mode_t meta_create_mode(const struct session *s, const struct entry_stat *st)
 	return st->mode & 0777;
 }
 
-/*
- * Which attributes to copy.  As in cp, ACLs belong to the mode, not to
- * the extended attributes, though both are stored as attributes.
- */
-static unsigned xattr_flags(const struct session *s, int inherited_acl)
+unsigned meta_xattr_kinds(const struct session *s)
 {
 	return (preserving(s, PRESERVE_MODE) ? XATTR_ACLS : 0) |
-	       (preserving(s, PRESERVE_XATTR) ? XATTR_OTHERS : 0) |
-	       (inherited_acl ? XATTR_STRIP_INHERITED : 0);
+	       (preserving(s, PRESERVE_XATTR) ? XATTR_OTHERS : 0);
+}
+
+/* Which attributes to copy, and whether to strip inherited ACLs. */
+static unsigned xattr_flags(const struct session *s, int inherited_acl)
+{
+	return meta_xattr_kinds(s) | (inherited_acl ? XATTR_STRIP_INHERITED : 0);
 }
 
 /* Does the copy have the source's owner and group?  Set-id bits depend on it. */

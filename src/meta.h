@@ -70,6 +70,13 @@ struct meta_known {
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
 		  const struct meta_known *known, struct meta_loss *loss);
 
+/*
+ * Which extended attributes a copy carries (xattr.h's XATTR_ACLS,
+ * XATTR_OTHERS): as in cp, ACLs belong to the mode, not to the extended
+ * attributes, though both are stored as attributes.
+ */
+unsigned meta_xattr_kinds(const struct session *s);
+
 /* Does the directory `dirfd` carry a default ACL its new entries inherit? */
 int meta_has_default_acl(int dirfd);
 

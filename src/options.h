@@ -95,12 +95,12 @@ struct options {
 	bool one_file_system;          /* -x */
 	bool dereference;              /* -L */
 	bool no_target_directory;      /* -T */
-	struct filter_arg *filters;   /* filter options in command-line order
+	struct filter_arg *filters;    /* filter options in command-line order
 					 (malloc'd: options_free) */
-	size_t nfilters;              /* how many */
-	const char *files_from;       /* --files-from: FILE, or NULL */
-	bool from0;                   /* -0: lists in files are NUL-separated */
-	bool fsync;                   /* --fsync: all written is durable at exit 0 */
+	size_t nfilters;               /* how many */
+	const char *files_from;        /* --files-from: FILE, or NULL */
+	bool from0;                    /* -0: lists in files are NUL-separated */
+	bool fsync;                    /* --fsync: all written is durable at exit 0 */
 
 	/* Comparing with what exists: -c, --link-dest. */
 	bool checksum;     /* -c: --update=changed also compares contents */
@@ -108,8 +108,8 @@ struct options {
 	int nlink_dests;   /* how many --link-dest DIRs */
 	/* The --link-dest DIRs, in command-line order (argv's). */
 	const char *link_dests[LINK_DEST_MAX];
-	bool delete_extraneous;       /* --delete: remove what SRC does not have */
-	bool delete_excluded;         /* --delete-excluded: excluded entries too */
+	bool delete_extraneous; /* --delete: remove what SRC does not have */
+	bool delete_excluded;   /* --delete-excluded: excluded entries too */
 };
 
 /* What options_parse decided. */

@@ -13,6 +13,13 @@ const char *plan_replace_conflict(mode_t src_mode, const struct stat *dst)
 	return S_ISDIR(dst->st_mode) ? PLAN_DIR_BY_NONDIR : NULL;
 }
 
+struct plan_context plan_context_of(const struct options *o, uid_t euid)
+{
+	struct plan_context pc = { o->update, o->preserve, euid, o->checksum };
+
+	return pc;
+}
+
 static int mtime_newer(const struct entry_stat *src, const struct stat *dst)
 {
 	if (src->mtime_sec != (int64_t)dst->st_mtim.tv_sec)
@@ -55,6 +62,23 @@ enum plan_action plan_update(const struct plan_context *pc, const struct entry_s
 	case UPDATE_ALL: break;
 	}
 	return PLAN_COPY;
+}
+
+int plan_metadata_suspect(const struct plan_context *pc, const struct entry_stat *src,
+			  const struct stat *dst)
+{
+	if (pc->update != UPDATE_CHANGED || !(pc->preserve & (PRESERVE_MODE | PRESERVE_XATTR)))
+		return 0;
+	if (pc->checksum)
+		return 1;
+	/*
+	 * Not earlier, rather than later: ctimes come from a clock that moves
+	 * in ticks of some ms, so a change just after the copy was written
+	 * may carry the copy's very ctime.
+	 */
+	if (src->ctime_sec != (int64_t)dst->st_ctim.tv_sec)
+		return src->ctime_sec > (int64_t)dst->st_ctim.tv_sec;
+	return src->ctime_nsec >= (int64_t)dst->st_ctim.tv_nsec;
 }
 
 enum plan_action plan_directory(const struct plan_context *pc, const struct entry_stat *src,

@@ -38,7 +38,11 @@ struct plan_context {
 	enum update_mode update; /* --update */
 	unsigned preserve;       /* enum preserve_bits */
 	uid_t euid;              /* owners are compared only when we can set them (root) */
+	int checksum;            /* -c: trust no stat, look at the files */
 };
+
+/* The context of a run with options `o`, by a user of effective id `euid`. */
+struct plan_context plan_context_of(const struct options *o, uid_t euid);
 
 /*
  * Decide for a non-directory entry with source `src` and `dst` (lstat of
@@ -49,11 +53,26 @@ struct plan_context {
  * counts as its data), else fixes the metadata in place when the mode or,
  * as root, the owner differs, else skips.  Symbolic link targets and
  * extended attributes need a look at the files: the caller compares them
- * after a PLAN_SKIP or PLAN_FIX_META.  Access times are not compared:
+ * after a PLAN_SKIP or PLAN_FIX_META (attributes only when
+ * plan_metadata_suspect says so).  Access times are not compared:
  * reading a file moves its own.
  */
 enum plan_action plan_update(const struct plan_context *pc, const struct entry_stat *src,
 			     const struct stat *dst);
+
+/*
+ * With --update=changed, must the extended attributes and ACLs of `src`
+ * and of its copy `dst` (of any type) be compared, or may they be taken
+ * as equal?  Only those preserved count (ACLs with PRESERVE_MODE, the
+ * others with PRESERVE_XATTR).  Reading them costs two syscalls per entry
+ * at least, so they are compared only with -c, or when SRC's ctime is
+ * not earlier than DST's: any chmod, chown, setxattr or setfacl of the
+ * source moves its ctime, while the copy's is when pcopy last wrote it
+ * (equal counts, for a change in the clock tick of that write).  1 to
+ * compare, 0 to assume equal.
+ */
+int plan_metadata_suspect(const struct plan_context *pc, const struct entry_stat *src,
+			  const struct stat *dst);
 
 /*
  * The same for a directory, whose contents are merged, not replaced: with

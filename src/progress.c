@@ -300,5 +300,6 @@ size_t stats_format(enum stats_style style, const struct run_stats *st, char *bu
 
 	if (len > 0)
 		buf[0] = '\0';
-	return style == STATS_JSON ? stats_json(st, secs, buf, len) : stats_text(st, secs, buf, len);
+	return style == STATS_JSON ? stats_json(st, secs, buf, len)
+				   : stats_text(st, secs, buf, len);
 }

@@ -19,8 +19,8 @@ struct progress_counts {
 	uint64_t bytes_done;    /* regular-file bytes finished or in flight */
 	uint64_t bytes_total;
 	uint64_t bytes_skipped; /* of bytes_done, what --update found needed no copy */
-	int scanning;     /* totals may still change: the walk has not ended */
-	double elapsed_s; /* since the start */
+	int scanning;           /* totals may still change: the walk has not ended */
+	double elapsed_s;       /* since the start */
 };
 
 /*

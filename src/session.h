@@ -65,9 +65,17 @@ struct shared_state {
 	_Atomic uint64_t queued_entries; /* non-directory entries the walker found */
 	_Atomic uint64_t queued_bytes;   /* their bytes */
 	_Atomic int walk_done;           /* the walker has finished: totals are final */
-	int nslots;                      /* workers + 1 */
-	size_t map_size;                 /* bytes mapped */
-	struct worker_slot slots[];      /* [0, jobs) workers, [jobs] the parent */
+	/*
+	 * Sticky fallbacks (copy.c), learnt by whichever worker meets the
+	 * refusal first and kept for the whole run, in every worker process
+	 * too; PCOPY_FORCE sets them at the start (copy_set_force).
+	 */
+	_Atomic int no_copy_file_range; /* read/write: copy_file_range refused a file with data */
+	_Atomic int no_tmpfile;         /* named temporaries: O_TMPFILE is not supported */
+	_Atomic int no_empty_path_link; /* link via /proc: linkat(AT_EMPTY_PATH) needs privilege */
+	int nslots;                     /* workers + 1 */
+	size_t map_size;                /* bytes mapped */
+	struct worker_slot slots[];     /* [0, jobs) workers, [jobs] the parent */
 };
 
 /* Everything a worker needs, immutable once the workers start. */

@@ -10,6 +10,7 @@
 #include "compare.h"
 #include "meta.h"
 #include "util.h"
+#include "xattr.h"
 
 /* Do two symbolic links point at different targets?  1 also when one cannot be read. */
 static int link_targets_differ(int sdir, const char *sname, int ddir, const char *dname, size_t len)
@@ -43,16 +44,29 @@ static int differs_inside(const struct session *s, int sdir, const char *sname, 
 	       compare_contents_at(sdir, sname, s->opts->dereference, ddir, dname, st->size) != 0;
 }
 
+int update_attributes_differ(const struct session *s, int sdir, const char *sname, int ddir,
+			     const char *dname, const struct entry_stat *src,
+			     const struct stat *dst)
+{
+	struct plan_context pc = plan_context_of(s->opts, s->euid);
+
+	return plan_metadata_suspect(&pc, src, dst) &&
+	       xattr_equal_at(sdir, sname, ddir, dname, meta_xattr_kinds(s)) != 1;
+}
+
 enum plan_action update_decide(const struct session *s, struct linkdest *ld, int sdir,
 			       const char *sname, int ddir, const char *dname,
 			       const struct entry_stat *st, const struct stat *dst)
 {
-	struct plan_context pc = { s->opts->update, s->opts->preserve, s->euid };
+	struct plan_context pc = plan_context_of(s->opts, s->euid);
 	enum plan_action action = plan_update(&pc, st, dst);
 
 	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED &&
 	    differs_inside(s, sdir, sname, ddir, dname, st))
 		action = PLAN_COPY;
+	if (action == PLAN_SKIP && dst != NULL &&
+	    update_attributes_differ(s, sdir, sname, ddir, dname, st, dst))
+		action = PLAN_FIX_META;
 	if (action == PLAN_COPY && ld != NULL && S_ISREG(st->mode) &&
 	    plan_replace_conflict(st->mode, dst) == NULL &&
 	    linkdest_find(ld, sdir, sname, dname, st))
@@ -74,10 +88,7 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 		(void)meta_apply_fd(c->s, in, out, st, NULL, &c->lost);
 		rc = 0;
 	}
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
+	close_both(in, out);
 	return rc;
 }
 
@@ -124,7 +135,9 @@ static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const 
 		if (kind == JOB_REGULAR)
 			rc = fix_regular(c, sdir, sname, ddir, dname, st);
 		else
-			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, 0, &c->lost);
+			/* ACLs SRC no longer has go, as fix_regular's do (a link has none). */
+			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, !S_ISLNK(st->mode),
+					    &c->lost);
 		/* A file we may not open for its metadata is copied instead. */
 		if (rc == 0 || errno != EACCES)
 			return rc;

@@ -21,10 +21,23 @@
 int update_looks_first(const struct session *s);
 
 /*
+ * With --update=changed, do the extended attributes or ACLs that a copy
+ * keeps differ between `sname` in sdir (stat `src`) and its copy `dname`
+ * in ddir (lstat `dst`), of any type?  They are read only where
+ * plan_metadata_suspect says so (-c, or SRC's ctime later than DST's),
+ * else taken as equal.  1 also when either cannot be read: the fix
+ * reports why.
+ */
+int update_attributes_differ(const struct session *s, int sdir, const char *sname, int ddir,
+			     const char *dname, const struct entry_stat *src,
+			     const struct stat *dst);
+
+/*
  * What the entry `dname` in ddir needs to match `sname` in sdir (stat
  * `st`), given `dst` (lstat of dname, or NULL): plan_update refined by
  * what only the files can tell (a symbolic link's target; with -c, a
- * regular file's contents), then, where that says copy, PLAN_LINK when
+ * regular file's contents; update_attributes_differ), then, where that
+ * says copy, PLAN_LINK when
  * linkdest_find finds an equal file in a --link-dest DIR (`ld`, in the
  * directory of dname; NULL for none) .
  */

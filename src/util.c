@@ -139,6 +139,17 @@ double monotonic_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void close_both(int a, int b)
+{
+	int saved = errno;
+
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	errno = saved;
+}
+
 const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd, const char *name)
 {
 	int n = name ? snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d/%s", fd, name)

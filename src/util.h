@@ -41,6 +41,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Monotonic clock in seconds. */
 double monotonic_seconds(void);
 
+/* Close each of a and b that is an fd (>= 0), leaving errno as it was. */
+void close_both(int a, int b);
+
 /* Longest path proc_fd_path makes, with its NUL. */
 #define PROC_FD_PATH_MAX (sizeof("/proc/self/fd/") + 12 + NAME_MAX + 1)
 

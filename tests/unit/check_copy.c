@@ -2,9 +2,9 @@
  * check_copy.c - copy_entry and friends on real files in a scratch directory.
  *
  * The fallbacks (FORCE_NO_COPY_FILE_RANGE, FORCE_NO_TMPFILE) are sticky for
- * the process, so each has its own TCase, after the default one: under
- * CK_FORK=no the last TCase runs with both fallbacks, which is still a valid
- * combination.  That a fallback really ran is observed, not assumed: the
+ * the run: each TCase's setup gives its session's shared state the one it
+ * tests (copy_set_force), and a fallback learnt in one test dies with that
+ * test's shared state.  That a fallback really ran is observed, not assumed: the
  * read/write path allocates the copier's buffer, and a named temporary shows
  * up as an inotify IN_CREATE event in the destination directory.
  */
@@ -83,6 +83,7 @@ static void setup(void)
 	session.dst_root = dst;
 	session.shared = shared_state_create(1, 0);
 	ck_assert_ptr_nonnull(session.shared);
+	copy_set_force(session.shared, forced);
 	session.umask = user_umask;
 	session.euid = geteuid();
 	session.egid = getegid();
@@ -102,14 +103,12 @@ static void setup_default(void)
 static void setup_no_copy_file_range(void)
 {
 	forced = FORCE_NO_COPY_FILE_RANGE;
-	copy_set_force(forced);
 	setup();
 }
 
 static void setup_no_tmpfile(void)
 {
 	forced = FORCE_NO_TMPFILE;
-	copy_set_force(forced);
 	setup();
 }
 

@@ -1,8 +1,9 @@
 /*
  * check_main.c - runs every unit-test suite.
  *
- * Some fallbacks under test are sticky for the whole process (copy's
- * FORCE_* flags, path_disable_openat2).  Check forks per test by default,
+ * One fallback under test is sticky for the whole process
+ * (path_disable_openat2; copy's live in each test's shared state).  Check
+ * forks per test by default,
  * so they stay inside one test; under CK_FORK=no (valgrind) they persist,
  * which is why each suite puts its sticky TCases last and the path suite,
  * whose fallback the walker would inherit, runs after the walk suite.

@@ -81,7 +81,7 @@ static struct stat copy_of(const struct entry_stat *es)
 	return st;
 }
 
-static const struct plan_context changed_as_root = { UPDATE_CHANGED, PRESERVE_ALL, 0 };
+static const struct plan_context changed_as_root = { UPDATE_CHANGED, PRESERVE_ALL, 0, 0 };
 
 /* Nothing there: every mode copies. */
 START_TEST(test_update_missing)
@@ -89,7 +89,7 @@ START_TEST(test_update_missing)
 	struct entry_stat es = source();
 
 	for (int m = UPDATE_ALL; m <= UPDATE_CHANGED; m++) {
-		struct plan_context pc = { (enum update_mode)m, PRESERVE_ALL, 0 };
+		struct plan_context pc = { (enum update_mode)m, PRESERVE_ALL, 0, 0 };
 
 		ck_assert_int_eq(plan_update(&pc, &es, NULL), PLAN_COPY);
 	}
@@ -100,8 +100,8 @@ START_TEST(test_update_all_none)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0 };
-	struct plan_context none = { UPDATE_NONE, PRESERVE_ALL, 0 };
+	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0, 0 };
+	struct plan_context none = { UPDATE_NONE, PRESERVE_ALL, 0, 0 };
 
 	ck_assert_int_eq(plan_update(&all, &es, &st), PLAN_COPY);
 	st.st_size = 99;
@@ -116,7 +116,7 @@ START_TEST(test_update_older)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context pc = { UPDATE_OLDER, PRESERVE_ALL, 0 };
+	struct plan_context pc = { UPDATE_OLDER, PRESERVE_ALL, 0, 0 };
 
 	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_SKIP);
 	st.st_mtim.tv_nsec = 4;
@@ -165,8 +165,8 @@ START_TEST(test_update_changed_metadata)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000 };
-	struct plan_context no_mode = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_MODE, 0 };
+	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000, 0 };
+	struct plan_context no_mode = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_MODE, 0, 0 };
 
 	st.st_atim.tv_sec = 12345;
 	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
@@ -190,8 +190,9 @@ END_TEST
 START_TEST(test_plan_directory)
 {
 	struct entry_stat es = source();
-	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0 };
-	struct plan_context no_times = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_TIMESTAMPS, 0 };
+	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0, 0 };
+	struct plan_context no_times = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_TIMESTAMPS, 0,
+					 0 };
 	struct stat st;
 
 	es.mode = S_IFDIR | 0755;
@@ -210,12 +211,70 @@ START_TEST(test_plan_directory)
 }
 END_TEST
 
+/*
+ * Attributes and ACLs are read only when SRC's status changed no earlier
+ * than its copy was written (ctime, to the ns), or with -c, and only when
+ * kept.
+ */
+START_TEST(test_metadata_suspect)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+	struct plan_context checksum = { UPDATE_CHANGED, PRESERVE_ALL, 0, 1 };
+	struct plan_context acls_only = { UPDATE_CHANGED, PRESERVE_MODE, 0, 0 };
+	struct plan_context xattrs_only = { UPDATE_CHANGED, PRESERVE_XATTR, 0, 0 };
+	struct plan_context neither = { UPDATE_CHANGED,
+					PRESERVE_ALL & ~(PRESERVE_MODE | PRESERVE_XATTR), 0, 1 };
+
+	es.ctime_sec = 100;
+	es.ctime_nsec = 5;
+	st.st_ctim.tv_sec = 200; /* the copy was written after SRC last changed */
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 0);
+	ck_assert_int_eq(plan_metadata_suspect(&checksum, &es, &st), 1);
+	st.st_ctim.tv_sec = 100;
+	st.st_ctim.tv_nsec = 6;
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 0);
+	st.st_ctim.tv_nsec = 5; /* the same clock tick: may have changed after the copy */
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 1);
+	st.st_ctim.tv_nsec = 4;
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 1);
+	st.st_ctim.tv_sec = 99;
+	st.st_ctim.tv_nsec = 999999999;
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 1);
+	ck_assert_int_eq(plan_metadata_suspect(&acls_only, &es, &st), 1);
+	ck_assert_int_eq(plan_metadata_suspect(&xattrs_only, &es, &st), 1);
+	/* Nothing of the kind kept, -c or not: nothing to compare. */
+	ck_assert_int_eq(plan_metadata_suspect(&neither, &es, &st), 0);
+	/* Directories and symlinks alike. */
+	es.mode = S_IFDIR | 0755;
+	st.st_mode = S_IFDIR | 0755;
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 1);
+	es.mode = st.st_mode = S_IFLNK | 0777;
+	ck_assert_int_eq(plan_metadata_suspect(&changed_as_root, &es, &st), 1);
+}
+END_TEST
+
+/* Only --update=changed compares metadata at all. */
+START_TEST(test_metadata_suspect_other_modes)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+
+	es.ctime_sec = 300;
+	for (int m = UPDATE_ALL; m <= UPDATE_CHANGED; m++) {
+		struct plan_context pc = { (enum update_mode)m, PRESERVE_ALL, 0, 1 };
+
+		ck_assert_int_eq(plan_metadata_suspect(&pc, &es, &st), m == UPDATE_CHANGED);
+	}
+}
+END_TEST
+
 /* --link-dest: a regular file unchanged in data, mode and (as root) owner. */
 START_TEST(test_link_dest_equal)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context user = { UPDATE_ALL, PRESERVE_ALL, 1000 };
+	struct plan_context user = { UPDATE_ALL, PRESERVE_ALL, 1000, 0 };
 
 	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 1);
 	/* Neither the update mode nor the access time plays a part. */
@@ -229,7 +288,7 @@ START_TEST(test_link_dest_differs)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000 };
+	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000, 0 };
 
 	st.st_size = 11;
 	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
@@ -279,8 +338,8 @@ START_TEST(test_link_dest_no_preserve)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context no_mode = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_MODE, 0 };
-	struct plan_context no_owner = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_OWNERSHIP, 0 };
+	struct plan_context no_mode = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_MODE, 0, 0 };
+	struct plan_context no_owner = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_OWNERSHIP, 0, 0 };
 
 	es.mode = S_IFREG | 0600;
 	st.st_mode = S_IFREG | 0644; /* 0666 less the umask 022 */
@@ -308,6 +367,8 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_update_changed_data);
 	tcase_add_test(tc, test_update_changed_metadata);
 	tcase_add_test(tc, test_plan_directory);
+	tcase_add_test(tc, test_metadata_suspect);
+	tcase_add_test(tc, test_metadata_suspect_other_modes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("link_dest");
 	tcase_add_test(tc, test_link_dest_equal);

@@ -258,7 +258,7 @@ START_TEST(test_stats_json)
 		.vanished = 9,
 		.elapsed_s = 2.0,
 	};
-	static const char *const changes[] = { "created", "updated",  "meta_updated",
+	static const char *const changes[] = { "created",   "updated", "meta_updated",
 					       "unchanged", "deleted", "linked" };
 	char buf[1024];
 	size_t len = stats_format(STATS_JSON, &st, buf, sizeof(buf));
