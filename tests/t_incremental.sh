@@ -14,8 +14,9 @@
 # nothing; every entry SRC did not change keeps its inode, ctime and mtime;
 # a re-run has nothing to do.  An xattr-only change follows the man page.
 # Lighter passes: --update=older, none and all against their documented
-# meaning (and GNU cp -a --update=older|none from the same start).  Both
-# worker modes, -j 1 and -j 8.
+# meaning, and against GNU cp -a -u, -n, plain, and rsync -aH
+# --ignore-existing, -I, from the same start.  Both worker modes, -j 1
+# and -j 8.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -248,6 +249,7 @@ for c in "" -c; do
 			pcopy_ok "${run[@]}" -n -i --stats=json "$src" "$dst"
 			cp "$T/out" "$T/dry"
 			assert_eq "$(snapshot "$dst")" "$before" "$tag: DST after -n -i"
+			same_contents "$dst" "$W/start" "$tag: DST after -n -i"
 
 			pcopy_ok "${run[@]}" -i --stats=json "$src" "$dst"
 			no_temporaries "$dst"
@@ -358,8 +360,8 @@ rm -f "$W/probe"
 # lighter passes: older (replace only what SRC has newer, to the ns), none
 # (never replace), all (replace everything) on a tree with changes of
 # data, time and mode, a DST file newer than SRC's, new and (without
-# --delete, kept) removed entries; GNU cp -a -u and -n from the same start
-# agree on older and none
+# --delete, kept) removed entries; cp -a and rsync -aH with the equivalent
+# options agree
 l0=$W/lsrc0
 mkdir -p "$l0/d/e" "$l0/keep/sub"
 for f in newer src-older dst-newer same mode gone d/e/newer d/e/gone keep/f keep/sub/f; do
@@ -429,15 +431,25 @@ for um in older none all; do
 				;;
 			esac
 			assert_eq "$(stat -c %a "$ldst/d")" 700 "$tag: the mode of a merged directory"
-			if [ "$um" != all ]; then
+			[ "$um" = all ] ||
 				assert_eq "$(snapshot "$ldst/keep")" "$keep_before" "$tag: DST's keep/"
-				rm -rf "$W/cp" && cp -a "$W/ldst0" "$W/cp"
-				opt=-u
-				[ "$um" = none ] && opt=-n
-				cp -a $opt "$l/." "$W/cp/" 2>/dev/null
-				assert_eq "$(entries "$ldst")" "$(entries "$W/cp")" "$tag: entries vs cp -a $opt"
-				same_contents "$ldst" "$W/cp" "$tag: vs cp -a $opt"
-			fi
+			# what cp -a and rsync -aH make of the same start with the
+			# equivalent option (older has no rsync one: rsync -u copies
+			# what differs in size at equal mtimes, and fixes modes)
+			case $um in
+			older) refs=("cp -a -u") ;;
+			none) refs=("cp -a -n" "rsync -aH --ignore-existing") ;;
+			all) refs=("cp -a" "rsync -aH -I") ;;
+			esac
+			for ref in "${refs[@]}"; do
+				[ "$have_rsync" = 0 ] && [ "${ref%% *}" = rsync ] && continue
+				rm -rf "$W/ref" && cp -a "$W/ldst0" "$W/ref"
+				# (cp -n exits 1 for what it skips in some coreutils versions)
+				$ref "$l/." "$W/ref/" 2>/dev/null || [ "$ref" = "cp -a -n" ] ||
+					fail "$tag: $ref failed"
+				assert_eq "$(entries "$ldst")" "$(entries "$W/ref")" "$tag: entries vs $ref"
+				same_contents "$ldst" "$W/ref" "$tag: vs $ref"
+			done
 		done
 	done
 done
