@@ -11,7 +11,7 @@
 # symlink targets and contents are those `rsync -aH --delete [-c]` makes
 # from the same start (times are compared with SRC, not with rsync); the
 # -i lines are exactly the changes made, -n -i prints them first and writes
-# nothing; every entry SRC did not change keeps its inode, ctime and mtime;
+# nothing, --stats=json counts them (bytes_copied: the files copied); every entry SRC did not change keeps its inode, ctime and mtime;
 # a re-run has nothing to do.  An xattr-only change follows the man page.
 # Lighter passes: --update=older, none and all against their documented
 # meaning, and against GNU cp -a -u, -n, plain, and rsync -aH
@@ -59,6 +59,11 @@ items() {
 # the stats object's value of key $2 in file $1
 stat_of() {
 	grep '^{' "$1" | sed -E "s/.*\"$2\":([0-9]+).*/\\1/"
+}
+
+# the stats object of file $1 less its timing keys
+counts() {
+	grep '^{' "$1" | sed -E 's/"(elapsed_s|bytes_per_s|files_per_s)":[0-9.e+-]+,?//g'
 }
 
 # overwrite the first bytes of file $1 with $2, keeping its size and times
@@ -153,7 +158,9 @@ mutate() {
 	mkdir -p "$s/new-dir1/in/deeper" && mkfifo "$s/new-dir1/in/fifo"
 	rm -r "$s/gone1" "$s/a/gone2" "$s/a/gone-link2" "$s/a/b/c/d/gone4" \
 		"$s/a/b/c/d/gone-dir4" "$s/gone-dir1"
-	# the pair split (pair2 a copy of its own, cp gives it a new mtime);
+	# the pair split (pair2 a copy of its own, cp gives it a new mtime; a
+	# split keeping data and times is not made: each name passes the quick
+	# check, and pcopy leaves them linked in DST, as rsync -H does);
 	# twins joined into one inode (same data and times: only the link
 	# changes); sep2 joined to sep1 (data differs)
 	rm "$s/h/pair2" && cp "$s/h/pair1" "$s/h/pair2"
@@ -166,6 +173,21 @@ mutate() {
 		a/b/c/d/new4 a/b/c/d/new-dir4 new-dir1 gone1 a/gone2 a/gone-link2 a/b/c/d/gone4 \
 		a/b/c/d/gone-dir4 gone-dir1 h/pair1 h/pair2 h/twin1 h/twin2 h/sep1 h/sep2 \
 		links/retarget >"$T/mutated"
+}
+
+# the stats in file $1 count what its -i lines say was done; bytes_copied
+# is the size in SRC $3 of each regular file copied to DST $2
+stats_match_items() {
+	local out=$1 dst=$2 s=$3 what=$4 key letters n bytes
+	for key in created:+ updated:'>!' meta_updated:. deleted:- hardlinks:h linked:L; do
+		letters=${key#*:} key=${key%%:*}
+		n=$(grep -v '^{' "$out" | cut -c1 | grep -c "[$letters]")
+		assert_eq "$(stat_of "$out" "$key")" "$n" "$what: $key vs the -i lines"
+	done
+	bytes=$(grep -E '^[+>!]f ' "$out" | cut -c4- | sed "s|^$dst/||" |
+		(cd "$s" && xargs -r -d '\n' stat -c %s) | awk '{ b += $1 } END { print b + 0 }')
+	assert_eq "$(stat_of "$out" bytes_copied)" "$bytes" "$what: bytes_copied"
+	assert_eq "$(stat_of "$out" errors)" 0 "$what: errors"
 }
 
 # the paths under DST $1 that no change in SRC concerns: not in the lists
@@ -254,6 +276,8 @@ for c in "" -c; do
 			pcopy_ok "${run[@]}" -i --stats=json "$src" "$dst"
 			no_temporaries "$dst"
 			assert_eq "$(items "$T/dry")" "$(items "$T/out")" "$tag: -n -i vs the real run"
+			stats_match_items "$T/out" "$dst" "$src" "$tag"
+			assert_eq "$(counts "$T/dry")" "$(counts "$T/out")" "$tag: stats of -n vs the real run"
 			assert_eq "$(items "$T/out" | grep -Ev "/h/(twin|sep)")" \
 				"$(expected_items "$dst" "$c")" "$tag: -i lines"
 			# twins: the one met second linked to the other; sep1 and sep2:
@@ -304,7 +328,7 @@ for c in "" -c; do
 			before=$(snapshot "$dst")
 			pcopy_ok "${run[@]}" -i --stats=json "$src" "$dst"
 			assert_eq "$(items "$T/out")" "" "$tag: -i of a re-run"
-			for k in created updated meta_updated deleted linked; do
+			for k in created updated meta_updated deleted linked hardlinks bytes_copied; do
 				assert_eq "$(stat_of "$T/out" $k)" 0 "$tag: $k of a re-run"
 			done
 			assert_eq "$(snapshot "$dst")" "$before" "$tag: DST after a re-run"
