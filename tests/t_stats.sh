@@ -11,18 +11,24 @@ need_cmd python3
 use_tmpfs 256m
 src=$W/src
 bash "$FIXTURES/mkbasic.sh" "$src" || fail "mkbasic.sh failed"
-ln "$src/d1/file1" "$src/d2/hardlink-to-file1"
+first=$(find "$src/d1" -maxdepth 1 -type f -size +0 | sort | head -n 1)
+[ -n "$first" ] || fail "mkbasic.sh made no file in d1"
+ln "$first" "$src/d2/hardlink-to-first" || fail "cannot make a hard link"
 touch -d '2002-03-04 05:06:07.987654321' "$src/d1" "$src/d2"
-files=$(find "$src" -type f | wc -l)
+# A hard-link group is one file (and its bytes once); its other names are
+# counted as hardlinks.
+files=$(find "$src" -type f -printf '%i\n' | sort -u | wc -l)
+hardlinks=$(($(find "$src" -type f | wc -l) - files))
 dirs=$(find "$src" -type d | wc -l)
 links=$(find "$src" -type l | wc -l)
-bytes=$(find "$src" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+bytes=$(find "$src" -type f -printf '%i %s\n' | sort -u | awk '{s += $2} END {print s + 0}')
+[ "$hardlinks" -eq 1 ] || fail "expected one hard link in the tree, found $hardlinks"
 
 # check the --stats=json output in file $1 for MODE and JOBS
 check_stats() {
-	python3 - "$1" "$2" "$3" "$files" "$dirs" "$links" "$bytes" <<'PY' || fail "bad --stats=json in $1"
+	python3 - "$1" "$2" "$3" "$files" "$dirs" "$links" "$bytes" "$hardlinks" <<'PY' || fail "bad --stats=json in $1"
 import json, sys
-path, mode, jobs, files, dirs, links, nbytes = sys.argv[1:]
+path, mode, jobs, files, dirs, links, nbytes, hardlinks = sys.argv[1:]
 lines = open(path, encoding="utf-8").read().splitlines()
 assert len(lines) == 1, f"{len(lines)} lines on stdout, want 1"
 s = json.loads(lines[0])
@@ -30,7 +36,8 @@ for k in ("mode", "jobs", "files", "dirs", "symlinks", "bytes", "errors",
           "elapsed_s", "bytes_per_s", "files_per_s"):
     assert k in s, f"no key {k}: {lines[0]}"
 want = {"mode": mode, "jobs": int(jobs), "files": int(files), "dirs": int(dirs),
-        "symlinks": int(links), "bytes": int(nbytes), "errors": 0}
+        "symlinks": int(links), "bytes": int(nbytes), "errors": 0,
+        "hardlinks": int(hardlinks), "bytes_copied": int(nbytes)}
 for k, v in want.items():
     assert s[k] == v, f"{k} is {s[k]!r}, want {v!r}"
 assert isinstance(s["elapsed_s"], (int, float)) and s["elapsed_s"] > 0, s["elapsed_s"]
