@@ -78,10 +78,14 @@ check_prefix() {
 	[ "$((n % 64))" -eq 0 ] || fail "$2: the copy ends inside a line ($n bytes)"
 }
 
-# run pcopy with the shim slowing each read of the log by 20 ms; sets RC
+# run pcopy with the shim slowing each read of the log by 20 ms and
+# appending 64 KiB (a whole number of lines' worth) to it first, so that
+# every attempt sees the log change even when a loaded machine starves the
+# writer (CI did: all four attempts once saw none of its lines); sets RC
 slowed_pcopy() {
 	RC=0
 	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_OP=read FAULT_DELAY_US=20000 \
+		FAULT_ACTION=grow \
 		FAULT_PATH_SUBSTR="$real/src/log" PCOPY_FORCE=no_copy_file_range \
 		"$PCOPY" --mode="$mode" "$@" >"$T/out" 2>"$T/err" || RC=$?
 }
