@@ -1,7 +1,8 @@
 #!/bin/sh
 # Make sure what `make check` needs is installed: the Check library (with
-# pkg-config to find it) is required; python3, setfacl/setfattr and strace
-# are used by some tests, which skip without them.  As root with apt-get we
+# pkg-config to find it) is required; python3, setfacl/setfattr, strace
+# and rsync (the reference some tests compare with) are used by some tests,
+# which skip those parts without them.  As root with apt-get we
 # install what is missing; otherwise we print the exact command and, if
 # Check itself is missing, stop.
 set -u
@@ -18,6 +19,8 @@ command -v setfacl >/dev/null 2>&1 || optional="$optional acl"
 command -v setfattr >/dev/null 2>&1 || optional="$optional attr"
 command -v cmp >/dev/null 2>&1 || optional="$optional diffutils"
 command -v setpriv >/dev/null 2>&1 || optional="$optional util-linux"
+command -v rsync >/dev/null 2>&1 || optional="$optional rsync"
+command -v strace >/dev/null 2>&1 || optional="$optional strace"
 
 [ -z "$missing$optional" ] && exit 0
 

@@ -65,6 +65,14 @@ can_be_nobody() {
 	fi
 }
 
+# true if command $1 exists; otherwise log that $2 (what needs it) is
+# skipped, and return 1
+have_cmd() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	log "$1 not installed: skipping $2"
+	return 1
+}
+
 # skip unless every named command exists
 need_cmd() {
 	local c

@@ -18,11 +18,8 @@
 need_pcopy
 use_tmpfs 256m
 
-have_rsync=1
-command -v rsync >/dev/null 2>&1 || {
-	have_rsync=0
-	log "rsync not installed: skipping the comparisons with rsync -a --delete"
-}
+have_rsync=0
+have_cmd rsync "the comparisons with rsync -a --delete" && have_rsync=1
 
 # path, type, size, mode, mtime, ctime and inode of every entry under $1
 snapshot() {

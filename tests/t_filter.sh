@@ -14,11 +14,8 @@
 
 need_pcopy
 use_tmpfs 128m
-have_rsync=1
-command -v rsync >/dev/null 2>&1 || {
-	have_rsync=0
-	echo "rsync not installed: the comparisons with rsync -a are skipped"
-}
+have_rsync=0
+have_cmd rsync "the comparisons with rsync -a" && have_rsync=1
 
 src=$W/src
 mkdir -p "$src"/{logs,cache/sub,a/cache,a/b/logs,src/sub/deep,build/obj,empty,d}

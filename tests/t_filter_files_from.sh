@@ -12,11 +12,8 @@
 
 need_pcopy
 use_tmpfs 64m
-have_rsync=1
-command -v rsync >/dev/null 2>&1 || {
-	have_rsync=0
-	echo "rsync not installed: the comparisons with rsync are skipped"
-}
+have_rsync=0
+have_cmd rsync "the comparisons with rsync" && have_rsync=1
 
 src=$W/src
 mkdir -p "$src"/{a/b/c,a/keep,x/y/z,docs,unlisted}

@@ -23,11 +23,8 @@
 need_pcopy
 use_tmpfs 256m
 
-have_rsync=1
-command -v rsync >/dev/null 2>&1 || {
-	have_rsync=0
-	log "rsync not installed: skipping the comparisons with rsync -aH --delete"
-}
+have_rsync=0
+have_cmd rsync "the comparisons with rsync -aH --delete" && have_rsync=1
 root=0
 [ "$(id -u)" -eq 0 ] && root=1
 
