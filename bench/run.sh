@@ -28,7 +28,7 @@
 set -u
 export LC_ALL=C
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
 
 case ${QUICK:-0} in
@@ -774,35 +774,43 @@ print_targets() {
 # shellcheck source=incremental.sh
 . "$here/incremental.sh"
 
-setup_work
-vm_steady
-mkdir -p "$work/src" "$work/dst" "$work/tmp" || die "cannot prepare $work"
-setup_commands
+main() {
+	setup_work
+	vm_steady
+	mkdir -p "$work/src" "$work/dst" "$work/tmp" || die "cannot prepare $work"
+	setup_commands
 
-say "generating trees: $trees"
-# shellcheck disable=SC2086 # $trees is a list of words
-bash "$here/mktrees.sh" "$work/src" $trees >&2 || die "tree generation failed"
+	say "generating trees: $trees"
+	# shellcheck disable=SC2086 # $trees is a list of words
+	bash "$here/mktrees.sh" "$work/src" $trees >&2 || die "tree generation failed"
 
-echo "tree,command,jobs,mode,run,seconds" >"$csv"
-for tree in $trees; do
-	if [ -d "$work/src/$tree" ]; then
-		bench_tree "$tree"
-	else
-		say "skipped tree $tree: not generated"
+	echo "tree,command,jobs,mode,run,seconds" >"$csv"
+	for tree in $trees; do
+		if [ -d "$work/src/$tree" ]; then
+			bench_tree "$tree"
+		else
+			say "skipped tree $tree: not generated"
+		fi
+	done
+
+	{
+		print_machine
+		print_table
+	} >"$table"
+	if [ -n "${tree_entries[small]:-}" ]; then
+		extras_small >>"$table"
+		[ -x "$pcopy" ] && [ "${BENCH_INCREMENTAL:-1}" != 0 ] && bench_incremental >>"$table"
 	fi
-done
+	print_targets >>"$table"
+	print_incremental_targets >>"$table"
+	draw_chart
+	echo "runs: $csv" >>"$table"
+	cat "$table"
+	say "done; table: $table"
+}
 
-{
-	print_machine
-	print_table
-} >"$table"
-if [ -n "${tree_entries[small]:-}" ]; then
-	extras_small >>"$table"
-	[ -x "$pcopy" ] && [ "${BENCH_INCREMENTAL:-1}" != 0 ] && bench_incremental >>"$table"
+# Run only when executed, so that another script can source this one for
+# its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
 fi
-print_targets >>"$table"
-print_incremental_targets >>"$table"
-draw_chart
-echo "runs: $csv" >>"$table"
-cat "$table"
-say "done; table: $table"
