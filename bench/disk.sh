@@ -600,7 +600,8 @@ d_print_table() {
 		d_best_line "$name"
 		echo
 	done
-	echo "tree names: disk-FS-TREE-CACHE-DEST; cold: $d_cold_how;"
+	echo "tree names: disk-FS-TREE-CACHE-DEST."
+	echo "cold: $d_cold_how;" | fold -s -w 76
 	echo "warm: the source read once before the first run and kept cached."
 	echo "DEST disk: the copy goes to the same file system and each time"
 	echo "includes sync -f of it; DEST tmpfs: the copy goes to a tmpfs."
@@ -637,6 +638,8 @@ d_best_line() {
 	bt=$(d_best "$name" '^pcopy:[0-9]+:thread$')
 	bp=$(d_best "$name" '^pcopy:[0-9]+:process$')
 	br=$(d_best "$name" '^(xcat|ddr|catf)')
+	# the single file: no -j sweep; the fastest copier instead
+	[ -n "$bt" ] || bt=$(d_best "$name" '^(cp|pcopy:.*|ddc:.*)$')
 	[ -n "$bt" ] || return 0
 	printf '  fastest: %s %.3f s' "$(d_label "${bt#* }")" "${bt%% *}"
 	[ -n "$bp" ] && printf ', %s %.3f s' "$(d_label "${bp#* }")" "${bp%% *}"
