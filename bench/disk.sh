@@ -50,8 +50,8 @@
 # DISK_JOBS_LIST ("1 2 4 8 16 32 64"; QUICK "1 2 8 32"), DISK_JOBS_SHORT
 # (real tree and other file systems: "1 4 16 64"; QUICK "1 8 32"),
 # DISK_PROCESS_J (16), DISK_READERS ("1 4 16 64"; QUICK "1 16"),
-# DISK_READERS_SHORT ("16 64"; QUICK "16"), DISK_SPLIT (dd ranges per
-# file: "2 4 8 16"; QUICK "4 16"), DISK_RUNS_REAL, DISK_SMALL_FILES,
+# DISK_READERS_SHORT ("16 64"; QUICK "16"), DISK_SPLIT (bigfile: dd
+# ranges, "2 4 8 16"; QUICK "4 16"), DISK_BIG_SPLIT (big: 4), DISK_RUNS_REAL, DISK_SMALL_FILES,
 # DISK_SMALL_DIRS, DISK_BIG_FILES, DISK_BIG_MIB, DISK_REAL_SRC,
 # BENCH_DISK_DIR, BENCH_DISK_IMG_DIR.
 #
@@ -93,6 +93,7 @@ d_config() {
 	fi
 	d_cells_other=${BENCH_DISK_CELLS_OTHER:-small-cold-tmpfs small-cold-disk}
 	d_proc_j=${DISK_PROCESS_J:-16}
+	d_big_split=${DISK_BIG_SPLIT:-4}
 }
 
 # d_cell_trees CELLS...: the trees those cells need, for mktrees.sh.
@@ -377,8 +378,9 @@ d_is_read() {
 	return 1
 }
 
-# d_commands TREE DEST SHORT: fill d_cmds for a cell (SHORT=1: the short
-# lists of -j and readers).
+# d_commands TREE DEST SHORT: fill d_cmds for a cell.  SHORT=1 (the file
+# systems after the first): the short -j and reader lists, and cp -a as the
+# only peer (tar and rsync were measured on the first).
 d_commands() {
 	local tree=$1 dest=$2 short=$3 j k list readers=$d_readers proc
 	d_cmds=()
@@ -400,8 +402,12 @@ d_commands() {
 		[ "$tree" = big ] || list=$d_jobs_short
 		readers=$d_readers_short
 	fi
-	d_cmds=(cp tar rsync pcopy:default:thread)
-	command -v rsync >/dev/null 2>&1 || d_cmds=(cp tar pcopy:default:thread)
+	d_cmds=(cp)
+	if [ "$short" != 1 ]; then
+		command -v tar >/dev/null 2>&1 && d_cmds+=(tar)
+		command -v rsync >/dev/null 2>&1 && d_cmds+=(rsync)
+	fi
+	d_cmds+=(pcopy:default:thread)
 	for j in $list; do
 		[[ " ${d_cmds[*]} " == *" pcopy:$j:thread "* ]] || d_cmds+=("pcopy:$j:thread")
 	done
@@ -412,9 +418,8 @@ d_commands() {
 	if [ "$tree" = big ]; then
 		d_cmds+=("xcat:1")
 		((d_big_files > 1)) && d_cmds+=("xcat:$d_big_files")
-		for k in $d_split; do
-			((k * d_big_files <= 64)) && d_cmds+=("ddr:$k")
-		done
+		# the whole K sweep is the bigfile block's; here one K
+		d_cmds+=("ddr:$d_big_split")
 	else
 		for j in $readers; do d_cmds+=("xcat:$j"); done
 	fi
