@@ -117,6 +117,7 @@ d_fs_loop=
 d_fs_img=
 d_tmpfs=         # where tmpfs destinations go
 d_fs_line=
+d_fs_note=
 d_dir_dst=       # BENCH_DISK_DIR mode: the dst directory to remove
 d_shm_dir=       # not root: our directory in /dev/shm
 d_cold_how=      # how a cold run is made cold, for the table's header
@@ -195,6 +196,13 @@ d_mkfs() {
 	mount "$dev" "$mnt" 2>>"$log" || { say "disk: mounting $fs failed (see $log)"; return 1; }
 	d_fs_mnt=$mnt
 	d_mnt=$mnt
+	# XFS with reflink (mkfs.xfs's default): a copy within it by cp
+	# (FICLONE) or copy_file_range is a clone, and reads no data
+	d_fs_note=
+	if [ "$fs" = xfs ] && command -v xfs_info >/dev/null 2>&1 &&
+		xfs_info "$mnt" 2>/dev/null | grep -q 'reflink=1'; then
+		d_fs_note="; reflink=1, so copies to the same disk by cp -a and by copy_file_range are clones that read no file data"
+	fi
 	say "disk: $fs: $((kib / 1048576)) GiB image $img on $dev" \
 		"($([ "$d_dio" = 1 ] && echo 'direct I/O' || echo 'buffered: direct I/O refused')), mounted at $mnt"
 }
@@ -796,7 +804,7 @@ disk_main() {
 			d_backing_line=$(d_backing "$d_mnt")
 		fi
 		d_fs_line+="$fs: $(if [ -z "${BENCH_DISK_DIR:-}" ]; then
-			echo "in an image file in $d_img_dir, $d_backing_line, through a loop device ($([ "$d_dio" = 1 ] && echo 'direct I/O' || echo 'buffered I/O'))"
+			echo "in an image file in $d_img_dir, $d_backing_line, through a loop device ($([ "$d_dio" = 1 ] && echo 'direct I/O' || echo 'buffered I/O'))$d_fs_note"
 		else
 			echo "BENCH_DISK_DIR=$BENCH_DISK_DIR, $d_backing_line"
 		fi)"$'\n'
