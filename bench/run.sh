@@ -17,18 +17,22 @@
 # on a tenth of the tree, system calls per file (strace), and paired
 # comparisons of thread -j2 with --progress=json, of process against thread
 # mode at each -j, and of -j8 against -j2; last, the project's performance
-# targets (issue 5) next to what this run measured.
+# targets (issue 5) next to what this run measured.  After that, unless
+# BENCH_DISK=0, the real-storage rows of bench/disk.sh (issue 12): trees on
+# an ext4 and an XFS image (as root) or in BENCH_DISK_DIR, cold and warm,
+# copied to tmpfs and to the same disk; they are appended to the table.
 #
 # Environment: QUICK=1, RUNS, PAIRS (rounds of each paired comparison,
 # default 30, RUNS when QUICK), JOBS_LIST ("1 2 4 8"), TREES ("small big
 # real"), PCOPY (binary, default ./pcopy), BENCH_DIR (use and keep this
 # directory instead of a fresh tmpfs/temporary one), RESULTS_DIR,
-# BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady).
+# BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady),
+# BENCH_INCREMENTAL=0, BENCH_DISK=0 and disk.sh's own knobs.
 
 set -u
 export LC_ALL=C
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
 
 case ${QUICK:-0} in
@@ -71,6 +75,8 @@ keep_work=0
 
 cleanup() {
 	trap - EXIT INT TERM HUP
+	# the disk rows' filesystems and images (disk.sh), when any were made
+	declare -F disk_cleanup >/dev/null && disk_cleanup
 	vm_restore
 	cd / || return
 	[ -n "$work" ] || return
@@ -774,35 +780,52 @@ print_targets() {
 # shellcheck source=incremental.sh
 . "$here/incremental.sh"
 
-setup_work
-vm_steady
-mkdir -p "$work/src" "$work/dst" "$work/tmp" || die "cannot prepare $work"
-setup_commands
+# shellcheck source=disk.sh
+. "$here/disk.sh"
 
-say "generating trees: $trees"
-# shellcheck disable=SC2086 # $trees is a list of words
-bash "$here/mktrees.sh" "$work/src" $trees >&2 || die "tree generation failed"
+main() {
+	setup_work
+	vm_steady
+	mkdir -p "$work/src" "$work/dst" "$work/tmp" || die "cannot prepare $work"
+	setup_commands
 
-echo "tree,command,jobs,mode,run,seconds" >"$csv"
-for tree in $trees; do
-	if [ -d "$work/src/$tree" ]; then
-		bench_tree "$tree"
-	else
-		say "skipped tree $tree: not generated"
+	say "generating trees: $trees"
+	# shellcheck disable=SC2086 # $trees is a list of words
+	bash "$here/mktrees.sh" "$work/src" $trees >&2 || die "tree generation failed"
+
+	echo "tree,command,jobs,mode,run,seconds" >"$csv"
+	for tree in $trees; do
+		if [ -d "$work/src/$tree" ]; then
+			bench_tree "$tree"
+		else
+			say "skipped tree $tree: not generated"
+		fi
+	done
+
+	{
+		print_machine
+		print_table
+	} >"$table"
+	if [ -n "${tree_entries[small]:-}" ]; then
+		extras_small >>"$table"
+		[ -x "$pcopy" ] && [ "${BENCH_INCREMENTAL:-1}" != 0 ] && bench_incremental >>"$table"
 	fi
-done
+	print_targets >>"$table"
+	print_incremental_targets >>"$table"
+	draw_chart
+	echo "runs: $csv" >>"$table"
+	cat "$table"
+	# the real-storage rows (disk.sh, issue 12), appended to the table
+	if [ "${BENCH_DISK:-1}" != 0 ]; then
+		disk_main
+	else
+		say "disk rows skipped (BENCH_DISK=0)"
+	fi
+	say "done; table: $table"
+}
 
-{
-	print_machine
-	print_table
-} >"$table"
-if [ -n "${tree_entries[small]:-}" ]; then
-	extras_small >>"$table"
-	[ -x "$pcopy" ] && [ "${BENCH_INCREMENTAL:-1}" != 0 ] && bench_incremental >>"$table"
+# Run only when executed, so that another script can source this one for
+# its functions (bench/disk.sh does, to run alone).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
 fi
-print_targets >>"$table"
-print_incremental_targets >>"$table"
-draw_chart
-echo "runs: $csv" >>"$table"
-cat "$table"
-say "done; table: $table"
