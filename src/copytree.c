@@ -165,24 +165,14 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 		why = plan_replace_conflict(e->st->st_mode, dst);
 	if (why != NULL) {
 		report_entry_error(ct->s, slot, e->relpath, 0, why);
-	} else if (action == PLAN_SKIP) {
-		atomic_fetch_add(&slot->unchanged, 1);
-	} else if (action == PLAN_FIX_META) {
-		report_change(ct->s, slot, CHANGE_METADATA, es.mode, e->relpath);
-	} else if (is_link) {
+	} else if (is_link && action != PLAN_SKIP) {
 		atomic_fetch_add(&slot->hardlinks, 1);
 		report_change(ct->s, slot, CHANGE_HARDLINK, es.mode, e->relpath);
-	} else if (action == PLAN_LINK) {
-		/* A new inode in DST too: the other names of it are linked again. */
-		if (e->st->st_nlink > 1)
-			(void)inode_table_check(&ct->dry_copied, es.dev, es.ino, e->relpath);
-		report_change(ct->s, slot, CHANGE_LINKED, es.mode, e->relpath);
 	} else {
-		if (e->st->st_nlink > 1)
+		/* A new inode in DST (copied or linked): its other names are linked again. */
+		if ((action == PLAN_COPY || action == PLAN_LINK) && e->st->st_nlink > 1)
 			(void)inode_table_check(&ct->dry_copied, es.dev, es.ino, e->relpath);
-		slot_count_dry_run(slot, kind, es.size);
-		report_change(ct->s, slot, change_of_copy(es.mode, dst ? dst->st_mode : 0), es.mode,
-			      e->relpath);
+		worker_report_planned(ct->s, slot, action, &es, dst ? dst->st_mode : 0, e->relpath);
 	}
 	if (is_link)
 		atomic_fetch_add(&slot->entries_done, 1);

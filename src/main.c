@@ -179,16 +179,7 @@ static void dry_run_single(const struct session *s, const struct roots *r,
 		action = update_decide(s, &ld, s->src_root, r->src_name, s->dst_root, r->dst_name,
 				       es, there ? &st : NULL);
 	linkdest_free(&ld);
-	if (action == PLAN_SKIP) {
-		atomic_fetch_add(&slot->unchanged, 1);
-	} else if (action == PLAN_FIX_META || action == PLAN_LINK) {
-		report_change(s, slot, action == PLAN_LINK ? CHANGE_LINKED : CHANGE_METADATA,
-			      es->mode, "");
-	} else {
-		slot_count_dry_run(slot, kind_of_mode(es->mode), es->size);
-		report_change(s, slot, change_of_copy(es->mode, there ? st.st_mode : 0), es->mode,
-			      "");
-	}
+	worker_report_planned(s, slot, action, es, there ? st.st_mode : 0, "");
 	worker_count_done(slot, kind_of_mode(es->mode), es, action);
 }
 

@@ -206,6 +206,19 @@ static enum change change_of_action(enum plan_action action, mode_t mode, mode_t
 	return action == PLAN_LINK ? CHANGE_LINKED : change_of_copy(mode, before);
 }
 
+void worker_report_planned(const struct session *s, struct worker_slot *slot,
+			   enum plan_action action, const struct entry_stat *es, mode_t before,
+			   const char *relpath)
+{
+	if (action == PLAN_SKIP) {
+		atomic_fetch_add_explicit(&slot->unchanged, 1, memory_order_relaxed);
+		return;
+	}
+	if (action == PLAN_COPY)
+		slot_count_dry_run(slot, kind_of_mode(es->mode), es->size);
+	report_change(s, slot, change_of_action(action, es->mode, before), es->mode, relpath);
+}
+
 int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, const char *dname,
 		      const char *relpath, const struct entry_stat *st)
 {

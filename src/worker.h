@@ -39,6 +39,15 @@ int worker_copy_named(struct worker *w, enum job_kind kind, const char *sname, c
 		      const char *relpath, const struct entry_stat *st);
 
 /*
+ * Dry run: count and tell what the real run would do with an entry whose
+ * decision is `action`, DST having `before` there (its st_mode, 0 for
+ * nothing): unchanged, or the change report_change tells.
+ */
+void worker_report_planned(const struct session *s, struct worker_slot *slot,
+			   enum plan_action action, const struct entry_stat *es, mode_t before,
+			   const char *relpath);
+
+/*
  * Count an entry finished, copied or not, for progress; `action` says
  * whether its data had to be copied (PLAN_COPY) or not.
  */
