@@ -662,9 +662,7 @@ d_best_line() {
 
 # d_target WHAT VALUE LIMIT: run.sh's target(), with room for longer names.
 d_target() {
-	[ -n "$2" ] || return 0
-	awk -v w="$1" -v v="$2" -v l="$3" 'BEGIN {
-		printf "  %-66s %6.2f  <= %-5s %s\n", w, v, l, v <= l ? "ok" : "OVER" }'
+	target_width=66 value_width=6 target "$@"
 }
 
 # The issue-12 targets beside what this run measured, per file system.

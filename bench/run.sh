@@ -706,11 +706,11 @@ index_of() {
 }
 
 # target WHAT VALUE LIMIT: one line of the targets list (skipped when VALUE
-# is empty).
+# is empty); target_width and value_width (46 and 7) set its columns.
 target() {
 	[ -n "$2" ] || return 0
-	awk -v w="$1" -v v="$2" -v l="$3" 'BEGIN {
-		printf "  %-46s %7.2f  <= %-5s %s\n", w, v, l, v <= l ? "ok" : "OVER" }'
+	awk -v w="$1" -v v="$2" -v l="$3" -v tw="${target_width:-46}" -v vw="${value_width:-7}" \
+		'BEGIN { printf "  %-*s %*.2f  <= %-5s %s\n", tw, w, vw, v, l, v <= l ? "ok" : "OVER" }'
 }
 
 # ratio A B: A / B with three decimals, or nothing when either is missing.
