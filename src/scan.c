@@ -54,8 +54,7 @@ static void *scan_main(void *arg)
 		.entry = count_entry, .directory = count_directory, .error = ignore_error, .ctx = sc
 	};
 
-	if (walk_tree(sc->s->src_root, &wo, &v) == 0)
-		atomic_store(&sc->done, 1);
+	(void)walk_tree(sc->s->src_root, &wo, &v);
 	return NULL;
 }
 
@@ -63,7 +62,6 @@ int scan_start(struct scan *sc, const struct session *s, struct lookahead *la,
 	       uint64_t counted_before)
 {
 	atomic_store(&sc->entries, counted_before);
-	atomic_store(&sc->done, 0);
 	atomic_store(&sc->cancel, 0);
 	sc->s = s;
 	sc->lookahead = la;

@@ -14,7 +14,6 @@ struct lookahead;
 struct scan {
 	_Atomic uint64_t entries;    /* non-directory entries counted so far (earlier
 				     sources' entries included) */
-	_Atomic int done;            /* the scan reached the end */
 	_Atomic int cancel;          /* asks the scan to stop early */
 	const struct session *s;     /* the roots, options, filter and list to walk */
 	struct lookahead *lookahead; /* where listings are offered, or NULL */
