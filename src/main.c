@@ -189,18 +189,19 @@ static void dry_run_single(const struct session *s, const struct roots *r,
  */
 static void copy_single(const struct session *s, const struct target *t, const struct roots *r)
 {
+	/* The filter sees a single entry by its name, as rsync does. */
+	int excluded = filter_excluded(s->filter, r->src_name, 0);
 	struct entry_stat es;
 	struct worker w;
 
 	entry_stat_from(&es, &t->src_st);
-	/* The filter sees a single entry by its name, as rsync does. */
-	if (!filter_excluded(s->filter, r->src_name, 0)) {
+	if (!excluded) {
 		atomic_fetch_add(&s->shared->queued_entries, 1);
 		atomic_fetch_add(&s->shared->queued_bytes, S_ISREG(es.mode) ? es.size : 0);
 	}
 	if (s->final_source)
 		atomic_store(&s->shared->walk_done, 1);
-	if (filter_excluded(s->filter, r->src_name, 0))
+	if (excluded)
 		return;
 	if (s->opts->dry_run) {
 		dry_run_single(s, r, &es);
