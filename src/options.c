@@ -153,7 +153,11 @@ void options_usage(void *out)
 
 const char *worker_mode_name(enum worker_mode mode)
 {
-	return mode == MODE_PROCESS ? "process" : "thread";
+	static const char *const names[] = { [MODE_THREAD] = "thread",
+					     [MODE_PROCESS] = "process",
+					     [MODE_MPI] = "mpi" };
+
+	return names[mode];
 }
 
 /* Parse a decimal in [min, max]; 0 or -1. */

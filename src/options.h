@@ -9,6 +9,7 @@
 enum worker_mode {
 	MODE_THREAD,  /* pthreads in this process */
 	MODE_PROCESS, /* forked processes sharing the queue by mmap */
+	MODE_MPI,     /* MPI ranks, fed by messages (pcopy-mpi only, mpi_transport.h) */
 };
 
 /* How progress is shown on stderr. */
@@ -136,7 +137,7 @@ void options_usage(void *out);
 /* The default number of workers on this machine. */
 int options_default_jobs(void);
 
-/* "thread" or "process". */
+/* "thread", "process" or "mpi". */
 const char *worker_mode_name(enum worker_mode mode);
 
 #endif

@@ -18,6 +18,19 @@ static _Atomic int local_record;
 /* Where failures are recorded: local_record, or the run's shared memory. */
 static _Atomic int *record = &local_record;
 
+/* Where output goes instead, or NULL (output_redirect). */
+static output_sink_fn *_Atomic sink;
+
+void output_redirect(output_sink_fn *to)
+{
+	atomic_store(&sink, to);
+}
+
+output_sink_fn *output_sink(void)
+{
+	return atomic_load(&sink);
+}
+
 void output_share(_Atomic int *shared)
 {
 	_Atomic int *next = shared != NULL ? shared : &local_record;
@@ -38,8 +51,13 @@ static void output_failed(int err)
 
 int output_write(const char *buf, size_t len)
 {
+	output_sink_fn *to = atomic_load(&sink);
 	int earlier = atomic_load(record);
 
+	if (to != NULL) {
+		to(STDOUT_FILENO, buf, len);
+		return 0;
+	}
 	if (earlier != 0) {
 		errno = earlier;
 		return -1;

@@ -25,6 +25,22 @@ void output_share(_Atomic int *record);
  */
 int output_write(const char *buf, size_t len);
 
+/*
+ * A destination for everything this process would print, stdout and error
+ * lines alike: pcopy-mpi's worker ranks hand it all to rank 0, which owns
+ * the terminal.  The sink gets STDOUT_FILENO and bytes for standard output
+ * (whole lines), or STDERR_FILENO and the body of one error line, without
+ * "pcopy: " and the newline (report_line prints it).  It may be called
+ * from any thread.
+ */
+typedef void output_sink_fn(int fd, const char *buf, size_t len);
+
+/* Send output to `sink` from now on; NULL writes it here again. */
+void output_redirect(output_sink_fn *sink);
+
+/* The sink set by output_redirect, or NULL. */
+output_sink_fn *output_sink(void);
+
 /* The errno of the run's first failure on standard output, or 0. */
 int output_error(void);
 

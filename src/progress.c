@@ -170,6 +170,7 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	out->target = s->dst_display;
 	out->mode = worker_mode_name(s->opts->mode);
 	out->jobs = s->opts->jobs;
+	out->slots = s->opts->mode == MODE_MPI ? s->shared->slots : NULL;
 	SUM_SLOTS(s, files, out->files);
 	SUM_SLOTS(s, dirs, out->dirs);
 	SUM_SLOTS(s, symlinks, out->symlinks);
@@ -244,6 +245,25 @@ static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
 		*at += (size_t)n;
 }
 
+/*
+ * MPI: ,"ranks":N,"per_rank":[{"files":F,"bytes":B},...] in rank order, to
+ * show the balance.  Rank 0 is the parent's slot (after the workers').
+ */
+static void stats_json_ranks(const struct run_stats *st, char *buf, size_t len, size_t *at)
+{
+	int ranks = st->jobs + 1;
+
+	put(buf, len, at, ",\"ranks\":%d,\"per_rank\":[", ranks);
+	for (int rank = 0; rank < ranks; rank++) {
+		const struct worker_slot *slot = &st->slots[rank == 0 ? st->jobs : rank - 1];
+
+		put(buf, len, at, "%s{\"files\":%llu,\"bytes\":%llu}", rank > 0 ? "," : "",
+		    (unsigned long long)atomic_load(&slot->files),
+		    (unsigned long long)atomic_load(&slot->bytes));
+	}
+	put(buf, len, at, "]");
+}
+
 static size_t stats_json(const struct run_stats *st, double secs, char *buf, size_t len)
 {
 	char *target = quote_json_alloc(st->target != NULL ? st->target : "");
@@ -252,6 +272,8 @@ static size_t stats_json(const struct run_stats *st, double secs, char *buf, siz
 
 	stats_fields(st, f);
 	put(buf, len, &at, "{\"mode\":\"%s\",\"jobs\":%d", st->mode, st->jobs);
+	if (st->slots != NULL)
+		stats_json_ranks(st, buf, len, &at);
 	for (int i = 0; i < STATS_FIELDS; i++)
 		put(buf, len, &at, ",\"%s\":%llu", f[i].key, (unsigned long long)f[i].value);
 	put(buf, len, &at, ",\"elapsed_s\":%.6f,\"bytes_per_s\":%.0f,\"files_per_s\":%.1f",

@@ -50,8 +50,13 @@ size_t progress_format(enum progress_style style, const struct progress_counts *
 /* The end-of-run summary. */
 struct run_stats {
 	const char *target; /* the copy's path (DST, or DST/basename(SRC)) */
-	const char *mode;   /* "thread" or "process" */
+	const char *mode;   /* "thread", "process" or "mpi" */
 	int jobs;
+	/*
+	 * MPI: `jobs` + 1 ranks, rank 0 (the walker) counted in the parent's
+	 * slot; `slots` gives each rank's files and bytes.  NULL otherwise.
+	 */
+	const struct worker_slot *slots;
 	uint64_t files, dirs, symlinks, specials, hardlinks; /* entries made, by kind */
 	uint64_t created, updated, meta_updated, unchanged;  /* entries by change (change.h) */
 	uint64_t deleted, linked;                            /* --delete, --link-dest */

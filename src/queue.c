@@ -192,20 +192,15 @@ void queue_flush(struct queue *q)
 		futex_wake(q, &q->not_empty_seq, INT_MAX);
 }
 
-int queue_pop(struct queue *q, struct job *out, _Atomic int *busy)
+/*
+ * Move the oldest job into *out, the lock held and the ring not empty, and
+ * release the lock.
+ */
+static void take_locked(struct queue *q, struct job *out, _Atomic int *busy)
 {
-	const struct job *slot;
+	const struct job *slot = &q->records[q->head % q->capacity];
 	int wake;
 
-	queue_lock(q);
-	while (q->tail == q->head && !q->closed)
-		queue_sleep(q, &q->not_empty_seq, &q->consumers_waiting);
-	if (q->tail == q->head) {
-		queue_unlock(q);
-		errno = EPIPE;
-		return -1;
-	}
-	slot = &q->records[q->head % q->capacity];
 	memcpy(out, slot, job_used_size(slot));
 	/* Mark busy before the job leaves the ring (see queue.h). */
 	if (busy != NULL)
@@ -217,6 +212,31 @@ int queue_pop(struct queue *q, struct job *out, _Atomic int *busy)
 	queue_unlock(q);
 	if (wake)
 		futex_wake(q, &q->not_full_seq, INT_MAX);
+}
+
+int queue_pop(struct queue *q, struct job *out, _Atomic int *busy)
+{
+	queue_lock(q);
+	while (q->tail == q->head && !q->closed)
+		queue_sleep(q, &q->not_empty_seq, &q->consumers_waiting);
+	if (q->tail == q->head) {
+		queue_unlock(q);
+		errno = EPIPE;
+		return -1;
+	}
+	take_locked(q, out, busy);
+	return 0;
+}
+
+int queue_try_pop(struct queue *q, struct job *out)
+{
+	queue_lock(q);
+	if (q->tail == q->head) {
+		errno = q->closed ? EPIPE : EAGAIN;
+		queue_unlock(q);
+		return -1;
+	}
+	take_locked(q, out, NULL);
 	return 0;
 }
 

@@ -46,6 +46,13 @@ void queue_flush(struct queue *q);
  */
 int queue_pop(struct queue *q, struct job *out, _Atomic int *busy);
 
+/*
+ * queue_pop without the wait, for a consumer that has other things to
+ * watch (pcopy-mpi's forwarder): -1 with errno EAGAIN when the queue is
+ * empty but open, EPIPE when it is closed and empty.
+ */
+int queue_try_pop(struct queue *q, struct job *out);
+
 /* Close: pushes fail, pops drain what is left, every waiter wakes up. */
 void queue_close(struct queue *q);
 

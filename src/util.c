@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "quote.h"
 
 /* Nonzero while a progress bar may be drawn on stderr. */
@@ -62,14 +63,19 @@ void report_set_bar_active(int active)
 }
 
 /* Put the bar-clearing prefix, the name, the body and a newline in one write. */
-static void emit_line(const char *body)
+void report_line(const char *body)
 {
+	output_sink_fn *sink = output_sink();
 	const char *clear = atomic_load(&bar_active) ? "\r\033[K" : "";
 	const char *parts[] = { clear, PROGRAM_NAME ": ", body, "\n" };
 	char stackbuf[1024];
 	size_t len = 0, at = 0;
 	char *line;
 
+	if (sink != NULL) {
+		sink(STDERR_FILENO, body, strlen(body));
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
 		len += strlen(parts[i]);
 	line = len <= sizeof(stackbuf) ? stackbuf : xmalloc(len);
@@ -90,14 +96,14 @@ void report_path_error(const char *path, const char *reason)
 	char *name, *body;
 
 	if (path == NULL) {
-		emit_line(reason);
+		report_line(reason);
 		return;
 	}
 	name = quote_alloc(path, QUOTE_ALWAYS);
 	len = strlen(name) + strlen(reason) + 3;
 	body = xmalloc(len);
 	snprintf(body, len, "%s: %s", name, reason);
-	emit_line(body);
+	report_line(body);
 	free(body);
 	free(name);
 }
@@ -110,7 +116,7 @@ void report_message(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	emit_line(body);
+	report_line(body);
 }
 
 int write_all(int fd, const void *buf, size_t len)

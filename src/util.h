@@ -32,6 +32,12 @@ void report_path_error(const char *path, const char *reason);
  */
 void report_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Print "pcopy: BODY" as report_message does (or hand BODY to the output
+ * sink, output.h): the way out of every error line.
+ */
+void report_line(const char *body);
+
 /* Tell report_* to clear a progress bar line before printing. */
 void report_set_bar_active(int active);
 

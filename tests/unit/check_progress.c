@@ -285,6 +285,31 @@ START_TEST(test_stats_json)
 }
 END_TEST
 
+/* MPI: the ranks and each one's files and bytes, rank 0 being the parent's slot. */
+START_TEST(test_stats_json_ranks)
+{
+	struct worker_slot slots[3];
+	struct run_stats st = { .mode = "mpi", .jobs = 2, .slots = slots };
+	char buf[1024];
+
+	memset(slots, 0, sizeof(slots));
+	atomic_store(&slots[0].files, 5);
+	atomic_store(&slots[0].bytes, 50);
+	atomic_store(&slots[1].files, 6);
+	atomic_store(&slots[1].bytes, 60);
+	atomic_store(&slots[2].files, 1); /* the parent: rank 0 */
+	atomic_store(&slots[2].bytes, 10);
+	stats_format(STATS_JSON, &st, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "\"mode\":\"mpi\",\"jobs\":2,\"ranks\":3,\"per_rank\":["
+			      "{\"files\":1,\"bytes\":10},{\"files\":5,\"bytes\":50},"
+			      "{\"files\":6,\"bytes\":60}],") != NULL,
+		      "%s", buf);
+	st.slots = NULL;
+	stats_format(STATS_JSON, &st, buf, sizeof(buf));
+	ck_assert_ptr_null(strstr(buf, "ranks"));
+}
+END_TEST
+
 /* The target goes in as a lossless JSON string; a short buffer gets the start. */
 START_TEST(test_stats_json_target)
 {
@@ -459,6 +484,7 @@ Suite *progress_suite(void)
 	tcase_add_test(format, test_format_truncates);
 	tcase_add_test(format, test_stats_json);
 	tcase_add_test(format, test_stats_json_target);
+	tcase_add_test(format, test_stats_json_ranks);
 	tcase_add_test(format, test_stats_zero_elapsed);
 	tcase_add_test(format, test_stats_text);
 	suite_add_tcase(s, format);

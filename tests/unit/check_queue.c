@@ -110,6 +110,29 @@ static struct queue *make_queue(size_t capacity, int backend)
 	return q;
 }
 
+/* try_pop: EAGAIN while empty and open, the jobs in order, EPIPE once closed and drained. */
+START_TEST(test_try_pop_never_waits)
+{
+	struct queue *q = make_queue(4, _i);
+	struct job j;
+
+	errno = 0;
+	ck_assert_int_eq(queue_try_pop(q, &j), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	push_id(q, 7);
+	push_id(q, 8);
+	ck_assert_int_eq(queue_try_pop(q, &j), 0);
+	ck_assert_int_eq(job_id(&j), 7);
+	queue_close(q);
+	ck_assert_int_eq(queue_try_pop(q, &j), 0);
+	ck_assert_int_eq(job_id(&j), 8);
+	errno = 0;
+	ck_assert_int_eq(queue_try_pop(q, &j), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	queue_destroy(q);
+}
+END_TEST
+
 /* An operation a party runs: 0 when it saw what it expected. */
 typedef int (*party_fn)(struct queue *q, uint32_t arg);
 
@@ -751,6 +774,7 @@ Suite *queue_suite(void)
 	tcase_add_loop_test(basic, test_longest_path_survives, 0, backends);
 	tcase_add_loop_test(basic, test_close_drains_queued, 0, backends);
 	tcase_add_loop_test(basic, test_abort_drops_queued, 0, backends);
+	tcase_add_loop_test(basic, test_try_pop_never_waits, 0, backends);
 	tcase_set_timeout(basic, 60);
 	suite_add_tcase(s, basic);
 
