@@ -1,6 +1,7 @@
 # pcopy - parallel directory copier.
 #
 #   make                  build ./pcopy
+#   make mpi              build ./pcopy-mpi (MPI ranks as workers; needs mpicc)
 #   make check            unit tests (Check) + whole-program and fault tests
 #   make check SAN=address|thread   the same against a sanitizer build
 #   make asan | tsan      build the sanitizer variants (build/address, build/thread)
@@ -36,7 +37,9 @@ endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
-SRCS     = $(wildcard src/*.c)
+# src/mpi_*.c are pcopy-mpi's alone: pcopy needs nothing but libc.
+MPI_SRCS = $(wildcard src/mpi_*.c)
+SRCS     = $(filter-out $(MPI_SRCS),$(wildcard src/*.c))
 OBJS     = $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 BIN      = $(BUILD)/pcopy
@@ -49,8 +52,23 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
 TOOLS = tests/tools/treecmp tests/tools/faultshim.so
 
+# pcopy-mpi: the same sources and the MPI transport, built by mpicc in a
+# directory of its own.  `make check` builds and tests it when mpicc is
+# there, except under ThreadSanitizer, which Open MPI's own threads upset
+# (tests/t_mpi.sh says so when it skips).
+MPICC     ?= mpicc
+MPI_BUILD  = $(BUILD)-mpi
+MPI_OBJS   = $(SRCS:src/%.c=$(MPI_BUILD)/%.o) $(MPI_SRCS:src/%.c=$(MPI_BUILD)/%.o)
+MPI_BIN    = $(MPI_BUILD)/pcopy-mpi
+HAVE_MPICC = $(shell command -v $(MPICC) 2>/dev/null)
+ifneq ($(HAVE_MPICC),)
+ifneq ($(SAN),thread)
+CHECK_MPI_BIN = $(MPI_BIN)
+endif
+endif
+
 .PHONY: all clean check check-deps unit shell-tests asan tsan install uninstall \
-	bench valgrind format
+	bench valgrind format mpi
 
 all: pcopy
 
@@ -68,13 +86,24 @@ endif
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+mpi: pcopy-mpi
+
+pcopy-mpi: $(MPI_BIN)
+	cp $(MPI_BIN) pcopy-mpi
+
+$(MPI_BIN): $(MPI_OBJS)
+	$(MPICC) -o $@ $(MPI_OBJS) $(ALL_LDFLAGS)
+
+$(MPI_BUILD)/%.o: src/%.c | $(MPI_BUILD)
+	$(MPICC) $(ALL_CFLAGS) -DPCOPY_MPI -MMD -MP -c -o $@ $<
+
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isrc -MMD -MP -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(CHECK_LIBS) $(ALL_LDFLAGS)
 
-$(BUILD) $(BUILD)/unit:
+$(BUILD) $(BUILD)/unit $(MPI_BUILD):
 	mkdir -p $@
 
 asan:
@@ -99,8 +128,9 @@ check: check-deps
 unit: $(UNIT_BIN)
 	CK_DEFAULT_TIMEOUT=20 ./$(UNIT_BIN)
 
-shell-tests: $(BIN) $(TOOLS)
+shell-tests: $(BIN) $(TOOLS) $(CHECK_MPI_BIN)
 	PCOPY=$(abspath $(BIN)) TREECMP=$(abspath tests/tools/treecmp) \
+	PCOPY_MPI=$(if $(CHECK_MPI_BIN),$(abspath $(CHECK_MPI_BIN))) \
 	FAULTSHIM=$(abspath tests/tools/faultshim.so) SRCDIR=$(CURDIR) \
 	SAN=$(SAN) bash tests/run.sh $(TESTS)
 
@@ -112,18 +142,21 @@ valgrind: check-deps
 bench: pcopy
 	QUICK=$(QUICK) bash bench/run.sh
 
+# pcopy-mpi goes in too when `make mpi` has built it.
 install: pcopy
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 pcopy $(DESTDIR)$(BINDIR)/pcopy
 	install -m 644 man/pcopy.1 $(DESTDIR)$(MANDIR)/man1/pcopy.1
+	if [ -f pcopy-mpi ]; then install -m 755 pcopy-mpi $(DESTDIR)$(BINDIR)/pcopy-mpi; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pcopy $(DESTDIR)$(MANDIR)/man1/pcopy.1
+	rm -f $(DESTDIR)$(BINDIR)/pcopy $(DESTDIR)$(BINDIR)/pcopy-mpi \
+		$(DESTDIR)$(MANDIR)/man1/pcopy.1
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/tools/*.c
 
 clean:
-	rm -rf build pcopy $(TOOLS)
+	rm -rf build pcopy pcopy-mpi $(TOOLS)
 
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MPI_OBJS:.o=.d)

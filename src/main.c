@@ -24,6 +24,7 @@
 #include "linkdest.h"
 #include "lookahead.h"
 #include "monitor.h"
+#include "mpi_transport.h"
 #include "options.h"
 #include "output.h"
 #include "path.h"
@@ -275,7 +276,8 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 			queue_create(s->opts->queue,
 				     s->opts->mode == MODE_PROCESS ? QUEUE_SHARED : QUEUE_PRIVATE);
 		if (s->queue == NULL || (m->pool = pool_start(s)) == NULL) {
-			report_message("cannot start workers: %s", strerror(errno));
+			if (errno != 0) /* else pool_start has told why */
+				report_message("cannot start workers: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -491,7 +493,8 @@ static int close_stdout(int status)
 	return status;
 }
 
-int main(int argc, char **argv)
+/* The whole run of this process, options to exit status. */
+static int pcopy(int argc, char **argv)
 {
 	struct options opts;
 	char err[1024];
@@ -499,7 +502,7 @@ int main(int argc, char **argv)
 	struct filter filter;
 	struct filelist list;
 	mode_t user_umask;
-	int status;
+	int status, ready;
 
 	/*
 	 * --help and --version are the only stdio output: a buffer that holds
@@ -521,17 +524,34 @@ int main(int argc, char **argv)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
 	filter_init(&filter);
 	filelist_init(&list);
-	if (check_many_sources(&opts) < 0 || build_filter(&opts, &filter) < 0 ||
-	    load_list(&opts, &list) < 0) {
+	ready = check_many_sources(&opts) == 0 && build_filter(&opts, &filter) == 0 &&
+		load_list(&opts, &list) == 0;
+	/* pcopy-mpi: all ranks start or none does. */
+	if (mpi_ready(&opts, ready) < 0) {
 		status = EXIT_CANNOT_START;
 		goto out;
 	}
 	user_umask = setup_process(force);
-	status = run(&opts, filter.count > 0 ? &filter : NULL, opts.files_from ? &list : NULL,
-		     user_umask, force);
+	if (mpi_rank() > 0)
+		status = mpi_serve(&opts, filter.count > 0 ? &filter : NULL,
+				   opts.files_from ? &list : NULL, force);
+	else
+		status = run(&opts, filter.count > 0 ? &filter : NULL,
+			     opts.files_from ? &list : NULL, user_umask, force);
 out:
 	filelist_free(&list);
 	filter_free(&filter);
 	options_free(&opts);
 	return close_stdout(status);
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	if (mpi_start(&argc, &argv) < 0)
+		return EXIT_CANNOT_START;
+	status = pcopy(argc, argv);
+	mpi_end();
+	return status;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "mpi_transport.h"
 #include "path.h"
 #include "queue.h"
 #include "util.h"
@@ -37,6 +38,7 @@ struct pool {
 	struct worker *workers;  /* thread mode: each thread's state */
 	pthread_t *threads;      /* thread mode: the threads */
 	pid_t *pids;             /* process mode: pid per slot, 0 when gone */
+	struct ranks *ranks;     /* MPI mode: the other ranks, fed by a forwarder */
 	pid_t parent;            /* our pid, for the children's death check */
 	int live;                /* process mode: workers not yet reaped */
 	char *respawn;           /* process mode: slot waits for a replacement */
@@ -118,7 +120,11 @@ struct pool *pool_start(const struct session *s)
 	struct pool *p = pool_alloc(s);
 	int rc = 0;
 
-	if (s->opts->mode == MODE_THREAD) {
+	if (s->opts->mode == MODE_MPI) {
+		p->jobs = 0; /* no worker here: the other ranks are the workers */
+		p->ranks = ranks_start(s);
+		rc = p->ranks != NULL ? 0 : -1;
+	} else if (s->opts->mode == MODE_THREAD) {
 		rc = start_threads(p);
 	} else {
 		p->pids = xcalloc((size_t)p->jobs, sizeof(*p->pids));
@@ -248,6 +254,10 @@ void pool_reap(struct pool *p)
 
 void pool_wait(struct pool *p)
 {
+	if (p->ranks != NULL) {
+		ranks_wait(p->ranks);
+		return;
+	}
 	if (p->pids == NULL) {
 		for (int i = 0; i < p->jobs; i++) {
 			pthread_join(p->threads[i], NULL);
@@ -281,6 +291,7 @@ void pool_free(struct pool *p)
 		return;
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->changed);
+	ranks_free(p->ranks);
 	free(p->workers);
 	free(p->threads);
 	free(p->pids);

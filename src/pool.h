@@ -8,9 +8,11 @@ struct pool;
 
 /*
  * Start s->opts->jobs workers of kind s->opts->mode, each running
- * worker_main on its own slot.  Process workers are forked here, so call
- * this before the parent starts any other thread.  NULL with errno set on
- * failure (workers already started are stopped and reaped).
+ * worker_main on its own slot (in MPI mode, on the other ranks:
+ * mpi_transport.h).  Process workers are forked here, so call this before
+ * the parent starts any other thread.  NULL with errno set on failure, or
+ * errno 0 when the reason has been reported (workers already started are
+ * stopped and reaped).
  */
 struct pool *pool_start(const struct session *s);
 

@@ -1,0 +1,823 @@
+/*
+ * mpi_transport.c - pcopy-mpi's transport: the walker's queue carried to
+ * the other ranks by MPI messages (mpi_transport.h has the picture).
+ *
+ * One source, as rank 0 and rank k see it:
+ *
+ *	0 -> k  BEGIN   the roots (paths, device and inode), the umask
+ *	k -> 0  READY   it opened the same roots, or which one differs
+ *	0 -> k  GO      all ranks are ready (or not: then nothing more)
+ *	0 -> k  JOBS    batches of job records ...
+ *	k -> 0  STATUS  ... jobs taken so far and its slot's counters,
+ *	k -> 0  LINES   and its output, while it works
+ *	0 -> k  CLOSE   the walk is over (or ABORT: stop, drop what is queued)
+ *	k -> 0  DONE    its last counters: it has finished
+ *
+ * and END, 0 -> k, once there are no more sources.  MPI keeps the order of
+ * the messages between two ranks, so a rank's lines arrive before its DONE.
+ *
+ * Only one thread per process calls MPI at a time (MPI_THREAD_SERIALIZED):
+ * on rank 0 the main thread between sources and the forwarder during one;
+ * on the others the main thread, while a worker thread copies.  Nobody
+ * blocks in a send: sends are MPI_Isend, completed later by the same loop
+ * that receives, so two ranks sending each other large messages cannot
+ * deadlock.  A loop that finds nothing to do sleeps, longer each time up
+ * to IDLE_MAX_US, rather than spin: ranks share the CPUs with the copying.
+ *
+ * Memory stays flat on any tree: rank 0 sends a rank at most WINDOW jobs
+ * it has not yet taken off its queue, and that queue holds WINDOW.
+ */
+#include "mpi_transport.h"
+
+#include <mpi.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "linkdest.h"
+#include "output.h"
+#include "pool.h"
+#include "queue.h"
+#include "session.h"
+#include "util.h"
+
+#define BATCH 16              /* jobs in one message, at most */
+#define WINDOW (4 * BATCH)    /* jobs sent to a rank that it has not taken yet */
+#define STATUS_INTERVAL 0.05  /* seconds between two reports of a busy rank */
+#define IDLE_MIN_US 20        /* first sleep of an idle loop */
+#define IDLE_MAX_US 1000      /* longest */
+#define RECEIVE_BURST 64      /* messages taken in one go before sending again */
+
+/* Message tags (the order of a source is in the comment above). */
+enum tag {
+	TAG_BEGIN = 1,
+	TAG_READY,
+	TAG_GO,
+	TAG_JOBS,
+	TAG_CLOSE,
+	TAG_ABORT,
+	TAG_STATUS,
+	TAG_LINES,
+	TAG_DONE,
+	TAG_END,
+};
+
+/* BEGIN: the roots rank 0 opened, followed by the two paths, NUL-terminated. */
+struct begin {
+	uint64_t src_dev, src_ino; /* SRC's directory */
+	uint64_t dst_dev, dst_ino; /* the copy's top directory */
+	uint32_t umask;            /* the user's umask */
+	uint32_t src_len;          /* strlen of the SRC path (the second follows it) */
+};
+
+/* READY: which root a rank could not match (0: none), and why. */
+enum root { ROOT_NONE, ROOT_SRC, ROOT_DST };
+struct ready {
+	int32_t root; /* enum root */
+	int32_t err;  /* errno of opening it, or 0: it is another directory */
+};
+
+/* The counters of a slot a rank reports, in message order. */
+static const size_t counter_offsets[] = {
+	offsetof(struct worker_slot, entries_done), offsetof(struct worker_slot, bytes_done),
+	offsetof(struct worker_slot, bytes_inflight), offsetof(struct worker_slot, bytes_skipped),
+	offsetof(struct worker_slot, files),        offsetof(struct worker_slot, symlinks),
+	offsetof(struct worker_slot, specials),     offsetof(struct worker_slot, hardlinks),
+	offsetof(struct worker_slot, dirs),         offsetof(struct worker_slot, bytes),
+	offsetof(struct worker_slot, errors),       offsetof(struct worker_slot, vanished),
+	offsetof(struct worker_slot, unchanged),    offsetof(struct worker_slot, created),
+	offsetof(struct worker_slot, updated),      offsetof(struct worker_slot, meta_updated),
+	offsetof(struct worker_slot, linked),       offsetof(struct worker_slot, deleted),
+};
+#define NCOUNTERS ARRAY_LEN(counter_offsets)
+
+/* STATUS and DONE. */
+struct status {
+	uint64_t taken;              /* jobs taken off the rank's queue this source */
+	uint64_t counter[NCOUNTERS]; /* its slot, as counter_offsets lists */
+};
+
+/* LINES: records of this header and `len` bytes of output for `fd`. */
+struct line_head {
+	uint32_t fd;  /* STDOUT_FILENO or STDERR_FILENO (output.h's sink) */
+	uint32_t len; /* bytes that follow */
+};
+
+static int my_rank;       /* this process's rank */
+static int world_size;    /* ranks in the run */
+static int serving;       /* mpi_ready let the run start: rank 0 owes END */
+static int saved_stderr = -1; /* ranks > 0: stderr, kept aside until mpi_ready */
+
+static _Atomic uint64_t *counter_of(struct worker_slot *slot, size_t i)
+{
+	return (_Atomic uint64_t *)(void *)((char *)slot + counter_offsets[i]);
+}
+
+/* --- sending without blocking --- */
+
+/* A send in flight and the buffer it owns until it completes. */
+struct pending {
+	MPI_Request request;
+	void *buf; /* malloc'd */
+};
+
+/* The sends of one loop. */
+struct sends {
+	struct pending *v;
+	size_t count, cap;
+};
+
+/* Send `len` bytes of `buf` (malloc'd, owned by the send from now on) to `rank`. */
+static void send_async(struct sends *q, int rank, int tag, void *buf, size_t len)
+{
+	struct pending *p;
+
+	if (q->count == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 16;
+		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
+	}
+	p = &q->v[q->count++];
+	p->buf = buf;
+	MPI_Isend(buf, (int)len, MPI_BYTE, rank, tag, MPI_COMM_WORLD, &p->request);
+}
+
+/* Send a copy of a small message. */
+static void send_copy(struct sends *q, int rank, int tag, const void *msg, size_t len)
+{
+	send_async(q, rank, tag, memcpy(xmalloc(len), msg, len), len);
+}
+
+/* Free the buffers of the sends that completed; 1 if any did. */
+static int sends_reap(struct sends *q)
+{
+	size_t kept = 0;
+	int any = 0;
+
+	for (size_t i = 0; i < q->count; i++) {
+		int done = 0;
+
+		MPI_Test(&q->v[i].request, &done, MPI_STATUS_IGNORE);
+		if (done) {
+			free(q->v[i].buf);
+			any = 1;
+		} else {
+			q->v[kept++] = q->v[i];
+		}
+	}
+	q->count = kept;
+	return any;
+}
+
+/* Wait for every send (its receiver is polling), then free them. */
+static void sends_finish(struct sends *q)
+{
+	for (size_t i = 0; i < q->count; i++) {
+		MPI_Wait(&q->v[i].request, MPI_STATUS_IGNORE);
+		free(q->v[i].buf);
+	}
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
+/* --- receiving --- */
+
+/* Receive the message `st` announced; a malloc'd buffer of *len bytes. */
+static char *receive(const MPI_Status *st, size_t *len)
+{
+	int count = 0;
+	char *buf;
+
+	MPI_Get_count(st, MPI_BYTE, &count);
+	buf = xmalloc(count > 0 ? (size_t)count : 1);
+	MPI_Recv(buf, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+		 MPI_STATUS_IGNORE);
+	*len = (size_t)count;
+	return buf;
+}
+
+/* An idle loop's sleep: short after work, doubling while there is none. */
+struct idle {
+	long us;
+};
+
+static void idle_pause(struct idle *d, int busy)
+{
+	struct timespec ts;
+
+	if (busy || d->us < IDLE_MIN_US) {
+		d->us = IDLE_MIN_US;
+		if (busy)
+			return;
+	}
+	ts.tv_sec = 0;
+	ts.tv_nsec = d->us * 1000;
+	nanosleep(&ts, NULL);
+	d->us = d->us * 2 > IDLE_MAX_US ? IDLE_MAX_US : d->us * 2;
+}
+
+/* The next message from rank 0 (waiting for it), in a malloc'd buffer. */
+static char *next_from_rank0(int *tag, size_t *len)
+{
+	struct idle idle = { 0 };
+	MPI_Status st;
+	int flag = 0;
+
+	for (;;) {
+		MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+		if (flag)
+			break;
+		idle_pause(&idle, 0);
+	}
+	*tag = st.MPI_TAG;
+	return receive(&st, len);
+}
+
+/* --- job batches --- */
+
+/* Bytes a job takes in a batch: its used part, rounded to keep the next aligned. */
+static size_t packed_size(const struct job *job)
+{
+	return (JOB_HEADER_SIZE + job->path_len + 1 + 7) & ~(size_t)7;
+}
+
+/* Unpack the job at `at` of a batch of `len` bytes; its packed size, or 0 if malformed. */
+static size_t unpack_job(const char *batch, size_t len, size_t at, struct job *job)
+{
+	if (len - at < JOB_HEADER_SIZE)
+		return 0;
+	memcpy(job, batch + at, JOB_HEADER_SIZE);
+	if (job->path_len >= JOB_PATH_MAX || packed_size(job) > len - at)
+		return 0;
+	memcpy(job->path, batch + at + JOB_HEADER_SIZE, job->path_len + 1);
+	job->path[job->path_len] = '\0';
+	return packed_size(job);
+}
+
+/* --- start and end --- */
+
+/* Ranks > 0 print nothing themselves: rank 0 owns the terminal. */
+static void discard_output(int fd, const char *buf, size_t len)
+{
+	(void)fd;
+	(void)buf;
+	(void)len;
+}
+
+int mpi_start(int *argc, char ***argv)
+{
+	int provided = 0;
+
+	if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
+		report_message("cannot start MPI");
+		return -1;
+	}
+	MPI_Comm_rank(MPI_COMM_WORLD, &my_rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+	if (provided < MPI_THREAD_SERIALIZED) {
+		if (my_rank == 0)
+			report_message("this MPI cannot be called from more than one thread "
+				       "(MPI_THREAD_SERIALIZED)");
+		MPI_Finalize();
+		return -1;
+	}
+	if (my_rank > 0) {
+		/* Until mpi_ready, whatever a rank would say rank 0 says too: once. */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		output_redirect(discard_output);
+		if (null >= 0) {
+			saved_stderr = dup(STDERR_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+	}
+	return 0;
+}
+
+int mpi_rank(void)
+{
+	return my_rank;
+}
+
+int mpi_ready(struct options *o, int ready)
+{
+	int mine = ready ? world_size : my_rank, first_unready = 0;
+
+	MPI_Allreduce(&mine, &first_unready, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	if (my_rank > 0 && saved_stderr >= 0) {
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+	if (first_unready < world_size) {
+		if (my_rank == 0 && first_unready > 0)
+			report_message("rank %d cannot start with these options (are the files "
+				       "they name on a shared file system?)",
+				       first_unready);
+		return -1;
+	}
+	if (world_size < 2) {
+		report_message("pcopy-mpi needs 2 ranks or more (mpirun -np N): rank 0 walks, "
+			       "the others copy");
+		return -1;
+	}
+	o->mode = MODE_MPI;
+	o->jobs = world_size - 1;
+	serving = 1;
+	return 0;
+}
+
+void mpi_end(void)
+{
+	if (my_rank == 0 && serving)
+		for (int rank = 1; rank < world_size; rank++)
+			MPI_Send(NULL, 0, MPI_BYTE, rank, TAG_END, MPI_COMM_WORLD);
+	MPI_Finalize();
+}
+
+/* --- rank 0: the forwarder --- */
+
+/* What rank 0 knows of another rank during one SRC. */
+struct peer {
+	uint64_t sent;  /* jobs sent */
+	uint64_t taken; /* jobs it has taken off its queue (its last report) */
+	int closed;     /* CLOSE sent: no more jobs */
+	int done;       /* DONE received: it has finished */
+};
+
+struct ranks {
+	const struct session *s;
+	struct peer *peers; /* by rank; [0] unused */
+	struct sends sends; /* sends in flight */
+	int next;           /* the rank offered the next batch first, less 1 */
+	int walk_over;      /* s->queue is closed and empty */
+	int aborted;        /* ABORT sent to every rank */
+	int give_up;        /* abort at once (the forwarder could not start) */
+	pthread_t thread;   /* the forwarder */
+};
+
+/* A rank's counters, into its slot (rank k works in slot k-1). */
+static void take_status(struct ranks *r, int rank, const char *msg, size_t len)
+{
+	struct worker_slot *slot = &r->s->shared->slots[rank - 1];
+	struct status st;
+
+	if (len != sizeof(st))
+		return;
+	memcpy(&st, msg, sizeof(st));
+	r->peers[rank].taken = st.taken;
+	for (size_t i = 0; i < NCOUNTERS; i++)
+		atomic_store(counter_of(slot, i), st.counter[i]);
+}
+
+/* Print a rank's output as if it were ours: whole lines, through the usual ways out. */
+static void print_lines(const struct session *s, const char *msg, size_t len)
+{
+	struct line_head head;
+
+	for (size_t at = 0; len - at >= sizeof(head); at += head.len) {
+		memcpy(&head, msg + at, sizeof(head));
+		at += sizeof(head);
+		if (head.len > len - at)
+			return;
+		if (head.fd == STDOUT_FILENO) {
+			if (output_write(msg + at, head.len) < 0 && errno == EPIPE)
+				session_stop(s);
+		} else {
+			char *body = xmalloc(head.len + 1);
+
+			memcpy(body, msg + at, head.len);
+			body[head.len] = '\0';
+			report_line(body);
+			free(body);
+		}
+	}
+}
+
+/* Take what the ranks sent; 1 if anything came. */
+static int receive_reports(struct ranks *r)
+{
+	int any = 0;
+
+	for (int n = 0; n < RECEIVE_BURST; n++) {
+		MPI_Status st;
+		int flag = 0;
+		size_t len;
+		char *msg;
+
+		MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+		if (!flag)
+			break;
+		msg = receive(&st, &len);
+		if (st.MPI_TAG == TAG_LINES)
+			print_lines(r->s, msg, len);
+		else if (st.MPI_TAG == TAG_STATUS || st.MPI_TAG == TAG_DONE)
+			take_status(r, st.MPI_SOURCE, msg, len);
+		if (st.MPI_TAG == TAG_DONE)
+			r->peers[st.MPI_SOURCE].done = 1;
+		free(msg);
+		any = 1;
+	}
+	return any;
+}
+
+/* Send `rank` up to `max` jobs the walker queued; how many were sent. */
+static size_t send_batch(struct ranks *r, int rank, size_t max)
+{
+	char *batch = xmalloc(max * sizeof(struct job));
+	size_t len = 0, n = 0;
+	struct job job;
+
+	while (n < max) {
+		if (queue_try_pop(r->s->queue, &job) < 0) {
+			r->walk_over = errno == EPIPE;
+			break;
+		}
+		memset(batch + len, 0, packed_size(&job));
+		memcpy(batch + len, &job, JOB_HEADER_SIZE + job.path_len + 1);
+		len += packed_size(&job);
+		n++;
+	}
+	if (n == 0) {
+		free(batch);
+		return 0;
+	}
+	send_async(&r->sends, rank, TAG_JOBS, xrealloc(batch, len), len);
+	r->peers[rank].sent += n;
+	return n;
+}
+
+/* Offer each rank with credit a batch, in turn; 1 if anything was sent. */
+static int dispatch(struct ranks *r)
+{
+	int workers = r->s->opts->jobs;
+	int any = 0;
+
+	for (int i = 0; i < workers && !r->walk_over; i++) {
+		int rank = 1 + (r->next + i) % workers;
+		struct peer *p = &r->peers[rank];
+		uint64_t credit = WINDOW - (p->sent - p->taken);
+
+		if (credit == 0)
+			continue;
+		if (send_batch(r, rank, credit < BATCH ? (size_t)credit : BATCH) == 0)
+			break; /* nothing queued */
+		any = 1;
+	}
+	r->next = (r->next + 1) % workers;
+	return any;
+}
+
+/* Tell every rank not told yet that there is nothing more (`tag`: CLOSE or ABORT). */
+static void tell_all(struct ranks *r, int tag)
+{
+	for (int rank = 1; rank <= r->s->opts->jobs; rank++) {
+		if (tag == TAG_CLOSE && r->peers[rank].closed)
+			continue;
+		send_async(&r->sends, rank, tag, NULL, 0);
+		r->peers[rank].closed = 1;
+	}
+}
+
+static int all_done(const struct ranks *r)
+{
+	for (int rank = 1; rank <= r->s->opts->jobs; rank++)
+		if (!r->peers[rank].done)
+			return 0;
+	return 1;
+}
+
+/* The forwarder: walker's queue out, reports in, until every rank is done. */
+static void *forward_main(void *arg)
+{
+	struct ranks *r = arg;
+	struct idle idle = { 0 };
+
+	while (!all_done(r)) {
+		int busy = receive_reports(r);
+
+		if (!r->aborted && (r->give_up || atomic_load(&r->s->shared->stop))) {
+			tell_all(r, TAG_ABORT);
+			r->aborted = 1;
+		}
+		if (!r->aborted && !r->walk_over)
+			busy |= dispatch(r);
+		if (!r->aborted && r->walk_over)
+			tell_all(r, TAG_CLOSE);
+		busy |= sends_reap(&r->sends);
+		idle_pause(&idle, busy);
+	}
+	sends_finish(&r->sends);
+	return NULL;
+}
+
+/* Report that `rank` does not see `path` as rank 0 does. */
+static void report_other_root(int rank, const char *path, const struct ready *a)
+{
+	char reason[256];
+
+	if (a->err != 0)
+		snprintf(reason, sizeof(reason), "rank %d cannot open it: %s", rank,
+			 strerror(a->err));
+	else
+		snprintf(reason, sizeof(reason),
+			 "rank %d sees another directory here (every rank needs the same SRC "
+			 "and DST, on a shared file system)",
+			 rank);
+	report_path_error(path, reason);
+}
+
+/* BEGIN to every rank, their READY back, then GO (or not); 0 when all are ready. */
+static int begin_all(struct ranks *r)
+{
+	const struct session *s = r->s;
+	size_t src_len = strlen(s->src_display), dst_len = strlen(s->dst_display);
+	size_t len = sizeof(struct begin) + src_len + dst_len + 2;
+	char *msg = xcalloc(1, len);
+	struct begin b = { .umask = (uint32_t)s->umask, .src_len = (uint32_t)src_len };
+	struct stat src, dst;
+	int go = fstat(s->src_root, &src) == 0 && fstat(s->dst_root, &dst) == 0;
+
+	if (go) {
+		b.src_dev = src.st_dev, b.src_ino = src.st_ino;
+		b.dst_dev = dst.st_dev, b.dst_ino = dst.st_ino;
+	}
+	memcpy(msg, &b, sizeof(b));
+	memcpy(msg + sizeof(b), s->src_display, src_len + 1);
+	memcpy(msg + sizeof(b) + src_len + 1, s->dst_display, dst_len + 1);
+	for (int rank = 1; rank <= s->opts->jobs; rank++)
+		MPI_Send(msg, (int)len, MPI_BYTE, rank, TAG_BEGIN, MPI_COMM_WORLD);
+	free(msg);
+	for (int rank = 1; rank <= s->opts->jobs; rank++) {
+		struct ready a;
+
+		MPI_Recv(&a, sizeof(a), MPI_BYTE, rank, TAG_READY, MPI_COMM_WORLD,
+			 MPI_STATUS_IGNORE);
+		if (a.root != ROOT_NONE && go)
+			report_other_root(rank, a.root == ROOT_SRC ? s->src_display : s->dst_display,
+					  &a);
+		go = go && a.root == ROOT_NONE;
+	}
+	for (int rank = 1; rank <= s->opts->jobs; rank++)
+		MPI_Send(&go, 1, MPI_INT, rank, TAG_GO, MPI_COMM_WORLD);
+	return go ? 0 : -1;
+}
+
+struct ranks *ranks_start(const struct session *s)
+{
+	struct ranks *r = xcalloc(1, sizeof(*r));
+	int rc;
+
+	r->s = s;
+	r->peers = xcalloc((size_t)s->opts->jobs + 1, sizeof(*r->peers));
+	if (begin_all(r) < 0) {
+		ranks_free(r);
+		errno = 0; /* reported */
+		return NULL;
+	}
+	rc = pthread_create(&r->thread, NULL, forward_main, r);
+	if (rc != 0) {
+		/* The ranks have started: stop them here and now. */
+		r->give_up = 1;
+		forward_main(r);
+		ranks_free(r);
+		errno = rc;
+		return NULL;
+	}
+	return r;
+}
+
+void ranks_wait(struct ranks *r)
+{
+	pthread_join(r->thread, NULL);
+}
+
+void ranks_free(struct ranks *r)
+{
+	if (r == NULL)
+		return;
+	free(r->peers);
+	free(r);
+}
+
+/* --- ranks > 0: serving --- */
+
+/* This rank's output, waiting to go to rank 0 (appended by any thread). */
+static struct {
+	pthread_mutex_t lock;
+	char *buf; /* struct line_head, bytes, ... */
+	size_t len, cap;
+} outbox = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The output sink of ranks > 0. */
+static void to_outbox(int fd, const char *buf, size_t len)
+{
+	struct line_head head = { (uint32_t)fd, (uint32_t)len };
+
+	pthread_mutex_lock(&outbox.lock);
+	if (outbox.len + sizeof(head) + len > outbox.cap) {
+		outbox.cap = 2 * (outbox.len + sizeof(head) + len);
+		outbox.buf = xrealloc(outbox.buf, outbox.cap);
+	}
+	memcpy(outbox.buf + outbox.len, &head, sizeof(head));
+	memcpy(outbox.buf + outbox.len + sizeof(head), buf, len);
+	outbox.len += sizeof(head) + len;
+	pthread_mutex_unlock(&outbox.lock);
+}
+
+/* Send what the outbox holds to rank 0; 1 if there was something. */
+static int send_lines(struct sends *q)
+{
+	char *buf;
+	size_t len;
+
+	pthread_mutex_lock(&outbox.lock);
+	buf = outbox.buf;
+	len = outbox.len;
+	outbox.buf = NULL;
+	outbox.len = outbox.cap = 0;
+	pthread_mutex_unlock(&outbox.lock);
+	if (len == 0) {
+		free(buf);
+		return 0;
+	}
+	send_async(q, 0, TAG_LINES, buf, len);
+	return 1;
+}
+
+/* Send this rank's counters and jobs taken (TAG_STATUS or TAG_DONE). */
+static void send_status(struct sends *q, const struct session *s, uint64_t taken, int tag)
+{
+	struct status st = { .taken = taken };
+
+	for (size_t i = 0; i < NCOUNTERS; i++)
+		st.counter[i] = atomic_load(counter_of(&s->shared->slots[0], i));
+	send_copy(q, 0, tag, &st, sizeof(st));
+}
+
+/* Open a root as rank 0 did; its fd, or -1 with a->err set. */
+static int open_root(const char *path, int flags, const struct stat *want, enum root which,
+		     struct ready *a)
+{
+	const char *other = getenv("PCOPY_TEST_OTHER_ROOT"); /* test hook: "RANK" */
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+	struct stat st;
+
+	if (a->root != ROOT_NONE)
+		return fd;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		a->root = which;
+		a->err = errno;
+	} else if (st.st_dev != want->st_dev || st.st_ino != want->st_ino ||
+		   (which == ROOT_DST && other != NULL && atoi(other) == my_rank)) {
+		a->root = which;
+	}
+	return fd;
+}
+
+/* One source's jobs: receive, queue, report, until rank 0 closes and all are done. */
+static void serve_jobs(struct session *s)
+{
+	struct sends sends = { 0 };
+	struct idle idle = { 0 };
+	uint64_t pushed = 0, reported = 0;
+	double last = 0;
+	int closed = 0;
+	struct pool *pool;
+
+	s->queue = queue_create(WINDOW, QUEUE_PRIVATE);
+	pool = s->queue != NULL ? pool_start(s) : NULL;
+	if (pool == NULL) {
+		/* Rank 0 would wait for this rank forever: end the job. */
+		report_message("rank %d cannot start its worker: %s", my_rank, strerror(errno));
+		send_lines(&sends);
+		sends_finish(&sends);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	for (;;) {
+		int busy = 0, flag = 0;
+		MPI_Status st;
+		size_t queued;
+
+		while (MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), flag) {
+			size_t len;
+			char *msg = receive(&st, &len);
+			struct job job;
+
+			for (size_t at = 0, n; st.MPI_TAG == TAG_JOBS &&
+					       (n = unpack_job(msg, len, at, &job)) > 0;
+			     at += n)
+				pushed += queue_push(s->queue, &job) == 0;
+			if (st.MPI_TAG == TAG_ABORT)
+				session_stop(s);
+			if (st.MPI_TAG == TAG_CLOSE)
+				queue_close(s->queue);
+			closed |= st.MPI_TAG == TAG_ABORT || st.MPI_TAG == TAG_CLOSE;
+			free(msg);
+			busy = 1;
+		}
+		queued = queue_length(s->queue);
+		if (closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
+			break;
+		busy |= send_lines(&sends);
+		if (pushed - queued - reported >= BATCH / 2 ||
+		    (pushed - queued > reported && queued < BATCH / 2) ||
+		    monotonic_seconds() - last >= STATUS_INTERVAL) {
+			reported = pushed - queued;
+			last = monotonic_seconds();
+			send_status(&sends, s, reported, TAG_STATUS);
+		}
+		busy |= sends_reap(&sends);
+		idle_pause(&idle, busy);
+	}
+	pool_wait(pool);
+	pool_free(pool);
+	queue_destroy(s->queue);
+	s->queue = NULL;
+	send_lines(&sends);
+	send_status(&sends, s, pushed, TAG_DONE);
+	sends_finish(&sends);
+}
+
+/* A BEGIN: open the same roots, say whether they are, and on GO serve the jobs. */
+static void serve_source(struct session *s, const char *msg, size_t len)
+{
+	struct ready a = { ROOT_NONE, 0 };
+	struct stat src = { 0 }, dst = { 0 };
+	const char *src_path, *dst_path;
+	struct begin b;
+	size_t go_len;
+	int tag = 0;
+	char *go;
+
+	if (len < sizeof(b) + 2)
+		return;
+	memcpy(&b, msg, sizeof(b));
+	src_path = msg + sizeof(b);
+	dst_path = src_path + b.src_len + 1;
+	src.st_dev = b.src_dev, src.st_ino = b.src_ino;
+	dst.st_dev = b.dst_dev, dst.st_ino = b.dst_ino;
+	s->umask = (mode_t)b.umask;
+	s->src_display = src_path;
+	s->dst_display = dst_path;
+	s->src_root = open_root(src_path, 0, &src, ROOT_SRC, &a);
+	s->dst_root = open_root(dst_path, O_NOFOLLOW, &dst, ROOT_DST, &a);
+	MPI_Send(&a, sizeof(a), MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
+	go = next_from_rank0(&tag, &go_len);
+	if (tag == TAG_GO && go_len == sizeof(int) && *(int *)(void *)go) {
+		linkdest_open_roots(s, dst_path, 1);
+		serve_jobs(s);
+		linkdest_close_roots(s);
+	}
+	free(go);
+	close_both(s->src_root, s->dst_root);
+}
+
+int mpi_serve(const struct options *o, const struct filter *filter, const struct filelist *list,
+	      unsigned force)
+{
+	struct options mine = *o;
+	struct session s = {
+		.opts = &mine,
+		.euid = geteuid(),
+		.egid = getegid(),
+		.filter = filter,
+		.list = list,
+		.force = force,
+	};
+
+	/* One worker thread per rank: the ranks are the workers. */
+	mine.jobs = 1;
+	mine.mode = MODE_THREAD;
+	s.shared = shared_state_create(mine.jobs, 0);
+	if (s.shared == NULL) {
+		report_message("rank %d cannot map its state: %s", my_rank, strerror(errno));
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	copy_set_force(s.shared, force);
+	output_redirect(to_outbox);
+	for (;;) {
+		int tag = 0;
+		size_t len;
+		char *msg = next_from_rank0(&tag, &len);
+
+		if (tag == TAG_BEGIN)
+			serve_source(&s, msg, len);
+		free(msg);
+		if (tag == TAG_END)
+			break;
+	}
+	output_redirect(NULL);
+	shared_state_destroy(s.shared);
+	return 0;
+}
