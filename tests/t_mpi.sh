@@ -1,0 +1,199 @@
+#!/bin/bash
+# pcopy-mpi (issue 13), run by mpirun when both are there:
+#   - -np 2 and -np 4 on the full-fidelity tree and the basic tree: identical
+#     to the source and to thread mode's copy (treecmp); --stats=json has
+#     "mode":"mpi", "ranks" and per-rank files/bytes adding up, and the same
+#     counts as thread mode; --progress=json never goes down and ends at 100;
+#   - --update=changed --delete, and --exclude, give thread mode's tree, and
+#     the same -i lines (printed by rank 0 for every rank);
+#   - an entry that fails on a worker rank: its error line arrives whole on
+#     rank 0's stderr, and the exit status is 1;
+#   - a rank that sees other roots (test hook PCOPY_TEST_OTHER_ROOT=RANK):
+#     refused, one line, exit 2, nothing copied; -np 1 refused with exit 2;
+#   - a worker rank SIGKILLed mid-copy: the job ends within seconds with a
+#     non-zero status, no rank left, nothing partial under a final name; a
+#     re-run with --update=changed completes the copy.
+# PCOPY_MPI is the pcopy-mpi under test (the Makefile sets it when mpicc is
+# there).
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+need_pcopy
+[ "${SAN:-}" = thread ] && skip "SAN=thread: Open MPI's own threads are not ThreadSanitizer-clean"
+need_cmd mpirun python3
+PCOPY_MPI=${PCOPY_MPI:-}
+[ -n "$PCOPY_MPI" ] && [ -x "$PCOPY_MPI" ] || skip "pcopy-mpi not built (make mpi needs mpicc)"
+# Open MPI refuses root without these; LeakSanitizer flags Open MPI's own
+# allocations that it keeps until exit.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+# No ssh, no network probing: every rank on this machine, through shared memory.
+export OMPI_MCA_btl=self,vader OMPI_MCA_plm=isolated OMPI_MCA_btl_vader_single_copy_mechanism=none
+
+# mpi NP ARGS...: run pcopy-mpi on NP ranks
+mpi() {
+	local np=$1
+	shift
+	timeout -k 5 120 mpirun --oversubscribe -np "$np" "$PCOPY_MPI" "$@"
+}
+
+# mpi_ok NP ARGS...: the same, which must exit 0 ($T/out, $T/err)
+mpi_ok() {
+	assert_exit 0 mpi "$@"
+}
+
+# check the --stats=json of file $1 (NP ranks) against thread mode's in $2
+check_stats() {
+	python3 - "$1" "$2" "$3" <<'PY' || fail "bad --stats=json from pcopy-mpi in $1"
+import json, sys
+mine, theirs, np = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+assert mine["mode"] == "mpi", mine
+assert mine["ranks"] == np and mine["jobs"] == np - 1, mine
+per = mine["per_rank"]
+assert len(per) == np, per
+assert sum(r["files"] for r in per) == mine["files"], per
+assert sum(r["bytes"] for r in per) == mine["bytes_copied"], per
+for k in ("files", "dirs", "symlinks", "specials", "hardlinks", "created", "updated",
+          "meta_updated", "unchanged", "deleted", "bytes", "bytes_copied", "errors", "vanished"):
+    assert mine[k] == theirs[k], f"{k}: mpi {mine[k]}, thread {theirs[k]}"
+PY
+}
+
+# the --progress=json lines of file $1: parse, never go down, end at 100 and done
+check_progress() {
+	python3 - "$1" <<'PY' || fail "bad --progress=json from pcopy-mpi in $1"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert lines, "no progress lines"
+pcts = [l["percent"] for l in lines]
+assert pcts == sorted(pcts), pcts
+assert lines[-1]["percent"] == 100 and lines[-1]["done"] is True, lines[-1]
+PY
+}
+
+use_tmpfs 1g
+src=$W/src
+bash "$FIXTURES/mkfidelity.sh" "$src" 2>"$T/mkfidelity.err" || {
+	cat "$T/mkfidelity.err" >&2
+	fail "mkfidelity.sh failed"
+}
+basic=$W/basic
+bash "$FIXTURES/mkbasic.sh" "$basic" || fail "mkbasic.sh failed"
+
+# ---- whole trees, against the source and thread mode ----
+for tree in "$src" "$basic"; do
+	name=$(basename "$tree")
+	pcopy_ok --stats=json "$tree" "$W/thread-$name"
+	cp "$T/out" "$T/stats-thread"
+	treecmp "$tree" "$W/thread-$name"
+	for np in 2 4; do
+		dst=$W/mpi$np-$name
+		mpi_ok "$np" --stats=json "$tree" "$dst"
+		cp "$T/out" "$T/stats-mpi"
+		treecmp "$tree" "$dst"
+		treecmp "$W/thread-$name" "$dst"
+		no_temporaries "$dst"
+		check_stats "$T/stats-mpi" "$T/stats-thread" "$np"
+	done
+done
+mpi_ok 3 --progress=json "$basic" "$W/progress"
+check_progress "$T/err"
+treecmp "$basic" "$W/progress"
+
+# ---- --update=changed --delete and --exclude: thread mode's tree and -i lines ----
+change_source() {
+	echo changed >>"$basic/$(cd "$basic" && find . -type f | sort | head -n 1)"
+	touch -d '2011-01-01' "$basic/$(cd "$basic" && find . -type f | sort | tail -n 1)"
+	mkdir -p "$basic/new-dir"
+	echo new >"$basic/new-dir/new-file"
+}
+for dst in "$W/thread-basic" "$W/mpi2-basic"; do
+	echo extra >"$dst/extra-file"
+	mkdir -p "$dst/extra-dir/sub"
+done
+change_source
+pcopy_ok -i --update=changed --delete -T "$basic" "$W/thread-basic"
+sort "$T/out" | sed "s|$W/thread-basic|DST|" >"$T/itemize-thread"
+mpi_ok 3 -i --update=changed --delete -T "$basic" "$W/mpi2-basic"
+sort "$T/out" | sed "s|$W/mpi2-basic|DST|" >"$T/itemize-mpi"
+diff "$T/itemize-thread" "$T/itemize-mpi" >&2 || fail "-i lines differ from thread mode's"
+[ -s "$T/itemize-mpi" ] || fail "no -i lines from pcopy-mpi"
+treecmp "$basic" "$W/mpi2-basic"
+treecmp "$W/thread-basic" "$W/mpi2-basic"
+
+pcopy_ok --exclude='*.txt' --exclude=new-dir "$basic" "$W/thread-excl"
+mpi_ok 4 --exclude='*.txt' --exclude=new-dir "$basic" "$W/mpi-excl"
+treecmp "$W/thread-excl" "$W/mpi-excl"
+[ -z "$(find "$W/mpi-excl" -name '*.txt' -o -name new-dir)" ] || fail "--exclude ignored"
+
+# ---- an entry failing on a worker rank: its line, whole, on rank 0's stderr ----
+chmod 0755 "$T" "$W"
+if can_be_nobody "an unreadable file" && as_nobody test -x "$W"; then
+	mkdir "$W/perm"
+	echo secret >"$W/perm/secret"
+	echo open >"$W/perm/open"
+	chmod 000 "$W/perm/secret"
+	chmod 777 "$W" "$W/perm"
+	assert_exit 1 as_nobody env HOME=/tmp OMPI_MCA_btl=self,vader \
+		timeout 60 mpirun --oversubscribe -np 2 "$PCOPY_MPI" "$W/perm" "$W/perm-copy"
+	# without mpirun's own report, a block between lines of dashes
+	awk '/^-----/ { inside = !inside; next } !inside' "$T/err" >"$T/err-pcopy"
+	assert_grep "$T/err-pcopy" "^pcopy: '.*/perm/secret': Permission denied$"
+	check_messages "$T/err-pcopy"
+	cmp -s "$W/perm/open" "$W/perm-copy/open" || fail "the readable file was not copied"
+fi
+
+# ---- refused starts: other roots on a rank, a single rank ----
+PCOPY_TEST_OTHER_ROOT=1 assert_exit 2 mpi 3 "$basic" "$W/refused"
+assert_grep "$T/err" "^pcopy: '.*/refused': rank 1 sees another directory here"
+[ "$(grep -c '^pcopy:' "$T/err")" -eq 1 ] || fail "more than one line for the refusal"
+[ -z "$(find "$W/refused" -mindepth 1 2>/dev/null)" ] || fail "the refused run copied something"
+assert_exit 2 mpi 1 "$basic" "$W/single"
+assert_grep "$T/err" "needs 2 ranks or more"
+
+# ---- a worker rank SIGKILLed mid-copy ----
+# the pid of rank $2 among the pcopy-mpi processes copying into $1
+rank_pid() {
+	local pid
+	for pid in $(pgrep -f -- "$PCOPY_MPI .*$1"); do
+		grep -qxz "OMPI_COMM_WORLD_RANK=$2" "/proc/$pid/environ" 2>/dev/null && echo "$pid"
+	done
+}
+big=$W/big
+python3 - "$big" <<'PY'
+import os, sys
+os.makedirs(sys.argv[1])
+blob = os.urandom(4 << 20)
+for i in range(60):
+    with open(f"{sys.argv[1]}/f{i:03}", "wb") as f:
+        f.write(i.to_bytes(8, "little") + blob[8:])
+PY
+need_faultshim
+# slowed down (a delay on each write) so that the kill lands mid-copy
+env PCOPY_FORCE=no_copy_file_range LD_PRELOAD="$FAULTSHIM" FAULT_OP=write FAULT_DELAY_US=3000 \
+	timeout -k 5 120 mpirun --oversubscribe -np 3 -x LD_PRELOAD -x FAULT_OP -x FAULT_DELAY_US \
+	-x PCOPY_FORCE "$PCOPY_MPI" "$big" "$W/big-copy" >"$T/out" 2>"$T/err" &
+run=$!
+victim=
+for _ in $(seq 50); do
+	sleep 0.1
+	victim=$(rank_pid "$W/big-copy" 2)
+	[ -n "$victim" ] && [ -n "$(find "$W/big-copy" -type f 2>/dev/null | head -n 1)" ] && break
+done
+[ -n "$victim" ] || fail "no rank 2 found to kill"
+kill -KILL "$victim"
+wait_gone "$run" 30 || {
+	kill -KILL "$run"
+	fail "mpirun still running 30 s after a rank was killed"
+}
+rc=0
+wait "$run" || rc=$?
+[ "$rc" -ne 0 ] || fail "exit status 0 after a rank was killed"
+sleep 0.5
+left=$(pgrep -f -- "$PCOPY_MPI.*$W") && fail "ranks left running: $left"
+check_subset "$big" "$W/big-copy"
+[ "$NFILES" -lt 60 ] || log "note: all 60 files were copied before the kill"
+mpi_ok 3 --update=changed -T "$big" "$W/big-copy"
+treecmp "$big" "$W/big-copy"
+no_temporaries "$W/big-copy"
+exit 0
