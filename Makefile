@@ -147,11 +147,14 @@ install: pcopy
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 pcopy $(DESTDIR)$(BINDIR)/pcopy
 	install -m 644 man/pcopy.1 $(DESTDIR)$(MANDIR)/man1/pcopy.1
-	if [ -f pcopy-mpi ]; then install -m 755 pcopy-mpi $(DESTDIR)$(BINDIR)/pcopy-mpi; fi
+	if [ -f pcopy-mpi ]; then \
+		install -m 755 pcopy-mpi $(DESTDIR)$(BINDIR)/pcopy-mpi && \
+		echo '.so man1/pcopy.1' >$(DESTDIR)$(MANDIR)/man1/pcopy-mpi.1; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pcopy $(DESTDIR)$(BINDIR)/pcopy-mpi \
-		$(DESTDIR)$(MANDIR)/man1/pcopy.1
+		$(DESTDIR)$(MANDIR)/man1/pcopy.1 $(DESTDIR)$(MANDIR)/man1/pcopy-mpi.1
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/tools/*.c

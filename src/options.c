@@ -146,9 +146,22 @@ void options_free(struct options *opts)
 	opts->nfilters = 0;
 }
 
+#ifdef PCOPY_MPI
+/* pcopy-mpi (mpi_transport.h): how the ranks share the work. */
+static const char mpi_usage_text[] =
+	"\n"
+	"pcopy-mpi runs as MPI ranks: mpirun -np N pcopy-mpi [OPTION]... SRC DST\n"
+	"Rank 0 walks SRC and prints progress, stats and errors; ranks 1..N-1\n"
+	"copy (N-1 workers, whatever -j and --mode say).  SRC and DST must be the\n"
+	"same directories on every rank (a shared file system), or nothing starts.\n";
+#endif
+
 void options_usage(void *out)
 {
 	fputs(usage_text, out);
+#ifdef PCOPY_MPI
+	fputs(mpi_usage_text, out);
+#endif
 }
 
 const char *worker_mode_name(enum worker_mode mode)
