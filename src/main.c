@@ -552,6 +552,6 @@ int main(int argc, char **argv)
 	if (mpi_start(&argc, &argv) < 0)
 		return EXIT_CANNOT_START;
 	status = pcopy(argc, argv);
-	mpi_end();
+	mpi_end(status);
 	return status;
 }

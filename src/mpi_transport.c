@@ -33,6 +33,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +117,7 @@ static int my_rank;       /* this process's rank */
 static int world_size;    /* ranks in the run */
 static int serving;       /* mpi_ready let the run start: rank 0 owes END */
 static int saved_stderr = -1; /* ranks > 0: stderr, kept aside until mpi_ready */
+static int stop_signal;       /* ranks > 0: the stop signal taken, or 0 */
 
 static _Atomic uint64_t *counter_of(struct worker_slot *slot, size_t i)
 {
@@ -264,6 +266,15 @@ static size_t unpack_job(const char *batch, size_t len, size_t at, struct job *j
 
 /* --- start and end --- */
 
+/* The signals that stop a run (monitor.c takes them on rank 0). */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
 /* Ranks > 0 print nothing themselves: rank 0 owns the terminal. */
 static void discard_output(int fd, const char *buf, size_t len)
 {
@@ -275,7 +286,15 @@ static void discard_output(int fd, const char *buf, size_t len)
 int mpi_start(int *argc, char ***argv)
 {
 	int provided = 0;
+	sigset_t stops;
 
+	/*
+	 * Blocked before MPI starts its own threads, which inherit the mask:
+	 * else mpirun's SIGTERM (it sends one to every rank on SIGINT) lands
+	 * in one of them and kills the rank outright, temporaries and all.
+	 */
+	stop_signals(&stops);
+	pthread_sigmask(SIG_BLOCK, &stops, NULL);
 	if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
 		report_message("cannot start MPI");
 		return -1;
@@ -337,8 +356,14 @@ int mpi_ready(struct options *o, int ready)
 	return 0;
 }
 
-void mpi_end(void)
+void mpi_end(int status)
 {
+	/*
+	 * Stopped by a signal: mpirun is tearing the job down, and would let
+	 * MPI_Finalize wait for it until its SIGKILL comes.
+	 */
+	if (status >= 128)
+		return;
 	if (my_rank == 0 && serving)
 		for (int rank = 1; rank < world_size; rank++)
 			MPI_Send(NULL, 0, MPI_BYTE, rank, TAG_END, MPI_COMM_WORLD);
@@ -685,6 +710,25 @@ static int open_root(const char *path, int flags, const struct stat *want, enum 
 	return fd;
 }
 
+/*
+ * Has mpirun passed on a stop signal (it sends SIGTERM to every rank on
+ * SIGINT or SIGTERM)?  They are blocked in ranks > 0 (mpi_serve) and taken
+ * here, so the worker stops as in the other modes: the entry in hand is
+ * dropped and its temporary removed.
+ */
+static int stop_signal_taken(void)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t stops;
+	int sig;
+
+	stop_signals(&stops);
+	sig = sigtimedwait(&stops, NULL, &now);
+	if (sig > 0 && stop_signal == 0)
+		stop_signal = sig;
+	return sig > 0;
+}
+
 /* One source's jobs: receive, queue, report, until rank 0 closes and all are done. */
 static void serve_jobs(struct session *s)
 {
@@ -726,6 +770,8 @@ static void serve_jobs(struct session *s)
 			free(msg);
 			busy = 1;
 		}
+		if (stop_signal_taken())
+			session_stop(s);
 		queued = queue_length(s->queue);
 		if (closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
 			break;
@@ -819,5 +865,5 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 	}
 	output_redirect(NULL);
 	shared_state_destroy(s.shared);
-	return 0;
+	return stop_signal != 0 ? 128 + stop_signal : 0;
 }

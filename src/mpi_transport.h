@@ -42,13 +42,17 @@ int mpi_ready(struct options *o, int ready);
 
 /*
  * A rank other than 0: serve rank 0's sources until it says there are no
- * more.  The exit status of this rank (rank 0 reports the run's).
+ * more.  The exit status of this rank (rank 0 reports the run's): 0, or
+ * 128+N when stop signal N made it stop.
  */
 int mpi_serve(const struct options *o, const struct filter *filter, const struct filelist *list,
 	      unsigned force);
 
-/* Rank 0 tells the others the run is over; every rank then stops MPI. */
-void mpi_end(void);
+/*
+ * Rank 0 tells the others the run is over; every rank then stops MPI,
+ * unless `status` (this rank's exit status) says a signal stopped it.
+ */
+void mpi_end(int status);
 
 /*
  * Rank 0, one tree SRC: have every other rank open the same roots (refused
@@ -93,8 +97,9 @@ static inline int mpi_serve(const struct options *o, const struct filter *filter
 	return 2;
 }
 
-static inline void mpi_end(void)
+static inline void mpi_end(int status)
 {
+	(void)status;
 }
 
 static inline struct ranks *ranks_start(const struct session *s)

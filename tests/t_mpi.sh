@@ -10,9 +10,10 @@
 #     rank 0's stderr, and the exit status is 1;
 #   - a rank that sees other roots (test hook PCOPY_TEST_OTHER_ROOT=RANK):
 #     refused, one line, exit 2, nothing copied; -np 1 refused with exit 2;
-#   - a worker rank SIGKILLed mid-copy: the job ends within seconds with a
-#     non-zero status, no rank left, nothing partial under a final name; a
-#     re-run with --update=changed completes the copy.
+#   - a worker rank SIGKILLed mid-copy, and SIGINT to mpirun (with named
+#     temporaries): the job ends within seconds with a non-zero status, no
+#     rank left, nothing partial under a final name, no temporary; a re-run
+#     with --update=changed completes the copy.
 # PCOPY_MPI is the pcopy-mpi under test (the Makefile sets it when mpicc is
 # there).
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -169,31 +170,56 @@ for i in range(60):
         f.write(i.to_bytes(8, "little") + blob[8:])
 PY
 need_faultshim
-# slowed down (a delay on each write) so that the kill lands mid-copy
-env PCOPY_FORCE=no_copy_file_range LD_PRELOAD="$FAULTSHIM" FAULT_OP=write FAULT_DELAY_US=3000 \
-	timeout -k 5 120 mpirun --oversubscribe -np 3 -x LD_PRELOAD -x FAULT_OP -x FAULT_DELAY_US \
-	-x PCOPY_FORCE "$PCOPY_MPI" "$big" "$W/big-copy" >"$T/out" 2>"$T/err" &
-run=$!
-victim=
-for _ in $(seq 50); do
-	sleep 0.1
-	victim=$(rank_pid "$W/big-copy" 2)
-	[ -n "$victim" ] && [ -n "$(find "$W/big-copy" -type f 2>/dev/null | head -n 1)" ] && break
-done
+# start_slow DST FORCE: pcopy-mpi -np 3 copying $big to DST in the background,
+# slowed down (a delay on each write) so that a kill lands mid-copy; sets RUN
+start_slow() {
+	env PCOPY_FORCE="no_copy_file_range${2:+,$2}" LD_PRELOAD="$FAULTSHIM" FAULT_OP=write \
+		FAULT_DELAY_US=3000 timeout -k 5 120 mpirun --oversubscribe -np 3 -x LD_PRELOAD \
+		-x FAULT_OP -x FAULT_DELAY_US -x PCOPY_FORCE "$PCOPY_MPI" "$big" "$1" \
+		>"$T/out" 2>"$T/err" &
+	RUN=$!
+}
+
+# wait_copying DST: wait until rank 2 runs and a file is in DST; print its pid
+wait_copying() {
+	local victim=
+	for _ in $(seq 50); do
+		sleep 0.1
+		victim=$(rank_pid "$1" 2)
+		[ -n "$victim" ] && [ -n "$(find "$1" -type f 2>/dev/null | head -n 1)" ] && break
+	done
+	echo "$victim"
+}
+
+# end_and_rerun WHAT DST: the job ends within 30 s, non-zero, no rank left,
+# nothing partial; a re-run with --update=changed completes the copy
+end_and_rerun() {
+	local rc=0 left
+	wait_gone "$RUN" 30 || {
+		kill -KILL "$RUN"
+		fail "$1: mpirun still running 30 s later"
+	}
+	wait "$RUN" || rc=$?
+	[ "$rc" -ne 0 ] || fail "$1: exit status 0"
+	sleep 0.5
+	left=$(pgrep -f -- "$PCOPY_MPI.*$2") && fail "$1: ranks left running: $left"
+	check_subset "$big" "$2"
+	[ "$NFILES" -lt 60 ] || log "note: $1: all 60 files were copied before it"
+	mpi_ok 3 --update=changed -T "$big" "$2"
+	treecmp "$big" "$2"
+	no_temporaries "$2"
+}
+
+start_slow "$W/big-copy" ""
+victim=$(wait_copying "$W/big-copy")
 [ -n "$victim" ] || fail "no rank 2 found to kill"
 kill -KILL "$victim"
-wait_gone "$run" 30 || {
-	kill -KILL "$run"
-	fail "mpirun still running 30 s after a rank was killed"
-}
-rc=0
-wait "$run" || rc=$?
-[ "$rc" -ne 0 ] || fail "exit status 0 after a rank was killed"
-sleep 0.5
-left=$(pgrep -f -- "$PCOPY_MPI.*$W") && fail "ranks left running: $left"
-check_subset "$big" "$W/big-copy"
-[ "$NFILES" -lt 60 ] || log "note: all 60 files were copied before the kill"
-mpi_ok 3 --update=changed -T "$big" "$W/big-copy"
-treecmp "$big" "$W/big-copy"
-no_temporaries "$W/big-copy"
+end_and_rerun "rank 2 SIGKILLed" "$W/big-copy"
+
+# ---- SIGINT to mpirun: it sends SIGTERM to every rank, which stop as pcopy
+# does: named temporaries removed, no rank left ----
+start_slow "$W/big-int" no_tmpfile
+[ -n "$(wait_copying "$W/big-int")" ] || fail "no rank 2 found before SIGINT"
+kill -INT "$RUN"
+end_and_rerun "SIGINT to mpirun" "$W/big-int"
 exit 0
