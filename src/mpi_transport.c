@@ -51,11 +51,11 @@
 #include "session.h"
 #include "util.h"
 
-#define BATCH 16              /* jobs in one message, at most */
-#define WINDOW (4 * BATCH)    /* jobs sent to a rank that it has not taken yet */
+#define BATCH 32              /* jobs in one message, at most */
+#define WINDOW (8 * BATCH)    /* jobs sent to a rank that it has not taken yet */
 #define STATUS_INTERVAL 0.05  /* seconds between two reports of a busy rank */
 #define IDLE_MIN_US 20        /* first sleep of an idle loop */
-#define IDLE_MAX_US 1000      /* longest */
+#define IDLE_MAX_US 250       /* longest */
 #define RECEIVE_BURST 64      /* messages taken in one go before sending again */
 
 /* Message tags (the order of a source is in the comment above). */
