@@ -5,7 +5,8 @@
 #     "mode":"mpi", "ranks" and per-rank files/bytes adding up, and the same
 #     counts as thread mode; --progress=json never goes down and ends at 100;
 #   - --update=changed --delete, and --exclude, give thread mode's tree, and
-#     the same -i lines (printed by rank 0 for every rank);
+#     the same -i lines (printed by rank 0 for every rank); several SRCs, -n
+#     -i and --link-dest do what they do in thread mode;
 #   - an entry that fails on a worker rank: its error line arrives whole on
 #     rank 0's stderr, and the exit status is 1;
 #   - a rank that sees other roots (test hook PCOPY_TEST_OTHER_ROOT=RANK):
@@ -127,6 +128,24 @@ mpi_ok 4 --exclude='*.txt' --exclude=new-dir "$basic" "$W/mpi-excl"
 treecmp "$W/thread-excl" "$W/mpi-excl"
 [ -z "$(find "$W/mpi-excl" -name '*.txt' -o -name new-dir)" ] || fail "--exclude ignored"
 
+# ---- several SRCs (one a single file, copied by rank 0), -n, --link-dest ----
+echo single >"$W/one-file"
+mkdir "$W/into-thread" "$W/into-mpi"
+pcopy_ok "$basic" "$FIXTURES/sample" "$W/one-file" "$W/into-thread"
+mpi_ok 3 "$basic" "$FIXTURES/sample" "$W/one-file" "$W/into-mpi"
+for name in basic sample one-file; do
+	treecmp "$W/into-thread/$name" "$W/into-mpi/$name"
+done
+pcopy_ok -n -i "$basic" "$W/dry"
+sort "$T/out" >"$T/dry-thread"
+mpi_ok 2 -n -i "$basic" "$W/dry"
+sort "$T/out" | diff "$T/dry-thread" - >&2 || fail "-n -i lines differ from thread mode's"
+[ ! -e "$W/dry" ] || fail "-n made $W/dry"
+mpi_ok 3 --link-dest="$W/into-mpi/basic" "$basic" "$W/linked"
+treecmp "$basic" "$W/linked"
+first=$(cd "$basic" && find . -type f | sort | head -n 1)
+[ "$W/linked/$first" -ef "$W/into-mpi/basic/$first" ] || fail "--link-dest did not link $first"
+
 # ---- an entry failing on a worker rank: its line, whole, on rank 0's stderr ----
 chmod 0755 "$T" "$W"
 if can_be_nobody "an unreadable file" && as_nobody test -x "$W"; then
@@ -220,6 +239,8 @@ end_and_rerun "rank 2 SIGKILLed" "$W/big-copy"
 # does: named temporaries removed, no rank left ----
 start_slow "$W/big-int" no_tmpfile
 [ -n "$(wait_copying "$W/big-int")" ] || fail "no rank 2 found before SIGINT"
-kill -INT "$RUN"
+# to mpirun itself: timeout would pass it on to its whole process group too,
+# and a second SIGINT makes mpirun leave at once, its ranks still running
+kill -INT "$(pgrep -P "$RUN" -x mpirun)"
 end_and_rerun "SIGINT to mpirun" "$W/big-int"
 exit 0
