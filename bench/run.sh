@@ -28,6 +28,10 @@
 # directory instead of a fresh tmpfs/temporary one), RESULTS_DIR,
 # BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady),
 # BENCH_INCREMENTAL=0, BENCH_DISK=0 and disk.sh's own knobs.
+# pcopy-mpi rows (issue 13), when mpirun is installed and pcopy-mpi built
+# (make mpi): PCOPY_MPI (default ./pcopy-mpi), MPI_NP_LIST (ranks, "2 3 5":
+# N ranks are N-1 copying workers, shown beside -j N-1), BENCH_DCP (a dcp
+# binary from mpiFileUtils, run as dcp -p at the same ranks).
 
 set -u
 export LC_ALL=C
@@ -46,6 +50,8 @@ pair_rounds=${PAIRS:-$([ "$quick" = 1 ] && echo "$runs" || echo 30)}
 jobs_list=${JOBS_LIST:-1 2 4 8}
 trees=${TREES:-small big real}
 pcopy=${PCOPY:-$top/pcopy}
+pcopy_mpi=${PCOPY_MPI:-$top/pcopy-mpi}
+mpi_np_list=${MPI_NP_LIST:-2 3 5}
 results=${RESULTS_DIR:-$here/results}
 stamp=$(date +%Y%m%d-%H%M%S)
 csv=$results/runs-$stamp.csv
@@ -304,9 +310,36 @@ setup_commands() {
 	else
 		skipped+=("pcopy not built at $pcopy (make pcopy)")
 	fi
+	setup_mpi_commands
 	for s in "${skipped[@]}"; do
 		say "skipped: $s"
 	done
+}
+
+# pcopy-mpi and dcp rows: ranks, jobs = copying workers (ranks - 1).
+setup_mpi_commands() {
+	local np
+	if ! command -v mpirun >/dev/null 2>&1; then
+		skipped+=("pcopy-mpi and dcp rows: mpirun not installed (openmpi-bin)")
+		return
+	fi
+	# Open MPI refuses root without these; all ranks here, over shared memory.
+	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+	export OMPI_MCA_btl=${OMPI_MCA_btl:-self,vader}
+	if [ -x "$pcopy_mpi" ]; then
+		for np in $mpi_np_list; do
+			add_cmd mpi "$((np - 1))" mpi "pcopy-mpi -np$np" pcopy-mpi
+		done
+	else
+		skipped+=("pcopy-mpi rows: not built at $pcopy_mpi (make mpi)")
+	fi
+	if [ -n "${BENCH_DCP:-}" ] && [ -x "$BENCH_DCP" ]; then
+		for np in $mpi_np_list; do
+			add_cmd dcp "$((np - 1))" mpi "dcp -p -np$np" dcp
+		done
+	else
+		skipped+=("dcp rows: set BENCH_DCP=/path/to/dcp (mpiFileUtils)")
+	fi
 }
 
 cmd_argv() {
@@ -319,6 +352,10 @@ cmd_argv() {
 	rsync) argv=(rsync -a "$src/" "$dst") ;;
 	pcopy) argv=("$pcopy" --mode="${cmd_mode[$i]}" -j "${cmd_jobs[$i]}" \
 		--progress=none "$src" "$dst") ;;
+	mpi) argv=(mpirun --oversubscribe -np "$((cmd_jobs[i] + 1))" "$pcopy_mpi" \
+		--progress=none "$src" "$dst") ;;
+	dcp) argv=(mpirun --oversubscribe -np "$((cmd_jobs[i] + 1))" "$BENCH_DCP" -p \
+		"$src" "$dst") ;;
 	esac
 }
 
@@ -447,11 +484,12 @@ print_table() {
 }
 
 # ---------------------------------------------------------------------------
-# The chart: median time against -j, thread vs process, one panel per tree,
-# cp -a as a dashed reference line.
+# The chart: median time against -j, thread vs process (and pcopy-mpi at
+# -j copying ranks, when run), one panel per tree, cp -a as a dashed
+# reference line.
 
 draw_chart() {
-	local dat=$work/tmp/chart.dat tree i j n=0 th pr plots='' xtics xrange
+	local dat=$work/tmp/chart.dat tree i j n=0 th pr mp plots='' xtics xrange mpi_plot=
 	if ! command -v gnuplot >/dev/null 2>&1; then
 		say "skipped chart: gnuplot not installed"
 		echo "skipped chart: gnuplot not installed" >>"$table"
@@ -466,19 +504,21 @@ draw_chart() {
 	for tree in $trees; do
 		[ -n "${tree_entries[$tree]:-}" ] || continue
 		for j in $jobs_list; do
-			th='' pr=''
+			th='?' pr='?' mp='?'
 			for ((i = 0; i < ${#cmd_kind[@]}; i++)); do
 				[ "${cmd_jobs[$i]}" = "$j" ] || continue
 				[ "${cmd_mode[$i]}" = thread ] && th=${med[$tree/$i]}
 				[ "${cmd_mode[$i]}" = process ] && pr=${med[$tree/$i]}
+				[ "${cmd_kind[$i]}" = mpi ] && mp=${med[$tree/$i]} mpi_plot=yes
 			done
-			echo "$j $th $pr ${med[$tree/0]}" >>"$dat"
+			echo "$j $th $pr ${med[$tree/0]} $mp" >>"$dat"
 		done
 		printf '\n\n' >>"$dat"
 		plots+="set title '$tree (${tree_entries[$tree]} files)'
 plot '$dat' index $n using 1:2 with linespoints lw 2 pt 7 ps 0.8 title 'thread', \
      '' index $n using 1:3 with linespoints lw 2 pt 5 ps 0.8 title 'process', \
-     '' index $n using 1:4 with lines dt 2 lc rgb 'gray40' title 'cp -a'
+${mpi_plot:+     '' index $n using 1:5 with linespoints lw 2 pt 9 ps 0.8 title 'mpi (copying ranks)', \
+}     '' index $n using 1:4 with lines dt 2 lc rgb 'gray40' title 'cp -a'
 "
 		n=$((n + 1))
 	done
@@ -491,6 +531,7 @@ set xtics ($xtics)
 set xrange [$xrange]
 set xlabel 'workers (-j)'
 set ylabel 'seconds'
+set datafile missing '?'
 set yrange [0:*]
 set key bottom left
 set grid
@@ -773,6 +814,40 @@ print_targets() {
 			"$(ratio "${ex_calls[$k]:-}" "${ex_calls[cp -a]:-}")" 1.00
 	done
 	target "small: --progress=json cost, % ($pair_rounds pairs)" "$ex_progress" 3
+	print_mpi_targets
+}
+
+# index_of_kind KIND J: the index of command KIND (mpi, dcp) at J copying workers.
+index_of_kind() {
+	local i
+	for ((i = 0; i < ${#cmd_kind[@]}; i++)); do
+		if [ "${cmd_kind[$i]}" = "$1" ] && [ "${cmd_jobs[$i]}" = "$2" ]; then
+			echo "$i"
+			return
+		fi
+	done
+}
+
+# Issue 13's targets, and Open MPI's own start-up apart (the median of 3
+# runs of pcopy-mpi --version at -np 3, which starts and stops MPI only).
+print_mpi_targets() {
+	local m3 p2 d3 r startup
+	m3=$(index_of_kind mpi 2)
+	[ -n "$m3" ] && [ -n "${tree_entries[small]:-}" ] || return 0
+	for r in 1 2 3; do
+		time_cmd mpirun --oversubscribe -np 3 "$pcopy_mpi" --version
+		echo "$elapsed"
+	done >"$work/tmp/startup"
+	startup=$(median <"$work/tmp/startup")
+	echo "  (pcopy-mpi: MPI start-up, mpirun -np 3 pcopy-mpi --version: ${startup} s,"
+	echo "   included in every pcopy-mpi and dcp time above)"
+	p2=$(index_of process 2)
+	[ -n "$p2" ] && target "small: pcopy-mpi -np3 / process -j2" \
+		"$(ratio "${med[small/$m3]}" "${med[small/$p2]}")" 1.50
+	d3=$(index_of_kind dcp 2)
+	[ -n "$d3" ] && target "small: pcopy-mpi -np3 / dcp -p -np3" \
+		"$(ratio "${med[small/$m3]}" "${med[small/$d3]}")" 0.50
+	return 0
 }
 
 # ---------------------------------------------------------------------------
