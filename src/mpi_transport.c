@@ -51,12 +51,12 @@
 #include "session.h"
 #include "util.h"
 
-#define BATCH 32              /* jobs in one message, at most */
-#define WINDOW (8 * BATCH)    /* jobs sent to a rank that it has not taken yet */
-#define STATUS_INTERVAL 0.05  /* seconds between two reports of a busy rank */
-#define IDLE_MIN_US 20        /* first sleep of an idle loop */
-#define IDLE_MAX_US 250       /* longest */
-#define RECEIVE_BURST 64      /* messages taken in one go before sending again */
+#define BATCH 32             /* jobs in one message, at most */
+#define WINDOW (8 * BATCH)   /* jobs sent to a rank that it has not taken yet */
+#define STATUS_INTERVAL 0.05 /* seconds between two reports of a busy rank */
+#define IDLE_MIN_US 20       /* first sleep of an idle loop */
+#define IDLE_MAX_US 250      /* longest */
+#define RECEIVE_BURST 64     /* messages taken in one go before sending again */
 
 /* Message tags (the order of a source is in the comment above). */
 enum tag {
@@ -89,15 +89,15 @@ struct ready {
 
 /* The counters of a slot a rank reports, in message order. */
 static const size_t counter_offsets[] = {
-	offsetof(struct worker_slot, entries_done), offsetof(struct worker_slot, bytes_done),
+	offsetof(struct worker_slot, entries_done),   offsetof(struct worker_slot, bytes_done),
 	offsetof(struct worker_slot, bytes_inflight), offsetof(struct worker_slot, bytes_skipped),
-	offsetof(struct worker_slot, files),        offsetof(struct worker_slot, symlinks),
-	offsetof(struct worker_slot, specials),     offsetof(struct worker_slot, hardlinks),
-	offsetof(struct worker_slot, dirs),         offsetof(struct worker_slot, bytes),
-	offsetof(struct worker_slot, errors),       offsetof(struct worker_slot, vanished),
-	offsetof(struct worker_slot, unchanged),    offsetof(struct worker_slot, created),
-	offsetof(struct worker_slot, updated),      offsetof(struct worker_slot, meta_updated),
-	offsetof(struct worker_slot, linked),       offsetof(struct worker_slot, deleted),
+	offsetof(struct worker_slot, files),          offsetof(struct worker_slot, symlinks),
+	offsetof(struct worker_slot, specials),       offsetof(struct worker_slot, hardlinks),
+	offsetof(struct worker_slot, dirs),           offsetof(struct worker_slot, bytes),
+	offsetof(struct worker_slot, errors),         offsetof(struct worker_slot, vanished),
+	offsetof(struct worker_slot, unchanged),      offsetof(struct worker_slot, created),
+	offsetof(struct worker_slot, updated),        offsetof(struct worker_slot, meta_updated),
+	offsetof(struct worker_slot, linked),         offsetof(struct worker_slot, deleted),
 };
 #define NCOUNTERS ARRAY_LEN(counter_offsets)
 
@@ -113,9 +113,9 @@ struct line_head {
 	uint32_t len; /* bytes that follow */
 };
 
-static int my_rank;       /* this process's rank */
-static int world_size;    /* ranks in the run */
-static int serving;       /* mpi_ready let the run start: rank 0 owes END */
+static int my_rank;           /* this process's rank */
+static int world_size;        /* ranks in the run */
+static int serving;           /* mpi_ready let the run start: rank 0 owes END */
 static int saved_stderr = -1; /* ranks > 0: stderr, kept aside until mpi_ready */
 static int stop_signal;       /* ranks > 0: the stop signal taken, or 0 */
 
@@ -589,8 +589,8 @@ static int begin_all(struct ranks *r)
 		MPI_Recv(&a, sizeof(a), MPI_BYTE, rank, TAG_READY, MPI_COMM_WORLD,
 			 MPI_STATUS_IGNORE);
 		if (a.root != ROOT_NONE && go)
-			report_other_root(rank, a.root == ROOT_SRC ? s->src_display : s->dst_display,
-					  &a);
+			report_other_root(rank,
+					  a.root == ROOT_SRC ? s->src_display : s->dst_display, &a);
 		go = go && a.root == ROOT_NONE;
 	}
 	for (int rank = 1; rank <= s->opts->jobs; rank++)
@@ -729,14 +729,71 @@ static int stop_signal_taken(void)
 	return sig > 0;
 }
 
+/* A rank's side of one source, between GO and DONE. */
+struct server {
+	struct session *s;
+	struct sends sends; /* reports in flight */
+	uint64_t pushed;    /* jobs received and queued */
+	uint64_t reported;  /* jobs taken, as last told rank 0 */
+	double last;        /* when rank 0 was last told */
+	int closed;         /* CLOSE or ABORT came: no more jobs */
+};
+
+/* Queue the jobs of a batch (never waits: WINDOW bounds what rank 0 sends). */
+static void queue_batch(struct server *sv, const char *batch, size_t len)
+{
+	struct job job;
+	size_t n;
+
+	for (size_t at = 0; (n = unpack_job(batch, len, at, &job)) > 0; at += n)
+		sv->pushed += queue_push(sv->s->queue, &job) == 0;
+}
+
+/* Take what rank 0 sent: jobs, CLOSE or ABORT; 1 if anything came. */
+static int take_orders(struct server *sv)
+{
+	MPI_Status st;
+	int flag = 0, any = 0;
+
+	while (MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), flag) {
+		size_t len;
+		char *msg = receive(&st, &len);
+
+		if (st.MPI_TAG == TAG_JOBS)
+			queue_batch(sv, msg, len);
+		else if (st.MPI_TAG == TAG_ABORT)
+			session_stop(sv->s);
+		else if (st.MPI_TAG == TAG_CLOSE)
+			queue_close(sv->s->queue);
+		sv->closed |= st.MPI_TAG == TAG_ABORT || st.MPI_TAG == TAG_CLOSE;
+		free(msg);
+		any = 1;
+	}
+	return any;
+}
+
+/*
+ * Tell rank 0 how many jobs the worker has taken (its credit back) once a
+ * part of a batch is, or sooner when the queue runs low, and the counters
+ * for progress every STATUS_INTERVAL anyway.
+ */
+static void report_progress(struct server *sv, size_t queued)
+{
+	uint64_t taken = sv->pushed - queued;
+
+	if (taken - sv->reported >= BATCH / 2 || (taken > sv->reported && queued < BATCH / 2) ||
+	    monotonic_seconds() - sv->last >= STATUS_INTERVAL) {
+		sv->reported = taken;
+		sv->last = monotonic_seconds();
+		send_status(&sv->sends, sv->s, taken, TAG_STATUS);
+	}
+}
+
 /* One source's jobs: receive, queue, report, until rank 0 closes and all are done. */
 static void serve_jobs(struct session *s)
 {
-	struct sends sends = { 0 };
+	struct server sv = { .s = s };
 	struct idle idle = { 0 };
-	uint64_t pushed = 0, reported = 0;
-	double last = 0;
-	int closed = 0;
 	struct pool *pool;
 
 	s->queue = queue_create(WINDOW, QUEUE_PRIVATE);
@@ -744,55 +801,32 @@ static void serve_jobs(struct session *s)
 	if (pool == NULL) {
 		/* Rank 0 would wait for this rank forever: end the job. */
 		report_message("rank %d cannot start its worker: %s", my_rank, strerror(errno));
-		send_lines(&sends);
-		sends_finish(&sends);
+		send_lines(&sv.sends);
+		sends_finish(&sv.sends);
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	for (;;) {
-		int busy = 0, flag = 0;
-		MPI_Status st;
+		int busy = take_orders(&sv);
 		size_t queued;
 
-		while (MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), flag) {
-			size_t len;
-			char *msg = receive(&st, &len);
-			struct job job;
-
-			for (size_t at = 0, n; st.MPI_TAG == TAG_JOBS &&
-					       (n = unpack_job(msg, len, at, &job)) > 0;
-			     at += n)
-				pushed += queue_push(s->queue, &job) == 0;
-			if (st.MPI_TAG == TAG_ABORT)
-				session_stop(s);
-			if (st.MPI_TAG == TAG_CLOSE)
-				queue_close(s->queue);
-			closed |= st.MPI_TAG == TAG_ABORT || st.MPI_TAG == TAG_CLOSE;
-			free(msg);
-			busy = 1;
-		}
 		if (stop_signal_taken())
 			session_stop(s);
 		queued = queue_length(s->queue);
-		if (closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
+		/* Closed, drained, and the worker holds nothing (queue_pop sets busy first). */
+		if (sv.closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
 			break;
-		busy |= send_lines(&sends);
-		if (pushed - queued - reported >= BATCH / 2 ||
-		    (pushed - queued > reported && queued < BATCH / 2) ||
-		    monotonic_seconds() - last >= STATUS_INTERVAL) {
-			reported = pushed - queued;
-			last = monotonic_seconds();
-			send_status(&sends, s, reported, TAG_STATUS);
-		}
-		busy |= sends_reap(&sends);
+		busy |= send_lines(&sv.sends);
+		report_progress(&sv, queued);
+		busy |= sends_reap(&sv.sends);
 		idle_pause(&idle, busy);
 	}
 	pool_wait(pool);
 	pool_free(pool);
 	queue_destroy(s->queue);
 	s->queue = NULL;
-	send_lines(&sends);
-	send_status(&sends, s, pushed, TAG_DONE);
-	sends_finish(&sends);
+	send_lines(&sv.sends);
+	send_status(&sv.sends, s, sv.pushed, TAG_DONE);
+	sends_finish(&sv.sends);
 }
 
 /* A BEGIN: open the same roots, say whether they are, and on GO serve the jobs. */
@@ -806,9 +840,12 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	int tag = 0;
 	char *go;
 
-	if (len < sizeof(b) + 2)
-		return;
-	memcpy(&b, msg, sizeof(b));
+	memcpy(&b, msg, len < sizeof(b) ? len : sizeof(b));
+	if (len < sizeof(b) + 2 || b.src_len > len - sizeof(b) - 2 || msg[len - 1] != '\0') {
+		/* Another pcopy-mpi on rank 0?  Rank 0 would wait for us forever. */
+		report_message("rank %d: a malformed BEGIN message", my_rank);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
 	src_path = msg + sizeof(b);
 	dst_path = src_path + b.src_len + 1;
 	src.st_dev = b.src_dev, src.st_ino = b.src_ino;

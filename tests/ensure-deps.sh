@@ -2,7 +2,8 @@
 # Make sure what `make check` needs is installed: the Check library (with
 # pkg-config to find it) is required; python3, setfacl/setfattr, strace
 # and rsync (the reference some tests compare with) are used by some tests,
-# which skip those parts without them.  As root with apt-get we
+# which skip those parts without them, and Open MPI (mpicc, mpirun) by
+# t_mpi, which skips without it (make builds pcopy-mpi when mpicc is there).  As root with apt-get we
 # install what is missing; otherwise we print the exact command and, if
 # Check itself is missing, stop.
 set -u
@@ -21,6 +22,8 @@ command -v cmp >/dev/null 2>&1 || optional="$optional diffutils"
 command -v setpriv >/dev/null 2>&1 || optional="$optional util-linux"
 command -v rsync >/dev/null 2>&1 || optional="$optional rsync"
 command -v strace >/dev/null 2>&1 || optional="$optional strace"
+command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1 ||
+	optional="$optional openmpi-bin libopenmpi-dev"
 
 [ -z "$missing$optional" ] && exit 0
 
