@@ -57,6 +57,7 @@
 #define IDLE_MIN_US 20       /* first sleep of an idle loop */
 #define IDLE_MAX_US 250      /* longest */
 #define RECEIVE_BURST 64     /* messages taken in one go before sending again */
+#define OUTBOX_MAX (1 << 20) /* bytes of output a rank holds before its worker waits */
 
 /* Message tags (the order of a source is in the comment above). */
 enum tag {
@@ -637,12 +638,19 @@ void ranks_free(struct ranks *r)
 
 /* --- ranks > 0: serving --- */
 
-/* This rank's output, waiting to go to rank 0 (appended by any thread). */
+/*
+ * This rank's output, waiting to go to rank 0.  One LINES message is in
+ * flight at a time; while it is, the worker that fills the outbox past
+ * OUTBOX_MAX waits, so a slow reader of rank 0's output slows the copy
+ * down instead of filling memory.
+ */
 static struct {
 	pthread_mutex_t lock;
-	char *buf; /* struct line_head, bytes, ... */
+	pthread_cond_t taken; /* the outbox was emptied into a message */
+	char *buf;            /* struct line_head, bytes, ... */
 	size_t len, cap;
-} outbox = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t server; /* the thread that sends it: it never waits */
+} outbox = { .lock = PTHREAD_MUTEX_INITIALIZER, .taken = PTHREAD_COND_INITIALIZER };
 
 /* The output sink of ranks > 0. */
 static void to_outbox(int fd, const char *buf, size_t len)
@@ -650,6 +658,8 @@ static void to_outbox(int fd, const char *buf, size_t len)
 	struct line_head head = { (uint32_t)fd, (uint32_t)len };
 
 	pthread_mutex_lock(&outbox.lock);
+	while (outbox.len >= OUTBOX_MAX && !pthread_equal(pthread_self(), outbox.server))
+		pthread_cond_wait(&outbox.taken, &outbox.lock);
 	if (outbox.len + sizeof(head) + len > outbox.cap) {
 		outbox.cap = 2 * (outbox.len + sizeof(head) + len);
 		outbox.buf = xrealloc(outbox.buf, outbox.cap);
@@ -660,17 +670,24 @@ static void to_outbox(int fd, const char *buf, size_t len)
 	pthread_mutex_unlock(&outbox.lock);
 }
 
-/* Send what the outbox holds to rank 0; 1 if there was something. */
+/*
+ * Send what the outbox holds to rank 0, unless the last of these sends
+ * (in `q`, for lines only) is still in flight; 1 if something was sent.
+ */
 static int send_lines(struct sends *q)
 {
 	char *buf;
 	size_t len;
 
+	sends_reap(q);
+	if (q->count > 0)
+		return 0;
 	pthread_mutex_lock(&outbox.lock);
 	buf = outbox.buf;
 	len = outbox.len;
 	outbox.buf = NULL;
 	outbox.len = outbox.cap = 0;
+	pthread_cond_broadcast(&outbox.taken);
 	pthread_mutex_unlock(&outbox.lock);
 	if (len == 0) {
 		free(buf);
@@ -733,6 +750,7 @@ static int stop_signal_taken(void)
 struct server {
 	struct session *s;
 	struct sends sends; /* reports in flight */
+	struct sends lines; /* the LINES message in flight */
 	uint64_t pushed;    /* jobs received and queued */
 	uint64_t reported;  /* jobs taken, as last told rank 0 */
 	double last;        /* when rank 0 was last told */
@@ -801,8 +819,8 @@ static void serve_jobs(struct session *s)
 	if (pool == NULL) {
 		/* Rank 0 would wait for this rank forever: end the job. */
 		report_message("rank %d cannot start its worker: %s", my_rank, strerror(errno));
-		send_lines(&sv.sends);
-		sends_finish(&sv.sends);
+		send_lines(&sv.lines);
+		sends_finish(&sv.lines);
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	for (;;) {
@@ -815,7 +833,7 @@ static void serve_jobs(struct session *s)
 		/* Closed, drained, and the worker holds nothing (queue_pop sets busy first). */
 		if (sv.closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
 			break;
-		busy |= send_lines(&sv.sends);
+		busy |= send_lines(&sv.lines);
 		report_progress(&sv, queued);
 		busy |= sends_reap(&sv.sends);
 		idle_pause(&idle, busy);
@@ -824,8 +842,11 @@ static void serve_jobs(struct session *s)
 	pool_free(pool);
 	queue_destroy(s->queue);
 	s->queue = NULL;
-	send_lines(&sv.sends);
+	/* The last lines, then DONE: MPI keeps their order. */
+	sends_finish(&sv.lines);
+	send_lines(&sv.lines);
 	send_status(&sv.sends, s, sv.pushed, TAG_DONE);
+	sends_finish(&sv.lines);
 	sends_finish(&sv.sends);
 }
 
@@ -888,6 +909,7 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	copy_set_force(s.shared, force);
+	outbox.server = pthread_self();
 	output_redirect(to_outbox);
 	for (;;) {
 		int tag = 0;
