@@ -51,13 +51,14 @@
 #include "session.h"
 #include "util.h"
 
-#define BATCH 32             /* jobs in one message, at most */
-#define WINDOW (8 * BATCH)   /* jobs sent to a rank that it has not taken yet */
-#define STATUS_INTERVAL 0.05 /* seconds between two reports of a busy rank */
-#define IDLE_MIN_US 20       /* first sleep of an idle loop */
-#define IDLE_MAX_US 250      /* longest */
-#define RECEIVE_BURST 64     /* messages taken in one go before sending again */
-#define OUTBOX_MAX (1 << 20) /* bytes of output a rank holds before its worker waits */
+#define BATCH 32                /* jobs in one message, at most */
+#define WINDOW (8 * BATCH)      /* jobs sent to a rank that it has not taken yet */
+#define BYTES_WINDOW (16 << 20) /* and their bytes, past the first job */
+#define STATUS_INTERVAL 0.05    /* seconds between two reports of a busy rank */
+#define IDLE_MIN_US 20          /* first sleep of an idle loop */
+#define IDLE_MAX_US 250         /* longest */
+#define RECEIVE_BURST 64        /* messages taken in one go before sending again */
+#define OUTBOX_MAX (1 << 20)    /* bytes of output a rank holds before its worker waits */
 
 /* Message tags (the order of a source is in the comment above). */
 enum tag {
@@ -375,10 +376,12 @@ void mpi_end(int status)
 
 /* What rank 0 knows of another rank during one SRC. */
 struct peer {
-	uint64_t sent;  /* jobs sent */
-	uint64_t taken; /* jobs it has taken off its queue (its last report) */
-	int closed;     /* CLOSE sent: no more jobs */
-	int done;       /* DONE received: it has finished */
+	uint64_t sent;              /* jobs sent */
+	uint64_t taken;             /* jobs it has taken off its queue (its last report) */
+	uint64_t bytes;             /* bytes of the jobs sent and not taken */
+	uint64_t job_bytes[WINDOW]; /* bytes of job number n at [n % WINDOW], while not taken */
+	int closed;                 /* CLOSE sent: no more jobs */
+	int done;                   /* DONE received: it has finished */
 };
 
 struct ranks {
@@ -401,7 +404,8 @@ static void take_status(struct ranks *r, int rank, const char *msg, size_t len)
 	if (len != sizeof(st))
 		return;
 	memcpy(&st, msg, sizeof(st));
-	r->peers[rank].taken = st.taken;
+	for (struct peer *p = &r->peers[rank]; p->taken < st.taken; p->taken++)
+		p->bytes -= p->job_bytes[p->taken % WINDOW];
 	for (size_t i = 0; i < NCOUNTERS; i++)
 		atomic_store(counter_of(slot, i), st.counter[i]);
 }
@@ -460,11 +464,14 @@ static int receive_reports(struct ranks *r)
 /* Send `rank` up to `max` jobs the walker queued; how many were sent. */
 static size_t send_batch(struct ranks *r, int rank, size_t max)
 {
+	struct peer *p = &r->peers[rank];
 	char *batch = xmalloc(max * sizeof(struct job));
 	size_t len = 0, n = 0;
 	struct job job;
 
-	while (n < max) {
+	while (n < max && (p->bytes < BYTES_WINDOW || p->sent == p->taken)) {
+		uint64_t bytes;
+
 		if (queue_try_pop(r->s->queue, &job) < 0) {
 			r->walk_over = errno == EPIPE;
 			break;
@@ -473,30 +480,43 @@ static size_t send_batch(struct ranks *r, int rank, size_t max)
 		memcpy(batch + len, &job, JOB_HEADER_SIZE + job.path_len + 1);
 		len += packed_size(&job);
 		n++;
+		bytes = job.kind == JOB_REGULAR ? job.st.size : 0;
+		p->job_bytes[p->sent++ % WINDOW] = bytes;
+		p->bytes += bytes;
 	}
 	if (n == 0) {
 		free(batch);
 		return 0;
 	}
 	send_async(&r->sends, rank, TAG_JOBS, xrealloc(batch, len), len);
-	r->peers[rank].sent += n;
 	return n;
 }
 
-/* Offer each rank with credit a batch, in turn; 1 if anything was sent. */
+/*
+ * Offer each rank with credit a batch, in turn; 1 if anything was sent.
+ * A batch is at most a fair share of what is queued, so that a few big
+ * files go to as many ranks, and a rank holding BYTES_WINDOW gets no more
+ * until it takes some, so that none sits on files another could copy.
+ */
 static int dispatch(struct ranks *r)
 {
 	int workers = r->s->opts->jobs;
+	size_t share = queue_length(r->s->queue) / (size_t)workers + 1;
 	int any = 0;
 
 	for (int i = 0; i < workers && !r->walk_over; i++) {
 		int rank = 1 + (r->next + i) % workers;
 		struct peer *p = &r->peers[rank];
-		uint64_t credit = WINDOW - (p->sent - p->taken);
+		size_t max = WINDOW - (size_t)(p->sent - p->taken);
 
-		if (credit == 0)
+		if (max > BATCH)
+			max = BATCH;
+		if (max > share)
+			max = share;
+		if (max == 0 || (p->bytes >= BYTES_WINDOW && p->sent != p->taken))
 			continue;
-		if (send_batch(r, rank, credit < BATCH ? (size_t)credit : BATCH) == 0)
+		if (send_batch(r, rank, max) == 0 && !r->walk_over &&
+		    queue_length(r->s->queue) == 0)
 			break; /* nothing queued */
 		any = 1;
 	}
@@ -765,6 +785,8 @@ static void queue_batch(struct server *sv, const char *batch, size_t len)
 
 	for (size_t at = 0; (n = unpack_job(batch, len, at, &job)) > 0; at += n)
 		sv->pushed += queue_push(sv->s->queue, &job) == 0;
+	/* A push wakes the worker only once a few jobs wait: no more may come. */
+	queue_flush(sv->s->queue);
 }
 
 /* Take what rank 0 sent: jobs, CLOSE or ABORT; 1 if anything came. */

@@ -4,6 +4,7 @@
 #     to the source and to thread mode's copy (treecmp); --stats=json has
 #     "mode":"mpi", "ranks" and per-rank files/bytes adding up, and the same
 #     counts as thread mode; --progress=json never goes down and ends at 100;
+#     four big files at -np 3 go to both copying ranks (not all to one);
 #   - --update=changed --delete, and --exclude, give thread mode's tree, and
 #     the same -i lines (printed by rank 0 for every rank); several SRCs, -n
 #     -i and --link-dest do what they do in thread mode;
@@ -101,6 +102,20 @@ done
 mpi_ok 3 --progress=json "$basic" "$W/progress"
 check_progress "$T/err"
 treecmp "$basic" "$W/progress"
+
+# ---- a few big files: spread over the ranks, not queued behind each other ----
+mkdir "$W/few"
+for i in 1 2 3 4; do
+	head -c 20M /dev/urandom >"$W/few/f$i"
+done
+mpi_ok 3 --stats=json "$W/few" "$W/few-copy"
+treecmp "$W/few" "$W/few-copy"
+python3 - "$T/out" <<'PY' || fail "the big files were not spread over the ranks"
+import json, sys
+per = json.load(open(sys.argv[1]))["per_rank"]
+assert all(r["files"] >= 1 for r in per[1:]), per
+PY
+rm -rf "$W/few" "$W/few-copy"
 
 # ---- --update=changed --delete and --exclude: thread mode's tree and -i lines ----
 change_source() {
