@@ -633,26 +633,36 @@ static int workers_busy(const struct session *s)
 }
 
 /*
- * The multiply-linked files the workers measured came back (spill.h).
- * Once no job is left anywhere, no more can come: take them in walk order
- * through the rule the walk applies to what it stats itself, queueing the
- * first name of each inode and remembering the others as links.
+ * Wait until the workers have measured every JOB_UNSTATED entry, so that
+ * the totals are final when the walk is said to be done.  -1 on a stop.
+ */
+static int wait_for_measures(const struct copytree *ct)
+{
+	const struct timespec nap = { 0, 200 * 1000 };
+
+	while (ct->unstated > 0 && workers_busy(ct->s)) {
+		if (atomic_load(&ct->s->shared->stop))
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+/*
+ * The multiply-linked files the workers measured came back (spill.h); with
+ * every measure done, no more can come.  Take them in walk order through
+ * the rule the walk applies to what it stats itself, queueing the first
+ * name of each inode and remembering the others as links.
  */
 static void queue_spilled(struct copytree *ct)
 {
 	const struct session *s = ct->s;
-	const struct timespec nap = { 0, 200 * 1000 };
 	struct spill_reader *r;
 	struct spill_entry e;
 	int rc;
 
 	if (s->spill_fd < 0 || ct->unstated == 0)
 		return;
-	while (workers_busy(s)) {
-		if (atomic_load(&s->shared->stop))
-			return;
-		nanosleep(&nap, NULL);
-	}
 	r = spill_reader_open(s->spill_fd, s->shared);
 	while ((rc = spill_next(r, &e)) > 0)
 		if (queue_entry(ct, e.relpath, &e.st) < 0)
@@ -686,7 +696,8 @@ void copytree_walk(struct copytree *ct, struct lookahead *la)
 				  .dir_done = visit_dir_done };
 
 	(void)walk_tree(s->src_root, &wo, &v);
-	queue_spilled(ct);
+	if (wait_for_measures(ct) == 0)
+		queue_spilled(ct);
 	/* The walk's inode tables are no longer needed: free them before the final passes. */
 	inode_table_free(&ct->inodes);
 	inode_table_free(&ct->dry_copied);
