@@ -589,6 +589,7 @@ static int install_copy(struct copier *c, int in, int ddir, const char *dname, s
 	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);
 	known.inherited_acl = c->inherited_acl;
+	known.existing = 0;
 	/* Lost metadata is reported, but the data is right: install the copy. */
 	(void)meta_apply_fd(c->s, in, t->fd, &es, &known, &c->lost);
 	/*
@@ -674,11 +675,13 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 			   int (*create)(const void *arg, int dir, const char *name),
 			   const void *arg)
 {
+	struct meta_known known = { .inherited_acl = 0 };
 	char tmp[TMPNAME_MAX];
 
 	learn_dst_dir(c, ddir);
+	known.inherited_acl = c->inherited_acl;
 	if (create(arg, ddir, dname) == 0) {
-		(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl, &c->lost);
+		(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, &known, &c->lost);
 		return 0;
 	}
 	if (errno != EEXIST)
@@ -690,7 +693,7 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 		slot_set_tmpname(c, "");
 		return -1;
 	}
-	(void)meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl, &c->lost);
+	(void)meta_apply_at(c->s, sdir, sname, ddir, tmp, st, &known, &c->lost);
 	return rename_into_place(c, ddir, tmp, dname);
 }
 
