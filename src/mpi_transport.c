@@ -920,6 +920,7 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 		.filter = filter,
 		.list = list,
 		.force = force,
+		.spill_fd = -1, /* rank 0 stats every entry (main.c, share_stats) */
 	};
 
 	/* One worker thread per rank: the ranks are the workers. */
