@@ -56,7 +56,8 @@
 #define BYTES_WINDOW (16 << 20) /* and their bytes, past the first job */
 #define STATUS_INTERVAL 0.05    /* seconds between two reports of a busy rank */
 #define IDLE_MIN_US 20          /* first sleep of an idle loop */
-#define IDLE_MAX_US 250         /* longest */
+#define IDLE_MAX_US 250         /* longest, while copying */
+#define WAIT_MAX_US 10000       /* longest, waiting for a source to begin */
 #define RECEIVE_BURST 64        /* messages taken in one go before sending again */
 #define OUTBOX_MAX (1 << 20)    /* bytes of output a rank holds before its worker waits */
 
@@ -210,12 +211,14 @@ static char *receive(const MPI_Status *st, size_t *len)
 
 /* An idle loop's sleep: short after work, doubling while there is none. */
 struct idle {
-	long us;
+	long us;     /* the next sleep */
+	long max_us; /* the longest: IDLE_MAX_US if 0 */
 };
 
 static void idle_pause(struct idle *d, int busy)
 {
 	struct timespec ts;
+	long max;
 
 	if (busy || d->us < IDLE_MIN_US) {
 		d->us = IDLE_MIN_US;
@@ -225,13 +228,15 @@ static void idle_pause(struct idle *d, int busy)
 	ts.tv_sec = 0;
 	ts.tv_nsec = d->us * 1000;
 	nanosleep(&ts, NULL);
-	d->us = d->us * 2 > IDLE_MAX_US ? IDLE_MAX_US : d->us * 2;
+	max = d->max_us > 0 ? d->max_us : IDLE_MAX_US;
+	d->us = d->us * 2 > max ? max : d->us * 2;
 }
 
 /* The next message from rank 0 (waiting for it), in a malloc'd buffer. */
 static char *next_from_rank0(int *tag, size_t *len)
 {
-	struct idle idle = { 0 };
+	/* Nothing to copy meanwhile (a dry run, a single file): sleep longer. */
+	struct idle idle = { 0, WAIT_MAX_US };
 	MPI_Status st;
 	int flag = 0;
 
