@@ -269,11 +269,7 @@ static void print_stats(const struct session *s, double elapsed)
 static void share_stats(struct session *s)
 {
 	s->spill_fd = -1;
-	/*
-	 * pcopy-mpi: not yet.  Its ranks would need to send back what they
-	 * measured and spilled, and rank 0 to wait for that: the walker stats.
-	 */
-	s->worker_stats = !(s->force & FORCE_WALKER_STATS) && s->opts->mode != MODE_MPI;
+	s->worker_stats = !(s->force & FORCE_WALKER_STATS);
 	if (s->worker_stats && (s->opts->preserve & PRESERVE_LINKS)) {
 		s->spill_fd = spill_create();
 		s->worker_stats = s->spill_fd >= 0;

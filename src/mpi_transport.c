@@ -8,7 +8,9 @@
  *	k -> 0  READY   it opened the same roots, or which one differs
  *	0 -> k  GO      all ranks are ready (or not: then nothing more)
  *	0 -> k  JOBS    batches of job records ...
- *	k -> 0  STATUS  ... jobs taken so far and its slot's counters,
+ *	k -> 0  STATUS  ... jobs taken so far, whether it is idle, its slot's
+ *	                counters and what it added to the totals (JOB_UNSTATED),
+ *	k -> 0  SPILL   the multiply-linked files it measured (spill.h),
  *	k -> 0  LINES   and its output, while it works
  *	0 -> k  CLOSE   the walk is over (or ABORT: stop, drop what is queued)
  *	k -> 0  DONE    its last counters: it has finished
@@ -49,6 +51,7 @@
 #include "pool.h"
 #include "queue.h"
 #include "session.h"
+#include "spill.h"
 #include "util.h"
 
 #define BATCH 32                /* jobs in one message, at most */
@@ -71,6 +74,7 @@ enum tag {
 	TAG_ABORT,
 	TAG_STATUS,
 	TAG_LINES,
+	TAG_SPILL,
 	TAG_DONE,
 	TAG_END,
 };
@@ -81,6 +85,8 @@ struct begin {
 	uint64_t dst_dev, dst_ino; /* the copy's top directory */
 	uint32_t umask;            /* the user's umask */
 	uint32_t src_len;          /* strlen of the SRC path (the second follows it) */
+	uint32_t spill;            /* multiply-linked files go back to rank 0 (spill.h) */
+	uint32_t pad;
 };
 
 /* READY: which root a rank could not match (0: none), and why. */
@@ -106,7 +112,11 @@ static const size_t counter_offsets[] = {
 
 /* STATUS and DONE. */
 struct status {
-	uint64_t taken;              /* jobs taken off the rank's queue this source */
+	uint64_t taken;          /* jobs taken off the rank's queue this source */
+	uint64_t queued_entries; /* what its worker measured into the totals, */
+	uint64_t queued_bytes;   /* this source (JOB_UNSTATED) */
+	uint32_t idle;           /* its queue is empty and its worker holds nothing */
+	uint32_t pad;
 	uint64_t counter[NCOUNTERS]; /* its slot, as counter_offsets lists */
 };
 
@@ -384,6 +394,9 @@ struct peer {
 	uint64_t sent;              /* jobs sent */
 	uint64_t taken;             /* jobs it has taken off its queue (its last report) */
 	uint64_t bytes;             /* bytes of the jobs sent and not taken */
+	uint64_t entries_measured;  /* its status's queued_entries, added to ours */
+	uint64_t bytes_measured;    /* its status's queued_bytes, added to ours */
+	int idle;                   /* its last status said it was idle */
 	uint64_t job_bytes[WINDOW]; /* bytes of job number n at [n % WINDOW], while not taken */
 	int closed;                 /* CLOSE sent: no more jobs */
 	int done;                   /* DONE received: it has finished */
@@ -400,17 +413,49 @@ struct ranks {
 	pthread_t thread;   /* the forwarder */
 };
 
+/*
+ * A rank's slot is busy while it has jobs it has not reported done with:
+ * copytree.c waits on that (workers_busy) before it reads the spill back.
+ */
+static void mark_busy(struct ranks *r, int rank)
+{
+	const struct peer *p = &r->peers[rank];
+
+	atomic_store(&r->s->shared->slots[rank - 1].busy, !(p->idle && p->taken == p->sent));
+}
+
+/* A rank's multiply-linked files, into its slot's region of our spill. */
+static void take_spill(struct ranks *r, int rank, const char *msg, size_t len)
+{
+	const struct session *s = r->s;
+
+	if (s->spill_fd >= 0 &&
+	    spill_append(s->spill_fd, rank - 1, &s->shared->slots[rank - 1], msg, len) == 0)
+		return;
+	report_message("cannot keep the multiply-linked files of rank %d: %s", rank,
+		       strerror(s->spill_fd >= 0 ? errno : EBADF));
+	atomic_fetch_add(&parent_slot(s)->errors, 1);
+}
+
 /* A rank's counters, into its slot (rank k works in slot k-1). */
 static void take_status(struct ranks *r, int rank, const char *msg, size_t len)
 {
 	struct worker_slot *slot = &r->s->shared->slots[rank - 1];
+	struct peer *p = &r->peers[rank];
 	struct status st;
 
 	if (len != sizeof(st))
 		return;
 	memcpy(&st, msg, sizeof(st));
-	for (struct peer *p = &r->peers[rank]; p->taken < st.taken; p->taken++)
+	for (; p->taken < st.taken; p->taken++)
 		p->bytes -= p->job_bytes[p->taken % WINDOW];
+	/* What its worker measured counts into the totals (copytree.c). */
+	atomic_fetch_add(&r->s->shared->queued_entries, st.queued_entries - p->entries_measured);
+	atomic_fetch_add(&r->s->shared->queued_bytes, st.queued_bytes - p->bytes_measured);
+	p->entries_measured = st.queued_entries;
+	p->bytes_measured = st.queued_bytes;
+	p->idle = (int)st.idle;
+	mark_busy(r, rank);
 	for (size_t i = 0; i < NCOUNTERS; i++)
 		atomic_store(counter_of(slot, i), st.counter[i]);
 }
@@ -456,6 +501,8 @@ static int receive_reports(struct ranks *r)
 		msg = receive(&st, &len);
 		if (st.MPI_TAG == TAG_LINES)
 			print_lines(r->s, msg, len);
+		else if (st.MPI_TAG == TAG_SPILL)
+			take_spill(r, st.MPI_SOURCE, msg, len);
 		else if (st.MPI_TAG == TAG_STATUS || st.MPI_TAG == TAG_DONE)
 			take_status(r, st.MPI_SOURCE, msg, len);
 		if (st.MPI_TAG == TAG_DONE)
@@ -474,6 +521,8 @@ static size_t send_batch(struct ranks *r, int rank, size_t max)
 	size_t len = 0, n = 0;
 	struct job job;
 
+	/* Busy before a job leaves the queue, so that workers_busy never misses it. */
+	atomic_store(&r->s->shared->slots[rank - 1].busy, 1);
 	while (n < max && (p->bytes < BYTES_WINDOW || p->sent == p->taken)) {
 		uint64_t bytes;
 
@@ -491,6 +540,7 @@ static size_t send_batch(struct ranks *r, int rank, size_t max)
 	}
 	if (n == 0) {
 		free(batch);
+		mark_busy(r, rank);
 		return 0;
 	}
 	send_async(&r->sends, rank, TAG_JOBS, xrealloc(batch, len), len);
@@ -595,7 +645,9 @@ static int begin_all(struct ranks *r)
 	size_t src_len = strlen(s->src_display), dst_len = strlen(s->dst_display);
 	size_t len = sizeof(struct begin) + src_len + dst_len + 2;
 	char *msg = xcalloc(1, len);
-	struct begin b = { .umask = (uint32_t)s->umask, .src_len = (uint32_t)src_len };
+	struct begin b = { .umask = (uint32_t)s->umask,
+			   .src_len = (uint32_t)src_len,
+			   .spill = s->spill_fd >= 0 };
 	struct stat src, dst;
 	int go = fstat(s->src_root, &src) == 0 && fstat(s->dst_root, &dst) == 0;
 
@@ -631,6 +683,8 @@ struct ranks *ranks_start(const struct session *s)
 
 	r->s = s;
 	r->peers = xcalloc((size_t)s->opts->jobs + 1, sizeof(*r->peers));
+	for (int rank = 1; rank <= s->opts->jobs; rank++)
+		r->peers[rank].idle = 1; /* nothing sent yet */
 	if (begin_all(r) < 0) {
 		ranks_free(r);
 		errno = 0; /* reported */
@@ -722,10 +776,15 @@ static int send_lines(struct sends *q)
 	return 1;
 }
 
-/* Send this rank's counters and jobs taken (TAG_STATUS or TAG_DONE). */
-static void send_status(struct sends *q, const struct session *s, uint64_t taken, int tag)
+/* Send this rank's counters, jobs taken and idleness (TAG_STATUS or TAG_DONE). */
+static void send_status(struct sends *q, const struct session *s, uint64_t taken, int idle, int tag)
 {
-	struct status st = { .taken = taken };
+	struct status st = {
+		.taken = taken,
+		.queued_entries = atomic_load(&s->shared->queued_entries),
+		.queued_bytes = atomic_load(&s->shared->queued_bytes),
+		.idle = (uint32_t)idle,
+	};
 
 	for (size_t i = 0; i < NCOUNTERS; i++)
 		st.counter[i] = atomic_load(counter_of(&s->shared->slots[0], i));
@@ -774,12 +833,14 @@ static int stop_signal_taken(void)
 /* A rank's side of one source, between GO and DONE. */
 struct server {
 	struct session *s;
-	struct sends sends; /* reports in flight */
-	struct sends lines; /* the LINES message in flight */
-	uint64_t pushed;    /* jobs received and queued */
-	uint64_t reported;  /* jobs taken, as last told rank 0 */
-	double last;        /* when rank 0 was last told */
-	int closed;         /* CLOSE or ABORT came: no more jobs */
+	struct sends sends;  /* reports in flight */
+	struct sends lines;  /* the LINES message in flight */
+	uint64_t pushed;     /* jobs received and queued */
+	uint64_t reported;   /* jobs taken, as last told rank 0 */
+	int reported_idle;   /* idleness, as last told rank 0 */
+	uint64_t spill_sent; /* bytes of this rank's spill region sent to rank 0 */
+	double last;         /* when rank 0 was last told */
+	int closed;          /* CLOSE or ABORT came: no more jobs */
 };
 
 /* Queue the jobs of a batch (never waits: WINDOW bounds what rank 0 sends). */
@@ -817,20 +878,49 @@ static int take_orders(struct server *sv)
 	return any;
 }
 
+/* Send rank 0 what the worker added to this rank's spill region since last time. */
+static void forward_spill(struct server *sv)
+{
+	const struct session *s = sv->s;
+	size_t len;
+	char *records;
+
+	if (s->spill_fd < 0)
+		return;
+	errno = 0;
+	records = spill_take(s->spill_fd, 0, &s->shared->slots[0], sv->spill_sent, &len);
+	if (records == NULL && errno != 0) {
+		/* Rank 0 would never learn of these files: end the job. */
+		report_message("rank %d cannot read its multiply-linked files: %s", my_rank,
+			       strerror(errno));
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	if (records == NULL)
+		return;
+	sv->spill_sent += len;
+	send_async(&sv->sends, 0, TAG_SPILL, records, len);
+}
+
 /*
  * Tell rank 0 how many jobs the worker has taken (its credit back) once a
- * part of a batch is, or sooner when the queue runs low, and the counters
- * for progress every STATUS_INTERVAL anyway.
+ * part of a batch is, or sooner when the queue runs low; whether it is
+ * idle when that changes, after what it spilled (copytree.c waits for the
+ * workers to be idle, then reads the spill); and the counters for
+ * progress every STATUS_INTERVAL anyway.
  */
 static void report_progress(struct server *sv, size_t queued)
 {
 	uint64_t taken = sv->pushed - queued;
+	/* Read before the spill: a worker publishes its spill before it is not busy. */
+	int idle = queued == 0 && !atomic_load(&sv->s->shared->slots[0].busy);
 
+	forward_spill(sv);
 	if (taken - sv->reported >= BATCH / 2 || (taken > sv->reported && queued < BATCH / 2) ||
-	    monotonic_seconds() - sv->last >= STATUS_INTERVAL) {
+	    idle != sv->reported_idle || monotonic_seconds() - sv->last >= STATUS_INTERVAL) {
 		sv->reported = taken;
+		sv->reported_idle = idle;
 		sv->last = monotonic_seconds();
-		send_status(&sv->sends, sv->s, taken, TAG_STATUS);
+		send_status(&sv->sends, sv->s, taken, idle, TAG_STATUS);
 	}
 }
 
@@ -872,9 +962,28 @@ static void serve_jobs(struct session *s)
 	/* The last lines, then DONE: MPI keeps their order. */
 	sends_finish(&sv.lines);
 	send_lines(&sv.lines);
-	send_status(&sv.sends, s, sv.pushed, TAG_DONE);
+	forward_spill(&sv);
+	send_status(&sv.sends, s, sv.pushed, 1, TAG_DONE);
 	sends_finish(&sv.lines);
 	sends_finish(&sv.sends);
+}
+
+/*
+ * A source begins: what this rank's worker measures (JOB_UNSTATED) is
+ * counted afresh, and with `spill` the multiply-linked files it finds go
+ * to a spill file of its own, whose records forward_spill sends on.
+ */
+static void start_measures(struct session *s, int spill)
+{
+	atomic_store(&s->shared->queued_entries, 0);
+	atomic_store(&s->shared->queued_bytes, 0);
+	atomic_store(&s->shared->slots[0].spilled, 0);
+	s->spill_fd = spill ? spill_create() : -1;
+	if (spill && s->spill_fd < 0) {
+		/* Its worker would copy them apart, not as links: end the job. */
+		report_message("rank %d cannot make its spill file: %s", my_rank, strerror(errno));
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
 }
 
 /* A BEGIN: open the same roots, say whether they are, and on GO serve the jobs. */
@@ -906,9 +1015,13 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	MPI_Send(&a, sizeof(a), MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
 	go = next_from_rank0(&tag, &go_len);
 	if (tag == TAG_GO && go_len == sizeof(int) && *(int *)(void *)go) {
+		start_measures(s, b.spill);
 		linkdest_open_roots(s, dst_path, 1);
 		serve_jobs(s);
 		linkdest_close_roots(s);
+		if (s->spill_fd >= 0)
+			close(s->spill_fd);
+		s->spill_fd = -1;
 	}
 	free(go);
 	close_both(s->src_root, s->dst_root);
@@ -925,7 +1038,7 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 		.filter = filter,
 		.list = list,
 		.force = force,
-		.spill_fd = -1, /* rank 0 stats every entry (main.c, share_stats) */
+		.spill_fd = -1, /* per source: start_measures */
 	};
 
 	/* One worker thread per rank: the ranks are the workers. */

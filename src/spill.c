@@ -169,3 +169,38 @@ void spill_reader_close(struct spill_reader *r)
 {
 	free(r);
 }
+
+char *spill_take(int fd, int index, const struct worker_slot *slot, uint64_t from, size_t *len)
+{
+	uint64_t end = atomic_load_explicit(&slot->spilled, memory_order_acquire);
+	char *buf;
+	ssize_t n;
+
+	*len = 0;
+	if (end <= from)
+		return NULL;
+	buf = xmalloc((size_t)(end - from));
+	n = pread(fd, buf, (size_t)(end - from), (off_t)index * SPILL_REGION + (off_t)from);
+	if (n != (ssize_t)(end - from)) {
+		if (n >= 0)
+			errno = EIO;
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+int spill_append(int fd, int index, struct worker_slot *slot, const char *records, size_t len)
+{
+	uint64_t at = atomic_load_explicit(&slot->spilled, memory_order_relaxed);
+	ssize_t n = pwrite(fd, records, len, (off_t)index * SPILL_REGION + (off_t)at);
+
+	if (n != (ssize_t)len) {
+		if (n >= 0)
+			errno = ENOSPC;
+		return -1;
+	}
+	atomic_store_explicit(&slot->spilled, at + len, memory_order_release);
+	return 0;
+}

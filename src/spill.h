@@ -47,4 +47,15 @@ int spill_next(struct spill_reader *r, struct spill_entry *out);
 
 void spill_reader_close(struct spill_reader *r);
 
+/*
+ * pcopy-mpi carries a rank's region to rank 0 as it grows: the whole
+ * records of region `index` from byte `from` to what `slot` has published,
+ * in a malloc'd buffer of *len bytes, or NULL with *len 0 when there are
+ * none (or, errno set, when they cannot be read)...
+ */
+char *spill_take(int fd, int index, const struct worker_slot *slot, uint64_t from, size_t *len);
+
+/* ... and rank 0 appends them to the region of the rank's slot.  0 or -1. */
+int spill_append(int fd, int index, struct worker_slot *slot, const char *records, size_t len);
+
 #endif

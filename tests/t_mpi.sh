@@ -5,6 +5,8 @@
 #     "mode":"mpi", "ranks" and per-rank files/bytes adding up, and the same
 #     counts as thread mode; --progress=json never goes down and ends at 100;
 #     four big files at -np 3 go to both copying ranks (not all to one);
+#     hard links across directories, with the workers' stats (their
+#     multiply-linked files sent back to rank 0) and with the walker's;
 #   - --update=changed --delete, and --exclude, give thread mode's tree, and
 #     the same -i lines (printed by rank 0 for every rank); several SRCs, -n
 #     -i and --link-dest do what they do in thread mode;
@@ -102,6 +104,30 @@ done
 mpi_ok 3 --progress=json "$basic" "$W/progress"
 check_progress "$T/err"
 treecmp "$basic" "$W/progress"
+
+# ---- hard links across directories: workers on other ranks stat the files
+# and send the multiply-linked ones back to rank 0 (spill.h), which links
+# them as thread mode does; and with the walker's own stats ----
+python3 - "$W/links" <<'PY'
+import os, sys
+top = sys.argv[1]
+for d in range(20):
+    os.makedirs(f"{top}/d{d:02}")
+    for f in range(50):
+        with open(f"{top}/d{d:02}/f{f:03}", "wb") as fh:
+            fh.write(os.urandom(100))
+for i in range(150):
+    os.link(f"{top}/d{i % 20:02}/f{i % 50:03}", f"{top}/d{(i * 7 + 3) % 20:02}/h{i:03}")
+PY
+pcopy_ok --stats=json "$W/links" "$W/links-thread"
+cp "$T/out" "$T/stats-thread"
+for force in "" walker_stats; do
+	PCOPY_FORCE=$force mpi_ok 3 --stats=json "$W/links" "$W/links-mpi"
+	treecmp "$W/links" "$W/links-mpi"
+	check_stats "$T/out" "$T/stats-thread" 3
+	rm -rf "$W/links-mpi"
+done
+rm -rf "$W/links" "$W/links-thread"
 
 # ---- a few big files: spread over the ranks, not queued behind each other ----
 mkdir "$W/few"
