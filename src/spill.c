@@ -40,8 +40,6 @@ int spill_add(int fd, int index, struct worker_slot *slot, uint64_t seq,
 	size_t len = strlen(relpath), size = record_size(len);
 	char rec[sizeof(struct spill_header) + JOB_PATH_MAX + 8];
 	struct spill_header h = { .seq = seq, .st = *st, .path_len = (uint32_t)len };
-	uint64_t at = atomic_load_explicit(&slot->spilled, memory_order_relaxed);
-	ssize_t n;
 
 	if (size > sizeof(rec)) {
 		errno = ENAMETOOLONG;
@@ -50,15 +48,7 @@ int spill_add(int fd, int index, struct worker_slot *slot, uint64_t seq,
 	memset(rec, 0, size);
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + sizeof(h), relpath, len);
-	n = pwrite(fd, rec, size, (off_t)index * SPILL_REGION + (off_t)at);
-	if (n != (ssize_t)size) {
-		if (n >= 0)
-			errno = ENOSPC;
-		return -1;
-	}
-	/* Published only once written: the reader never sees half a record. */
-	atomic_store_explicit(&slot->spilled, at + size, memory_order_release);
-	return 0;
+	return spill_append(fd, index, slot, rec, size);
 }
 
 /* One region being read: its unread bytes, and a buffer of them. */
@@ -201,6 +191,7 @@ int spill_append(int fd, int index, struct worker_slot *slot, const char *record
 			errno = ENOSPC;
 		return -1;
 	}
+	/* Published only once written: the reader never sees half a record. */
 	atomic_store_explicit(&slot->spilled, at + len, memory_order_release);
 	return 0;
 }
