@@ -34,6 +34,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 # No ssh, no network probing: every rank on this machine, through shared memory.
 export OMPI_MCA_btl=self,vader OMPI_MCA_plm=isolated OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Shared-memory segments in the test's directory: a killed job leaves its own
+# behind, which would pile up in /dev/shm.
+export OMPI_MCA_btl_vader_backing_directory=$T
 
 # mpi NP ARGS...: run pcopy-mpi on NP ranks
 mpi() {
@@ -195,7 +198,8 @@ if can_be_nobody "an unreadable file" && as_nobody test -x "$W"; then
 	echo open >"$W/perm/open"
 	chmod 000 "$W/perm/secret"
 	chmod 777 "$W" "$W/perm"
-	assert_exit 1 as_nobody env HOME=/tmp OMPI_MCA_btl=self,vader \
+	mkdir -m 1777 "$T/shm-nobody"
+	assert_exit 1 as_nobody env HOME=/tmp OMPI_MCA_btl_vader_backing_directory="$T/shm-nobody" \
 		timeout 60 mpirun --oversubscribe -np 2 "$PCOPY_MPI" "$W/perm" "$W/perm-copy"
 	# without mpirun's own report, a block between lines of dashes
 	awk '/^-----/ { inside = !inside; next } !inside' "$T/err" >"$T/err-pcopy"
