@@ -51,7 +51,9 @@ size_t progress_format(enum progress_style style, const struct progress_counts *
 struct run_stats {
 	const char *target; /* the copy's path (DST, or DST/basename(SRC)) */
 	const char *mode;   /* "thread" or "process" */
-	int jobs;
+	int jobs;           /* workers used: the most running at once */
+	int jobs_start;     /* workers at the start (-j, or the default) */
+	int adaptive;       /* no -j: the count could grow past jobs_start */
 	uint64_t files, dirs, symlinks, specials, hardlinks; /* entries made, by kind */
 	uint64_t created, updated, meta_updated, unchanged;  /* entries by change (change.h) */
 	uint64_t deleted, linked;                            /* --delete, --link-dest */
@@ -60,6 +62,11 @@ struct run_stats {
 	uint64_t errors;
 	uint64_t vanished; /* source entries gone before they were copied */
 	double elapsed_s;
+	/* The workers' time, summed over them (worker.c, account_time). */
+	double cpu_s;  /* on a CPU */
+	double runq_s; /* waiting for a CPU */
+	double wait_s; /* asleep with a job: the device, or a lock */
+	double idle_s; /* waiting for a job */
 };
 
 void stats_collect(const struct session *s, double elapsed_s, struct run_stats *out);

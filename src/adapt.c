@@ -1,0 +1,138 @@
+/*
+ * adapt.c - without -j, the number of workers follows the device.  On a
+ * tmpfs, or with a warm page cache, copying is CPU work and one worker per
+ * CPU is right.  On a disk read cold, a worker spends most of its time
+ * asleep in the kernel waiting for a read, and the device serves many
+ * reads at once: then more workers are faster, up to a plateau (README,
+ * "Defaults", has the figures).
+ *
+ * The monitor looks at each worker's scheduler state every ADAPT_TICK.
+ * Uninterruptible sleep ('D') is a worker waiting on I/O; a worker waiting
+ * for a job sleeps interruptibly ('S') on the queue's futex.  After
+ * ADAPT_WINDOW looks it decides (adapt_decide) and the pool may double.
+ * Workers are never taken away: a grown pool only costs idle threads.
+ */
+#include "adapt.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+/* Read a small /proc file into buf, NUL-terminated; its length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+int task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	const char *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	/* "tid (comm) S ...": comm may hold anything, even ") ". */
+	paren = strrchr(buf, ')');
+	return paren != NULL && paren[1] == ' ' ? (unsigned char)paren[2] : 0;
+}
+
+uint64_t task_runqueue_ns(void)
+{
+	unsigned long long run, wait;
+	char buf[128];
+
+	if (read_small("/proc/thread-self/schedstat", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return 0;
+	return wait;
+}
+
+void adapt_init(struct adapt *a, const struct session *s)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(a, 0, sizeof(*a));
+	a->s = s;
+	a->enabled = s->opts->jobs_adaptive && s->opts->jobs_max > s->opts->jobs;
+	a->forced = (s->force & FORCE_ADAPT_GROW) != 0;
+	a->cpus = cpus > 0 ? (int)cpus : 1;
+}
+
+int adapt_active(const struct adapt *a)
+{
+	return a->enabled;
+}
+
+int adapt_decide(const struct adapt_window *w, int workers, int cpus, int cap)
+{
+	int more = workers * 2 < cap ? workers * 2 : cap;
+
+	if (w->looks == 0 || workers >= cap)
+		return workers;
+	if (2 * w->queue_empty > w->looks) /* the walker is the limit */
+		return workers;
+	/* Averages over the looks, compared without dividing. */
+	if (2 * w->blocked >= w->workers && w->running < cpus * w->looks)
+		return more;
+	return workers;
+}
+
+/* Look at each worker of the pool once. */
+static void look(struct adapt *a, int workers)
+{
+	const struct session *s = a->s;
+	pid_t self = getpid();
+
+	for (int i = 0; i < workers; i++) {
+		pid_t tid = atomic_load(&s->shared->slots[i].tid);
+		int state;
+
+		if (tid == 0 || !atomic_load(&s->shared->slots[i].busy))
+			continue; /* waiting for a job, or between two */
+		state = task_state(s->opts->mode == MODE_PROCESS ? tid : self, tid);
+		if (state == 0)
+			continue;
+		a->win.workers++;
+		a->win.blocked += state == 'D';
+		a->win.running += state == 'R';
+	}
+	a->win.queue_empty += s->queue != NULL && queue_length(s->queue) == 0;
+	a->win.looks++;
+}
+
+void adapt_tick(struct adapt *a, struct pool *p)
+{
+	int workers, want;
+
+	if (!a->enabled || p == NULL)
+		return;
+	workers = pool_size(p);
+	if (workers == 0) { /* the pool has ended */
+		a->enabled = 0;
+		return;
+	}
+	look(a, workers);
+	if (a->win.looks < (a->forced ? 1 : ADAPT_WINDOW))
+		return;
+	want = adapt_decide(&a->win, workers, a->cpus, a->s->opts->jobs_max);
+	if (a->forced)
+		want = workers * 2 < a->s->opts->jobs_max ? workers * 2 : a->s->opts->jobs_max;
+	memset(&a->win, 0, sizeof(a->win));
+	if (want > workers && pool_grow(p, want) >= a->s->opts->jobs_max)
+		a->enabled = 0;
+	if (pool_size(p) < want) /* could not start them: stop trying */
+		a->enabled = 0;
+}
