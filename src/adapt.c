@@ -80,7 +80,7 @@ int adapt_decide(const struct adapt_window *w, int workers, int cpus, int cap)
 {
 	int more = workers * 2 < cap ? workers * 2 : cap;
 
-	if (w->looks == 0 || workers >= cap)
+	if (w->looks == 0 || w->workers == 0 || workers >= cap)
 		return workers;
 	if (2 * w->queue_empty > w->looks) /* the walker is the limit */
 		return workers;

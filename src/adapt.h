@@ -10,8 +10,8 @@
 
 /* Seconds between two looks at the workers while the pool may still grow. */
 #define ADAPT_TICK 0.025
-/* Looks per decision: a decision sees 0.1 s of the run. */
-#define ADAPT_WINDOW 4
+/* Looks per decision: a decision sees 0.05 s of the run. */
+#define ADAPT_WINDOW 2
 
 /* What the looks of one window saw, summed over the looks. */
 struct adapt_window {

@@ -286,7 +286,7 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 
 	stats_fields(st, f);
 	put(buf, len, &at, "mode: %s, %d jobs", st->mode, st->jobs);
-	if (st->jobs != st->jobs_start)
+	if (st->adaptive && st->jobs != st->jobs_start)
 		put(buf, len, &at, " (%d at the start, added while waiting on the device)",
 		    st->jobs_start);
 	else if (st->adaptive)

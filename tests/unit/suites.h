@@ -20,5 +20,6 @@ Suite *filter_suite(void);
 Suite *filelist_suite(void);
 Suite *compare_suite(void);
 Suite *delete_suite(void);
+Suite *adapt_suite(void);
 
 #endif
