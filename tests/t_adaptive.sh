@@ -18,10 +18,7 @@ need_cmd python3 setsid
 need_faultshim
 use_tmpfs 2g
 src=$W/src
-bash "$FIXTURES/mkfidelity.sh" "$src" 2>"$T/mkfidelity.err" || {
-	cat "$T/mkfidelity.err" >&2
-	fail "mkfidelity.sh failed"
-}
+make_fidelity_tree "$src"
 # 300 one-write files: at 20 ms a write, even 32 workers need 0.2 s
 mkdir "$src/slow"
 for i in $(seq 1 300); do echo "file $i" >"$src/slow/f$i"; done
