@@ -24,7 +24,7 @@ mkdir "$src/slow"
 for i in $(seq 1 300); do echo "file $i" >"$src/slow/f$i"; done
 touch -d '2003-04-05 06:07:08.000000001' "$src/slow" "$src"
 
-slow=(env PCOPY_FORCE=adapt_grow,no_copy_file_range LD_PRELOAD="$FAULTSHIM" FAULT_OP=write
+slow=(env "PCOPY_FORCE=adapt_grow,no_copy_file_range" LD_PRELOAD="$FAULTSHIM" FAULT_OP=write
 	FAULT_DELAY_US=20000)
 
 # check_grown FILE WANT_GROWN: the --stats=json in FILE says the pool grew
@@ -72,7 +72,10 @@ workers_of() {
 	if [ "$2" = process ]; then
 		pgrep -P "$1"
 	else
-		ls "/proc/$1/task" 2>/dev/null | grep -vx "$1"
+		local t
+		for t in "/proc/$1/task/"*; do
+			[ "${t##*/}" = "$1" ] || echo "${t##*/}"
+		done
 	fi
 }
 
