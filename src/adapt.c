@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "queue.h"
@@ -60,13 +61,36 @@ uint64_t task_runqueue_ns(void)
 	return wait;
 }
 
+/*
+ * Thread mode: the workers share one fd table.  A worker holds a
+ * directory on each side, a file on each, and one per --link-dest DIR;
+ * the walker and the roots keep some more.  Growing must not make a run
+ * fail with EMFILE that one worker per CPU would have finished.
+ */
+#define FDS_PER_WORKER 6
+#define FDS_RESERVED 32
+
+/* The most workers the fd limit leaves room for (thread mode). */
+static int fd_cap(const struct session *s)
+{
+	struct rlimit rl;
+	rlim_t per = FDS_PER_WORKER + (rlim_t)s->opts->nlink_dests;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return s->opts->jobs_max;
+	room = rl.rlim_cur > FDS_RESERVED ? (rl.rlim_cur - FDS_RESERVED) / per : 0;
+	return room < (rlim_t)s->opts->jobs_max ? (int)room : s->opts->jobs_max;
+}
+
 void adapt_init(struct adapt *a, const struct session *s)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(a, 0, sizeof(*a));
 	a->s = s;
-	a->enabled = s->opts->jobs_adaptive && s->opts->jobs_max > s->opts->jobs;
+	a->cap = s->opts->mode == MODE_THREAD ? fd_cap(s) : s->opts->jobs_max;
+	a->enabled = s->opts->jobs_adaptive && a->cap > s->opts->jobs;
 	a->forced = (s->force & FORCE_ADAPT_GROW) != 0;
 	a->cpus = cpus > 0 ? (int)cpus : 1;
 }
@@ -127,11 +151,11 @@ void adapt_tick(struct adapt *a, struct pool *p)
 	look(a, workers);
 	if (a->win.looks < (a->forced ? 1 : ADAPT_WINDOW))
 		return;
-	want = adapt_decide(&a->win, workers, a->cpus, a->s->opts->jobs_max);
+	want = adapt_decide(&a->win, workers, a->cpus, a->cap);
 	if (a->forced)
-		want = workers * 2 < a->s->opts->jobs_max ? workers * 2 : a->s->opts->jobs_max;
+		want = workers * 2 < a->cap ? workers * 2 : a->cap;
 	memset(&a->win, 0, sizeof(a->win));
-	if (want > workers && pool_grow(p, want) >= a->s->opts->jobs_max)
+	if (want > workers && pool_grow(p, want) >= a->cap)
 		a->enabled = 0;
 	if (pool_size(p) < want) /* could not start them: stop trying */
 		a->enabled = 0;

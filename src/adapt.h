@@ -28,6 +28,7 @@ struct adapt {
 	int enabled;              /* no -j, and room to grow */
 	int forced;               /* PCOPY_FORCE=adapt_grow: double at every look (tests) */
 	int cpus;                 /* online CPUs */
+	int cap;                  /* most workers: jobs_max, or what the fds allow */
 	struct adapt_window win;  /* the window being filled */
 };
 

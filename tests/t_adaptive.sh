@@ -7,6 +7,8 @@
 #    identically, in both modes, also with --queue=1, and --stats says it
 #    grew (jobs > jobs_start, adaptive true);
 #  - -j N stays exactly N, forced or not;
+#  - under ulimit -n 64, thread mode grows only as far as the fds allow
+#    and copies everything;
 #  - SIGINT once the pool has grown: exit 130 within 5 s, only whole files
 #    under their names, no temporaries, every worker gone (in process mode
 #    the added ones too, each of which is a child of pcopy).
@@ -62,6 +64,18 @@ for mode in thread process; do
 		"$mode -j 3: jobs"
 	remove_tree "$W/fixed"
 done
+
+# thread mode shares one fd table: under ulimit -n 64 the pool grows only
+# as far as the fds allow, and every file is still copied
+rc=0
+(
+	ulimit -n 64
+	exec "${slow[@]}" "$PCOPY" --mode=thread --stats=json "$src" "$W/fds"
+) >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 0 ] || { head -n 20 "$T/err" >&2; fail "ulimit -n 64: exit status $rc, expected 0"; }
+treecmp "$src" "$W/fds"
+check_grown "$T/out" 1
+remove_tree "$W/fds"
 
 # ---- SIGINT once grown ----
 big=$W/big
