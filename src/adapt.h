@@ -25,11 +25,11 @@ struct adapt_window {
 /* The monitor's adaptive state for one SRC's pool. */
 struct adapt {
 	const struct session *s;
-	int enabled;              /* no -j, and room to grow */
-	int forced;               /* PCOPY_FORCE=adapt_grow: double at every look (tests) */
-	int cpus;                 /* online CPUs */
-	int cap;                  /* most workers: jobs_max, or what the fds allow */
-	struct adapt_window win;  /* the window being filled */
+	int enabled;             /* no -j, and room to grow */
+	int forced;              /* PCOPY_FORCE=adapt_grow: double at every look (tests) */
+	int cpus;                /* online CPUs */
+	int cap;                 /* most workers: jobs_max, or what the fds allow */
+	struct adapt_window win; /* the window being filled */
 };
 
 /* Set up for a new pool of session s (growth only when s->opts->jobs_adaptive). */

@@ -7,10 +7,11 @@
 struct pool;
 
 /*
- * Start s->opts->jobs workers, with room for s->opts->jobs_max, of kind s->opts->mode, each running
- * worker_main on its own slot.  Process workers are forked here, so call
- * this before the parent starts any other thread.  NULL with errno set on
- * failure (workers already started are stopped and reaped).
+ * Start s->opts->jobs workers of kind s->opts->mode, with room for
+ * s->opts->jobs_max, each running worker_main on its own slot.  Process
+ * workers are forked here, so call this before the parent starts any other
+ * thread.  NULL with errno set on failure (workers already started are
+ * stopped and reaped).
  */
 struct pool *pool_start(const struct session *s);
 

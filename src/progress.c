@@ -305,8 +305,10 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 	human_bytes((double)st->bytes_copied / secs, rate, sizeof(rate));
 	put(buf, len, &at, "elapsed: %.3f s  %s/s  %.0f files/s\n", st->elapsed_s, rate,
 	    (double)st->files / secs);
-	put(buf, len, &at, "workers: cpu %.3f s  waiting for a cpu %.3f s  for the device %.3f s"
-	    "  for a job %.3f s\n", st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
+	put(buf, len, &at,
+	    "workers: cpu %.3f s  waiting for a cpu %.3f s  for the device %.3f s"
+	    "  for a job %.3f s\n",
+	    st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
 	return at;
 }
 
