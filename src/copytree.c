@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "change.h"
@@ -20,6 +21,7 @@
 #include "path.h"
 #include "plan.h"
 #include "queue.h"
+#include "spill.h"
 #include "update.h"
 #include "strlist.h"
 #include "util.h"
@@ -46,6 +48,7 @@ struct copytree {
 	struct inode_id *link_ids;     /* the inode of each deferred link */
 	size_t link_ids_cap;           /* entries allocated in link_ids */
 	struct job job;                /* record being filled for the queue */
+	uint64_t unstated;             /* JOB_UNSTATED records queued: the next one's seq */
 	struct pathbuf dry_dir;        /* dry run: the DST directory last looked into */
 	int dry_dir_fd;                /* its fd, -1 if it does not exist, -2 for none yet */
 	struct inode_table dry_copied; /* dry run: multiply-linked files it would copy */
@@ -79,24 +82,24 @@ static const struct stat *dry_run_dst_stat(struct copytree *ct, const char *relp
 }
 
 /* A second name of an inode already seen?  Then remember the link. */
-static int defer_hard_link(struct copytree *ct, const struct walk_entry *e)
+static int defer_hard_link(struct copytree *ct, const char *relpath, const struct entry_stat *es)
 {
 	const char *first;
 
-	if (!(ct->s->opts->preserve & PRESERVE_LINKS) || e->st->st_nlink < 2)
+	if (!(ct->s->opts->preserve & PRESERVE_LINKS) || es->nlink < 2)
 		return 0;
-	first = inode_table_check(&ct->inodes, e->st->st_dev, e->st->st_ino, e->relpath);
+	first = inode_table_check(&ct->inodes, es->dev, es->ino, relpath);
 	if (first == NULL)
 		return 0;
 	if (ct->links.count / 2 == ct->link_ids_cap) {
 		ct->link_ids_cap = ct->link_ids_cap ? 2 * ct->link_ids_cap : 64;
 		ct->link_ids = xrealloc(ct->link_ids, ct->link_ids_cap * sizeof(*ct->link_ids));
 	}
-	ct->link_ids[ct->links.count / 2].dev = e->st->st_dev;
-	ct->link_ids[ct->links.count / 2].ino = e->st->st_ino;
-	ct->link_ids[ct->links.count / 2].mode = e->st->st_mode & S_IFMT;
+	ct->link_ids[ct->links.count / 2].dev = es->dev;
+	ct->link_ids[ct->links.count / 2].ino = es->ino;
+	ct->link_ids[ct->links.count / 2].mode = es->mode & S_IFMT;
 	strlist_add(&ct->links, first);
-	strlist_add(&ct->links, e->relpath);
+	strlist_add(&ct->links, relpath);
 	return 1;
 }
 
@@ -180,33 +183,97 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 		worker_count_done(slot, kind, &es, why != NULL ? PLAN_COPY : action);
 }
 
-static int visit_entry(void *arg, const struct walk_entry *e)
+static void visit_error(void *arg, const char *relpath, int err)
 {
 	struct copytree *ct = arg;
+
+	report_entry_error(ct->s, parent_slot(ct->s), relpath, err,
+			   err == ELOOP ? "directory cycle, not followed" : NULL);
+}
+
+/*
+ * An entry the walk listed is gone: a warning.  A directory gone before it
+ * was read is remembered, so the metadata pass does not report it again.
+ */
+static void visit_vanished(void *arg, const char *relpath, int is_dir)
+{
+	struct copytree *ct = arg;
+
+	if (is_dir)
+		strlist_add(&ct->gone_dirs, relpath);
+	report_entry_vanished(ct->s, parent_slot(ct->s), relpath);
+}
+
+/*
+ * Count an entry the walk found (or a worker measured), then queue it,
+ * unless it is a later name of an inode already queued.  Entries whose
+ * path does not fit a record are copied here.  0, or -1 to stop.
+ */
+static int queue_entry(struct copytree *ct, const char *relpath, const struct entry_stat *es)
+{
 	struct shared_state *sh = ct->s->shared;
-	size_t len = strlen(e->relpath);
-	int is_link;
+	size_t len = strlen(relpath);
 
 	atomic_fetch_add(&sh->queued_entries, 1);
-	is_link = defer_hard_link(ct, e);
-	if (!is_link && S_ISREG(e->st->st_mode))
-		atomic_fetch_add(&sh->queued_bytes, (uint64_t)e->st->st_size);
-	if (ct->s->opts->dry_run) {
-		dry_run_visit(ct, e, is_link);
+	if (defer_hard_link(ct, relpath, es))
 		return 0;
-	}
-	if (is_link)
-		return 0;
-	ct->job.kind = kind_of_mode(e->st->st_mode);
-	entry_stat_from(&ct->job.st, e->st);
+	if (S_ISREG(es->mode))
+		atomic_fetch_add(&sh->queued_bytes, es->size);
+	ct->job.kind = kind_of_mode(es->mode);
+	ct->job.st = *es;
 	if (len >= JOB_PATH_MAX) {
 		/* Too deep for a record: copy it here, beneath the same roots. */
-		(void)worker_run(&ct->self, (enum job_kind)ct->job.kind, e->relpath, &ct->job.st);
+		(void)worker_run(&ct->self, (enum job_kind)ct->job.kind, relpath, es);
 		return 0;
 	}
 	ct->job.path_len = (uint32_t)len;
-	memcpy(ct->job.path, e->relpath, len + 1);
+	memcpy(ct->job.path, relpath, len + 1);
 	return queue_push(ct->s->queue, &ct->job) == 0 ? 0 : -1;
+}
+
+/* A regular file the walk did not stat: a worker will (JOB_UNSTATED).  0 or -1. */
+static int queue_unstated(struct copytree *ct, const char *relpath, size_t len)
+{
+	ct->job.kind = JOB_UNSTATED;
+	ct->job.seq = ct->unstated++;
+	memset(&ct->job.st, 0, sizeof(ct->job.st));
+	ct->job.path_len = (uint32_t)len;
+	memcpy(ct->job.path, relpath, len + 1);
+	return queue_push(ct->s->queue, &ct->job) == 0 ? 0 : -1;
+}
+
+static int visit_entry(void *arg, const struct walk_entry *e)
+{
+	struct copytree *ct = arg;
+	int flags = ct->s->opts->dereference ? 0 : AT_SYMLINK_NOFOLLOW;
+	size_t len = strlen(e->relpath);
+	struct entry_stat es;
+	struct stat st;
+	int is_link;
+
+	if (e->typed_only) { /* lazy_regular: never in a dry run */
+		if (len < JOB_PATH_MAX)
+			return queue_unstated(ct, e->relpath, len);
+		/* Too deep for a record, so copied here: stat it here too. */
+		if (fstatat(e->dirfd, e->name, &st, flags) < 0) {
+			if (errno == ENOENT)
+				visit_vanished(ct, e->relpath, 0);
+			else
+				visit_error(ct, e->relpath, errno);
+			return 0;
+		}
+		entry_stat_from(&es, &st);
+		return queue_entry(ct, e->relpath, &es);
+	}
+	entry_stat_from(&es, e->st);
+	if (!ct->s->opts->dry_run)
+		return queue_entry(ct, e->relpath, &es);
+	atomic_fetch_add(&ct->s->shared->queued_entries, 1);
+	is_link = defer_hard_link(ct, e->relpath, &es);
+	if (!is_link && S_ISREG(es.mode))
+		atomic_fetch_add(&ct->s->shared->queued_bytes, es.size);
+	dry_run_visit(ct, e, is_link);
+	return 0;
 }
 
 /*
@@ -334,27 +401,6 @@ static void visit_dir_done(void *arg)
 
 	if (ct->s->queue != NULL)
 		queue_flush(ct->s->queue);
-}
-
-static void visit_error(void *arg, const char *relpath, int err)
-{
-	struct copytree *ct = arg;
-
-	report_entry_error(ct->s, parent_slot(ct->s), relpath, err,
-			   err == ELOOP ? "directory cycle, not followed" : NULL);
-}
-
-/*
- * An entry the walk listed is gone: a warning.  A directory gone before it
- * was read is remembered, so the metadata pass does not report it again.
- */
-static void visit_vanished(void *arg, const char *relpath, int is_dir)
-{
-	struct copytree *ct = arg;
-
-	if (is_dir)
-		strlist_add(&ct->gone_dirs, relpath);
-	report_entry_vanished(ct->s, parent_slot(ct->s), relpath);
 }
 
 /* Did the walk report relpath vanished?  (A short list: a linear search.) */
@@ -575,12 +621,67 @@ struct copytree *copytree_start(const struct session *s)
 	return ct;
 }
 
+/* Is a job still queued, or held by a worker? */
+static int workers_busy(const struct session *s)
+{
+	if (queue_length(s->queue) > 0)
+		return 1;
+	for (int i = 0; i < s->shared->nslots; i++)
+		if (atomic_load(&s->shared->slots[i].busy))
+			return 1;
+	return 0;
+}
+
+/*
+ * Wait until the workers have measured every JOB_UNSTATED entry, so that
+ * the totals are final when the walk is said to be done.  -1 on a stop.
+ */
+static int wait_for_measures(const struct copytree *ct)
+{
+	const struct timespec nap = { 0, 200 * 1000 };
+
+	while (ct->unstated > 0 && workers_busy(ct->s)) {
+		if (atomic_load(&ct->s->shared->stop))
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+/*
+ * The multiply-linked files the workers measured came back (spill.h); with
+ * every measure done, no more can come.  Take them in walk order through
+ * the rule the walk applies to what it stats itself, queueing the first
+ * name of each inode and remembering the others as links.
+ */
+static void queue_spilled(struct copytree *ct)
+{
+	const struct session *s = ct->s;
+	struct spill_reader *r;
+	struct spill_entry e;
+	int rc;
+
+	if (s->spill_fd < 0 || ct->unstated == 0)
+		return;
+	r = spill_reader_open(s->spill_fd, s->shared);
+	while ((rc = spill_next(r, &e)) > 0)
+		if (queue_entry(ct, e.relpath, &e.st) < 0)
+			break;
+	if (rc < 0) {
+		report_message("cannot read back the list of multiply-linked files: %s",
+			       strerror(errno));
+		atomic_fetch_add(&parent_slot(s)->errors, 1);
+	}
+	spill_reader_close(r);
+}
+
 void copytree_walk(struct copytree *ct, struct lookahead *la)
 {
 	const struct session *s = ct->s;
 	struct walk_options wo = {
 		.follow = s->opts->dereference,
 		.one_file_system = s->opts->one_file_system,
+		.lazy_regular = s->worker_stats,
 		.stop = &s->shared->stop,
 		.lookahead = la,
 		.filter = s->filter,
@@ -595,6 +696,8 @@ void copytree_walk(struct copytree *ct, struct lookahead *la)
 				  .dir_done = visit_dir_done };
 
 	(void)walk_tree(s->src_root, &wo, &v);
+	if (wait_for_measures(ct) == 0)
+		queue_spilled(ct);
 	/* The walk's inode tables are no longer needed: free them before the final passes. */
 	inode_table_free(&ct->inodes);
 	inode_table_free(&ct->dry_copied);

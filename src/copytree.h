@@ -33,7 +33,11 @@ struct copytree *copytree_start(const struct session *s);
  * read and before anything in it is queued.  With --dry-run nothing is
  * queued or written (s->queue may be NULL).  `la`, when not NULL, holds
  * listings the counting scan read, taken instead of reading those
- * directories again (lookahead.h).  The queue is left open.
+ * directories again (lookahead.h).  Regular files are queued unstat'ed
+ * when s->worker_stats: the walk then ends only once the workers have
+ * measured them all (so the totals are final) and the multiply-linked
+ * ones they handed back are queued or remembered (spill.h).  The queue
+ * is left open.
  */
 void copytree_walk(struct copytree *ct, struct lookahead *la);
 

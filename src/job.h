@@ -10,6 +10,9 @@ enum job_kind {
 	JOB_REGULAR = 1, /* copy a regular file's data and metadata */
 	JOB_SYMLINK,     /* recreate a symbolic link */
 	JOB_SPECIAL,     /* recreate a FIFO, socket or device node */
+	JOB_UNSTATED,    /* a name readdir says is a regular file, not yet
+			    stat'ed: the worker stats it, then copies it as
+			    what it is (spill.h tells why) */
 };
 
 /*
@@ -36,7 +39,7 @@ struct entry_stat {
 
 /* Record size: a page, so a queue of a few hundred costs about a MiB. */
 #define JOB_RECORD_SIZE 4096
-#define JOB_HEADER_SIZE (sizeof(uint32_t) * 2 + sizeof(struct entry_stat))
+#define JOB_HEADER_SIZE (sizeof(uint32_t) * 2 + sizeof(uint64_t) + sizeof(struct entry_stat))
 /* Longest relative path a record carries, with its NUL. */
 #define JOB_PATH_MAX (JOB_RECORD_SIZE - JOB_HEADER_SIZE)
 
@@ -48,7 +51,9 @@ struct entry_stat {
 struct job {
 	uint32_t kind;           /* enum job_kind */
 	uint32_t path_len;       /* strlen(path) */
-	struct entry_stat st;    /* the walker's view of the source entry */
+	uint64_t seq;            /* walk order (JOB_UNSTATED only) */
+	struct entry_stat st;    /* the walker's view of the source entry
+				    (JOB_UNSTATED: zero) */
 	char path[JOB_PATH_MAX]; /* relative path, NUL-terminated */
 };
 

@@ -32,6 +32,7 @@
 #include "queue.h"
 #include "scan.h"
 #include "session.h"
+#include "spill.h"
 #include "target.h"
 #include "update.h"
 #include "util.h"
@@ -259,6 +260,32 @@ static void print_stats(const struct session *s, double elapsed)
 }
 
 /*
+ * Let the workers stat the regular files (JOB_UNSTATED), a cost the walker
+ * would otherwise pay for the whole tree on one CPU.  When hard links are
+ * kept, the workers hand multiply-linked files back through a spill file;
+ * without one the walker stats everything itself.
+ */
+static void share_stats(struct session *s)
+{
+	s->spill_fd = -1;
+	s->worker_stats = !(s->force & FORCE_WALKER_STATS);
+	if (s->worker_stats && (s->opts->preserve & PRESERVE_LINKS)) {
+		s->spill_fd = spill_create();
+		s->worker_stats = s->spill_fd >= 0;
+	}
+	for (int i = 0; i < s->shared->nslots; i++)
+		atomic_store(&s->shared->slots[i].spilled, 0);
+}
+
+static void unshare_stats(struct session *s)
+{
+	if (s->spill_fd >= 0)
+		close(s->spill_fd);
+	s->spill_fd = -1;
+	s->worker_stats = 0;
+}
+
+/*
  * Start the workers, walk (or copy the one entry), wait.  -1 if nothing
  * could start.  The monitor runs for the length of one SRC.
  */
@@ -271,11 +298,13 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 
 	m->pool = NULL;
 	if (tree && !s->opts->dry_run) {
+		share_stats(s);
 		s->queue =
 			queue_create(s->opts->queue,
 				     s->opts->mode == MODE_PROCESS ? QUEUE_SHARED : QUEUE_PRIVATE);
 		if (s->queue == NULL || (m->pool = pool_start(s)) == NULL) {
 			report_message("cannot start workers: %s", strerror(errno));
+			unshare_stats(s);
 			return -1;
 		}
 	}
@@ -295,6 +324,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 		scan_stop(m->scan);
 	m->scan = NULL;
 	lookahead_destroy(&la);
+	unshare_stats(s);
 	return 0;
 }
 
@@ -377,6 +407,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		.filter = filter,
 		.list = list,
 		.force = force,
+		.spill_fd = -1,
 	};
 	struct monitor m = { .s = &s, .style = o->progress, .start = monotonic_seconds() };
 	struct durable durable;

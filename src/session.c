@@ -61,6 +61,7 @@ unsigned force_flags_from_env(void)
 		{ "no_tmpfile", FORCE_NO_TMPFILE },
 		{ "no_copy_file_range", FORCE_NO_COPY_FILE_RANGE },
 		{ "no_openat2", FORCE_NO_OPENAT2 },
+		{ "walker_stats", FORCE_WALKER_STATS },
 		{ "adapt_grow", FORCE_ADAPT_GROW },
 	};
 	const char *env = getenv("PCOPY_FORCE");

@@ -18,7 +18,8 @@ enum force_flags {
 	FORCE_NO_TMPFILE = 1 << 0,         /* named temporaries instead of O_TMPFILE */
 	FORCE_NO_COPY_FILE_RANGE = 1 << 1, /* read/write instead of copy_file_range */
 	FORCE_NO_OPENAT2 = 1 << 2,         /* per-component O_NOFOLLOW walk */
-	FORCE_ADAPT_GROW = 1 << 3,         /* no -j: the pool grows whatever the device */
+	FORCE_WALKER_STATS = 1 << 3,       /* the walker stats every entry (no JOB_UNSTATED) */
+	FORCE_ADAPT_GROW = 1 << 4,         /* no -j: the pool grows whatever the device */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -52,6 +53,7 @@ struct worker_slot {
 	_Atomic uint64_t meta_updated;   /* entries --update=changed fixed in place */
 	_Atomic uint64_t linked;         /* files hard-linked from --link-dest */
 	_Atomic uint64_t deleted;        /* entries --delete removed */
+	_Atomic uint64_t spilled;        /* bytes in this slot's spill region (spill.h) */
 	_Atomic int tid;                 /* the worker's thread id while it runs, or 0 */
 	_Atomic uint64_t idle_ns;        /* time the worker waited for a job */
 	_Atomic uint64_t cpu_ns;         /* its CPU time, added when it exits */
@@ -97,6 +99,9 @@ struct session {
 	const struct filter *filter; /* --exclude/--include rules, or NULL */
 	const struct filelist *list; /* --files-from paths, or NULL: all */
 	struct durable *durable;     /* --fsync: file systems to sync (parent only), or NULL */
+	int worker_stats;            /* regular files are stat'ed by the workers (JOB_UNSTATED) */
+	int spill_fd;                /* where they hand back multiply-linked ones (spill.h),
+					or -1 when hard links are not kept */
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;

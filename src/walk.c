@@ -91,9 +91,11 @@ static int visit_directory(struct walk *w, struct walk_entry *e, struct subdirs 
 	return 0;
 }
 
-/* With names_only, can d_type stand in for a stat of this entry? */
+/* With names_only (or lazy_regular), can d_type stand in for a stat of this entry? */
 static int type_is_enough(const struct walk *w, unsigned char d_type)
 {
+	if (w->o->lazy_regular && d_type == DT_REG)
+		return 1;
 	return w->o->names_only && d_type != DT_UNKNOWN && d_type != DT_DIR &&
 	       !(d_type == DT_LNK && w->o->follow);
 }
@@ -118,6 +120,7 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
 	if (type_is_enough(w, d_type)) {
 		memset(&st, 0, sizeof(st));
 		st.st_mode = DTTOIF(d_type);
+		e->typed_only = 1;
 		return w->v->entry(w->v->ctx, e);
 	}
 	if (fstatat(e->dirfd, e->name, &st, flags) < 0) {

@@ -16,6 +16,8 @@ struct walk_entry {
 	const char *name;      /* its name in dirfd */
 	const char *relpath;   /* its path from the root */
 	const struct stat *st; /* fstatat of it (links followed only with follow) */
+	int typed_only;        /* st holds only the type, from d_type (names_only,
+				  lazy_regular) */
 };
 
 /* A source directory's listing, as read (for walk_visitor.listed). */
@@ -70,6 +72,8 @@ struct walk_options {
 	int names_only;      /* stat directories only: other entries get a
 				  stat with just the type from d_type (where
 				  the filesystem gives it) */
+	int lazy_regular;    /* the same for regular files only: whoever
+				  copies them stats them */
 	_Atomic int *stop;   /* checked between entries; may be NULL */
 	/* Listings shared between two walks of the same tree (lookahead.h):
 	   the producer offers what it reads, the other takes them; NULL for

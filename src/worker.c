@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "plan.h"
 #include "queue.h"
 #include "quote.h"
+#include "spill.h"
 #include "update.h"
 #include "util.h"
 
@@ -268,6 +270,48 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	return -1;
 }
 
+/*
+ * A regular file by its directory listing: stat it here, not in the walker
+ * (spill.h), count it into the totals and copy it as what it is.  A name
+ * of a multiply-linked inode goes back to the walker, whose rule says
+ * which name is copied and which are linked.  A stat that fails is
+ * reported as the walker would have: not counted, vanished if gone.
+ */
+static void run_unstated(struct worker *w, struct job *job)
+{
+	const struct session *s = w->s;
+	struct shared_state *sh = s->shared;
+	const char *name = path_basename(job->path);
+	int flags = s->opts->dereference ? 0 : AT_SYMLINK_NOFOLLOW;
+	struct stat st;
+
+	if (worker_open_dirs(w, job->path, path_dirlen(job->path)) < 0 ||
+	    fstatat(w->src_dir, name, &st, flags) < 0) {
+		if (!atomic_load(&sh->stop))
+			report_entry_failure(s, w->slot, job->path, errno, NULL);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		report_entry_error(s, w->slot, job->path, 0, "changed type while being copied");
+		return;
+	}
+	entry_stat_from(&job->st, &st);
+	if (s->spill_fd >= 0 && st.st_nlink > 1) {
+		char why[96];
+
+		if (spill_add(s->spill_fd, (int)(w->slot - sh->slots), w->slot, job->seq, &job->st,
+			      job->path) == 0)
+			return;
+		snprintf(why, sizeof(why), "cannot keep its hard links: %s", strerror(errno));
+		report_entry_error(s, w->slot, job->path, 0, why); /* and copy it on its own */
+	}
+	job->kind = kind_of_mode(st.st_mode); /* what a dying worker was copying (pool.c) */
+	atomic_fetch_add(&sh->queued_entries, 1);
+	if (S_ISREG(st.st_mode))
+		atomic_fetch_add(&sh->queued_bytes, job->st.size);
+	(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
+}
+
 static uint64_t ns_between(double from, double to)
 {
 	return to > from ? (uint64_t)((to - from) * 1e9) : 0;
@@ -309,7 +353,10 @@ void worker_main(struct worker *w)
 
 		atomic_fetch_add_explicit(&w->slot->idle_ns, ns_between(asked, got),
 					  memory_order_relaxed);
-		(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
+		if (job->kind == JOB_UNSTATED)
+			run_unstated(w, job);
+		else
+			(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 		atomic_store(&w->slot->busy, 0);
 		asked = monotonic_seconds();
 	}

@@ -189,10 +189,11 @@ treecmp() {
 }
 
 # the --stats=json object in file $1 less what varies from run to run: the
-# times, the rates, and the workers used (a pool without -j may grow)
+# times, the rates, the workers used (a pool without -j may grow) and the
+# target (a test path: no comma in it)
 stats_counts() {
 	grep '^{' "$1" |
-		sed -E 's/"(elapsed_s|bytes_per_s|files_per_s|cpu_s|runq_s|wait_s|idle_s|jobs)":[0-9.e+-]+,?//g'
+		sed -E 's/"(elapsed_s|bytes_per_s|files_per_s|cpu_s|runq_s|wait_s|idle_s|jobs|target)":[^,}]*,?//g'
 }
 
 # fail unless the file $1 contains a line matching the extended regex $2

@@ -18,7 +18,7 @@ for mode in thread process; do
 			copy_and_compare --mode="$mode" -j "$jobs" --queue="$queue"
 		done
 	done
-	for force in no_tmpfile no_copy_file_range no_openat2 \
+	for force in no_tmpfile no_copy_file_range no_openat2 walker_stats \
 		no_tmpfile,no_copy_file_range,no_openat2; do
 		PCOPY_FORCE=$force copy_and_compare --mode="$mode" -j 4
 	done

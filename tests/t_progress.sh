@@ -84,6 +84,12 @@ if [ -f "${FAULTSHIM:-}" ]; then
 		log "slowed $mode copy: $(wc -l <"$T/err") progress lines"
 		rm -rf "$W/slow-$mode"
 	done
+	# without hard links kept, the walk waits for the workers' stats all the same
+	LD_PRELOAD=$FAULTSHIM FAULT_OP=open FAULT_DELAY_US=20000 \
+		pcopy_ok -j 2 --no-preserve=links --progress=json "$src" "$W/slow-nolinks"
+	cp "$T/err" "$T/progress-slow-nolinks.json"
+	check_json "$T/progress-slow-nolinks.json"
+	rm -rf "$W/slow-nolinks"
 	LD_PRELOAD=$FAULTSHIM FAULT_OP=open FAULT_DELAY_US=20000 \
 		pcopy_ok -j 2 --progress=plain "$src" "$W/slow-plain"
 	if LC_ALL=C grep -q $'[\r\x1b]' "$T/err"; then

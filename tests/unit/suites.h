@@ -20,6 +20,7 @@ Suite *filter_suite(void);
 Suite *filelist_suite(void);
 Suite *compare_suite(void);
 Suite *delete_suite(void);
+Suite *spill_suite(void);
 Suite *adapt_suite(void);
 
 #endif
