@@ -9,7 +9,11 @@
  * The monitor looks at each worker's scheduler state every ADAPT_TICK.
  * Uninterruptible sleep ('D') is a worker waiting on I/O; a worker waiting
  * for a job sleeps interruptibly ('S') on the queue's futex.  After
- * ADAPT_WINDOW looks it decides (adapt_decide) and the pool may double.
+ * ADAPT_WINDOW looks it also reads how much CPU time the workers used
+ * (schedstat), decides (adapt_decide), and the pool may double.  The CPU
+ * test counts what the workers used, not what was runnable: on a machine
+ * others keep busy, workers that wait for a CPU still leave the device
+ * idle, and more of them keep more reads in flight.
  * Workers are never taken away: a grown pool only costs idle threads.
  */
 #include "adapt.h"
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include "queue.h"
+#include "util.h"
 
 /* Read a small /proc file into buf, NUL-terminated; its length or -1. */
 static ssize_t read_small(const char *path, char *buf, size_t len)
@@ -50,15 +55,17 @@ int task_state(pid_t pid, pid_t tid)
 	return paren != NULL && paren[1] == ' ' ? (unsigned char)paren[2] : 0;
 }
 
-uint64_t task_runqueue_ns(void)
+int task_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *runq_ns)
 {
 	unsigned long long run, wait;
-	char buf[128];
+	char path[64], buf[128];
 
-	if (read_small("/proc/thread-self/schedstat", buf, sizeof(buf)) <= 0 ||
-	    sscanf(buf, "%llu %llu", &run, &wait) != 2)
-		return 0;
-	return wait;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if (read_small(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return -1;
+	*run_ns = run;
+	*runq_ns = wait;
+	return 0;
 }
 
 /*
@@ -108,17 +115,22 @@ int adapt_decide(const struct adapt_window *w, int workers, int cpus, int cap)
 		return workers;
 	if (2 * w->queue_empty > w->looks) /* the walker is the limit */
 		return workers;
-	/* Averages over the looks, compared without dividing. */
-	if (2 * w->blocked >= w->workers && w->running < cpus * w->looks)
-		return more;
-	return workers;
+	if (w->cpus_used >= ADAPT_CPU_BUSY * cpus) /* the CPUs are the limit */
+		return workers;
+	/* On average at least half the workers blocked (compared without dividing). */
+	return 2 * w->blocked >= w->workers ? more : workers;
+}
+
+/* The pid under which worker thread `tid` is found in /proc. */
+static pid_t pid_of(const struct adapt *a, pid_t tid)
+{
+	return a->s->opts->mode == MODE_PROCESS ? tid : getpid();
 }
 
 /* Look at each worker of the pool once. */
 static void look(struct adapt *a, int workers)
 {
 	const struct session *s = a->s;
-	pid_t self = getpid();
 
 	for (int i = 0; i < workers; i++) {
 		pid_t tid = atomic_load(&s->shared->slots[i].tid);
@@ -126,15 +138,40 @@ static void look(struct adapt *a, int workers)
 
 		if (tid == 0 || !atomic_load(&s->shared->slots[i].busy))
 			continue; /* waiting for a job, or between two */
-		state = task_state(s->opts->mode == MODE_PROCESS ? tid : self, tid);
+		state = task_state(pid_of(a, tid), tid);
 		if (state == 0)
 			continue;
 		a->win.workers++;
 		a->win.blocked += state == 'D';
-		a->win.running += state == 'R';
 	}
 	a->win.queue_empty += s->queue != NULL && queue_length(s->queue) == 0;
 	a->win.looks++;
+}
+
+/*
+ * The CPUs' worth the workers used since the last call: the growth of each
+ * one's run time (schedstat) over the time between the two calls.  A
+ * worker seen for the first time only sets its mark; the first call
+ * returns 0 (nothing to compare with yet).
+ */
+static double cpus_used(struct adapt *a, int workers)
+{
+	double now = monotonic_seconds(), since = a->marked_at;
+	uint64_t used = 0;
+
+	for (int i = 0; i < workers && i < ADAPTIVE_MAX_JOBS; i++) {
+		pid_t tid = atomic_load(&a->s->shared->slots[i].tid);
+		uint64_t run, runq;
+
+		if (tid == 0 || task_schedstat(pid_of(a, tid), tid, &run, &runq) < 0)
+			continue;
+		if (a->mark_tid[i] == tid && run >= a->mark_run[i])
+			used += run - a->mark_run[i];
+		a->mark_tid[i] = tid;
+		a->mark_run[i] = run;
+	}
+	a->marked_at = now;
+	return since > 0 && now > since ? (double)used / 1e9 / (now - since) : 0.0;
 }
 
 void adapt_tick(struct adapt *a, struct pool *p)
@@ -151,6 +188,7 @@ void adapt_tick(struct adapt *a, struct pool *p)
 	look(a, workers);
 	if (a->win.looks < (a->forced ? 1 : ADAPT_WINDOW))
 		return;
+	a->win.cpus_used = cpus_used(a, workers);
 	want = adapt_decide(&a->win, workers, a->cpus, a->cap);
 	if (a->forced)
 		want = workers * 2 < a->cap ? workers * 2 : a->cap;

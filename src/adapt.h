@@ -12,14 +12,16 @@
 #define ADAPT_TICK 0.025
 /* Looks per decision: a decision sees 0.05 s of the run. */
 #define ADAPT_WINDOW 2
+/* The CPUs are the limit once the workers use this share of them. */
+#define ADAPT_CPU_BUSY 0.8
 
 /* What the looks of one window saw, summed over the looks. */
 struct adapt_window {
-	int looks;       /* looks taken */
-	int workers;     /* workers looked at, over all looks */
-	int blocked;     /* of them, in uninterruptible sleep ('D': the device) */
-	int running;     /* of them, running or waiting for a CPU ('R') */
-	int queue_empty; /* looks that found no job waiting */
+	int looks;        /* looks taken */
+	int workers;      /* workers looked at, over all looks */
+	int blocked;      /* of them, in uninterruptible sleep ('D': the device) */
+	int queue_empty;  /* looks that found no job waiting */
+	double cpus_used; /* CPUs' worth of run time the workers used meanwhile */
 };
 
 /* The monitor's adaptive state for one SRC's pool. */
@@ -30,6 +32,9 @@ struct adapt {
 	int cpus;                /* online CPUs */
 	int cap;                 /* most workers: jobs_max, or what the fds allow */
 	struct adapt_window win; /* the window being filled */
+	double marked_at;        /* when the run times below were read */
+	pid_t mark_tid[ADAPTIVE_MAX_JOBS];    /* whose run time each slot's mark is */
+	uint64_t mark_run[ADAPTIVE_MAX_JOBS]; /* its run time then, ns (schedstat) */
 };
 
 /* Set up for a new pool of session s (growth only when s->opts->jobs_adaptive). */
@@ -47,9 +52,9 @@ void adapt_tick(struct adapt *a, struct pool *p);
 /*
  * The decision, a pure function: how many workers to have after window w,
  * with `workers` now on `cpus` CPUs and room for `cap`.  More (twice as
- * many) when on average at least half the workers were blocked on the
- * device, fewer than `cpus` were running (the CPU has room) and jobs were
- * waiting in the queue (the walker keeps up); else as many as now.
+ * many) when on average at least half the busy workers were blocked on
+ * the device, they used less than ADAPT_CPU_BUSY of the CPUs, and jobs
+ * were waiting in the queue (the walker keeps up); else as many as now.
  */
 int adapt_decide(const struct adapt_window *w, int workers, int cpus, int cap);
 
@@ -59,7 +64,10 @@ int adapt_decide(const struct adapt_window *w, int workers, int cpus, int cap);
  */
 int task_state(pid_t pid, pid_t tid);
 
-/* The calling thread's time spent waiting for a CPU, in ns (schedstat), or 0. */
-uint64_t task_runqueue_ns(void);
+/*
+ * Thread `tid` of process `pid`: its time on a CPU and waiting for one, in
+ * ns, from /proc/PID/task/TID/schedstat.  0, or -1 when it cannot be read.
+ */
+int task_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *runq_ns);
 
 #endif

@@ -325,12 +325,12 @@ static uint64_t ns_between(double from, double to)
 static void account_time(struct worker_slot *slot, double start)
 {
 	uint64_t life = ns_between(start, monotonic_seconds());
-	uint64_t runq = task_runqueue_ns();
 	uint64_t idle = atomic_load_explicit(&slot->idle_ns, memory_order_relaxed);
-	uint64_t cpu = 0, used;
+	uint64_t cpu = 0, runq = 0, used;
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+	if (task_schedstat(getpid(), gettid(), &cpu, &runq) < 0 &&
+	    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
 		cpu = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	used = cpu + runq + idle;
 	atomic_fetch_add_explicit(&slot->cpu_ns, cpu, memory_order_relaxed);
