@@ -58,6 +58,8 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->replaced = 0;
 	c->file_no_cfr = 0;
 	c->file_has_blocks = 0;
+	c->dst_dir = -1;
+	c->dir_known = 0;
 	c->inherited_acl = 0;
 	c->dir_gid = (gid_t)-1;
 	meta_loss_clear(&c->lost);
@@ -71,10 +73,24 @@ void copier_free(struct copier *c)
 
 void copier_set_dst_dir(struct copier *c, int ddir)
 {
+	c->dst_dir = ddir;
+	c->dir_known = 0;
+}
+
+/*
+ * What the destination directory `ddir` gives a file made in it: a default
+ * ACL, a group.  Learnt on the first creation in it, so that a run which
+ * creates nothing there (an up-to-date --update) pays nothing for it.
+ */
+static void learn_dst_dir(struct copier *c, int ddir)
+{
 	struct stat st;
 
+	if (c->dir_known && ddir == c->dst_dir)
+		return;
 	c->inherited_acl = meta_has_default_acl(ddir);
 	c->dir_gid = fstat(ddir, &st) == 0 ? st.st_gid : (gid_t)-1;
+	c->dir_known = ddir == c->dst_dir;
 }
 
 /* Mode of a file while it is written: no group or other access. */
@@ -569,9 +585,11 @@ static int install_copy(struct copier *c, int in, int ddir, const char *dname, s
 	struct entry_stat es;
 
 	entry_stat_from(&es, st);
+	learn_dst_dir(c, ddir);
 	known.created = TEMP_MODE;
 	known.owner_right = owner_is_right(c, &es);
 	known.inherited_acl = c->inherited_acl;
+	known.existing = 0;
 	/* Lost metadata is reported, but the data is right: install the copy. */
 	(void)meta_apply_fd(c->s, in, t->fd, &es, &known, &c->lost);
 	/*
@@ -657,10 +675,13 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 			   int (*create)(const void *arg, int dir, const char *name),
 			   const void *arg)
 {
+	struct meta_known known = { .inherited_acl = 0 };
 	char tmp[TMPNAME_MAX];
 
+	learn_dst_dir(c, ddir);
+	known.inherited_acl = c->inherited_acl;
 	if (create(arg, ddir, dname) == 0) {
-		(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, c->inherited_acl, &c->lost);
+		(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, &known, &c->lost);
 		return 0;
 	}
 	if (errno != EEXIST)
@@ -672,7 +693,7 @@ static int create_in_place(struct copier *c, int sdir, const char *sname, int dd
 		slot_set_tmpname(c, "");
 		return -1;
 	}
-	(void)meta_apply_at(c->s, sdir, sname, ddir, tmp, st, c->inherited_acl, &c->lost);
+	(void)meta_apply_at(c->s, sdir, sname, ddir, tmp, st, &known, &c->lost);
 	return rename_into_place(c, ddir, tmp, dname);
 }
 

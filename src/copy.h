@@ -16,8 +16,10 @@ struct copier {
 	int replaced;             /* the last copy or link took the place of an entry */
 	int file_no_cfr;          /* copy_file_range refused the file being copied */
 	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
-	int inherited_acl;        /* the destination directory has a default ACL */
-	gid_t dir_gid;            /* the destination directory's group */
+	int dst_dir;              /* the destination directory set last, or -1 */
+	int dir_known;            /* the two below are learnt for it (on its first creation) */
+	int inherited_acl;        /* it has a default ACL */
+	gid_t dir_gid;            /* its group */
 	struct meta_loss lost;    /* metadata the last copy could not keep */
 };
 
@@ -56,9 +58,9 @@ int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const ch
 int link_replace(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
 
 /*
- * Learn what a file created in the destination directory `ddir` will
- * inherit (a default ACL, the directory's group), once per directory, so
- * that copies need no check of their own.
+ * The destination directory is now `ddir`: what a file created in it will
+ * inherit (a default ACL, the directory's group) is learnt on the first
+ * creation there and kept for the next ones.
  */
 void copier_set_dst_dir(struct copier *c, int ddir);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "change.h"
+#include "dirstream.h"
 #include "filter.h"
 #include "util.h"
 #include "walk.h"
@@ -44,6 +45,7 @@ void deleter_init(struct deleter *d, const struct session *s, struct worker_slot
 	pathbuf_init(&d->path);
 	pathbuf_init(&d->blocked);
 	pathbuf_init(&d->made_dir);
+	d->dirbuf = dirstream_buffer();
 }
 
 void deleter_free(struct deleter *d)
@@ -54,6 +56,7 @@ void deleter_free(struct deleter *d)
 	pathbuf_free(&d->blocked);
 	pathbuf_free(&d->made_dir);
 	free(d->made.data);
+	free(d->dirbuf);
 }
 
 static int stopped(const struct deleter *d)
@@ -110,18 +113,15 @@ static int protected(const struct deleter *d, mode_t type)
 }
 
 /* Read the rest of dir into l; 0, or -1 with errno. */
-static int read_names(DIR *dir, struct lookahead_list *l)
+static int read_names(struct dirstream *dir, struct lookahead_list *l)
 {
-	struct dirent *de;
+	const char *name;
+	unsigned char type;
+	int rc;
 
-	for (;;) {
-		errno = 0;
-		de = readdir(dir);
-		if (de == NULL)
-			return errno != 0 ? -1 : 0;
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			lookahead_list_add(l, de->d_type, de->d_name);
-	}
+	while ((rc = dirstream_next(dir, &type, &name)) > 0)
+		lookahead_list_add(l, type, name);
+	return rc;
 }
 
 static int remove_entry(struct deleter *d, int dir, const char *name, mode_t type);
@@ -163,21 +163,21 @@ static int remove_listed(struct deleter *d, int dir, struct lookahead_list *l, i
 static int empty_directory(struct deleter *d)
 {
 	int fd = open_beneath(d->s->dst_root, d->path.data, O_RDONLY | O_DIRECTORY, 0, 0);
-	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
 	struct lookahead_list l = { NULL, 0, 0 };
+	struct dirstream dir;
 	int rc, r;
 
-	if (dir == NULL || read_names(dir, &l) < 0) {
+	if (fd >= 0)
+		dirstream_start(&dir, fd, d->dirbuf);
+	if (fd < 0 || read_names(&dir, &l) < 0) {
 		report_delete_error(d, errno);
-		if (dir != NULL)
-			closedir(dir);
-		else if (fd >= 0)
+		if (fd >= 0)
 			close(fd);
 		free(l.data);
 		return -1;
 	}
-	rc = remove_listed(d, dirfd(dir), &l, 0);
-	closedir(dir);
+	rc = remove_listed(d, fd, &l, 0);
+	close(fd);
 	r = remove_listed(d, -1, &l, 1);
 	rc = r < rc ? r : rc;
 	free(l.data);
@@ -245,20 +245,20 @@ static int remove_entry(struct deleter *d, int dir, const char *name, mode_t typ
  * Compare the open DST directory `dir` (at d->path) with SRC's names in
  * d->src (SRC's directory sdir): the entries to delete, into `doomed`.
  */
-static void find_doomed(struct deleter *d, DIR *dir, int sdir, struct lookahead_list *doomed)
+static void find_doomed(struct deleter *d, struct dirstream *dir, int sdir,
+			struct lookahead_list *doomed)
 {
-	struct dirent *de;
+	unsigned char d_type;
+	const char *name;
+	int rc;
 
-	for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
-		const char *name = de->d_name;
+	while ((rc = dirstream_next(dir, &d_type, &name)) > 0) {
 		mode_t type, src_type = 0;
 		unsigned char sd_type;
 		size_t old;
 		int excluded;
 
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			continue;
-		type = entry_type(dirfd(dir), name, de->d_type);
+		type = entry_type(dir->fd, name, d_type);
 		if (type == 0)
 			continue;
 		if (nameset_find(&d->src, name, &sd_type))
@@ -271,7 +271,7 @@ static void find_doomed(struct deleter *d, DIR *dir, int sdir, struct lookahead_
 		    DELETE_KEEP)
 			lookahead_list_add(doomed, (unsigned char)IFTODT(type), name);
 	}
-	if (errno != 0) /* what was read is still compared */
+	if (rc < 0) /* what was read is still compared */
 		report_delete_error(d, errno);
 }
 
@@ -291,24 +291,23 @@ static void clean_directory(struct deleter *d, int sdir)
 {
 	int fd = open_beneath(d->s->dst_root, d->path.data, O_RDONLY | O_DIRECTORY, 0, 0);
 	struct lookahead_list doomed = { NULL, 0, 0 };
-	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	struct dirstream dir;
 	const char *name;
 	unsigned char t;
 	size_t pos = 0;
 
-	if (dir == NULL) {
+	if (fd < 0) {
 		if (!(d->s->opts->dry_run &&
 		      (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)))
 			report_delete_error(d, errno);
-		if (fd >= 0)
-			close(fd);
 		return;
 	}
-	find_doomed(d, dir, sdir, &doomed);
+	dirstream_start(&dir, fd, d->dirbuf);
+	find_doomed(d, &dir, sdir, &doomed);
 	while (lookahead_list_next(&doomed, &pos, &t, &name))
-		if (remove_entry(d, dirfd(dir), name, DTTOIF(t)) > 0)
+		if (remove_entry(d, fd, name, DTTOIF(t)) > 0)
 			note_made_way(d, name);
-	closedir(dir);
+	close(fd);
 	free(doomed.data);
 }
 

@@ -57,6 +57,7 @@ struct deleter {
 	struct lookahead_list made; /* dry run: names deleted to make way ... */
 	struct nameset made_set;    /* ... indexed ... */
 	struct pathbuf made_dir;    /* ... in this directory */
+	char *dirbuf;               /* for reading DST's directories, one at a time */
 };
 
 void deleter_init(struct deleter *d, const struct session *s, struct worker_slot *slot);

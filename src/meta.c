@@ -123,10 +123,11 @@ unsigned meta_xattr_kinds(const struct session *s)
 	       (preserving(s, PRESERVE_XATTR) ? XATTR_OTHERS : 0);
 }
 
-/* Which attributes to copy, and whether to strip inherited ACLs. */
-static unsigned xattr_flags(const struct session *s, int inherited_acl)
+/* Which attributes to copy, and what to remove from dst. */
+static unsigned xattr_flags(const struct session *s, const struct meta_known *known)
 {
-	return meta_xattr_kinds(s) | (inherited_acl ? XATTR_STRIP_INHERITED : 0);
+	return meta_xattr_kinds(s) | (known->inherited_acl ? XATTR_STRIP_INHERITED : 0) |
+	       (known->existing ? XATTR_REMOVE_EXTRA : 0);
 }
 
 /* Does the copy have the source's owner and group?  Set-id bits depend on it. */
@@ -202,7 +203,7 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
 		  const struct meta_known *known, struct meta_loss *loss)
 {
-	static const struct meta_known nothing = { (mode_t)-1, 0, 1 };
+	static const struct meta_known nothing = { (mode_t)-1, 0, 1, 1 };
 	struct xattr_result xr = { 0 };
 	struct ids_kept kept;
 	struct timespec ts[2];
@@ -213,7 +214,7 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 	if (known == NULL)
 		known = &nothing;
 	set_owner_fd(s, dst, st, known, &kept, loss);
-	flags = xattr_flags(s, known->inherited_acl);
+	flags = xattr_flags(s, known);
 	if (flags != 0)
 		(void)xattr_copy_fd(s, src, dst, flags, &xr, loss);
 	/* An ACL write or removal rewrites the group bits: set the mode after. */
@@ -229,11 +230,12 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 }
 
 int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  const struct entry_stat *st, int strip_acls, struct meta_loss *loss)
+		  const struct entry_stat *st, const struct meta_known *known,
+		  struct meta_loss *loss)
 {
 	struct xattr_result xr = { 0 };
 	struct timespec ts[2];
-	unsigned flags = xattr_flags(s, strip_acls);
+	unsigned flags = xattr_flags(s, known);
 	int lost = loss->any;
 
 	if (preserving(s, PRESERVE_OWNERSHIP) &&

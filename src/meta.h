@@ -65,6 +65,8 @@ struct meta_known {
 	int owner_right;   /* dst already has st's owner and group */
 	int inherited_acl; /* dst was made under a default ACL: remove the
 			       ACLs it is not to have */
+	int existing;      /* dst was there before (fixed in place): remove
+			      the attributes src does not have */
 };
 
 int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
@@ -84,11 +86,12 @@ int meta_has_default_acl(int dirfd);
  * Apply owner, extended attributes and times to the entry `dname` in `ddir`
  * without following it (symbolic links and special files, whose mode is
  * set when they are made).  The attributes are read from `sname` in `sdir`
- * (none when sdir is -1); with `strip_acls`, ACLs dst inherited and is not
- * to have are removed.  What was lost goes to `loss`, as for meta_apply_fd.
+ * (none when sdir is -1); of `known`, only inherited_acl and existing are
+ * used.  What was lost goes to `loss`, as for meta_apply_fd.
  */
 int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  const struct entry_stat *st, int strip_acls, struct meta_loss *loss);
+		  const struct entry_stat *st, const struct meta_known *known,
+		  struct meta_loss *loss);
 
 /*
  * The permission bits a new entry gets at creation (no set-id bits): the

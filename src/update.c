@@ -132,12 +132,13 @@ static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const 
 	if (*action == PLAN_FIX_META) {
 		int rc = 0;
 
+		/* Attributes SRC no longer has go (a link has no ACLs to strip). */
+		struct meta_known known = { .inherited_acl = !S_ISLNK(st->mode), .existing = 1 };
+
 		if (kind == JOB_REGULAR)
 			rc = fix_regular(c, sdir, sname, ddir, dname, st);
 		else
-			/* ACLs SRC no longer has go, as fix_regular's do (a link has none). */
-			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, !S_ISLNK(st->mode),
-					    &c->lost);
+			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, &known, &c->lost);
 		/* A file we may not open for its metadata is copied instead. */
 		if (rc == 0 || errno != EACCES)
 			return rc;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dirstream.h"
 #include "filelist.h"
 #include "filter.h"
 #include "lookahead.h"
@@ -39,6 +40,7 @@ struct walk {
 	size_t depth;             /* entries used in ancestors */
 	size_t ancestors_cap;     /* entries allocated */
 	uint64_t dir_seq;         /* directories read so far (lookahead.h) */
+	char *dirbuf;             /* for the one directory being read (dirstream.h) */
 };
 
 /* Subdirectories of one directory, to visit after it is closed. */
@@ -192,33 +194,30 @@ static void report_unreadable(const struct walk *w, int err)
 }
 
 /* Visit the names readdir gives, offering them on when we produce.  0 or -1. */
-static int visit_readdir(struct walk *w, int fd, DIR *d, struct subdirs *sd)
+static int visit_readdir(struct walk *w, struct dirstream *d, struct subdirs *sd)
 {
 	struct lookahead_list l = { NULL, 0, 0 };
 	int produce = w->o->lookahead != NULL && w->o->lookahead_produce;
-	struct dirent *de;
+	const char *name;
+	unsigned char type;
+	int rc;
 
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL) {
-			if (errno != 0) {
-				report_unreadable(w, errno);
-				produce = 0; /* a partial listing is not worth passing on */
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((rc = dirstream_next(d, &type, &name)) > 0) {
 		if (produce)
-			lookahead_list_add(&l, de->d_type, de->d_name);
-		if (stopped(w) || visit_name(w, fd, de->d_type, de->d_name, sd) < 0) {
+			lookahead_list_add(&l, type, name);
+		if (stopped(w) || visit_name(w, d->fd, type, name, sd) < 0) {
 			free(l.data);
 			return -1;
 		}
 	}
+	if (rc < 0) {
+		report_unreadable(w, errno);
+		produce = 0; /* a partial listing is not worth passing on */
+	}
 	if (produce)
 		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
+	else
+		free(l.data);
 	return 0;
 }
 
@@ -234,28 +233,23 @@ static int announce_listing(struct walk *w, int fd, const struct lookahead_list 
  * With a `listed` visitor: read the whole directory first, tell the
  * visitor, then visit the names (those read before an error too).  0 or -1.
  */
-static int read_then_visit(struct walk *w, int fd, DIR *d, struct subdirs *sd)
+static int read_then_visit(struct walk *w, struct dirstream *d, struct subdirs *sd)
 {
 	struct lookahead_list l = { NULL, 0, 0 };
 	int complete = 1;
-	struct dirent *de;
+	const char *name;
+	unsigned char type;
 	int rc;
 
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL)
-			break;
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			lookahead_list_add(&l, de->d_type, de->d_name);
-	}
-	if (errno != 0) {
+	while ((rc = dirstream_next(d, &type, &name)) > 0)
+		lookahead_list_add(&l, type, name);
+	if (rc < 0) {
 		w->v->error(w->v->ctx, w->path.data, errno);
 		complete = 0;
 	}
-	rc = announce_listing(w, fd, &l, complete);
+	rc = announce_listing(w, d->fd, &l, complete);
 	if (rc == 0)
-		rc = visit_listing(w, fd, &l, sd);
+		rc = visit_listing(w, d->fd, &l, sd);
 	if (rc == 0 && complete && w->o->lookahead != NULL && w->o->lookahead_produce)
 		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
 	free(l.data);
@@ -271,7 +265,7 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 	int fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
 			      w->o->follow);
 	struct lookahead_list l = { NULL, 0, 0 };
-	DIR *d;
+	struct dirstream d;
 	int rc;
 
 	if (fd >= 0 && w->o->lookahead != NULL && !w->o->lookahead_produce &&
@@ -283,17 +277,16 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 		close(fd);
 		return rc;
 	}
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+	if (fd < 0) {
 		report_unreadable(w, errno);
-		if (fd >= 0)
-			close(fd);
 		return announce_listing(w, -1, NULL, 0);
 	}
+	dirstream_start(&d, fd, w->dirbuf);
 	if (w->v->listed != NULL)
-		rc = read_then_visit(w, fd, d, sd);
+		rc = read_then_visit(w, &d, sd);
 	else
-		rc = visit_readdir(w, fd, d, sd);
-	closedir(d);
+		rc = visit_readdir(w, &d, sd);
+	close(fd);
 	return rc;
 }
 
@@ -470,10 +463,12 @@ int walk_tree(int root, const struct walk_options *o, const struct walk_visitor 
 		return -1;
 	w.root_dev = st.st_dev;
 	pathbuf_init(&w.path);
+	w.dirbuf = dirstream_buffer();
 	if (o->follow)
 		push_ancestor(&w, st.st_dev, st.st_ino);
 	rc = o->files != NULL ? walk_listed(&w) : walk_dir(&w);
 	pathbuf_free(&w.path);
+	free(w.dirbuf);
 	free(w.ancestors);
 	return rc;
 }

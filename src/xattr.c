@@ -198,6 +198,30 @@ static void strip_inherited_acls(const char *names, ssize_t len, unsigned flags,
 	}
 }
 
+/*
+ * Remove from dst the attributes of the kinds `flags` copies that src (its
+ * `len` bytes of names) does not have.  A failure is a loss: the copy would
+ * carry what the source no longer does.
+ */
+static void remove_extra(const struct session *s, const char *names, ssize_t len, unsigned flags,
+			 const struct xnode *dst, struct xattr_result *res, struct meta_loss *loss)
+{
+	char *have = NULL;
+	ssize_t n = list_xattrs(dst, &have);
+
+	if (n < 0 && errno != ENOTSUP && errno != ENOENT)
+		meta_loss_add(loss, META_XATTR, errno, NULL);
+	for (char *name = have; n > 0 && name < have + n; name += strlen(name) + 1) {
+		if (!wanted(flags, name) || name_listed(names, len, name))
+			continue;
+		if (xn_remove(dst, name) == 0)
+			res->changed++;
+		else if (errno != ENODATA && !write_failure_expected(s, name))
+			meta_loss_add(loss, part_of(name), errno, name);
+	}
+	free(have);
+}
+
 static int xattr_copy(const struct session *s, const struct xnode *src, const struct xnode *dst,
 		      unsigned flags, struct xattr_result *res, struct meta_loss *loss)
 {
@@ -206,14 +230,20 @@ static int xattr_copy(const struct session *s, const struct xnode *src, const st
 	ssize_t len = 0;
 	int lost = loss->any;
 
+	int known = 0; /* src's attributes are known (none, if its file system has none) */
+
 	memset(res, 0, sizeof(*res));
-	if ((src->path != NULL || src->fd >= 0) && (flags & (XATTR_ACLS | XATTR_OTHERS)))
+	if ((src->path != NULL || src->fd >= 0) && (flags & (XATTR_ACLS | XATTR_OTHERS))) {
 		len = list_xattrs(src, &names);
+		known = len >= 0 || errno == ENOTSUP;
+	}
 	/* ENOTSUP: the source holds none; ENOENT: a path without /proc. */
 	if (len < 0 && errno != ENOTSUP && errno != ENOENT)
 		meta_loss_add(loss, META_XATTR, errno, NULL);
 	if (flags & XATTR_STRIP_INHERITED)
 		strip_inherited_acls(names, len, flags, dst, res, loss);
+	if ((flags & XATTR_REMOVE_EXTRA) && known)
+		remove_extra(s, names, len < 0 ? 0 : len, flags, dst, res, loss);
 	if (len > 0)
 		value = xmalloc(cap);
 	for (char *name = names; len > 0 && name < names + len; name += strlen(name) + 1)

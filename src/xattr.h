@@ -17,6 +17,9 @@ enum xattr_flags {
 	XATTR_OTHERS = 1 << 1,          /* copy every other attribute */
 	XATTR_STRIP_INHERITED = 1 << 2, /* dst was made under a default ACL: remove
 					   what it inherited and is not copied */
+	XATTR_REMOVE_EXTRA = 1 << 3,    /* dst was there before (--update fixing it
+					   in place): remove its attributes of the
+					   kinds copied that src does not have */
 };
 
 /* What happened, for the mode set next. */

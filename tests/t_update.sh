@@ -100,7 +100,27 @@ attrs_changed() {
 		assert_eq "$(getfattr --only-values -n trusted.x "$dst/data/fifo")" 1 \
 			"$mode: FIFO's trusted.x"
 		treecmp "$src" "$dst"
+		sleep 0.05
+		setfattr -h -x trusted.x "$src/guide-link"
+		setfattr -x trusted.x "$src/data/fifo"
+		pcopy_ok "${run[@]}" -i --update=changed "$src" "$dst"
+		assert_eq "$(itemized)" "$(printf '.l guide-link\n.s data/fifo')" \
+			"$mode: -i after setfattr -x on a symlink and a FIFO"
+		treecmp "$src" "$dst"
 	fi
+
+	# attributes SRC no longer has go from DST too, in place
+	sleep 0.05
+	setfattr -x user.x "$src/data/numbers.csv"
+	setfattr -x user.x "$src/data"
+	pcopy_ok "${run[@]}" -i --update=changed "$src" "$dst"
+	assert_eq "$(itemized)" "$(printf '.d data\n.f data/numbers.csv')" "$mode: -i after setfattr -x"
+	if getfattr -n user.x "$dst/data/numbers.csv" >/dev/null 2>&1 ||
+		getfattr -n user.x "$dst/data" >/dev/null 2>&1; then
+		fail "$mode: user.x removed in SRC is still in DST"
+	fi
+	assert_eq "$(stat -c %i "$dst/data/numbers.csv")" "$ino" "$mode: inode after setfattr -x"
+	treecmp "$src" "$dst"
 
 	# nothing changed since: nothing said, no ctime in DST moved
 	sleep 0.05
