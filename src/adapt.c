@@ -4,7 +4,7 @@
  * CPU is right.  On a disk read cold, a worker spends most of its time
  * asleep in the kernel waiting for a read, and the device serves many
  * reads at once: then more workers are faster, up to a plateau (README,
- * "Defaults", has the figures).
+ * "Defaults on real storage", has the figures).
  *
  * The monitor looks at each worker's scheduler state every ADAPT_TICK.
  * Uninterruptible sleep ('D') is a worker waiting on I/O; a worker waiting
