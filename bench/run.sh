@@ -611,6 +611,7 @@ declare -A ex_rss ex_calls
 ex_rss_tenth=
 ex_progress=
 ex_scaling=
+ex_default=
 declare -A ex_modes
 
 # pair_runs SRC DST NAME "ARGS A" "ARGS B": pcopy with ARGS A against ARGS
@@ -728,6 +729,10 @@ extras_small() {
 			pair_runs "$src" "$dst" scaling "--mode=thread -j 2" "--mode=thread -j 8"
 			ex_scaling=$pair_ratio
 		fi
+		# issue 12: the adaptive default (no -j) must cost nothing where
+		# copying is CPU work, against the one-per-CPU count of before
+		pair_runs "$src" "$dst" default "--mode=thread -j 2" "--mode=thread"
+		ex_default=$pair_ratio
 		echo "  (pairs alternate which runs first; the range is a 95% interval for"
 		echo "   the median of the per-pair ratios, from order statistics)"
 	fi
@@ -775,7 +780,12 @@ print_targets() {
 		small) target "small: thread -j2 / cp -a" \
 			"$(ratio "${med[$tree/$t2]}" "${med[$tree/0]}")" 0.60
 			target "small: thread -j8 / thread -j2 ($pair_rounds pairs)" \
-				"$ex_scaling" 1.10 ;;
+				"$ex_scaling" 1.10
+			target "small: thread default / thread -j2 ($pair_rounds pairs)" \
+				"$ex_default" 1.05
+			[ -n "$ex_default" ] && target "small: thread default / cp -a (from the pairs)" \
+				"$(awk -v d="$ex_default" -v t="${med[$tree/$t2]}" -v c="${med[$tree/0]}" \
+					'BEGIN { if (c > 0) printf "%.3f", d * t / c }')" 0.60 ;;
 		big) target "big: thread -j2 / cp -a" \
 			"$(ratio "${med[$tree/$t2]}" "${med[$tree/0]}")" 1.00 ;;
 		real) target "real: thread -j2 / cp -a" \

@@ -419,7 +419,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 
 	m.last_draw = m.start;
 	monitor_block_signals(&m.signals);
-	s.shared = shared_state_create(o->jobs, o->mode == MODE_PROCESS);
+	s.shared = shared_state_create(o->jobs_max, o->mode == MODE_PROCESS);
 	if (s.shared == NULL) {
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;

@@ -3,7 +3,8 @@
  * waits in sigtimedwait for a tenth of a second at a time: SIGINT, SIGTERM
  * or SIGHUP make it stop the run (flag for the workers, queue aborted so
  * nobody sleeps on it); SIGCHLD makes it reap process workers; and every
- * wake-up it redraws progress if one is due.
+ * wake-up it redraws progress if one is due.  Without -j it also looks at
+ * the workers (adapt.c), every ADAPT_TICK while the pool may still grow.
  */
 #include "monitor.h"
 
@@ -66,16 +67,19 @@ static void stop_run(struct monitor *m, int sig)
 static void *monitor_main(void *arg)
 {
 	struct monitor *m = arg;
-	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	const struct timespec slow = { 0, 100 * 1000 * 1000 };
+	const struct timespec fast = { 0, (long)(ADAPT_TICK * 1e9) };
 	double interval = draw_interval(m->style);
 
 	while (!atomic_load(&m->finish)) {
-		int sig = sigtimedwait(&m->signals, NULL, &tick);
+		int sig = sigtimedwait(&m->signals, NULL, adapt_active(&m->adapt) ? &fast : &slow);
 
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
 			stop_run(m, sig);
-		if (m->pool != NULL)
+		if (m->pool != NULL) {
 			pool_reap(m->pool); /* SIGCHLD, or a missed one */
+			adapt_tick(&m->adapt, m->pool);
+		}
 		if (interval > 0 && monotonic_seconds() - m->last_draw >= interval &&
 		    !atomic_load(&m->finish)) {
 			draw(m, 0);
@@ -90,6 +94,7 @@ int monitor_start(struct monitor *m)
 	int rc;
 
 	atomic_store(&m->finish, 0);
+	adapt_init(&m->adapt, m->s);
 	report_set_bar_active(m->style == PROGRESS_BAR);
 	rc = pthread_create(&m->thread, NULL, monitor_main, m);
 	m->running = rc == 0;

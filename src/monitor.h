@@ -1,4 +1,4 @@
-/* monitor.h - the parent's watcher thread: signals, dead workers, progress. */
+/* monitor.h - the parent's watcher thread: signals, dead workers, growth, progress. */
 #ifndef PCOPY_MONITOR_H
 #define PCOPY_MONITOR_H
 
@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 
+#include "adapt.h"
 #include "pool.h"
 #include "scan.h"
 #include "session.h"
@@ -22,6 +23,7 @@ struct monitor {
 	sigset_t signals;   /* what the monitor waits for */
 	_Atomic int finish; /* main asks the monitor to exit */
 	_Atomic int caught; /* the signal that stopped the run, or 0 */
+	struct adapt adapt; /* no -j: growing the pool (monitor thread only) */
 	pthread_t thread;
 	int running;
 };

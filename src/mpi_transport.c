@@ -368,7 +368,8 @@ int mpi_ready(struct options *o, int ready)
 		return -1;
 	}
 	o->mode = MODE_MPI;
-	o->jobs = world_size - 1;
+	o->jobs = o->jobs_max = world_size - 1; /* the ranks are the workers: no more */
+	o->jobs_adaptive = false;
 	serving = 1;
 	return 0;
 }
@@ -1042,9 +1043,10 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 	};
 
 	/* One worker thread per rank: the ranks are the workers. */
-	mine.jobs = 1;
+	mine.jobs = mine.jobs_max = 1;
+	mine.jobs_adaptive = false;
 	mine.mode = MODE_THREAD;
-	s.shared = shared_state_create(mine.jobs, 0);
+	s.shared = shared_state_create(mine.jobs_max, 0);
 	if (s.shared == NULL) {
 		report_message("rank %d cannot map its state: %s", my_rank, strerror(errno));
 		MPI_Abort(MPI_COMM_WORLD, 2);

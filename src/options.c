@@ -69,8 +69,9 @@ static const char usage_text[] =
 	"Copy the tree SRC to DST, or each SRC into the existing directory DIR,\n"
 	"in parallel, preserving everything (like cp -a).\n"
 	"\n"
-	"  -j, --jobs=N             number of workers, 1..1024 (default: the number\n"
-	"                           of CPUs, at least 2 and at most 8)\n"
+	"  -j, --jobs=N             exactly N workers, 1..1024 (default: start with\n"
+	"                           one per CPU, 2..8, and add more, up to 32,\n"
+	"                           while they wait on the device)\n"
 	"      --mode=MODE          worker kind: thread or process (default thread)\n"
 	"      --queue=N            capacity of the walker->workers queue, 1..65536\n"
 	"                           (default 256)\n"
@@ -241,6 +242,8 @@ static void set_defaults(struct options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->jobs = options_default_jobs();
+	opts->jobs_max = ADAPTIVE_MAX_JOBS > opts->jobs ? ADAPTIVE_MAX_JOBS : opts->jobs;
+	opts->jobs_adaptive = true;
 	opts->mode = MODE_THREAD;
 	opts->queue = DEFAULT_QUEUE;
 	opts->progress = PROGRESS_AUTO;
@@ -361,7 +364,8 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 				 MAX_JOBS);
 			return -1;
 		}
-		opts->jobs = (int)v;
+		opts->jobs = opts->jobs_max = (int)v;
+		opts->jobs_adaptive = false; /* exactly N, to compare at a fixed size */
 		return 0;
 	case 'P': opts->progress = PROGRESS_BAR; return 0;
 	case 'v': opts->verbose = true; return 0;

@@ -65,6 +65,11 @@ enum update_mode {
  */
 #define MIN_DEFAULT_JOBS 2
 #define MAX_DEFAULT_JOBS 8
+/*
+ * Without -j the pool starts at the default and may grow to this many
+ * workers while they wait on the device (adapt.h; README, "Defaults").
+ */
+#define ADAPTIVE_MAX_JOBS 32
 #define DEFAULT_QUEUE 256
 #define MAX_JOBS 1024
 #define MAX_QUEUE 65536
@@ -82,7 +87,9 @@ struct options {
 	char *const *srcs;             /* SRC operands (argv's) */
 	int nsrcs;                     /* how many: 1, or more into a directory */
 	const char *dst;               /* DST operand (the last one) */
-	int jobs;                      /* -j: number of workers */
+	int jobs;                      /* -j: number of workers (at the start) */
+	int jobs_max;                  /* most workers: jobs, unless adaptive */
+	bool jobs_adaptive;            /* no -j: the pool may grow to jobs_max */
 	enum worker_mode mode;         /* --mode */
 	size_t queue;                  /* --queue: capacity in jobs */
 	enum progress_style progress;  /* --progress, -P */

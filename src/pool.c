@@ -4,9 +4,14 @@
  * sleeps in pool_wait until the last one is gone.  Both sides take the pool
  * lock around waitpid, so a child is reaped exactly once.
  *
- * A replacement worker may be forked by the monitor thread.  Its
- * PR_SET_PDEATHSIG follows that thread, not the process, which is safe
- * because the monitor is joined only after pool_wait has reaped everyone.
+ * The pool has room for s->opts->jobs_max workers from the start (their
+ * slots are in the shared state) and starts s->opts->jobs; the monitor may
+ * start more (pool_grow) until pool_wait has seen the last one exit.
+ *
+ * A replacement or an added worker may be forked (or created) by the
+ * monitor thread.  A process's PR_SET_PDEATHSIG follows that thread, not
+ * the process, which is safe because the monitor is joined only after
+ * pool_wait has reaped everyone.
  *
  * Lock order: the pool lock is taken first; nothing else is held with it
  * except, inside queue_abort (give_up), the queue lock (a leaf).
@@ -34,7 +39,10 @@
 
 struct pool {
 	const struct session *s; /* the run */
-	int jobs;                /* number of workers */
+	int jobs;                /* workers started: slots [0, jobs) are in use */
+	int capacity;            /* most workers: room for this many */
+	int joined;              /* thread mode: threads pool_wait has joined */
+	int closed;              /* pool_wait has seen the end: start no more */
 	struct worker *workers;  /* thread mode: each thread's state */
 	pthread_t *threads;      /* thread mode: the threads */
 	pid_t *pids;             /* process mode: pid per slot, 0 when gone */
@@ -44,7 +52,7 @@ struct pool {
 	char *respawn;           /* process mode: slot waits for a replacement */
 	int idle_deaths_left;    /* deaths without a job tolerated (crash loops) */
 	int gave_up;             /* no worker can be had: the run was stopped */
-	pthread_mutex_t lock;    /* guards pids, live, respawn, the counts */
+	pthread_mutex_t lock;    /* guards jobs, joined, closed, pids, live, respawn, the counts */
 	pthread_cond_t changed;  /* a worker was reaped */
 };
 
@@ -88,49 +96,67 @@ static struct pool *pool_alloc(const struct session *s)
 	struct pool *p = xcalloc(1, sizeof(*p));
 
 	p->s = s;
-	p->jobs = s->opts->jobs;
+	p->capacity = s->opts->jobs_max > s->opts->jobs ? s->opts->jobs_max : s->opts->jobs;
+	if (s->opts->mode == MODE_MPI)
+		p->capacity = 0; /* no worker here: the other ranks are the workers */
 	p->parent = getpid();
-	p->idle_deaths_left = 4 * p->jobs + 16;
+	p->idle_deaths_left = 4 * s->opts->jobs + 16;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
+	if (s->opts->mode == MODE_MPI) {
+		/* nothing to keep: ranks_start has it all */
+	} else if (s->opts->mode == MODE_THREAD) {
+		p->workers = xcalloc((size_t)p->capacity, sizeof(*p->workers));
+		p->threads = xcalloc((size_t)p->capacity, sizeof(*p->threads));
+	} else {
+		p->pids = xcalloc((size_t)p->capacity, sizeof(*p->pids));
+		p->respawn = xcalloc((size_t)p->capacity, 1);
+	}
 	return p;
 }
 
-static int start_threads(struct pool *p)
+/* Start the worker thread of slot `index`; 0 or -1. */
+static int spawn_thread(struct pool *p, int index)
 {
-	p->workers = xcalloc((size_t)p->jobs, sizeof(*p->workers));
-	p->threads = xcalloc((size_t)p->jobs, sizeof(*p->threads));
-	for (int i = 0; i < p->jobs; i++) {
-		int rc;
+	int rc;
 
-		worker_init(&p->workers[i], p->s, &p->s->shared->slots[i]);
-		rc = pthread_create(&p->threads[i], NULL, thread_main, &p->workers[i]);
-		if (rc != 0) {
-			worker_free(&p->workers[i]);
-			p->jobs = i; /* only these get joined */
-			errno = rc;
-			return -1;
-		}
+	worker_init(&p->workers[index], p->s, &p->s->shared->slots[index]);
+	rc = pthread_create(&p->threads[index], NULL, thread_main, &p->workers[index]);
+	if (rc != 0) {
+		worker_free(&p->workers[index]);
+		errno = rc;
+		return -1;
 	}
+	return 0;
+}
+
+/* Start workers until there are `n`; 0, or -1 when one could not start. */
+static int start_locked(struct pool *p, int n)
+{
+	while (p->jobs < n) {
+		int rc = p->pids == NULL ? spawn_thread(p, p->jobs) : spawn_process(p, p->jobs);
+
+		if (rc < 0)
+			return -1;
+		p->jobs++;
+	}
+	if (atomic_load(&p->s->shared->jobs_peak) < p->jobs)
+		atomic_store(&p->s->shared->jobs_peak, p->jobs);
 	return 0;
 }
 
 struct pool *pool_start(const struct session *s)
 {
 	struct pool *p = pool_alloc(s);
-	int rc = 0;
+	int rc;
 
 	if (s->opts->mode == MODE_MPI) {
-		p->jobs = 0; /* no worker here: the other ranks are the workers */
 		p->ranks = ranks_start(s);
 		rc = p->ranks != NULL ? 0 : -1;
-	} else if (s->opts->mode == MODE_THREAD) {
-		rc = start_threads(p);
 	} else {
-		p->pids = xcalloc((size_t)p->jobs, sizeof(*p->pids));
-		p->respawn = xcalloc((size_t)p->jobs, 1);
-		for (int i = 0; i < p->jobs && rc == 0; i++)
-			rc = spawn_process(p, i);
+		pthread_mutex_lock(&p->lock);
+		rc = start_locked(p, s->opts->jobs);
+		pthread_mutex_unlock(&p->lock);
 	}
 	if (rc < 0) {
 		int saved = errno;
@@ -252,18 +278,57 @@ void pool_reap(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+int pool_grow(struct pool *p, int n)
+{
+	int now;
+
+	pthread_mutex_lock(&p->lock);
+	if (n > p->capacity)
+		n = p->capacity;
+	/* A worker that cannot be had now is not asked for again. */
+	if (!p->closed && !atomic_load(&p->s->shared->stop) && start_locked(p, n) < 0)
+		p->capacity = p->jobs;
+	now = p->jobs;
+	pthread_mutex_unlock(&p->lock);
+	return now;
+}
+
+int pool_size(struct pool *p)
+{
+	int n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->closed ? 0 : p->jobs;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* Thread mode: join every thread, also those added while we wait. */
+static void join_threads(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->joined < p->jobs) {
+		int i = p->joined;
+
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->threads[i], NULL);
+		worker_free(&p->workers[i]);
+		pthread_mutex_lock(&p->lock);
+		p->joined++;
+	}
+	p->closed = 1;
+	pthread_mutex_unlock(&p->lock);
+}
+
 void pool_wait(struct pool *p)
 {
 	if (p->ranks != NULL) {
 		ranks_wait(p->ranks);
+		p->closed = 1;
 		return;
 	}
 	if (p->pids == NULL) {
-		for (int i = 0; i < p->jobs; i++) {
-			pthread_join(p->threads[i], NULL);
-			worker_free(&p->workers[i]);
-		}
-		p->jobs = 0;
+		join_threads(p);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -282,6 +347,7 @@ void pool_wait(struct pool *p)
 		}
 		pthread_cond_timedwait(&p->changed, &p->lock, &until);
 	}
+	p->closed = 1;
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -169,7 +169,21 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 {
 	out->target = s->dst_display;
 	out->mode = worker_mode_name(s->opts->mode);
-	out->jobs = s->opts->jobs;
+	uint64_t ns;
+	int peak = atomic_load(&s->shared->jobs_peak);
+
+	out->jobs_start = s->opts->jobs;
+	out->jobs = peak > 0 ? peak : s->opts->jobs; /* 0: no pool (one entry, dry run) */
+	out->adaptive = s->opts->jobs_adaptive;
+	SUM_SLOTS(s, cpu_ns, ns);
+	out->cpu_s = (double)ns / 1e9;
+	SUM_SLOTS(s, runq_ns, ns);
+	out->runq_s = (double)ns / 1e9;
+	SUM_SLOTS(s, wait_ns, ns);
+	out->wait_s = (double)ns / 1e9;
+	SUM_SLOTS(s, idle_ns, ns);
+	out->idle_s = (double)ns / 1e9;
+	out->ranks = s->opts->mode == MODE_MPI ? s->shared->nslots : 0;
 	out->slots = s->opts->mode == MODE_MPI ? s->shared->slots : NULL;
 	SUM_SLOTS(s, files, out->files);
 	SUM_SLOTS(s, dirs, out->dirs);
@@ -251,11 +265,9 @@ static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
  */
 static void stats_json_ranks(const struct run_stats *st, char *buf, size_t len, size_t *at)
 {
-	int ranks = st->jobs + 1;
-
-	put(buf, len, at, ",\"ranks\":%d,\"per_rank\":[", ranks);
-	for (int rank = 0; rank < ranks; rank++) {
-		const struct worker_slot *slot = &st->slots[rank == 0 ? st->jobs : rank - 1];
+	put(buf, len, at, ",\"ranks\":%d,\"per_rank\":[", st->ranks);
+	for (int rank = 0; rank < st->ranks; rank++) {
+		const struct worker_slot *slot = &st->slots[rank == 0 ? st->ranks - 1 : rank - 1];
 
 		put(buf, len, at, "%s{\"files\":%llu,\"bytes\":%llu}", rank > 0 ? "," : "",
 		    (unsigned long long)atomic_load(&slot->files),
@@ -271,13 +283,16 @@ static size_t stats_json(const struct run_stats *st, double secs, char *buf, siz
 	size_t at = 0;
 
 	stats_fields(st, f);
-	put(buf, len, &at, "{\"mode\":\"%s\",\"jobs\":%d", st->mode, st->jobs);
+	put(buf, len, &at, "{\"mode\":\"%s\",\"jobs\":%d,\"jobs_start\":%d,\"adaptive\":%s",
+	    st->mode, st->jobs, st->jobs_start, st->adaptive ? "true" : "false");
 	if (st->slots != NULL)
 		stats_json_ranks(st, buf, len, &at);
 	for (int i = 0; i < STATS_FIELDS; i++)
 		put(buf, len, &at, ",\"%s\":%llu", f[i].key, (unsigned long long)f[i].value);
 	put(buf, len, &at, ",\"elapsed_s\":%.6f,\"bytes_per_s\":%.0f,\"files_per_s\":%.1f",
 	    st->elapsed_s, (double)st->bytes_copied / secs, (double)st->files / secs);
+	put(buf, len, &at, ",\"cpu_s\":%.3f,\"runq_s\":%.3f,\"wait_s\":%.3f,\"idle_s\":%.3f",
+	    st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
 	put(buf, len, &at, ",\"target\":%s}\n", target);
 	free(target);
 	return at;
@@ -291,7 +306,13 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 	size_t at = 0;
 
 	stats_fields(st, f);
-	put(buf, len, &at, "mode: %s, %d jobs\n", st->mode, st->jobs);
+	put(buf, len, &at, "mode: %s, %d jobs", st->mode, st->jobs);
+	if (st->adaptive && st->jobs != st->jobs_start)
+		put(buf, len, &at, " (%d at the start, added while waiting on the device)",
+		    st->jobs_start);
+	else if (st->adaptive)
+		put(buf, len, &at, " (default: none added)");
+	put(buf, len, &at, "\n");
 	for (int i = 0; i < STATS_FIELDS; i++) {
 		int last = i + 1 == STATS_FIELDS || i % 5 == 4;
 
@@ -305,6 +326,10 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 	human_bytes((double)st->bytes_copied / secs, rate, sizeof(rate));
 	put(buf, len, &at, "elapsed: %.3f s  %s/s  %.0f files/s\n", st->elapsed_s, rate,
 	    (double)st->files / secs);
+	put(buf, len, &at,
+	    "workers: cpu %.3f s  waiting for a cpu %.3f s  for the device %.3f s"
+	    "  for a job %.3f s\n",
+	    st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
 	return at;
 }
 

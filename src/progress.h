@@ -51,11 +51,15 @@ size_t progress_format(enum progress_style style, const struct progress_counts *
 struct run_stats {
 	const char *target; /* the copy's path (DST, or DST/basename(SRC)) */
 	const char *mode;   /* "thread", "process" or "mpi" */
-	int jobs;
+	int jobs;           /* workers used: the most running at once */
+	int jobs_start;     /* workers at the start (-j, or the default) */
+	int adaptive;       /* no -j: the count could grow past jobs_start */
 	/*
-	 * MPI: `jobs` + 1 ranks, rank 0 (the walker) counted in the parent's
-	 * slot; `slots` gives each rank's files and bytes.  NULL otherwise.
+	 * MPI: the number of ranks, 0 otherwise.  Rank k > 0 works in slot
+	 * k-1, rank 0 (the walker) in the parent's, the last one of `slots`,
+	 * which gives each rank's files and bytes.
 	 */
+	int ranks;
 	const struct worker_slot *slots;
 	uint64_t files, dirs, symlinks, specials, hardlinks; /* entries made, by kind */
 	uint64_t created, updated, meta_updated, unchanged;  /* entries by change (change.h) */
@@ -65,6 +69,11 @@ struct run_stats {
 	uint64_t errors;
 	uint64_t vanished; /* source entries gone before they were copied */
 	double elapsed_s;
+	/* The workers' time, summed over them (worker.c, account_time). */
+	double cpu_s;  /* on a CPU */
+	double runq_s; /* waiting for a CPU */
+	double wait_s; /* asleep with a job: the device, or a lock */
+	double idle_s; /* waiting for a job */
 };
 
 void stats_collect(const struct session *s, double elapsed_s, struct run_stats *out);

@@ -37,7 +37,7 @@ void session_stop(const struct session *s)
 
 struct worker_slot *parent_slot(const struct session *s)
 {
-	return &s->shared->slots[s->opts->jobs];
+	return &s->shared->slots[s->shared->nslots - 1];
 }
 
 void slot_count_dry_run(struct worker_slot *slot, enum job_kind kind, uint64_t size)
@@ -62,6 +62,7 @@ unsigned force_flags_from_env(void)
 		{ "no_copy_file_range", FORCE_NO_COPY_FILE_RANGE },
 		{ "no_openat2", FORCE_NO_OPENAT2 },
 		{ "walker_stats", FORCE_WALKER_STATS },
+		{ "adapt_grow", FORCE_ADAPT_GROW },
 	};
 	const char *env = getenv("PCOPY_FORCE");
 	unsigned flags = 0;

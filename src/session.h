@@ -13,12 +13,13 @@ struct durable;
 struct filelist;
 struct filter;
 
-/* PCOPY_FORCE flags: force the fallback paths, for tests. */
+/* PCOPY_FORCE flags: force the fallback paths (and growth), for tests. */
 enum force_flags {
 	FORCE_NO_TMPFILE = 1 << 0,         /* named temporaries instead of O_TMPFILE */
 	FORCE_NO_COPY_FILE_RANGE = 1 << 1, /* read/write instead of copy_file_range */
 	FORCE_NO_OPENAT2 = 1 << 2,         /* per-component O_NOFOLLOW walk */
 	FORCE_WALKER_STATS = 1 << 3,       /* the walker stats every entry (no JOB_UNSTATED) */
+	FORCE_ADAPT_GROW = 1 << 4,         /* no -j: the pool grows whatever the device */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -53,6 +54,11 @@ struct worker_slot {
 	_Atomic uint64_t linked;         /* files hard-linked from --link-dest */
 	_Atomic uint64_t deleted;        /* entries --delete removed */
 	_Atomic uint64_t spilled;        /* bytes in this slot's spill region (spill.h) */
+	_Atomic int tid;                 /* the worker's thread id while it runs, or 0 */
+	_Atomic uint64_t idle_ns;        /* time the worker waited for a job */
+	_Atomic uint64_t cpu_ns;         /* its CPU time, added when it exits */
+	_Atomic uint64_t runq_ns;        /* time it waited for a CPU, added at exit */
+	_Atomic uint64_t wait_ns;        /* time off CPU with a job: device, locks */
 	char tmpname[TMPNAME_MAX];       /* named temporary in job's directory, or "" */
 	struct job job;                  /* the job in flight */
 } __attribute__((aligned(64)));
@@ -67,6 +73,7 @@ struct shared_state {
 	_Atomic uint64_t queued_entries; /* non-directory entries the walker found */
 	_Atomic uint64_t queued_bytes;   /* their bytes */
 	_Atomic int walk_done;           /* the walker has finished: totals are final */
+	_Atomic int jobs_peak;           /* most workers running at once (pool.c) */
 	/*
 	 * Sticky fallbacks (copy.c), learnt by whichever worker meets the
 	 * refusal first and kept for the whole run, in every worker process
@@ -77,7 +84,7 @@ struct shared_state {
 	_Atomic int no_empty_path_link; /* link via /proc: linkat(AT_EMPTY_PATH) needs privilege */
 	int nslots;                     /* workers + 1 */
 	size_t map_size;                /* bytes mapped */
-	struct worker_slot slots[];     /* [0, jobs) workers, [jobs] the parent */
+	struct worker_slot slots[];     /* [0, jobs_max) workers, then the parent */
 };
 
 /* Everything a worker needs, immutable once the workers start. */
@@ -104,7 +111,7 @@ struct session {
 	int nlink_dest_roots;               /* how many (linkdest.h) */
 };
 
-/* Map the shared state for `jobs` workers (MAP_SHARED when `shared`). */
+/* Map the shared state for up to `jobs` workers (MAP_SHARED when `shared`). */
 struct shared_state *shared_state_create(int jobs, int shared);
 void shared_state_destroy(struct shared_state *st);
 

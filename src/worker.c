@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "change.h"
 #include "output.h"
 #include "plan.h"
@@ -310,17 +312,57 @@ static void run_unstated(struct worker *w, struct job *job)
 	(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 }
 
+static uint64_t ns_between(double from, double to)
+{
+	return to > from ? (uint64_t)((to - from) * 1e9) : 0;
+}
+
+/*
+ * As the worker leaves, add where its time went to its slot (--stats): on
+ * a CPU, waiting for one, waiting for a job (`idle_ns`, counted as it
+ * goes), and the rest, asleep with a job: the device, or a lock.
+ */
+static void account_time(struct worker_slot *slot, double start)
+{
+	uint64_t life = ns_between(start, monotonic_seconds());
+	uint64_t idle = atomic_load_explicit(&slot->idle_ns, memory_order_relaxed);
+	uint64_t cpu = 0, runq = 0, used;
+	struct timespec ts;
+
+	if (task_schedstat(getpid(), gettid(), &cpu, &runq) < 0 &&
+	    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		cpu = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	used = cpu + runq + idle;
+	atomic_fetch_add_explicit(&slot->cpu_ns, cpu, memory_order_relaxed);
+	atomic_fetch_add_explicit(&slot->runq_ns, runq, memory_order_relaxed);
+	atomic_fetch_add_explicit(&slot->wait_ns, life > used ? life - used : 0,
+				  memory_order_relaxed);
+}
+
 void worker_main(struct worker *w)
 {
 	struct job *job = &w->slot->job;
+	double start = monotonic_seconds(), asked = start;
 
+	/* The idle time is this worker's; a replaced one starts again. */
+	atomic_store_explicit(&w->slot->idle_ns, 0, memory_order_relaxed);
+	atomic_store(&w->slot->tid, (int)gettid());
 	while (!atomic_load(&w->s->shared->stop) &&
 	       queue_pop(w->s->queue, job, &w->slot->busy) == 0) {
+		double got = monotonic_seconds();
+
+		atomic_fetch_add_explicit(&w->slot->idle_ns, ns_between(asked, got),
+					  memory_order_relaxed);
 		if (job->kind == JOB_UNSTATED)
 			run_unstated(w, job);
 		else
 			(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 		atomic_store(&w->slot->busy, 0);
+		asked = monotonic_seconds();
 	}
+	atomic_fetch_add_explicit(&w->slot->idle_ns, ns_between(asked, monotonic_seconds()),
+				  memory_order_relaxed);
+	atomic_store(&w->slot->tid, 0);
+	account_time(w->slot, start);
 	close_dirs(w);
 }

@@ -188,6 +188,14 @@ treecmp() {
 	fi
 }
 
+# the --stats=json object in file $1 less what varies from run to run: the
+# times, the rates, the workers used (a pool without -j may grow) and the
+# target (a test path: no comma in it)
+stats_counts() {
+	grep '^{' "$1" |
+		sed -E 's/"(elapsed_s|bytes_per_s|files_per_s|cpu_s|runq_s|wait_s|idle_s|jobs|target)":[^,}]*,?//g'
+}
+
 # fail unless the file $1 contains a line matching the extended regex $2
 assert_grep() {
 	grep -Eq -- "$2" "$1" || {
@@ -218,6 +226,17 @@ copy_and_compare() {
 	treecmp "$src" "$dst"
 	no_temporaries "$dst"
 	remove_tree "$dst"
+}
+
+# build the full-fidelity tree (fixtures/mkfidelity.sh) in DIR; what it
+# had to leave out (no root, a missing tool) is logged
+make_fidelity_tree() {
+	bash "$FIXTURES/mkfidelity.sh" "$1" 2>"$T/mkfidelity.err" || {
+		cat "$T/mkfidelity.err" >&2
+		fail "mkfidelity.sh failed"
+	}
+	[ -s "$T/mkfidelity.err" ] && log "$(cat "$T/mkfidelity.err")"
+	return 0
 }
 
 # --- helpers for the fault-injection tests ---

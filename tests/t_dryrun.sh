@@ -17,11 +17,6 @@ echo b >"$src/plain"
 echo c >"$src/asdir/x"
 ln "$src/plain" "$src/plain-link"
 
-# the stats object less its timing keys
-counts() {
-	sed -E 's/"(elapsed_s|bytes_per_s|files_per_s)":[0-9.e+-]+,?//g' "$1"
-}
-
 # compare a dry run with the real run of the same arguments (DST last)
 same_as_real() {
 	local want=$1 dst=${!#} rc_dry=0 rc_real=0
@@ -38,7 +33,7 @@ same_as_real() {
 		"-v lines of the dry run vs the real run ($*)"
 	grep '^{' "$T/dry.out" >"$T/dry.json"
 	grep '^{' "$T/real.out" >"$T/real.json"
-	assert_eq "$(counts "$T/dry.json")" "$(counts "$T/real.json")" "stats ($*)"
+	assert_eq "$(stats_counts "$T/dry.json")" "$(stats_counts "$T/real.json")" "stats ($*)"
 	assert_eq "$(sort "$T/dry.err")" "$(sort "$T/real.err")" "error lines ($*)"
 }
 

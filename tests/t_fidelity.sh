@@ -11,11 +11,7 @@
 need_pcopy
 use_tmpfs 1g
 src=$W/src
-bash "$FIXTURES/mkfidelity.sh" "$src" 2>"$T/mkfidelity.err" || {
-	cat "$T/mkfidelity.err" >&2
-	fail "mkfidelity.sh failed"
-}
-[ -s "$T/mkfidelity.err" ] && log "$(cat "$T/mkfidelity.err")"
+make_fidelity_tree "$src"
 
 
 for mode in thread process; do

@@ -58,11 +58,6 @@ stat_of() {
 	grep '^{' "$1" | sed -E "s/.*\"$2\":([0-9]+).*/\\1/"
 }
 
-# the stats object of file $1 less its timing keys
-counts() {
-	grep '^{' "$1" | sed -E 's/"(elapsed_s|bytes_per_s|files_per_s)":[0-9.e+-]+,?//g'
-}
-
 # overwrite the first bytes of file $1 with $2, keeping its size and times
 same_size_and_time() {
 	touch -r "$1" "$T/ref"
@@ -274,7 +269,7 @@ for c in "" -c; do
 			no_temporaries "$dst"
 			assert_eq "$(items "$T/dry")" "$(items "$T/out")" "$tag: -n -i vs the real run"
 			stats_match_items "$T/out" "$dst" "$src" "$tag"
-			assert_eq "$(counts "$T/dry")" "$(counts "$T/out")" "$tag: stats of -n vs the real run"
+			assert_eq "$(stats_counts "$T/dry")" "$(stats_counts "$T/out")" "$tag: stats of -n vs the real run"
 			assert_eq "$(items "$T/out" | grep -Ev "/h/(twin|sep)")" \
 				"$(expected_items "$dst" "$c")" "$tag: -i lines"
 			# twins: the one met second linked to the other; sep1 and sep2:

@@ -32,16 +32,21 @@ path, mode, jobs, files, dirs, links, nbytes, hardlinks = sys.argv[1:]
 lines = open(path, encoding="utf-8").read().splitlines()
 assert len(lines) == 1, f"{len(lines)} lines on stdout, want 1"
 s = json.loads(lines[0])
-for k in ("mode", "jobs", "files", "dirs", "symlinks", "bytes", "errors",
-          "elapsed_s", "bytes_per_s", "files_per_s"):
+for k in ("mode", "jobs", "jobs_start", "adaptive", "files", "dirs", "symlinks", "bytes",
+          "errors", "elapsed_s", "bytes_per_s", "files_per_s", "cpu_s", "runq_s", "wait_s",
+          "idle_s"):
     assert k in s, f"no key {k}: {lines[0]}"
-want = {"mode": mode, "jobs": int(jobs), "files": int(files), "dirs": int(dirs),
+want = {"mode": mode, "jobs": int(jobs), "jobs_start": int(jobs), "adaptive": False,
+        "files": int(files), "dirs": int(dirs),
         "symlinks": int(links), "bytes": int(nbytes), "errors": 0,
         "hardlinks": int(hardlinks), "bytes_copied": int(nbytes)}
 for k, v in want.items():
     assert s[k] == v, f"{k} is {s[k]!r}, want {v!r}"
 assert isinstance(s["elapsed_s"], (int, float)) and s["elapsed_s"] > 0, s["elapsed_s"]
 assert s["bytes_per_s"] >= 0 and s["files_per_s"] >= 0, lines[0]
+# the workers' time: each part >= 0, and they did spend some on a CPU
+assert min(s["cpu_s"], s["runq_s"], s["wait_s"], s["idle_s"]) >= 0, lines[0]
+assert s["cpu_s"] > 0, lines[0]
 PY
 }
 
@@ -57,10 +62,26 @@ cp "$T/out" "$T/stats-thread"
 check_stats "$T/stats-thread" thread 2
 rm -rf "$W/p" "$W/t"
 
-# text stats: stderr only, "key: value" lines
+# without -j: one worker per CPU (2..8) at the start, adaptive, never
+# fewer at the end, never more than 32
+pcopy_ok --stats=json "$src" "$W/default"
+treecmp "$src" "$W/default"
+cpus=$(nproc)
+start=$((cpus < 2 ? 2 : cpus > 8 ? 8 : cpus))
+python3 - "$T/out" "$start" <<'PY' || fail "default --stats=json: $(cat "$T/out")"
+import json, sys
+s = json.loads(open(sys.argv[1]).read())
+assert s["adaptive"] is True and s["jobs_start"] == int(sys.argv[2]), s
+assert s["jobs_start"] <= s["jobs"] <= 32, s
+PY
+rm -rf "$W/default"
+
+# text stats: stderr only, "key: value" lines, the workers' times last
 pcopy_ok --stats "$src" "$W/text"
 assert_empty "$T/out"
 assert_grep "$T/err" '^[A-Za-z_ /]+: *[0-9]'
+assert_grep "$T/err" '^mode: thread, [0-9]+ jobs \((default: none added|[0-9]+ at the start, added while waiting on the device)\)$'
+assert_grep "$T/err" '^workers: cpu [0-9.]+ s  waiting for a cpu [0-9.]+ s  for the device [0-9.]+ s  for a job [0-9.]+ s$'
 rm -rf "$W/text"
 
 # -v: each printed line is a destination path that exists, no duplicates,

@@ -282,6 +282,44 @@ START_TEST(test_stats_json)
 	ck_assert_double_eq_tol(json_number(buf, "elapsed_s"), 2.0, 1e-9);
 	ck_assert_double_eq_tol(json_number(buf, "bytes_per_s"), 500.0, 1e-9);
 	ck_assert_double_eq_tol(json_number(buf, "files_per_s"), 5.0, 1e-9);
+	ck_assert_double_eq(json_number(buf, "jobs_start"), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"adaptive\":false"));
+}
+END_TEST
+
+/* The worker count used, where it started, and where the workers' time went. */
+START_TEST(test_stats_adaptive)
+{
+	struct run_stats st = {
+		.mode = "thread",
+		.jobs = 16,
+		.jobs_start = 2,
+		.adaptive = 1,
+		.elapsed_s = 1.0,
+		.cpu_s = 0.5,
+		.runq_s = 0.25,
+		.wait_s = 12.5,
+		.idle_s = 2.0,
+	};
+	char buf[1024];
+
+	stats_format(STATS_JSON, &st, buf, sizeof(buf));
+	ck_assert_double_eq(json_number(buf, "jobs"), 16);
+	ck_assert_double_eq(json_number(buf, "jobs_start"), 2);
+	ck_assert_ptr_nonnull(strstr(buf, "\"adaptive\":true"));
+	ck_assert_double_eq_tol(json_number(buf, "cpu_s"), 0.5, 1e-9);
+	ck_assert_double_eq_tol(json_number(buf, "runq_s"), 0.25, 1e-9);
+	ck_assert_double_eq_tol(json_number(buf, "wait_s"), 12.5, 1e-9);
+	ck_assert_double_eq_tol(json_number(buf, "idle_s"), 2.0, 1e-9);
+	stats_format(STATS_TEXT, &st, buf, sizeof(buf));
+	ck_assert_msg(strncmp(buf, "mode: thread, 16 jobs (2 at the start, ", 39) == 0, "%s", buf);
+	ck_assert_msg(strstr(buf, "workers: cpu 0.500 s  waiting for a cpu 0.250 s  for the "
+				  "device 12.500 s  for a job 2.000 s\n") != NULL,
+		      "%s", buf);
+	st.jobs = 2; /* adaptive, but nothing was added */
+	stats_format(STATS_TEXT, &st, buf, sizeof(buf));
+	ck_assert_msg(strncmp(buf, "mode: thread, 2 jobs (default: none added)\n", 43) == 0, "%s",
+		      buf);
 }
 END_TEST
 
@@ -289,7 +327,7 @@ END_TEST
 START_TEST(test_stats_json_ranks)
 {
 	struct worker_slot slots[3];
-	struct run_stats st = { .mode = "mpi", .jobs = 2, .slots = slots };
+	struct run_stats st = { .mode = "mpi", .jobs = 2, .ranks = 3, .slots = slots };
 	char buf[1024];
 
 	memset(slots, 0, sizeof(slots));
@@ -300,9 +338,9 @@ START_TEST(test_stats_json_ranks)
 	atomic_store(&slots[2].files, 1); /* the parent: rank 0 */
 	atomic_store(&slots[2].bytes, 10);
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
-	ck_assert_msg(strstr(buf, "\"mode\":\"mpi\",\"jobs\":2,\"ranks\":3,\"per_rank\":["
-			      "{\"files\":1,\"bytes\":10},{\"files\":5,\"bytes\":50},"
-			      "{\"files\":6,\"bytes\":60}],") != NULL,
+	ck_assert_msg(strstr(buf, "\"adaptive\":false,\"ranks\":3,\"per_rank\":["
+				  "{\"files\":1,\"bytes\":10},{\"files\":5,\"bytes\":50},"
+				  "{\"files\":6,\"bytes\":60}],") != NULL,
 		      "%s", buf);
 	st.slots = NULL;
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
@@ -460,6 +498,17 @@ START_TEST(test_stats_collect)
 	ck_assert_uint_eq(st.vanished, 0 + 2 + 4 + 6);
 	ck_assert_uint_eq(stats_vanished(&collect_session), 12);
 	ck_assert_double_eq(st.elapsed_s, 4.0);
+	/* No pool ran: the count asked for; else the most that ran. */
+	ck_assert_int_eq(st.jobs_start, 3);
+	atomic_store(&collect_session.shared->jobs_peak, 7);
+	atomic_store(&collect_session.shared->slots[1].wait_ns, 1500000000);
+	atomic_store(&collect_session.shared->slots[2].wait_ns, 500000000);
+	atomic_store(&collect_session.shared->slots[0].cpu_ns, 250000000);
+	stats_collect(&collect_session, 4.0, &st);
+	ck_assert_int_eq(st.jobs, 7);
+	ck_assert_int_eq(st.jobs_start, 3);
+	ck_assert_double_eq_tol(st.wait_s, 2.0, 1e-9);
+	ck_assert_double_eq_tol(st.cpu_s, 0.25, 1e-9);
 }
 END_TEST
 
@@ -483,6 +532,7 @@ Suite *progress_suite(void)
 	tcase_add_test(format, test_format_bar);
 	tcase_add_test(format, test_format_truncates);
 	tcase_add_test(format, test_stats_json);
+	tcase_add_test(format, test_stats_adaptive);
 	tcase_add_test(format, test_stats_json_target);
 	tcase_add_test(format, test_stats_json_ranks);
 	tcase_add_test(format, test_stats_zero_elapsed);

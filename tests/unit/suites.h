@@ -21,5 +21,6 @@ Suite *filelist_suite(void);
 Suite *compare_suite(void);
 Suite *delete_suite(void);
 Suite *spill_suite(void);
+Suite *adapt_suite(void);
 
 #endif
