@@ -75,10 +75,33 @@ static void futex_wake(struct queue *q, _Atomic uint32_t *word, int count)
 	(void)syscall(SYS_futex, (uint32_t *)word, op, count, NULL, NULL, 0);
 }
 
-/* Take the lock; if its last owner died holding it, the ring is still sound. */
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() atomic_signal_fence(memory_order_seq_cst)
+#endif
+
+/* Tries at taking a held lock before sleeping on it. */
+#define LOCK_SPINS 100
+
+/*
+ * Take the lock; if its last owner died holding it, the ring is still
+ * sound.  It is held for a copy of one record, far less than a sleep and
+ * a wake-up cost, so a contended lock is tried a little before sleeping
+ * (robust mutexes do not spin by themselves).
+ */
 static void queue_lock(struct queue *q)
 {
-	if (pthread_mutex_lock(&q->lock) == EOWNERDEAD)
+	int rc = EBUSY;
+
+	for (int i = 0; i < LOCK_SPINS && rc == EBUSY; i++) {
+		rc = pthread_mutex_trylock(&q->lock);
+		if (rc == EBUSY)
+			cpu_relax();
+	}
+	if (rc == EBUSY)
+		rc = pthread_mutex_lock(&q->lock);
+	if (rc == EOWNERDEAD)
 		pthread_mutex_consistent(&q->lock);
 }
 
@@ -131,8 +154,6 @@ static int init_lock(struct queue *q, enum queue_backend backend)
 	if (backend == QUEUE_SHARED) {
 		pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 		pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	} else {
-		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	}
 	rc = pthread_mutex_init(&q->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
