@@ -569,7 +569,7 @@ static int open_regular(struct copier *c, int sdir, const char *sname, struct st
 	if (fstat(in, st) == 0) {
 		if (S_ISREG(st->st_mode))
 			return in;
-		c->reason = "changed type while being copied";
+		c->reason = COPY_TYPE_CHANGED;
 	}
 	saved = errno;
 	close(in);

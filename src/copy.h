@@ -6,6 +6,9 @@
 #include "meta.h"
 #include "session.h"
 
+/* The reason given for an entry that is no longer of the type it was listed as. */
+#define COPY_TYPE_CHANGED "changed type while being copied"
+
 /* One worker's copying state; one per worker, never shared. */
 struct copier {
 	const struct session *s;  /* the run */

@@ -205,20 +205,40 @@ static void visit_vanished(void *arg, const char *relpath, int is_dir)
 }
 
 /*
- * Count an entry the walk found (or a worker measured), then queue it,
- * unless it is a later name of an inode already queued.  Entries whose
- * path does not fit a record are copied here.  0, or -1 to stop.
+ * Count an entry the walk found (or a worker measured) into the totals;
+ * 1 if it is a later name of an inode already met, remembered as a link.
  */
-static int queue_entry(struct copytree *ct, const char *relpath, const struct entry_stat *es)
+static int count_entry(struct copytree *ct, const char *relpath, const struct entry_stat *es)
 {
 	struct shared_state *sh = ct->s->shared;
-	size_t len = strlen(relpath);
 
 	atomic_fetch_add(&sh->queued_entries, 1);
 	if (defer_hard_link(ct, relpath, es))
-		return 0;
+		return 1;
 	if (S_ISREG(es->mode))
 		atomic_fetch_add(&sh->queued_bytes, es->size);
+	return 0;
+}
+
+/* Queue ct->job, kind and stat set, for relpath (len < JOB_PATH_MAX).  0 or -1. */
+static int push_job(struct copytree *ct, const char *relpath, size_t len)
+{
+	ct->job.path_len = (uint32_t)len;
+	memcpy(ct->job.path, relpath, len + 1);
+	return queue_push(ct->s->queue, &ct->job) == 0 ? 0 : -1;
+}
+
+/*
+ * Count an entry, then queue it, unless it is a later name of an inode
+ * already queued.  Entries whose path does not fit a record are copied
+ * here.  0, or -1 to stop.
+ */
+static int queue_entry(struct copytree *ct, const char *relpath, const struct entry_stat *es)
+{
+	size_t len = strlen(relpath);
+
+	if (count_entry(ct, relpath, es))
+		return 0;
 	ct->job.kind = kind_of_mode(es->mode);
 	ct->job.st = *es;
 	if (len >= JOB_PATH_MAX) {
@@ -226,9 +246,7 @@ static int queue_entry(struct copytree *ct, const char *relpath, const struct en
 		(void)worker_run(&ct->self, (enum job_kind)ct->job.kind, relpath, es);
 		return 0;
 	}
-	ct->job.path_len = (uint32_t)len;
-	memcpy(ct->job.path, relpath, len + 1);
-	return queue_push(ct->s->queue, &ct->job) == 0 ? 0 : -1;
+	return push_job(ct, relpath, len);
 }
 
 /* A regular file the walk did not stat: a worker will (JOB_UNSTATED).  0 or -1. */
@@ -237,9 +255,7 @@ static int queue_unstated(struct copytree *ct, const char *relpath, size_t len)
 	ct->job.kind = JOB_UNSTATED;
 	ct->job.seq = ct->unstated++;
 	memset(&ct->job.st, 0, sizeof(ct->job.st));
-	ct->job.path_len = (uint32_t)len;
-	memcpy(ct->job.path, relpath, len + 1);
-	return queue_push(ct->s->queue, &ct->job) == 0 ? 0 : -1;
+	return push_job(ct, relpath, len);
 }
 
 static int visit_entry(void *arg, const struct walk_entry *e)
@@ -249,7 +265,6 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 	size_t len = strlen(e->relpath);
 	struct entry_stat es;
 	struct stat st;
-	int is_link;
 
 	if (e->typed_only) { /* lazy_regular: never in a dry run */
 		if (len < JOB_PATH_MAX)
@@ -268,11 +283,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 	entry_stat_from(&es, e->st);
 	if (!ct->s->opts->dry_run)
 		return queue_entry(ct, e->relpath, &es);
-	atomic_fetch_add(&ct->s->shared->queued_entries, 1);
-	is_link = defer_hard_link(ct, e->relpath, &es);
-	if (!is_link && S_ISREG(es.mode))
-		atomic_fetch_add(&ct->s->shared->queued_bytes, es.size);
-	dry_run_visit(ct, e, is_link);
+	dry_run_visit(ct, e, count_entry(ct, e->relpath, &es));
 	return 0;
 }
 
@@ -463,7 +474,7 @@ static int copy_on_its_own(struct copytree *ct, const char *link)
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		report_entry_error(ct->s, w->slot, link, 0, "changed type while being copied");
+		report_entry_error(ct->s, w->slot, link, 0, COPY_TYPE_CHANGED);
 		atomic_fetch_add(&w->slot->entries_done, 1);
 		return -1;
 	}

@@ -292,7 +292,7 @@ static void run_unstated(struct worker *w, struct job *job)
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		report_entry_error(s, w->slot, job->path, 0, "changed type while being copied");
+		report_entry_error(s, w->slot, job->path, 0, COPY_TYPE_CHANGED);
 		return;
 	}
 	entry_stat_from(&job->st, &st);
