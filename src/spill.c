@@ -24,6 +24,12 @@ struct spill_header {
 
 _Static_assert(SPILL_BUF > sizeof(struct spill_header) + JOB_PATH_MAX + 8, "spill buffer");
 
+/* Where the region of the slot at `index` starts in the file. */
+static off_t region_start(int index)
+{
+	return (off_t)index * SPILL_REGION;
+}
+
 static size_t record_size(size_t path_len)
 {
 	return (sizeof(struct spill_header) + path_len + 7) & ~(size_t)7;
@@ -123,7 +129,7 @@ struct spill_reader *spill_reader_open(int fd, const struct shared_state *sh)
 	for (int i = 0; i < r->count; i++) {
 		struct cursor *c = &r->cur[i];
 
-		c->next = (off_t)i * SPILL_REGION;
+		c->next = region_start(i);
 		c->left = atomic_load_explicit(&sh->slots[i].spilled, memory_order_acquire);
 		c->pos = c->len = 0;
 		c->has = 0;
@@ -170,7 +176,7 @@ char *spill_take(int fd, int index, const struct worker_slot *slot, uint64_t fro
 	if (end <= from)
 		return NULL;
 	buf = xmalloc((size_t)(end - from));
-	n = pread(fd, buf, (size_t)(end - from), (off_t)index * SPILL_REGION + (off_t)from);
+	n = pread(fd, buf, (size_t)(end - from), region_start(index) + (off_t)from);
 	if (n != (ssize_t)(end - from)) {
 		if (n >= 0)
 			errno = EIO;
@@ -184,7 +190,7 @@ char *spill_take(int fd, int index, const struct worker_slot *slot, uint64_t fro
 int spill_append(int fd, int index, struct worker_slot *slot, const char *records, size_t len)
 {
 	uint64_t at = atomic_load_explicit(&slot->spilled, memory_order_relaxed);
-	ssize_t n = pwrite(fd, records, len, (off_t)index * SPILL_REGION + (off_t)at);
+	ssize_t n = pwrite(fd, records, len, region_start(index) + (off_t)at);
 
 	if (n != (ssize_t)len) {
 		if (n >= 0)
