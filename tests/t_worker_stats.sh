@@ -55,14 +55,21 @@ for mode in thread process; do
 	done
 done
 
-# the spill file cannot be written: that name is then copied on its own
-for mode in thread process; do
+# spill_fault MODE OP ERRNO: copy $src to a fresh $W/dst in MODE with the
+# first OP on the spill file failing with ERRNO; exit status in RC, output
+# in $T/out and $T/err
+spill_fault() {
 	rm -rf "$W/dst" "$T/shim.log"
 	RC=0
-	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_OP=write FAULT_NTH=1 \
-		FAULT_ERRNO=ENOSPC FAULT_LOG="$T/shim.log" FAULT_PATH_SUBSTR=pcopy-spill \
-		"$PCOPY" --mode="$mode" -j 2 "$src" "$W/dst" >"$T/out" 2>"$T/err" || RC=$?
-	[ -s "$T/shim.log" ] || fail "$mode: spill write: the shim did not fire"
+	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_OP="$2" FAULT_NTH=1 \
+		FAULT_ERRNO="$3" FAULT_LOG="$T/shim.log" FAULT_PATH_SUBSTR=pcopy-spill \
+		"$PCOPY" --mode="$1" -j 2 "$src" "$W/dst" >"$T/out" 2>"$T/err" || RC=$?
+	[ -s "$T/shim.log" ] || fail "$1: spill $2: the shim did not fire"
+}
+
+# the spill file cannot be written: that name is then copied on its own
+for mode in thread process; do
+	spill_fault "$mode" write ENOSPC
 	check_messages "$T/err"
 	assert_eq "$RC" 1 "$mode: spill write: exit status"
 	assert_eq "$(wc -l <"$T/err")" 1 "$mode: spill write: error lines"
@@ -75,12 +82,7 @@ done
 
 # the spill file cannot be read back: said once, exit 1, nothing partial
 for mode in thread process; do
-	rm -rf "$W/dst" "$T/shim.log"
-	RC=0
-	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_OP=read FAULT_NTH=1 \
-		FAULT_ERRNO=EIO FAULT_LOG="$T/shim.log" FAULT_PATH_SUBSTR=pcopy-spill \
-		"$PCOPY" --mode="$mode" -j 2 "$src" "$W/dst" >"$T/out" 2>"$T/err" || RC=$?
-	[ -s "$T/shim.log" ] || fail "$mode: spill read: the shim did not fire"
+	spill_fault "$mode" read EIO
 	assert_eq "$RC" 1 "$mode: spill read: exit status"
 	assert_grep "$T/err" "^pcopy: cannot read back the list of multiply-linked files: Input/output error$"
 	cmp -s "$src/c/s1" "$W/dst/c/s1" || fail "$mode: spill read: a single file was not copied"
