@@ -167,9 +167,9 @@ void options_usage(void *out)
 
 const char *worker_mode_name(enum worker_mode mode)
 {
-	static const char *const names[] = { [MODE_THREAD] = "thread",
-					     [MODE_PROCESS] = "process",
-					     [MODE_MPI] = "mpi" };
+	static const char *const names[] = {
+		[MODE_THREAD] = "thread", [MODE_PROCESS] = "process", [MODE_MPI] = "mpi"
+	};
 
 	return names[mode];
 }
