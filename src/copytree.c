@@ -35,13 +35,19 @@ struct inode_id {
 	mode_t mode;  /* its type, for -i */
 };
 
+/* What the walk learnt of a directory for the metadata pass. */
+enum dir_flags {
+	DIR_ATTRS_DIFFER = 1 << 0, /* its attributes differ from SRC's */
+	DIR_EXISTED = 1 << 1,      /* DST had it before the run (merged into) */
+};
+
 /* State of one tree's copy, from copytree_start to copytree_finish. */
 struct copytree {
 	const struct session *s;
 	struct worker self;            /* the parent as a worker: inline copies, links */
 	struct strlist dirs;           /* directories made, in walk order (parents first) */
-	unsigned char *dir_attrs;      /* per directory: its attributes differ from SRC's */
-	size_t dir_attrs_cap;          /* entries allocated in dir_attrs */
+	unsigned char *dir_flags;      /* per directory: enum dir_flags */
+	size_t dir_flags_cap;          /* entries allocated in dir_flags */
 	struct strlist gone_dirs;      /* directories reported vanished by the walk */
 	struct inode_table inodes;     /* first path of each multiply-linked inode */
 	struct strlist links;          /* deferred hard links: target, link, target, ... */
@@ -318,19 +324,19 @@ static int make_directory(const struct session *s, int ddir, const char *name, s
 }
 
 /*
- * Remember directory `relpath` for the metadata pass, with whether its
- * attributes differ from SRC's.  That is decided as the walk meets it: by
- * the end, what was made inside the copy has moved its ctime.
+ * Remember directory `relpath` for the metadata pass, with `flags` (enum
+ * dir_flags).  Whether its attributes differ is decided as the walk meets
+ * it: by the end, what was made inside the copy has moved its ctime.
  */
-static void remember_directory(struct copytree *ct, const char *relpath, int attrs_differ)
+static void remember_directory(struct copytree *ct, const char *relpath, unsigned flags)
 {
 	size_t i = strlist_add(&ct->dirs, relpath);
 
-	if (i == ct->dir_attrs_cap) {
-		ct->dir_attrs_cap = ct->dir_attrs_cap ? 2 * ct->dir_attrs_cap : 64;
-		ct->dir_attrs = xrealloc(ct->dir_attrs, ct->dir_attrs_cap);
+	if (i == ct->dir_flags_cap) {
+		ct->dir_flags_cap = ct->dir_flags_cap ? 2 * ct->dir_flags_cap : 64;
+		ct->dir_flags = xrealloc(ct->dir_flags, ct->dir_flags_cap);
 	}
-	ct->dir_attrs[i] = (unsigned char)attrs_differ;
+	ct->dir_flags[i] = (unsigned char)flags;
 }
 
 /*
@@ -354,7 +360,8 @@ static int note_directory(struct copytree *ct, const struct walk_entry *e, int d
 	if (merged)
 		attrs_differ = update_attributes_differ(ct->s, e->dirfd, e->name, ddir, e->name,
 							&es, before);
-	remember_directory(ct, e->relpath, attrs_differ);
+	remember_directory(ct, e->relpath,
+			   (attrs_differ ? DIR_ATTRS_DIFFER : 0) | (merged ? DIR_EXISTED : 0));
 	atomic_fetch_add(&slot->dirs, 1);
 	if (!merged)
 		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
@@ -539,14 +546,20 @@ static int dir_up_to_date(const struct session *s, int dst, const struct entry_s
 
 /*
  * Owner, xattrs, mode and times of one directory from its source, unless
- * dir_up_to_date.  A source directory we may not read (the walk has
- * reported it) is opened O_PATH: enough for its owner, mode and times, not
- * for its xattrs.  -1 when either directory cannot be opened; what could
- * not be kept goes to `loss`.
+ * dir_up_to_date; `flags` are what the walk learnt of it (enum dir_flags).
+ * Only one DST had before the run can hold attributes SRC lacks.  A
+ * source directory we may not read (the walk has reported it) is opened
+ * O_PATH: enough for its owner, mode and times, not for its xattrs.  -1
+ * when either directory cannot be opened; what could not be kept goes to
+ * `loss`.
  */
-static int apply_dir_metadata(const struct session *s, const char *relpath, int attrs_differ,
+static int apply_dir_metadata(const struct session *s, const char *relpath, unsigned flags,
 			      struct meta_loss *loss)
 {
+	/* A directory made under a default ACL inherits it: strip what SRC lacks. */
+	const struct meta_known known = { .created = (mode_t)-1,
+					  .inherited_acl = 1,
+					  .existing = (flags & DIR_EXISTED) != 0 };
 	int follow = s->opts->dereference;
 	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
 	int readable = src >= 0;
@@ -562,9 +575,8 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, int 
 		dst = open_beneath(s->dst_root, relpath, O_RDONLY | O_DIRECTORY, 0, 0);
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
-		/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-		if (!dir_up_to_date(s, dst, &es, attrs_differ))
-			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, NULL, loss);
+		if (!dir_up_to_date(s, dst, &es, flags & DIR_ATTRS_DIFFER))
+			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, &known, loss);
 		rc = 0;
 	}
 	/* --fsync: its file system is synced at the end (durable.h). */
@@ -590,7 +602,7 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		if (apply_dir_metadata(ct->s, relpath, ct->dir_attrs[i], &loss) == 0) {
+		if (apply_dir_metadata(ct->s, relpath, ct->dir_flags[i], &loss) == 0) {
 			report_meta_loss(ct->s, slot, relpath, &loss);
 			continue;
 		}
@@ -627,7 +639,8 @@ struct copytree *copytree_start(const struct session *s)
 	pathbuf_init(&ct->dry_dir);
 	inode_table_init(&ct->inodes);
 	inode_table_init(&ct->dry_copied);
-	remember_directory(ct, "", top_attrs_differ(s)); /* the top directory, made by main */
+	/* The top directory, made or reused by main. */
+	remember_directory(ct, "", (top_attrs_differ(s) ? DIR_ATTRS_DIFFER : 0) | DIR_EXISTED);
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	return ct;
 }
@@ -725,7 +738,7 @@ void copytree_finish(struct copytree *ct)
 	strlist_free(&ct->links);
 	free(ct->link_ids);
 	strlist_free(&ct->dirs);
-	free(ct->dir_attrs);
+	free(ct->dir_flags);
 	strlist_free(&ct->gone_dirs);
 	if (ct->dry_dir_fd >= 0)
 		close(ct->dry_dir_fd);
