@@ -18,6 +18,7 @@
 #include "dirstream.h"
 #include "filelist.h"
 #include "filter.h"
+#include "listing.h"
 #include "lookahead.h"
 #include "path.h"
 #include "strlist.h"
@@ -93,13 +94,12 @@ static int visit_directory(struct walk *w, struct walk_entry *e, struct subdirs 
 	return 0;
 }
 
-/* With names_only (or lazy_regular), can d_type stand in for a stat of this entry? */
-static int type_is_enough(const struct walk *w, unsigned char d_type)
+int walk_type_is_enough(const struct walk_options *o, unsigned char d_type)
 {
-	if (w->o->lazy_regular && d_type == DT_REG)
+	if (o->lazy_regular && d_type == DT_REG)
 		return 1;
-	return w->o->names_only && d_type != DT_UNKNOWN && d_type != DT_DIR &&
-	       !(d_type == DT_LNK && w->o->follow);
+	return o->names_only && d_type != DT_UNKNOWN && d_type != DT_DIR &&
+	       !(d_type == DT_LNK && o->follow);
 }
 
 /* Is the entry at w->path excluded by the filter? */
@@ -109,23 +109,26 @@ static int excluded(const struct walk *w, int is_dir)
 }
 
 /*
- * Stat the entry e (unless d_type is enough) and hand it to the visitor,
- * first asking the filter unless the caller did (`filtered`).  0 or -1.
+ * Stat the entry e (unless d_type is enough, or the stat is `given`: read
+ * for us) and hand it to the visitor, first asking the filter unless the
+ * caller did (`filtered`).  0 or -1.
  */
 static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type, int filtered,
-		      struct subdirs *sd)
+		      const struct stat *given, struct subdirs *sd)
 {
 	int flags = w->o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
 	struct stat st;
 
 	e->st = &st;
-	if (type_is_enough(w, d_type)) {
+	if (walk_type_is_enough(w->o, d_type)) {
 		memset(&st, 0, sizeof(st));
 		st.st_mode = DTTOIF(d_type);
 		e->typed_only = 1;
 		return w->v->entry(w->v->ctx, e);
 	}
-	if (fstatat(e->dirfd, e->name, &st, flags) < 0) {
+	if (given != NULL) {
+		st = *given;
+	} else if (fstatat(e->dirfd, e->name, &st, flags) < 0) {
 		int err = errno;
 
 		if (!filtered && excluded(w, 0))
@@ -153,7 +156,7 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
  * entered, whatever would match inside it (as in rsync).
  */
 static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
-		      struct subdirs *sd)
+		      const struct stat *given, struct subdirs *sd)
 {
 	int typed = d_type != DT_UNKNOWN && !(d_type == DT_LNK && w->o->follow);
 	struct walk_entry e = { .dirfd = fd, .name = name };
@@ -163,21 +166,29 @@ static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
 	if (!(typed && excluded(w, d_type == DT_DIR)))
-		rc = visit_stat(w, &e, d_type, typed, sd);
+		rc = visit_stat(w, &e, d_type, typed, given, sd);
 	pathbuf_trim(&w->path, old);
 	return rc;
 }
 
-/* Visit the names of a listing the scan kept.  0 or -1. */
-static int visit_listing(struct walk *w, int fd, const struct lookahead_list *l, struct subdirs *sd)
+/*
+ * Visit the names of a listing the scan kept, or someone read for us with
+ * `stats` (one per name; those without a usable stat we make ourselves,
+ * so that errors are reported as always).  0 or -1.
+ */
+static int visit_listing(struct walk *w, int fd, const struct lookahead_list *l,
+			 const struct listing_stat *stats, struct subdirs *sd)
 {
 	const char *name;
 	unsigned char d_type;
 	size_t pos = 0;
 
-	while (lookahead_list_next(l, &pos, &d_type, &name))
-		if (stopped(w) || visit_name(w, fd, d_type, name, sd) < 0)
+	for (size_t i = 0; lookahead_list_next(l, &pos, &d_type, &name); i++) {
+		const struct stat *given = stats != NULL && stats[i].err == 0 ? &stats[i].st : NULL;
+
+		if (stopped(w) || visit_name(w, fd, d_type, name, given, sd) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -193,31 +204,47 @@ static void report_unreadable(const struct walk *w, int err)
 		w->v->error(w->v->ctx, w->path.data, err);
 }
 
-/* Visit the names readdir gives, offering them on when we produce.  0 or -1. */
+/* Does anyone want the names of the directories we read (pass_on)? */
+static int passing_on(const struct walk *w)
+{
+	return (w->o->lookahead != NULL && w->o->lookahead_produce) || w->o->source != NULL;
+}
+
+/*
+ * We read w->path ourselves: offer its listing to the other walk when we
+ * produce (only a `complete` one is worth it), and tell the source its
+ * names.  Frees l->data.
+ */
+static void pass_on(struct walk *w, struct lookahead_list *l, int complete)
+{
+	if (w->o->source != NULL)
+		w->o->source->read_itself(w->o->source->ctx, w->path.data, l);
+	if (complete && w->o->lookahead != NULL && w->o->lookahead_produce)
+		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, l);
+	free(l->data);
+	l->data = NULL;
+}
+
+/* Visit the names readdir gives, passing them on when asked.  0 or -1. */
 static int visit_readdir(struct walk *w, struct dirstream *d, struct subdirs *sd)
 {
 	struct lookahead_list l = { NULL, 0, 0 };
-	int produce = w->o->lookahead != NULL && w->o->lookahead_produce;
+	int keep = passing_on(w);
 	const char *name;
 	unsigned char type;
 	int rc;
 
 	while ((rc = dirstream_next(d, &type, &name)) > 0) {
-		if (produce)
+		if (keep)
 			lookahead_list_add(&l, type, name);
-		if (stopped(w) || visit_name(w, d->fd, type, name, sd) < 0) {
+		if (stopped(w) || visit_name(w, d->fd, type, name, NULL, sd) < 0) {
 			free(l.data);
 			return -1;
 		}
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		report_unreadable(w, errno);
-		produce = 0; /* a partial listing is not worth passing on */
-	}
-	if (produce)
-		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
-	else
-		free(l.data);
+	pass_on(w, &l, rc == 0);
 	return 0;
 }
 
@@ -249,16 +276,40 @@ static int read_then_visit(struct walk *w, struct dirstream *d, struct subdirs *
 	}
 	rc = announce_listing(w, d->fd, &l, complete);
 	if (rc == 0)
-		rc = visit_listing(w, d->fd, &l, sd);
-	if (rc == 0 && complete && w->o->lookahead != NULL && w->o->lookahead_produce)
-		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, &l);
+		rc = visit_listing(w, d->fd, &l, NULL, sd);
+	if (rc == 0)
+		pass_on(w, &l, complete);
 	free(l.data);
+	return rc;
+}
+
+/* Visit a listing read for us (from the source, or the scan's).  0 or -1. */
+static int visit_given(struct walk *w, int fd, const struct lookahead_list *l,
+		       const struct listing_stat *stats, struct subdirs *sd)
+{
+	int rc = announce_listing(w, fd, l, 1);
+
+	return rc == 0 ? visit_listing(w, fd, l, stats, sd) : rc;
+}
+
+/* Has the source read the open directory w->path for us?  0 or -1 if so, else 1. */
+static int take_from_source(struct walk *w, int fd, struct subdirs *sd)
+{
+	const struct walk_source *src = w->o->source;
+	struct listing given;
+	int rc;
+
+	if (src == NULL || !src->take(src->ctx, w->path.data, &given))
+		return 1;
+	rc = visit_given(w, fd, &given.names, given.stats, sd);
+	listing_free(&given);
 	return rc;
 }
 
 /*
  * Read the directory w->path (directory number w->dir_seq of the walk), or
- * take its listing from the scan; fill sd with its subdirectories.  0 or -1.
+ * take its listing from the source or the scan; fill sd with its
+ * subdirectories.  0 or -1.
  */
 static int read_directory(struct walk *w, struct subdirs *sd)
 {
@@ -268,17 +319,21 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 	struct dirstream d;
 	int rc;
 
+	if (fd >= 0 && (rc = take_from_source(w, fd, sd)) <= 0) {
+		close(fd);
+		return rc;
+	}
 	if (fd >= 0 && w->o->lookahead != NULL && !w->o->lookahead_produce &&
 	    lookahead_take(w->o->lookahead, w->dir_seq, w->path.data, &l)) {
-		rc = announce_listing(w, fd, &l, 1);
-		if (rc == 0)
-			rc = visit_listing(w, fd, &l, sd);
+		rc = visit_given(w, fd, &l, NULL, sd);
 		free(l.data);
 		close(fd);
 		return rc;
 	}
 	if (fd < 0) {
 		report_unreadable(w, errno);
+		if (w->o->source != NULL)
+			w->o->source->read_itself(w->o->source->ctx, w->path.data, NULL);
 		return announce_listing(w, -1, NULL, 0);
 	}
 	dirstream_start(&d, fd, w->dirbuf);
@@ -413,7 +468,7 @@ static int visit_listed(struct walk *w, const char *path)
 	if (fd < 0 || fstatat(fd, path_basename(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
 		w->v->error(w->v->ctx, path, errno);
 	else
-		rc = visit_name(w, fd, DT_UNKNOWN, path_basename(path), &sd);
+		rc = visit_name(w, fd, DT_UNKNOWN, path_basename(path), NULL, &sd);
 	if (fd >= 0)
 		close(fd);
 	if (rc == 0)
@@ -467,6 +522,8 @@ int walk_tree(int root, const struct walk_options *o, const struct walk_visitor 
 	if (o->follow)
 		push_ancestor(&w, st.st_dev, st.st_ino);
 	rc = o->files != NULL ? walk_listed(&w) : walk_dir(&w);
+	if (o->source != NULL)
+		o->source->finished(o->source->ctx);
 	pathbuf_free(&w.path);
 	free(w.dirbuf);
 	free(w.ancestors);

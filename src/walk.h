@@ -7,6 +7,7 @@
 
 struct filelist;
 struct filter;
+struct listing;
 struct lookahead;
 struct lookahead_list;
 
@@ -65,6 +66,30 @@ struct walk_visitor {
 	void (*dir_done)(void *ctx);
 };
 
+/*
+ * Someone who reads directories for the walker (pcopy-mpi: the other
+ * ranks, listing.h).  The walker still opens each directory (visitors
+ * want its fd) and still decides everything; it only takes the names and
+ * stats instead of reading them.  Called on the walker's thread.
+ */
+struct walk_source {
+	/*
+	 * The walker is about to read the directory `relpath`: 1 with its
+	 * listing moved into *out (listing_free it), or 0 when the walker must
+	 * read it itself.
+	 */
+	int (*take)(void *ctx, const char *relpath, struct listing *out);
+	/*
+	 * The walker read `relpath` itself (after take said 0): its names, so
+	 * that the directories inside it can be read for the walker.  `names`
+	 * may be NULL (nothing could be read).
+	 */
+	void (*read_itself)(void *ctx, const char *relpath, const struct lookahead_list *names);
+	/* The walk is over (on the walker's thread, like the others). */
+	void (*finished)(void *ctx);
+	void *ctx;
+};
+
 /* How to walk. */
 struct walk_options {
 	int follow;          /* follow symbolic links (-L) */
@@ -86,7 +111,17 @@ struct walk_options {
 	   among them), each after the directories leading to it, instead of
 	   the whole tree; NULL for the whole tree. */
 	const struct filelist *files;
+	/* Directories read by someone else; NULL: the walker reads them all
+	   (it must be NULL with `files`). */
+	const struct walk_source *source;
 };
+
+/*
+ * With these options, can an entry's d_type stand in for its stat
+ * (names_only, lazy_regular)?  Whoever reads for the walker stats the
+ * others.
+ */
+int walk_type_is_enough(const struct walk_options *o, unsigned char d_type);
 
 /*
  * Walk the tree under the directory fd `root` (not visiting root itself),

@@ -22,5 +22,6 @@ Suite *compare_suite(void);
 Suite *delete_suite(void);
 Suite *spill_suite(void);
 Suite *adapt_suite(void);
+Suite *listing_suite(void);
 
 #endif
