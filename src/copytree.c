@@ -710,6 +710,7 @@ void copytree_walk(struct copytree *ct, struct lookahead *la)
 		.lookahead = la,
 		.filter = s->filter,
 		.files = s->list,
+		.source = s->list == NULL ? s->listing : NULL,
 	};
 	struct walk_visitor v = { .entry = visit_entry,
 				  .directory = visit_directory,

@@ -119,6 +119,14 @@ void walk_key_child(const struct walk_key *parent, uint32_t index, struct walk_k
 	child->index[parent->depth] = index;
 }
 
+void walk_key_copy(const struct walk_key *from, struct walk_key *to)
+{
+	to->depth = from->depth;
+	to->index = xmalloc((from->depth + 1) * sizeof(*to->index));
+	if (from->depth > 0)
+		memcpy(to->index, from->index, from->depth * sizeof(*to->index));
+}
+
 void walk_key_free(struct walk_key *k)
 {
 	free(k->index);

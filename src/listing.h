@@ -68,6 +68,7 @@ struct walk_key {
 
 /* The key of the child at `index` of a directory whose key is `parent`. */
 void walk_key_child(const struct walk_key *parent, uint32_t index, struct walk_key *child);
+void walk_key_copy(const struct walk_key *from, struct walk_key *to);
 void walk_key_free(struct walk_key *k);
 
 /* <0, 0 or >0 as directory a is entered before, as, or after b. */

@@ -298,8 +298,10 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 	struct lookahead la;
 
 	m->pool = NULL;
-	if (tree && !s->opts->dry_run) {
-		share_stats(s);
+	/* pcopy-mpi's other ranks list directories for the walker, even in a dry run. */
+	if (tree && (!s->opts->dry_run || s->opts->mode == MODE_MPI)) {
+		if (!s->opts->dry_run)
+			share_stats(s);
 		s->queue =
 			queue_create(s->opts->queue,
 				     s->opts->mode == MODE_PROCESS ? QUEUE_SHARED : QUEUE_PRIVATE);
@@ -310,6 +312,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 			return -1;
 		}
 	}
+	s->listing = pool_listing(m->pool);
 	lookahead_init(&la, LOOKAHEAD_BUDGET);
 	if (tree && m->style != PROGRESS_NONE &&
 	    scan_start(&sc, s, &la, atomic_load(&s->shared->queued_entries)) == 0)
@@ -326,6 +329,7 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 		scan_stop(m->scan);
 	m->scan = NULL;
 	lookahead_destroy(&la);
+	s->listing = NULL;
 	unshare_stats(s);
 	return 0;
 }

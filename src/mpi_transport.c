@@ -15,6 +15,12 @@
  *	0 -> k  CLOSE   the walk is over (or ABORT: stop, drop what is queued)
  *	k -> 0  DONE    its last counters: it has finished
  *
+ * and, at any time between GO and CLOSE, the listing of directories for
+ * rank 0's walker (mpi_listing.h):
+ *
+ *	0 -> k  LIST    paths of directories to read
+ *	k -> 0  LISTING one directory's names and stats, or "cannot"
+ *
  * and END, 0 -> k, once there are no more sources.  MPI keeps the order of
  * the messages between two ranks, so a rank's lines arrive before its DONE.
  *
@@ -46,13 +52,16 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "dirstream.h"
 #include "linkdest.h"
+#include "mpi_listing.h"
 #include "output.h"
 #include "pool.h"
 #include "queue.h"
 #include "session.h"
 #include "spill.h"
 #include "util.h"
+#include "walk.h"
 
 #define BATCH 32                /* jobs in one message, at most */
 #define WINDOW (8 * BATCH)      /* jobs sent to a rank that it has not taken yet */
@@ -77,6 +86,8 @@ enum tag {
 	TAG_SPILL,
 	TAG_DONE,
 	TAG_END,
+	TAG_LIST,
+	TAG_LISTING,
 };
 
 /* BEGIN: the roots rank 0 opened, followed by the two paths, NUL-terminated. */
@@ -86,8 +97,15 @@ struct begin {
 	uint32_t umask;            /* the user's umask */
 	uint32_t src_len;          /* strlen of the SRC path (the second follows it) */
 	uint32_t spill;            /* multiply-linked files go back to rank 0 (spill.h) */
-	uint32_t pad;
+	uint32_t flags;            /* BEGIN_* */
 };
+
+/*
+ * begin.flags: how rank 0 walks (the walk_options a lister reads
+ * directories with), and a dry run, whose DST need not exist: the ranks
+ * only list, so they neither open nor check it.
+ */
+enum { BEGIN_FOLLOW = 1, BEGIN_LAZY_REGULAR = 2, BEGIN_NO_DST = 4 };
 
 /* READY: which root a rank could not match (0: none), and why. */
 enum root { ROOT_NONE, ROOT_SRC, ROOT_DST };
@@ -107,6 +125,7 @@ static const size_t counter_offsets[] = {
 	offsetof(struct worker_slot, unchanged),      offsetof(struct worker_slot, created),
 	offsetof(struct worker_slot, updated),        offsetof(struct worker_slot, meta_updated),
 	offsetof(struct worker_slot, linked),         offsetof(struct worker_slot, deleted),
+	offsetof(struct worker_slot, dirs_listed),    offsetof(struct worker_slot, entries_listed),
 };
 #define NCOUNTERS ARRAY_LEN(counter_offsets)
 
@@ -405,13 +424,14 @@ struct peer {
 
 struct ranks {
 	const struct session *s;
-	struct peer *peers; /* by rank; [0] unused */
-	struct sends sends; /* sends in flight */
-	int next;           /* the rank offered the next batch first, less 1 */
-	int walk_over;      /* s->queue is closed and empty */
-	int aborted;        /* ABORT sent to every rank */
-	int give_up;        /* abort at once (the forwarder could not start) */
-	pthread_t thread;   /* the forwarder */
+	struct peer *peers;    /* by rank; [0] unused */
+	struct sends sends;    /* sends in flight */
+	int next;              /* the rank offered the next batch first, less 1 */
+	int walk_over;         /* s->queue is closed and empty */
+	int aborted;           /* ABORT sent to every rank */
+	int give_up;           /* abort at once (the forwarder could not start) */
+	pthread_t thread;      /* the forwarder */
+	struct broker *broker; /* who lists which directory for the walker */
 };
 
 /*
@@ -506,6 +526,8 @@ static int receive_reports(struct ranks *r)
 			take_spill(r, st.MPI_SOURCE, msg, len);
 		else if (st.MPI_TAG == TAG_STATUS || st.MPI_TAG == TAG_DONE)
 			take_status(r, st.MPI_SOURCE, msg, len);
+		else if (st.MPI_TAG == TAG_LISTING)
+			broker_arrived(r->broker, st.MPI_SOURCE, msg, len);
 		if (st.MPI_TAG == TAG_DONE)
 			r->peers[st.MPI_SOURCE].done = 1;
 		free(msg);
@@ -580,6 +602,23 @@ static int dispatch(struct ranks *r)
 	return any;
 }
 
+/* Send each rank the directories the broker has for it to list; 1 if any went. */
+static int hand_out_listings(struct ranks *r)
+{
+	int any = 0;
+
+	for (int rank = 1; rank <= r->s->opts->jobs; rank++) {
+		size_t len;
+		char *paths = broker_next_batch(r->broker, rank, &len);
+
+		if (paths != NULL) {
+			send_async(&r->sends, rank, TAG_LIST, paths, len);
+			any = 1;
+		}
+	}
+	return any;
+}
+
 /* Tell every rank not told yet that there is nothing more (`tag`: CLOSE or ABORT). */
 static void tell_all(struct ranks *r, int tag)
 {
@@ -610,10 +649,11 @@ static void *forward_main(void *arg)
 
 		if (!r->aborted && (r->give_up || atomic_load(&r->s->shared->stop))) {
 			tell_all(r, TAG_ABORT);
+			broker_close(r->broker); /* the walker must not wait for a listing */
 			r->aborted = 1;
 		}
 		if (!r->aborted && !r->walk_over)
-			busy |= dispatch(r);
+			busy |= hand_out_listings(r) | dispatch(r);
 		if (!r->aborted && r->walk_over)
 			tell_all(r, TAG_CLOSE);
 		busy |= sends_reap(&r->sends);
@@ -648,9 +688,13 @@ static int begin_all(struct ranks *r)
 	char *msg = xcalloc(1, len);
 	struct begin b = { .umask = (uint32_t)s->umask,
 			   .src_len = (uint32_t)src_len,
-			   .spill = s->spill_fd >= 0 };
-	struct stat src, dst;
-	int go = fstat(s->src_root, &src) == 0 && fstat(s->dst_root, &dst) == 0;
+			   .spill = s->spill_fd >= 0,
+			   .flags = (s->opts->dereference ? BEGIN_FOLLOW : 0) |
+				    (s->worker_stats ? BEGIN_LAZY_REGULAR : 0) |
+				    (s->opts->dry_run ? BEGIN_NO_DST : 0) };
+	struct stat src, dst = { 0 };
+	int go = fstat(s->src_root, &src) == 0 &&
+		 (s->opts->dry_run || fstat(s->dst_root, &dst) == 0);
 
 	if (go) {
 		b.src_dev = src.st_dev, b.src_ino = src.st_ino;
@@ -677,12 +721,32 @@ static int begin_all(struct ranks *r)
 	return go ? 0 : -1;
 }
 
+/*
+ * The broker of one SRC: the other ranks list its directories, unless
+ * PCOPY_FORCE=walker_lists (for comparison) or --files-from (walk.c reads
+ * only the listed paths).
+ */
+static struct broker *start_broker(const struct session *s)
+{
+	struct broker_config c = {
+		.listers = s->opts->jobs,
+		.enabled = !(s->force & FORCE_WALKER_LISTS) && s->list == NULL,
+		.root = s->src_root,
+		.one_file_system = s->opts->one_file_system,
+		.filter = s->filter,
+		.slot = parent_slot(s),
+	};
+
+	return broker_create(&c);
+}
+
 struct ranks *ranks_start(const struct session *s)
 {
 	struct ranks *r = xcalloc(1, sizeof(*r));
 	int rc;
 
 	r->s = s;
+	r->broker = start_broker(s);
 	r->peers = xcalloc((size_t)s->opts->jobs + 1, sizeof(*r->peers));
 	for (int rank = 1; rank <= s->opts->jobs; rank++)
 		r->peers[rank].idle = 1; /* nothing sent yet */
@@ -708,10 +772,16 @@ void ranks_wait(struct ranks *r)
 	pthread_join(r->thread, NULL);
 }
 
+const struct walk_source *ranks_listing(struct ranks *r)
+{
+	return broker_source(r->broker);
+}
+
 void ranks_free(struct ranks *r)
 {
 	if (r == NULL)
 		return;
+	broker_free(r->broker);
 	free(r->peers);
 	free(r);
 }
@@ -834,14 +904,16 @@ static int stop_signal_taken(void)
 /* A rank's side of one source, between GO and DONE. */
 struct server {
 	struct session *s;
-	struct sends sends;  /* reports in flight */
-	struct sends lines;  /* the LINES message in flight */
-	uint64_t pushed;     /* jobs received and queued */
-	uint64_t reported;   /* jobs taken, as last told rank 0 */
-	int reported_idle;   /* idleness, as last told rank 0 */
-	uint64_t spill_sent; /* bytes of this rank's spill region sent to rank 0 */
-	double last;         /* when rank 0 was last told */
-	int closed;          /* CLOSE or ABORT came: no more jobs */
+	struct sends sends;       /* reports in flight */
+	struct sends lines;       /* the LINES message in flight */
+	uint64_t pushed;          /* jobs received and queued */
+	uint64_t reported;        /* jobs taken, as last told rank 0 */
+	int reported_idle;        /* idleness, as last told rank 0 */
+	uint64_t spill_sent;      /* bytes of this rank's spill region sent to rank 0 */
+	double last;              /* when rank 0 was last told */
+	int closed;               /* CLOSE or ABORT came: no more jobs */
+	struct walk_options walk; /* how rank 0 walks: how to list for it */
+	char *dirbuf;             /* for the directory being listed (dirstream.h) */
 };
 
 /* Queue the jobs of a batch (never waits: WINDOW bounds what rank 0 sends). */
@@ -856,7 +928,28 @@ static void queue_batch(struct server *sv, const char *batch, size_t len)
 	queue_flush(sv->s->queue);
 }
 
-/* Take what rank 0 sent: jobs, CLOSE or ABORT; 1 if anything came. */
+/* List each directory of a LIST message for rank 0's walker, one LISTING each. */
+static void list_directories(struct server *sv, const char *paths, size_t len)
+{
+	struct worker_slot *slot = &sv->s->shared->slots[0];
+
+	if (len == 0 || paths[len - 1] != '\0')
+		return; /* malformed: rank 0 reads them itself (it never waits on us) */
+	for (size_t at = 0; at < len; at += strlen(paths + at) + 1) {
+		size_t reply_len;
+		int64_t entries;
+		char *reply = lister_read(sv->s->src_root, &sv->walk, paths + at, sv->dirbuf,
+					  &reply_len, &entries);
+
+		send_async(&sv->sends, 0, TAG_LISTING, reply, reply_len);
+		if (entries >= 0) {
+			atomic_fetch_add(&slot->dirs_listed, 1);
+			atomic_fetch_add(&slot->entries_listed, (uint64_t)entries);
+		}
+	}
+}
+
+/* Take what rank 0 sent: jobs, directories to list, CLOSE or ABORT; 1 if anything came. */
 static int take_orders(struct server *sv)
 {
 	MPI_Status st;
@@ -868,6 +961,8 @@ static int take_orders(struct server *sv)
 
 		if (st.MPI_TAG == TAG_JOBS)
 			queue_batch(sv, msg, len);
+		else if (st.MPI_TAG == TAG_LIST)
+			list_directories(sv, msg, len);
 		else if (st.MPI_TAG == TAG_ABORT)
 			session_stop(sv->s);
 		else if (st.MPI_TAG == TAG_CLOSE)
@@ -925,10 +1020,16 @@ static void report_progress(struct server *sv, size_t queued)
 	}
 }
 
-/* One source's jobs: receive, queue, report, until rank 0 closes and all are done. */
-static void serve_jobs(struct session *s)
+/*
+ * One source's jobs (and directories to list, read with rank 0's
+ * flags): receive, queue, report, until rank 0 closes and all are done.
+ */
+static void serve_jobs(struct session *s, uint32_t flags)
 {
-	struct server sv = { .s = s };
+	struct server sv = { .s = s,
+			     .walk = { .follow = (flags & BEGIN_FOLLOW) != 0,
+				       .lazy_regular = (flags & BEGIN_LAZY_REGULAR) != 0 },
+			     .dirbuf = dirstream_buffer() };
 	struct idle idle = { 0 };
 	struct pool *pool;
 
@@ -967,6 +1068,7 @@ static void serve_jobs(struct session *s)
 	send_status(&sv.sends, s, sv.pushed, 1, TAG_DONE);
 	sends_finish(&sv.lines);
 	sends_finish(&sv.sends);
+	free(sv.dirbuf);
 }
 
 /*
@@ -1012,13 +1114,14 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	s->src_display = src_path;
 	s->dst_display = dst_path;
 	s->src_root = open_root(src_path, 0, &src, ROOT_SRC, &a);
-	s->dst_root = open_root(dst_path, O_NOFOLLOW, &dst, ROOT_DST, &a);
+	s->dst_root =
+		b.flags & BEGIN_NO_DST ? -1 : open_root(dst_path, O_NOFOLLOW, &dst, ROOT_DST, &a);
 	MPI_Send(&a, sizeof(a), MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
 	go = next_from_rank0(&tag, &go_len);
 	if (tag == TAG_GO && go_len == sizeof(int) && *(int *)(void *)go) {
 		start_measures(s, b.spill);
 		linkdest_open_roots(s, dst_path, 1);
-		serve_jobs(s);
+		serve_jobs(s, b.flags);
 		linkdest_close_roots(s);
 		if (s->spill_fd >= 0)
 			close(s->spill_fd);

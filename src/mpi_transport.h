@@ -23,6 +23,7 @@ struct filter;
 struct options;
 struct ranks;
 struct session;
+struct walk_source;
 
 #ifdef PCOPY_MPI
 
@@ -63,6 +64,12 @@ struct ranks *ranks_start(const struct session *s);
 
 /* Wait until every rank has finished the jobs of this SRC (close or abort s->queue first). */
 void ranks_wait(struct ranks *r);
+
+/*
+ * Rank 0's walker takes its directory listings from here: the other ranks
+ * read them (mpi_listing.h).  Valid until ranks_free.
+ */
+const struct walk_source *ranks_listing(struct ranks *r);
 
 /* Free what ranks_start made (after ranks_wait). */
 void ranks_free(struct ranks *r);
@@ -112,6 +119,12 @@ static inline struct ranks *ranks_start(const struct session *s)
 static inline void ranks_wait(struct ranks *r)
 {
 	(void)r;
+}
+
+static inline const struct walk_source *ranks_listing(struct ranks *r)
+{
+	(void)r;
+	return NULL;
 }
 
 static inline void ranks_free(struct ranks *r)

@@ -351,6 +351,11 @@ void pool_wait(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+const struct walk_source *pool_listing(struct pool *p)
+{
+	return p != NULL && p->ranks != NULL ? ranks_listing(p->ranks) : NULL;
+}
+
 void pool_free(struct pool *p)
 {
 	if (p == NULL)

@@ -41,6 +41,12 @@ int pool_size(struct pool *p);
  */
 void pool_wait(struct pool *p);
 
+/*
+ * Where the walker takes directory listings read by the workers (MPI mode:
+ * the other ranks read them, mpi_listing.h), or NULL: it reads them all.
+ */
+const struct walk_source *pool_listing(struct pool *p);
+
 /* Free the pool (after pool_wait). */
 void pool_free(struct pool *p);
 

@@ -259,21 +259,59 @@ static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
 		*at += (size_t)n;
 }
 
+/* MPI: rank `rank`'s slot (rank 0 is the parent's, after the workers'). */
+static const struct worker_slot *rank_slot(const struct run_stats *st, int rank)
+{
+	return &st->slots[rank == 0 ? st->ranks - 1 : rank - 1];
+}
+
+static double ns_to_s(const _Atomic uint64_t *ns)
+{
+	return (double)atomic_load(ns) / 1e9;
+}
+
 /*
- * MPI: ,"ranks":N,"per_rank":[{"files":F,"bytes":B},...] in rank order, to
- * show the balance.  Rank 0 is the parent's slot (after the workers').
+ * MPI: ,"ranks":N,"per_rank":[{"files":F,"bytes":B,"dirs_listed":D,
+ * "entries_listed":E},...] in rank order, to show the balance of the
+ * copying and of the listing (mpi_listing.h), then how long rank 0's
+ * walker waited for listings and its CPU time: if it waited, the ranks
+ * listing were the limit, not rank 0.
  */
 static void stats_json_ranks(const struct run_stats *st, char *buf, size_t len, size_t *at)
 {
+	const struct worker_slot *walker = rank_slot(st, 0);
+
 	put(buf, len, at, ",\"ranks\":%d,\"per_rank\":[", st->ranks);
 	for (int rank = 0; rank < st->ranks; rank++) {
-		const struct worker_slot *slot = &st->slots[rank == 0 ? st->ranks - 1 : rank - 1];
+		const struct worker_slot *slot = rank_slot(st, rank);
 
-		put(buf, len, at, "%s{\"files\":%llu,\"bytes\":%llu}", rank > 0 ? "," : "",
-		    (unsigned long long)atomic_load(&slot->files),
-		    (unsigned long long)atomic_load(&slot->bytes));
+		put(buf, len, at,
+		    "%s{\"files\":%llu,\"bytes\":%llu,\"dirs_listed\":%llu,\"entries_listed\":%"
+		    "llu}",
+		    rank > 0 ? "," : "", (unsigned long long)atomic_load(&slot->files),
+		    (unsigned long long)atomic_load(&slot->bytes),
+		    (unsigned long long)atomic_load(&slot->dirs_listed),
+		    (unsigned long long)atomic_load(&slot->entries_listed));
 	}
-	put(buf, len, at, "]");
+	put(buf, len, at, "],\"listing_wait_s\":%.6f,\"walker_cpu_s\":%.6f",
+	    ns_to_s(&walker->listing_wait_ns), ns_to_s(&walker->walker_cpu_ns));
+}
+
+/* MPI: who listed how many directories, and what rank 0's walker waited. */
+static void stats_text_ranks(const struct run_stats *st, char *buf, size_t len, size_t *at)
+{
+	const struct worker_slot *walker = rank_slot(st, 0);
+
+	put(buf, len, at, "listed:");
+	for (int rank = 0; rank < st->ranks; rank++) {
+		const struct worker_slot *slot = rank_slot(st, rank);
+
+		put(buf, len, at, "%s rank %d %llu dirs %llu entries", rank > 0 ? "," : "", rank,
+		    (unsigned long long)atomic_load(&slot->dirs_listed),
+		    (unsigned long long)atomic_load(&slot->entries_listed));
+	}
+	put(buf, len, at, "\nwalker (rank 0): waited for listings %.3f s  cpu %.3f s\n",
+	    ns_to_s(&walker->listing_wait_ns), ns_to_s(&walker->walker_cpu_ns));
 }
 
 static size_t stats_json(const struct run_stats *st, double secs, char *buf, size_t len)
@@ -330,6 +368,8 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 	    "workers: cpu %.3f s  waiting for a cpu %.3f s  for the device %.3f s"
 	    "  for a job %.3f s\n",
 	    st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
+	if (st->slots != NULL)
+		stats_text_ranks(st, buf, len, &at);
 	return at;
 }
 

@@ -10,6 +10,7 @@
 #include "options.h"
 
 struct durable;
+struct walk_source;
 struct filelist;
 struct filter;
 
@@ -20,6 +21,7 @@ enum force_flags {
 	FORCE_NO_OPENAT2 = 1 << 2,         /* per-component O_NOFOLLOW walk */
 	FORCE_WALKER_STATS = 1 << 3,       /* the walker stats every entry (no JOB_UNSTATED) */
 	FORCE_ADAPT_GROW = 1 << 4,         /* no -j: the pool grows whatever the device */
+	FORCE_WALKER_LISTS = 1 << 5,       /* pcopy-mpi: rank 0 reads every directory itself */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -34,33 +36,37 @@ enum force_flags {
  * worker was doing.  Aligned so two workers never share a cache line.
  */
 struct worker_slot {
-	_Atomic int busy;                /* `job` is in flight */
-	_Atomic uint64_t entries_done;   /* non-directory entries finished (ok or not) */
-	_Atomic uint64_t bytes_done;     /* bytes of finished entries (for progress) */
-	_Atomic uint64_t bytes_inflight; /* bytes of the current file copied so far */
-	_Atomic uint64_t bytes_skipped;  /* bytes of finished files --update did not copy */
-	_Atomic uint64_t files;          /* regular files copied */
-	_Atomic uint64_t symlinks;       /* symbolic links copied */
-	_Atomic uint64_t specials;       /* fifos, sockets, devices copied */
-	_Atomic uint64_t hardlinks;      /* hard links made */
-	_Atomic uint64_t dirs;           /* directories copied */
-	_Atomic uint64_t bytes;          /* regular-file bytes copied */
-	_Atomic uint64_t errors;         /* error lines printed */
-	_Atomic uint64_t vanished;       /* source entries gone before they were copied */
-	_Atomic uint64_t unchanged;      /* entries --update left as they were */
-	_Atomic uint64_t created;        /* entries made where DST had none (change.h) */
-	_Atomic uint64_t updated;        /* entries whose data replaced DST's */
-	_Atomic uint64_t meta_updated;   /* entries --update=changed fixed in place */
-	_Atomic uint64_t linked;         /* files hard-linked from --link-dest */
-	_Atomic uint64_t deleted;        /* entries --delete removed */
-	_Atomic uint64_t spilled;        /* bytes in this slot's spill region (spill.h) */
-	_Atomic int tid;                 /* the worker's thread id while it runs, or 0 */
-	_Atomic uint64_t idle_ns;        /* time the worker waited for a job */
-	_Atomic uint64_t cpu_ns;         /* its CPU time, added when it exits */
-	_Atomic uint64_t runq_ns;        /* time it waited for a CPU, added at exit */
-	_Atomic uint64_t wait_ns;        /* time off CPU with a job: device, locks */
-	char tmpname[TMPNAME_MAX];       /* named temporary in job's directory, or "" */
-	struct job job;                  /* the job in flight */
+	_Atomic int busy;                 /* `job` is in flight */
+	_Atomic uint64_t entries_done;    /* non-directory entries finished (ok or not) */
+	_Atomic uint64_t bytes_done;      /* bytes of finished entries (for progress) */
+	_Atomic uint64_t bytes_inflight;  /* bytes of the current file copied so far */
+	_Atomic uint64_t bytes_skipped;   /* bytes of finished files --update did not copy */
+	_Atomic uint64_t files;           /* regular files copied */
+	_Atomic uint64_t symlinks;        /* symbolic links copied */
+	_Atomic uint64_t specials;        /* fifos, sockets, devices copied */
+	_Atomic uint64_t hardlinks;       /* hard links made */
+	_Atomic uint64_t dirs;            /* directories copied */
+	_Atomic uint64_t bytes;           /* regular-file bytes copied */
+	_Atomic uint64_t errors;          /* error lines printed */
+	_Atomic uint64_t vanished;        /* source entries gone before they were copied */
+	_Atomic uint64_t unchanged;       /* entries --update left as they were */
+	_Atomic uint64_t created;         /* entries made where DST had none (change.h) */
+	_Atomic uint64_t updated;         /* entries whose data replaced DST's */
+	_Atomic uint64_t meta_updated;    /* entries --update=changed fixed in place */
+	_Atomic uint64_t linked;          /* files hard-linked from --link-dest */
+	_Atomic uint64_t deleted;         /* entries --delete removed */
+	_Atomic uint64_t spilled;         /* bytes in this slot's spill region (spill.h) */
+	_Atomic int tid;                  /* the worker's thread id while it runs, or 0 */
+	_Atomic uint64_t idle_ns;         /* time the worker waited for a job */
+	_Atomic uint64_t cpu_ns;          /* its CPU time, added when it exits */
+	_Atomic uint64_t runq_ns;         /* time it waited for a CPU, added at exit */
+	_Atomic uint64_t wait_ns;         /* time off CPU with a job: device, locks */
+	_Atomic uint64_t dirs_listed;     /* pcopy-mpi: directories this rank read for the walk */
+	_Atomic uint64_t entries_listed;  /* and the names in them (mpi_listing.h) */
+	_Atomic uint64_t listing_wait_ns; /* rank 0: its walker waited for listings */
+	_Atomic uint64_t walker_cpu_ns;   /* rank 0: its walker's CPU time */
+	char tmpname[TMPNAME_MAX];        /* named temporary in job's directory, or "" */
+	struct job job;                   /* the job in flight */
 } __attribute__((aligned(64)));
 
 /*
@@ -107,6 +113,8 @@ struct session {
 	gid_t egid;
 	unsigned force;   /* enum force_flags */
 	int final_source; /* the last SRC: the end of its walk makes the totals final */
+	/* Directories read for the walker by the workers (pool_listing), or NULL. */
+	const struct walk_source *listing;
 	int link_dest_roots[LINK_DEST_MAX]; /* the --link-dest DIRs that could be opened */
 	int nlink_dest_roots;               /* how many (linkdest.h) */
 };
