@@ -5,6 +5,8 @@
 #          (10,000 files in 100 directories, ~83 MB, when QUICK=1)
 #   big    4 files of 512 MiB (256 MiB when QUICK=1)
 #   real   a copy of /usr/share (/usr/share/doc when QUICK=1), made with cp -a
+#   walk   500,000 empty files in 5,000 directories (50 of 100), for the
+#          walk-only rows (-n): all metadata, no data (50,000 in 500 when QUICK=1)
 #
 # The trees are deterministic: the small-tree file sizes come from a
 # Park-Miller generator with a fixed seed, drawn from an exponential
@@ -15,12 +17,13 @@
 # A tree that already exists with the same parameters (a marker file
 # DIR/.TREE.done records them) is not generated again.
 #
-# Environment: QUICK=1, SMALL_FILES, SMALL_DIRS, BIG_FILES, BIG_MIB, REAL_SRC.
+# Environment: QUICK=1, SMALL_FILES, SMALL_DIRS, BIG_FILES, BIG_MIB, REAL_SRC,
+# WALK_FILES, WALK_DIRS (a multiple of 50).
 
 set -u
 
 usage() {
-	echo "usage: $0 DIR [small|big|real]..." >&2
+	echo "usage: $0 DIR [small|big|real|walk]..." >&2
 	exit 2
 }
 
@@ -39,11 +42,15 @@ if [ "$quick" = 1 ]; then
 	small_dirs=${SMALL_DIRS:-100}
 	big_mib=${BIG_MIB:-256}
 	real_src=${REAL_SRC:-/usr/share/doc}
+	walk_files=${WALK_FILES:-50000}
+	walk_dirs=${WALK_DIRS:-500}
 else
 	small_files=${SMALL_FILES:-50000}
 	small_dirs=${SMALL_DIRS:-500}
 	big_mib=${BIG_MIB:-512}
 	real_src=${REAL_SRC:-/usr/share}
+	walk_files=${WALK_FILES:-500000}
+	walk_dirs=${WALK_DIRS:-5000}
 fi
 big_files=${BIG_FILES:-4}
 
@@ -149,12 +156,37 @@ make_real() {
 		"$(find "$dir/real" | wc -l) entries ($(($(now_ms) - t0)) ms)"
 }
 
+# The walk tree: 50 top directories, each with walk_dirs/50 below it, the
+# files dealt out evenly; one awk prints the paths and xargs makes them, a
+# few hundred mkdir and touch processes in all.
+make_walk() {
+	local params="files=$walk_files dirs=$walk_dirs v1" t0
+	if tree_is_current walk "$params"; then
+		echo "mktrees: walk: up to date ($params)"
+		return 0
+	fi
+	rm -rf "$dir/walk" "$dir/.walk.done"
+	mkdir "$dir/walk" || return 1
+	t0=$(now_ms)
+	awk -v root="$dir/walk" -v ndirs="$walk_dirs" 'BEGIN {
+		for (t = 0; t < 50; t++) print root "/t" t
+		for (d = 0; d < ndirs; d++) print root "/t" (d % 50) "/d" d
+	}' | xargs mkdir || return 1
+	awk -v root="$dir/walk" -v nfiles="$walk_files" -v ndirs="$walk_dirs" 'BEGIN {
+		for (i = 0; i < nfiles; i++) { d = i % ndirs; print root "/t" (d % 50) "/d" d "/f" i }
+	}' | xargs touch || return 1
+	echo "$params" >"$dir/.walk.done"
+	echo "mktrees: walk: $walk_files empty files in $walk_dirs directories" \
+		"($(($(now_ms) - t0)) ms)"
+}
+
 status=0
 for t in $trees; do
 	case $t in
 	small) make_small || status=1 ;;
 	big) make_big || status=1 ;;
 	real) make_real || status=1 ;;
+	walk) make_walk || status=1 ;;
 	*) usage ;;
 	esac
 done

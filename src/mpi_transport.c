@@ -238,6 +238,77 @@ static char *receive(const MPI_Status *st, size_t *len)
 	return buf;
 }
 
+/*
+ * A receive in flight.  A listing is past MPI's eager size, so a blocking
+ * receive of one would wait (spinning, in Open MPI) until its sender,
+ * busy reading the next directory, moves it on: rank 0 takes listings
+ * with MPI_Irecv and finishes them in its loop instead.
+ */
+struct incoming {
+	MPI_Request request;
+	char *buf; /* malloc'd, `len` bytes */
+	size_t len;
+	int rank; /* the sender */
+};
+
+/* The receives in flight of one loop. */
+struct receives {
+	struct incoming *v;
+	size_t count, cap;
+};
+
+/* Start receiving the message `st` announced. */
+static void receive_async(struct receives *q, const MPI_Status *st)
+{
+	struct incoming *in;
+	int count = 0;
+
+	if (q->count == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 16;
+		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
+	}
+	in = &q->v[q->count++];
+	MPI_Get_count(st, MPI_BYTE, &count);
+	in->len = count > 0 ? (size_t)count : 0;
+	in->buf = xmalloc(in->len > 0 ? in->len : 1);
+	in->rank = st->MPI_SOURCE;
+	MPI_Irecv(in->buf, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+		  &in->request);
+}
+
+/*
+ * Hand each receive that completed (every one, waiting, with `wait`) to
+ * `take`, then free it; 1 if any did.
+ */
+static int receives_reap(struct receives *q, int wait,
+			 void (*take)(void *ctx, int rank, const char *msg, size_t len), void *ctx)
+{
+	size_t kept = 0;
+	int any = 0;
+
+	for (size_t i = 0; i < q->count; i++) {
+		int done = 1;
+
+		if (wait)
+			MPI_Wait(&q->v[i].request, MPI_STATUS_IGNORE);
+		else
+			MPI_Test(&q->v[i].request, &done, MPI_STATUS_IGNORE);
+		if (done) {
+			take(ctx, q->v[i].rank, q->v[i].buf, q->v[i].len);
+			free(q->v[i].buf);
+			any = 1;
+		} else {
+			q->v[kept++] = q->v[i];
+		}
+	}
+	q->count = kept;
+	if (wait) {
+		free(q->v);
+		memset(q, 0, sizeof(*q));
+	}
+	return any;
+}
+
 /* An idle loop's sleep: short after work, doubling while there is none. */
 struct idle {
 	long us;     /* the next sleep */
@@ -424,14 +495,15 @@ struct peer {
 
 struct ranks {
 	const struct session *s;
-	struct peer *peers;    /* by rank; [0] unused */
-	struct sends sends;    /* sends in flight */
-	int next;              /* the rank offered the next batch first, less 1 */
-	int walk_over;         /* s->queue is closed and empty */
-	int aborted;           /* ABORT sent to every rank */
-	int give_up;           /* abort at once (the forwarder could not start) */
-	pthread_t thread;      /* the forwarder */
-	struct broker *broker; /* who lists which directory for the walker */
+	struct peer *peers;       /* by rank; [0] unused */
+	struct sends sends;       /* sends in flight */
+	int next;                 /* the rank offered the next batch first, less 1 */
+	int walk_over;            /* s->queue is closed and empty */
+	int aborted;              /* ABORT sent to every rank */
+	int give_up;              /* abort at once (the forwarder could not start) */
+	pthread_t thread;         /* the forwarder */
+	struct broker *broker;    /* who lists which directory for the walker */
+	struct receives listings; /* listings being received */
 };
 
 /*
@@ -519,6 +591,11 @@ static int receive_reports(struct ranks *r)
 		MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
 		if (!flag)
 			break;
+		any = 1;
+		if (st.MPI_TAG == TAG_LISTING) {
+			receive_async(&r->listings, &st);
+			continue;
+		}
 		msg = receive(&st, &len);
 		if (st.MPI_TAG == TAG_LINES)
 			print_lines(r->s, msg, len);
@@ -526,14 +603,17 @@ static int receive_reports(struct ranks *r)
 			take_spill(r, st.MPI_SOURCE, msg, len);
 		else if (st.MPI_TAG == TAG_STATUS || st.MPI_TAG == TAG_DONE)
 			take_status(r, st.MPI_SOURCE, msg, len);
-		else if (st.MPI_TAG == TAG_LISTING)
-			broker_arrived(r->broker, st.MPI_SOURCE, msg, len);
 		if (st.MPI_TAG == TAG_DONE)
 			r->peers[st.MPI_SOURCE].done = 1;
 		free(msg);
-		any = 1;
 	}
 	return any;
+}
+
+/* A listing received: the broker's (receives_reap's `take`). */
+static void take_listing(void *ctx, int rank, const char *msg, size_t len)
+{
+	broker_arrived(ctx, rank, msg, len);
 }
 
 /* Send `rank` up to `max` jobs the walker queued; how many were sent. */
@@ -647,6 +727,7 @@ static void *forward_main(void *arg)
 	while (!all_done(r)) {
 		int busy = receive_reports(r);
 
+		busy |= receives_reap(&r->listings, 0, take_listing, r->broker);
 		if (!r->aborted && (r->give_up || atomic_load(&r->s->shared->stop))) {
 			tell_all(r, TAG_ABORT);
 			broker_close(r->broker); /* the walker must not wait for a listing */
@@ -659,6 +740,8 @@ static void *forward_main(void *arg)
 		busy |= sends_reap(&r->sends);
 		idle_pause(&idle, busy);
 	}
+	/* A rank sends its listings before its DONE: all are being received. */
+	receives_reap(&r->listings, 1, take_listing, r->broker);
 	sends_finish(&r->sends);
 	return NULL;
 }
@@ -942,6 +1025,9 @@ static void list_directories(struct server *sv, const char *paths, size_t len)
 					  &reply_len, &entries);
 
 		send_async(&sv->sends, 0, TAG_LISTING, reply, reply_len);
+		/* A listing is past MPI's eager size: rank 0's receive waits for us
+		 * to move it on, so do that before reading the next directory. */
+		sends_reap(&sv->sends);
 		if (entries >= 0) {
 			atomic_fetch_add(&slot->dirs_listed, 1);
 			atomic_fetch_add(&slot->entries_listed, (uint64_t)entries);
