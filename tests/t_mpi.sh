@@ -14,6 +14,12 @@
 #     rank 0's stderr, and the exit status is 1;
 #   - a rank that sees other roots (test hook PCOPY_TEST_OTHER_ROOT=RANK):
 #     refused, one line, exit 2, nothing copied; -np 1 refused with exit 2;
+#   - directories listed by the other ranks for rank 0's walker (the
+#     default; PCOPY_FORCE=walker_lists for rank 0 alone): --stats=json's
+#     per-rank dirs_listed add up to the tree's directories, ranks > 0 list
+#     some (none with walker_lists); -n -i prints thread mode's lines in
+#     thread mode's order at 2 and 4 ranks, and so does --delete; a
+#     directory nobody may open gives thread mode's error line;
 #   - a worker rank SIGKILLed mid-copy, and SIGINT to mpirun (with named
 #     temporaries): the job ends within seconds with a non-zero status, no
 #     rank left, nothing partial under a final name, no temporary; a re-run
@@ -67,6 +73,25 @@ for k in ("files", "dirs", "symlinks", "specials", "hardlinks", "created", "upda
 PY
 }
 
+# check_listed STATS TREE [ranks|walker]: the --stats=json in STATS lists
+# each directory of TREE once; with `ranks`, ranks > 0 listed some of them
+# (on a small tree rank 0's walker may outrun them: it never waits for a
+# directory not yet handed out); with `walker` (walker_lists), none
+check_listed() {
+	python3 - "$1" "$(find "$2" -type d -printf x | wc -c)" "${3:-}" <<'PY' ||
+import json, sys
+st, dirs, who = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+listed = [r["dirs_listed"] for r in st["per_rank"]]
+assert sum(listed) == dirs, f"listed {listed}, {dirs} directories"
+if who == "ranks":
+    assert sum(listed[1:]) > 0, f"listed {listed}: only by rank 0"
+if who == "walker":
+    assert sum(listed[1:]) == 0, f"listed {listed} with walker_lists"
+assert st["listing_wait_s"] >= 0 and st["walker_cpu_s"] >= 0, st
+PY
+		fail "directory listings in $1 do not add up for $2 (${3:-})"
+}
+
 # the --progress=json lines of file $1: parse, never go down, end at 100 and done
 check_progress() {
 	python3 - "$1" <<'PY' || fail "bad --progress=json from pcopy-mpi in $1"
@@ -102,6 +127,7 @@ for tree in "$src" "$basic"; do
 		treecmp "$W/thread-$name" "$dst"
 		no_temporaries "$dst"
 		check_stats "$T/stats-mpi" "$T/stats-thread" "$np"
+		check_listed "$T/stats-mpi" "$tree"
 	done
 done
 mpi_ok 3 --progress=json "$basic" "$W/progress"
@@ -153,24 +179,36 @@ change_source() {
 	mkdir -p "$basic/new-dir"
 	echo new >"$basic/new-dir/new-file"
 }
-for dst in "$W/thread-basic" "$W/mpi2-basic"; do
+for dst in "$W/thread-basic" "$W/mpi2-basic" "$W/mpi4-basic"; do
 	echo extra >"$dst/extra-file"
 	mkdir -p "$dst/extra-dir/sub"
 done
 change_source
+# a dry run first: the same lines in the same order (rank 0 prints them all)
+pcopy_ok -n -i --update=changed --delete -T "$basic" "$W/thread-basic"
+sed "s|$W/thread-basic|DST|" "$T/out" >"$T/dry-delete-thread"
 pcopy_ok -i --update=changed --delete -T "$basic" "$W/thread-basic"
 sort "$T/out" | sed "s|$W/thread-basic|DST|" >"$T/itemize-thread"
-mpi_ok 3 -i --update=changed --delete -T "$basic" "$W/mpi2-basic"
-sort "$T/out" | sed "s|$W/mpi2-basic|DST|" >"$T/itemize-mpi"
-diff "$T/itemize-thread" "$T/itemize-mpi" >&2 || fail "-i lines differ from thread mode's"
-[ -s "$T/itemize-mpi" ] || fail "no -i lines from pcopy-mpi"
-treecmp "$basic" "$W/mpi2-basic"
-treecmp "$W/thread-basic" "$W/mpi2-basic"
+for np in 2 4; do
+	dst=$W/mpi$np-basic
+	mpi_ok "$np" -n -i --update=changed --delete -T "$basic" "$dst"
+	sed "s|$dst|DST|" "$T/out" | diff "$T/dry-delete-thread" - >&2 ||
+		fail "-n -i --delete lines (-np $np) differ from thread mode's"
+	mpi_ok "$np" -i --update=changed --delete -T "$basic" "$dst"
+	sort "$T/out" | sed "s|$dst|DST|" >"$T/itemize-mpi"
+	diff "$T/itemize-thread" "$T/itemize-mpi" >&2 || fail "-i lines (-np $np) differ from thread mode's"
+	[ -s "$T/itemize-mpi" ] || fail "no -i lines from pcopy-mpi"
+	treecmp "$basic" "$dst"
+	treecmp "$W/thread-basic" "$dst"
+done
 
 pcopy_ok --exclude='*.txt' --exclude=new-dir "$basic" "$W/thread-excl"
-mpi_ok 4 --exclude='*.txt' --exclude=new-dir "$basic" "$W/mpi-excl"
-treecmp "$W/thread-excl" "$W/mpi-excl"
-[ -z "$(find "$W/mpi-excl" -name '*.txt' -o -name new-dir)" ] || fail "--exclude ignored"
+for np in 2 4; do
+	mpi_ok "$np" --exclude='*.txt' --exclude=new-dir "$basic" "$W/mpi-excl"
+	treecmp "$W/thread-excl" "$W/mpi-excl"
+	[ -z "$(find "$W/mpi-excl" -name '*.txt' -o -name new-dir)" ] || fail "--exclude ignored"
+	rm -rf "$W/mpi-excl"
+done
 
 # ---- several SRCs (one a single file, copied by rank 0), -n, --link-dest ----
 echo single >"$W/one-file"
@@ -180,32 +218,78 @@ mpi_ok 3 "$basic" "$FIXTURES/sample" "$W/one-file" "$W/into-mpi"
 for name in basic sample one-file; do
 	treecmp "$W/into-thread/$name" "$W/into-mpi/$name"
 done
-pcopy_ok -n -i "$basic" "$W/dry"
-sort "$T/out" >"$T/dry-thread"
-mpi_ok 2 -n -i "$basic" "$W/dry"
-sort "$T/out" | diff "$T/dry-thread" - >&2 || fail "-n -i lines differ from thread mode's"
+# a dry run: rank 0's walker still decides and prints, in its own order,
+# whoever lists the directories; on 300 directories the ranks list some
+python3 - "$W/many" <<'PY'
+import os, sys
+for d in range(300):
+    path = f"{sys.argv[1]}/t{d % 10}/d{d:03}"
+    os.makedirs(path)
+    for f in range(20):
+        open(f"{path}/f{f:02}", "w").close()
+PY
+for tree in "$basic" "$W/many"; do
+	pcopy_ok -n -i "$tree" "$W/dry"
+	cp "$T/out" "$T/dry-thread"
+	for np in 2 4; do
+		for force in "" walker_lists; do
+			PCOPY_FORCE=$force mpi_ok "$np" -n -i "$tree" "$W/dry"
+			diff "$T/dry-thread" "$T/out" >&2 ||
+				fail "-n -i lines of $tree (-np $np, PCOPY_FORCE=$force) differ from thread mode's"
+			PCOPY_FORCE=$force mpi_ok "$np" -n --stats=json "$tree" "$W/dry"
+			who=${force:+walker}
+			[ "$tree" = "$W/many" ] && who=${who:-ranks}
+			check_listed "$T/out" "$tree" "$who"
+		done
+	done
+done
 [ ! -e "$W/dry" ] || fail "-n made $W/dry"
 mpi_ok 3 --link-dest="$W/into-mpi/basic" "$basic" "$W/linked"
 treecmp "$basic" "$W/linked"
 first=$(cd "$basic" && find . -type f | sort | head -n 1)
 [ "$W/linked/$first" -ef "$W/into-mpi/basic/$first" ] || fail "--link-dest did not link $first"
 
-# ---- an entry failing on a worker rank: its line, whole, on rank 0's stderr ----
+# ---- an entry failing on a worker rank: its line, whole, on rank 0's stderr;
+# a directory no rank may open: the ranks listing say so, and rank 0's
+# walker tries it itself, to report it as thread mode does ----
 chmod 0755 "$T" "$W"
+# nobody_mpi NP ARGS...: pcopy-mpi run by nobody, which must exit 1; its
+# error lines without mpirun's own report (a block between lines of dashes)
+# in $T/err-pcopy
+nobody_mpi() {
+	local np=$1
+	shift
+	assert_exit 1 as_nobody env HOME=/tmp OMPI_MCA_btl_vader_backing_directory="$T/shm-nobody" \
+		timeout 60 mpirun --oversubscribe -np "$np" "$PCOPY_MPI" "$@"
+	awk '/^-----/ { inside = !inside; next } !inside' "$T/err" >"$T/err-pcopy"
+}
 if can_be_nobody "an unreadable file" && as_nobody test -x "$W"; then
-	mkdir "$W/perm"
+	mkdir -p "$W/perm/closed"
 	echo secret >"$W/perm/secret"
 	echo open >"$W/perm/open"
-	chmod 000 "$W/perm/secret"
+	echo inside >"$W/perm/closed/inside"
+	chmod 000 "$W/perm/secret" "$W/perm/closed"
 	chmod 777 "$W" "$W/perm"
 	mkdir -m 1777 "$T/shm-nobody"
-	assert_exit 1 as_nobody env HOME=/tmp OMPI_MCA_btl_vader_backing_directory="$T/shm-nobody" \
-		timeout 60 mpirun --oversubscribe -np 2 "$PCOPY_MPI" "$W/perm" "$W/perm-copy"
-	# without mpirun's own report, a block between lines of dashes
-	awk '/^-----/ { inside = !inside; next } !inside' "$T/err" >"$T/err-pcopy"
+	assert_exit 1 as_nobody "$PCOPY" "$W/perm" "$W/perm-thread"
+	cp "$T/err" "$T/err-thread"
+	nobody_mpi 2 "$W/perm" "$W/perm-copy"
 	assert_grep "$T/err-pcopy" "^pcopy: '.*/perm/secret': Permission denied$"
+	assert_grep "$T/err-pcopy" "^pcopy: '.*/perm/closed': Permission denied$"
 	check_messages "$T/err-pcopy"
+	diff <(sort "$T/err-thread") <(sort "$T/err-pcopy") >&2 ||
+		fail "error lines differ from thread mode's"
 	cmp -s "$W/perm/open" "$W/perm-copy/open" || fail "the readable file was not copied"
+	assert_exit 1 as_nobody "$PCOPY" -n -i "$W/perm" "$W/perm-dry"
+	cp "$T/out" "$T/out-thread"
+	cp "$T/err" "$T/err-thread"
+	for np in 2 4; do
+		nobody_mpi "$np" -n -i "$W/perm" "$W/perm-dry"
+		diff "$T/err-thread" "$T/err-pcopy" >&2 ||
+			fail "-n: error lines (-np $np) differ from thread mode's"
+		diff "$T/out-thread" "$T/out" >&2 || fail "-n -i lines (-np $np) differ from thread mode's"
+	done
+	chmod 755 "$W/perm/closed"
 fi
 
 # ---- refused starts: other roots on a rank, a single rank ----
