@@ -27,7 +27,8 @@
 # real"), PCOPY (binary, default ./pcopy), BENCH_DIR (use and keep this
 # directory instead of a fresh tmpfs/temporary one), RESULTS_DIR,
 # BENCH_VM_TUNE=0 (leave free page reporting on; see vm_steady),
-# BENCH_INCREMENTAL=0, BENCH_DISK=0 and disk.sh's own knobs.
+# BENCH_INCREMENTAL=0, BENCH_WALK=0 (the walk-only rows, walk.sh), BENCH_DISK=0
+# and disk.sh's own knobs.
 # pcopy-mpi rows (issue 13), when mpirun is installed and pcopy-mpi built
 # (make mpi): PCOPY_MPI (default ./pcopy-mpi), MPI_NP_LIST (ranks, "2 3 5":
 # N ranks are N-1 copying workers, shown beside -j N-1), BENCH_DCP (a dcp
@@ -170,6 +171,8 @@ tmpfs_kib() {
 		sum=$((sum + kib))
 		((kib > largest)) && largest=$kib
 	done
+	# the walk rows' tree: empty files, but 5,000 directories of pages
+	[ "${BENCH_WALK:-1}" != 0 ] && sum=$((sum + 128 * 1024))
 	echo $((sum + largest + 512 * 1024))
 }
 
@@ -868,6 +871,9 @@ print_mpi_targets() {
 # shellcheck source=disk.sh
 . "$here/disk.sh"
 
+# shellcheck source=walk.sh
+. "$here/walk.sh"
+
 main() {
 	setup_work
 	vm_steady
@@ -897,6 +903,11 @@ main() {
 	fi
 	print_targets >>"$table"
 	print_incremental_targets >>"$table"
+	# the walk-only rows (walk.sh, issue 13)
+	if [ "${BENCH_WALK:-1}" != 0 ]; then
+		bench_walk
+		print_walk >>"$table"
+	fi
 	draw_chart
 	echo "runs: $csv" >>"$table"
 	cat "$table"

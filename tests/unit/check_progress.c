@@ -323,7 +323,10 @@ START_TEST(test_stats_adaptive)
 }
 END_TEST
 
-/* MPI: the ranks and each one's files and bytes, rank 0 being the parent's slot. */
+/*
+ * MPI: the ranks and each one's files, bytes and directories listed, rank
+ * 0 being the parent's slot; then what rank 0's walker waited and spent.
+ */
 START_TEST(test_stats_json_ranks)
 {
 	struct worker_slot slots[3];
@@ -333,18 +336,33 @@ START_TEST(test_stats_json_ranks)
 	memset(slots, 0, sizeof(slots));
 	atomic_store(&slots[0].files, 5);
 	atomic_store(&slots[0].bytes, 50);
+	atomic_store(&slots[0].dirs_listed, 3);
+	atomic_store(&slots[0].entries_listed, 30);
 	atomic_store(&slots[1].files, 6);
 	atomic_store(&slots[1].bytes, 60);
 	atomic_store(&slots[2].files, 1); /* the parent: rank 0 */
 	atomic_store(&slots[2].bytes, 10);
+	atomic_store(&slots[2].dirs_listed, 1);
+	atomic_store(&slots[2].entries_listed, 4);
+	atomic_store(&slots[2].listing_wait_ns, 1500000000);
+	atomic_store(&slots[2].walker_cpu_ns, 250000000);
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
-	ck_assert_msg(strstr(buf, "\"adaptive\":false,\"ranks\":3,\"per_rank\":["
-				  "{\"files\":1,\"bytes\":10},{\"files\":5,\"bytes\":50},"
-				  "{\"files\":6,\"bytes\":60}],") != NULL,
+	ck_assert_msg(strstr(buf,
+			     "\"adaptive\":false,\"ranks\":3,\"per_rank\":["
+			     "{\"files\":1,\"bytes\":10,\"dirs_listed\":1,\"entries_listed\":4},"
+			     "{\"files\":5,\"bytes\":50,\"dirs_listed\":3,\"entries_listed\":30},"
+			     "{\"files\":6,\"bytes\":60,\"dirs_listed\":0,\"entries_listed\":0}],"
+			     "\"listing_wait_s\":1.500000,\"walker_cpu_s\":0.250000,") != NULL,
+		      "%s", buf);
+	stats_format(STATS_TEXT, &st, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "listed: rank 0 1 dirs 4 entries, rank 1 3 dirs 30 entries, "
+				  "rank 2 0 dirs 0 entries\nwalker (rank 0): waited for listings "
+				  "1.500 s  cpu 0.250 s\n") != NULL,
 		      "%s", buf);
 	st.slots = NULL;
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
 	ck_assert_ptr_null(strstr(buf, "ranks"));
+	ck_assert_ptr_null(strstr(buf, "listing"));
 }
 END_TEST
 
