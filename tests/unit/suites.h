@@ -23,5 +23,6 @@ Suite *delete_suite(void);
 Suite *spill_suite(void);
 Suite *adapt_suite(void);
 Suite *listing_suite(void);
+Suite *mpi_listing_suite(void);
 
 #endif

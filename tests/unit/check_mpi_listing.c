@@ -1,0 +1,204 @@
+/*
+ * check_mpi_listing.c - pcopy-mpi's listing broker without MPI: a walker
+ * thread takes its listings from the broker while the test's thread plays
+ * the forwarder and the listing ranks (lister_read, broker_arrived).  The
+ * walk must visit what it visits without a broker, in the same order; a
+ * directory the walker skips is listed for nothing and dropped; every
+ * directory is listed once, by a "rank" or by the walker.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dirstream.h"
+#include "mpi_listing.h"
+#include "session.h"
+#include "strlist.h"
+#include "suites.h"
+#include "testlib.h"
+#include "walk.h"
+
+#define LISTERS 2
+
+static struct scratch root;
+
+/* One walk: what it visited, in order, and what it skips. */
+struct walk_run {
+	struct strlist visited; /* relpaths, directories as "relpath/" */
+	const char *skip;       /* a directory not entered, or NULL */
+	const struct walk_source *source;
+	_Atomic int errors; /* asserted on the test's thread, after the walk */
+	_Atomic int done;
+};
+
+static int on_entry(void *ctx, const struct walk_entry *e)
+{
+	struct walk_run *w = ctx;
+	char line[512];
+
+	/* the size proves the stat is the entry's, whoever made it */
+	snprintf(line, sizeof(line), "%s %lld", e->relpath, (long long)e->st->st_size);
+	strlist_add(&w->visited, line);
+	return 0;
+}
+
+static int on_directory(void *ctx, const struct walk_entry *e, int descend)
+{
+	struct walk_run *w = ctx;
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s/", e->relpath);
+	strlist_add(&w->visited, line);
+	return descend && (w->skip == NULL || strcmp(e->relpath, w->skip) != 0);
+}
+
+static void on_error(void *ctx, const char *relpath, int err)
+{
+	struct walk_run *w = ctx;
+
+	(void)relpath;
+	(void)err;
+	atomic_fetch_add(&w->errors, 1);
+}
+
+static void *walk_main(void *arg)
+{
+	struct walk_run *w = arg;
+	struct walk_options o = { .source = w->source };
+	struct walk_visitor v = {
+		.entry = on_entry, .directory = on_directory, .error = on_error, .ctx = w
+	};
+
+	walk_tree(root.fd, &o, &v);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/* 4 top directories of 5 subdirectories of 3 files of sizes 0..2. */
+static int make_tree(void)
+{
+	char path[64];
+	int dirs = 1;
+
+	for (int t = 0; t < 4; t++) {
+		snprintf(path, sizeof(path), "t%d", t);
+		ck_assert_int_eq(mkdirat(root.fd, path, 0755), 0);
+		dirs++;
+		for (int d = 0; d < 5; d++) {
+			snprintf(path, sizeof(path), "t%d/d%d", t, d);
+			ck_assert_int_eq(mkdirat(root.fd, path, 0755), 0);
+			dirs++;
+			for (int f = 0; f < 3; f++) {
+				snprintf(path, sizeof(path), "t%d/d%d/f%d", t, d, f);
+				ck_assert_int_eq(write_file_at(root.fd, path, "ab", (size_t)f,
+							       0644),
+						 0);
+			}
+		}
+	}
+	return dirs;
+}
+
+/* Play the forwarder and LISTERS ranks until the walk is over; directories they listed. */
+static int serve(struct broker *b, struct walk_run *w)
+{
+	struct walk_options o = { 0 };
+	char *dirbuf = dirstream_buffer();
+	int listed = 0;
+
+	while (!atomic_load(&w->done)) {
+		for (int rank = 1; rank <= LISTERS; rank++) {
+			size_t len, reply_len;
+			char *paths = broker_next_batch(b, rank, &len);
+
+			for (size_t at = 0; paths != NULL && at < len;
+			     at += strlen(paths + at) + 1) {
+				int64_t entries;
+				char *reply = lister_read(root.fd, &o, paths + at, dirbuf,
+							  &reply_len, &entries);
+
+				listed += entries >= 0;
+				broker_arrived(b, rank, reply, reply_len);
+				free(reply);
+			}
+			free(paths);
+		}
+		test_pause(0.0001);
+	}
+	free(dirbuf);
+	return listed;
+}
+
+/* Walk with a broker (enabled or not), skipping `skip`; check against a plain walk. */
+static void walk_with_broker(int enabled, const char *skip)
+{
+	struct walk_run plain = { .skip = skip }, brokered = { .skip = skip };
+	struct worker_slot slot;
+	struct broker_config c = {
+		.listers = LISTERS, .enabled = enabled, .root = -1, .slot = &slot
+	};
+	struct broker *b;
+	pthread_t walker;
+	int dirs, listed;
+
+	scratch_make(&root);
+	dirs = make_tree();
+	memset(&slot, 0, sizeof(slot));
+	c.root = root.fd;
+	strlist_init(&plain.visited);
+	strlist_init(&brokered.visited);
+	walk_main(&plain);
+	b = broker_create(&c);
+	brokered.source = broker_source(b);
+	ck_assert_int_eq(pthread_create(&walker, NULL, walk_main, &brokered), 0);
+	listed = serve(b, &brokered);
+	pthread_join(walker, NULL);
+	ck_assert_int_eq(atomic_load(&plain.errors) + atomic_load(&brokered.errors), 0);
+	ck_assert_uint_eq(brokered.visited.count, plain.visited.count);
+	for (size_t i = 0; i < plain.visited.count; i++)
+		ck_assert_str_eq(strlist_get(&brokered.visited, i), strlist_get(&plain.visited, i));
+	if (skip == NULL)
+		ck_assert_int_eq(listed + (int)atomic_load(&slot.dirs_listed), dirs);
+	if (!enabled)
+		ck_assert_int_eq(listed, 0);
+	broker_free(b);
+	strlist_free(&plain.visited);
+	strlist_free(&brokered.visited);
+	scratch_remove(&root);
+}
+
+START_TEST(test_walk_through_broker)
+{
+	walk_with_broker(1, NULL);
+}
+END_TEST
+
+START_TEST(test_skipped_directory_dropped)
+{
+	walk_with_broker(1, "t1");
+}
+END_TEST
+
+START_TEST(test_disabled_broker_lists_nothing)
+{
+	walk_with_broker(0, NULL);
+}
+END_TEST
+
+Suite *mpi_listing_suite(void)
+{
+	Suite *s = suite_create("mpi_listing");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_walk_through_broker);
+	tcase_add_test(tc, test_skipped_directory_dropped);
+	tcase_add_test(tc, test_disabled_broker_lists_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
