@@ -4,7 +4,8 @@
  *
  * One source, as rank 0 and rank k see it:
  *
- *	0 -> k  BEGIN   the roots (paths, device and inode), the umask
+ *	0 -> k  BEGIN   the roots (paths, device and inode), the umask, how
+ *	                rank 0 walks (for listing) and whether DST is there
  *	k -> 0  READY   it opened the same roots, or which one differs
  *	0 -> k  GO      all ranks are ready (or not: then nothing more)
  *	0 -> k  JOBS    batches of job records ...
@@ -22,7 +23,8 @@
  *	k -> 0  LISTING one directory's names and stats, or "cannot"
  *
  * and END, 0 -> k, once there are no more sources.  MPI keeps the order of
- * the messages between two ranks, so a rank's lines arrive before its DONE.
+ * the messages between two ranks, so a rank's lines (and listings) arrive
+ * before its DONE.
  *
  * Only one thread per process calls MPI at a time (MPI_THREAD_SERIALIZED):
  * on rank 0 the main thread between sources and the forwarder during one;

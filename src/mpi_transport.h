@@ -8,7 +8,10 @@
  * those ranks pushes what it receives onto a queue of its own, where one
  * worker thread runs the same worker_main as the other modes; the rank
  * sends back how far its worker got, its slot's counters and its output
- * lines, which rank 0 puts in that rank's slot and prints.
+ * lines, which rank 0 puts in that rank's slot and prints.  The same
+ * forwarder hands out directories for the ranks to read for rank 0's
+ * walker, and passes their listings back to it (mpi_listing.h); a dry run
+ * starts the ranks for that alone.
  *
  * Only pcopy-mpi is built with PCOPY_MPI; in pcopy these are stubs of a
  * single rank that never runs in MPI mode.
