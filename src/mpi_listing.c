@@ -4,9 +4,10 @@
  *
  * A directory the broker knows of goes through these states:
  *
- *	KNOWN    a listing named it: waiting, by walk-order key, in the heap
+ *	KNOWN    a listing named it: waiting, by walk-order key, in `waiting`
  *	SENT     handed to a rank; the walker that wants it waits
- *	ARRIVED  its listing is held (charged to the budget) for the walker
+ *	ARRIVED  its listing is held (charged to the budget) for the walker,
+ *	         in `held`, by key too
  *	SELF     the walker reads it itself (not handed out in time, or the
  *	         rank could not read it); read_itself tells its names
  *
@@ -14,7 +15,8 @@
  * has passed it: the walker asks for directories in key order, so once it
  * takes key K, a directory with a smaller key that it has not taken never
  * will be (excluded, skipped, across a mount).  Those are dropped: from
- * the held listings at once, from the heap and in flight when met.
+ * the top of `held` as the walker goes, from `waiting` and in flight when
+ * met.  A directory is freed once neither the table nor a heap has it.
  *
  * Lock order: one mutex, `lock`, guards everything; the walker waits on
  * `changed`, signalled when a listing arrives or the broker closes.
@@ -38,8 +40,8 @@
 #include "util.h"
 #include "walk.h"
 
-#define LIST_BATCH 4                     /* directories in one LIST message, at most */
-#define LIST_WINDOW 16                   /* directories a rank has and has not answered */
+#define LIST_BATCH 8                     /* directories in one LIST message, at most */
+#define LIST_WINDOW 64                   /* directories a rank has and has not answered */
 #define LISTING_BUDGET ((size_t)8 << 20) /* bytes of listings held for the walker */
 
 /* A directory's identity, not to hand out a loop (-L, bind mounts). */
@@ -52,15 +54,21 @@ enum dir_state { KNOWN, SENT, ARRIVED, SELF };
 /* A directory the broker knows of. */
 struct known_dir {
 	struct known_dir *next; /* in its hash bucket */
-	struct known_dir *held; /* ARRIVED: the next held listing */
 	enum dir_state state;
-	int in_table;        /* in the hash table (else only in the heap) */
-	int in_heap;         /* in the heap (maybe stale: no longer KNOWN) */
+	int in_table;        /* in the hash table */
+	int in_waiting;      /* in `waiting` (maybe stale: no longer KNOWN) */
+	int in_held;         /* in `held` (maybe stale: taken or dropped) */
 	struct walk_key key; /* where the walker comes to it */
 	struct dir_id *ids;  /* the root's, ..., its own: key.depth + 1 */
 	struct listing list; /* ARRIVED: what the rank read */
 	size_t bytes;        /* ARRIVED: charged to the budget */
 	char relpath[];      /* from the root, "" for the root */
+};
+
+/* Directories by walk-order key, the smallest on top (a binary heap). */
+struct dir_heap {
+	struct known_dir **v;
+	size_t len, cap;
 };
 
 struct broker {
@@ -70,21 +78,25 @@ struct broker {
 	pthread_cond_t changed;     /* a SENT directory came back, or closed */
 	struct known_dir **buckets; /* hash table by relpath */
 	size_t nbuckets, count;     /* a power of two; directories in it */
-	struct known_dir **heap;    /* KNOWN directories, smallest key on top */
-	size_t heap_len, heap_cap;
-	struct known_dir *held; /* ARRIVED directories, a list */
-	size_t used;            /* bytes of held listings */
-	struct walk_key passed; /* the key of the last directory the walker took */
-	int *in_flight;         /* by rank: directories sent and not answered */
-	int closed;             /* hand out nothing more, nobody waits */
-	int walk_started;       /* the walker has called us once */
-	uint64_t cpu_start_ns;  /* its thread's CPU time then */
+	struct dir_heap waiting;    /* KNOWN directories, to hand out */
+	struct dir_heap held;       /* ARRIVED directories, for the walker */
+	size_t used;                /* bytes of held listings */
+	struct walk_key passed;     /* the key of the last directory the walker took */
+	int *in_flight;             /* by rank: directories sent and not answered */
+	int closed;                 /* hand out nothing more, nobody waits */
+	int walk_started;           /* the walker has called us once */
+	uint64_t cpu_start_ns;      /* its thread's CPU time then */
 };
 
-/* The reply of a lister, followed by the path (with its NUL) and the packed listing. */
+/*
+ * One directory in a lister's reply (a reply holds those of a LIST
+ * message, one after the other): this, the path with its NUL, and the
+ * packed listing.
+ */
 struct reply_head {
-	uint32_t ok;       /* 0: it could not be read */
-	uint32_t path_len; /* strlen of the path */
+	uint32_t ok;          /* 0: it could not be read */
+	uint32_t path_len;    /* strlen of the path */
+	uint64_t listing_len; /* bytes of the packed listing after it */
 };
 
 /* --- the table and the heap --- */
@@ -143,7 +155,14 @@ static void free_dir(struct known_dir *d)
 	free(d);
 }
 
-/* Take d out of the table (and the held list); freed unless the heap still has it. */
+/* Free d unless the table or a heap still has it. */
+static void release(struct known_dir *d)
+{
+	if (!d->in_table && !d->in_waiting && !d->in_held)
+		free_dir(d);
+}
+
+/* Take d out of the table, and its listing out of the budget. */
 static void forget(struct broker *b, struct known_dir *d)
 {
 	struct known_dir **p = &b->buckets[hash_path(d->relpath) & (b->nbuckets - 1)];
@@ -154,63 +173,71 @@ static void forget(struct broker *b, struct known_dir *d)
 	b->count--;
 	d->in_table = 0;
 	if (d->state == ARRIVED) {
-		for (p = &b->held; *p != d; p = &(*p)->held)
-			;
-		*p = d->held;
 		b->used -= d->bytes;
+		listing_free(&d->list);
 	}
-	if (!d->in_heap)
-		free_dir(d);
+	release(d);
 }
 
-static int heap_less(const struct broker *b, size_t i, size_t j)
+static int heap_less(const struct dir_heap *h, size_t i, size_t j)
 {
-	return walk_key_compare(&b->heap[i]->key, &b->heap[j]->key) < 0;
+	return walk_key_compare(&h->v[i]->key, &h->v[j]->key) < 0;
 }
 
-static void heap_swap(struct broker *b, size_t i, size_t j)
+static void heap_swap(struct dir_heap *h, size_t i, size_t j)
 {
-	struct known_dir *t = b->heap[i];
+	struct known_dir *t = h->v[i];
 
-	b->heap[i] = b->heap[j];
-	b->heap[j] = t;
+	h->v[i] = h->v[j];
+	h->v[j] = t;
 }
 
-static void heap_push(struct broker *b, struct known_dir *d)
+static void heap_push(struct dir_heap *h, struct known_dir *d)
 {
-	size_t i = b->heap_len++;
+	size_t i = h->len++;
 
-	if (b->heap_len > b->heap_cap) {
-		b->heap_cap = b->heap_cap ? 2 * b->heap_cap : 256;
-		b->heap = xrealloc(b->heap, b->heap_cap * sizeof(*b->heap));
+	if (h->len > h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 256;
+		h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
 	}
-	b->heap[i] = d;
-	d->in_heap = 1;
-	for (; i > 0 && heap_less(b, i, (i - 1) / 2); i = (i - 1) / 2)
-		heap_swap(b, i, (i - 1) / 2);
+	h->v[i] = d;
+	for (; i > 0 && heap_less(h, i, (i - 1) / 2); i = (i - 1) / 2)
+		heap_swap(h, i, (i - 1) / 2);
 }
 
-/* The directory with the smallest key, out of the heap (which must not be empty). */
-static struct known_dir *heap_pop(struct broker *b)
+/* The directory with the smallest key, out of h (which must not be empty). */
+static struct known_dir *heap_pop(struct dir_heap *h)
 {
-	struct known_dir *top = b->heap[0];
+	struct known_dir *top = h->v[0];
 	size_t i = 0;
 
-	b->heap[0] = b->heap[--b->heap_len];
+	h->v[0] = h->v[--h->len];
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < b->heap_len && heap_less(b, l, m))
+		if (l < h->len && heap_less(h, l, m))
 			m = l;
-		if (r < b->heap_len && heap_less(b, r, m))
+		if (r < h->len && heap_less(h, r, m))
 			m = r;
 		if (m == i)
 			break;
-		heap_swap(b, i, m);
+		heap_swap(h, i, m);
 		i = m;
 	}
-	top->in_heap = 0;
 	return top;
+}
+
+/*
+ * Free h with the directories in it: only once the table is empty, when
+ * nothing else has them (the two heaps never share one: a directory is
+ * held only after it left `waiting`).
+ */
+static void heap_free(struct dir_heap *h)
+{
+	for (size_t i = 0; i < h->len; i++)
+		free_dir(h->v[i]);
+	free(h->v);
+	memset(h, 0, sizeof(*h));
 }
 
 /* --- learning of directories --- */
@@ -235,7 +262,8 @@ static void add_known(struct broker *b, const struct known_dir *parent, uint32_t
 	d->ids[depth] = id;
 	d->state = KNOWN;
 	table_insert(b, d);
-	heap_push(b, d);
+	heap_push(&b->waiting, d);
+	d->in_waiting = 1;
 }
 
 /* Is `id` the directory d or one above it? */
@@ -300,16 +328,15 @@ char *broker_next_batch(struct broker *b, int rank, size_t *len)
 	*len = 0;
 	pthread_mutex_lock(&b->lock);
 	while (!b->closed && b->in_flight[rank] < LIST_WINDOW && n < LIST_BATCH &&
-	       b->used < LISTING_BUDGET && b->heap_len > 0) {
-		struct known_dir *d = heap_pop(b);
+	       b->used < LISTING_BUDGET && b->waiting.len > 0) {
+		struct known_dir *d = heap_pop(&b->waiting);
 		size_t plen = strlen(d->relpath) + 1;
 
-		if (!d->in_table) { /* forgotten while it waited here */
-			free_dir(d);
+		d->in_waiting = 0;
+		if (!d->in_table || d->state != KNOWN) { /* the walker read it itself */
+			release(d);
 			continue;
 		}
-		if (d->state != KNOWN) /* the walker read it itself */
-			continue;
 		if (passed(b, d)) {
 			forget(b, d);
 			continue;
@@ -325,22 +352,11 @@ char *broker_next_batch(struct broker *b, int rank, size_t *len)
 	return batch;
 }
 
-void broker_arrived(struct broker *b, int rank, const char *msg, size_t len)
+/* One directory of a reply: its listing (`ok`) or a "cannot", for `path`. */
+static void arrived_one(struct broker *b, int rank, const char *path, int ok, struct listing *l)
 {
-	struct reply_head head;
-	struct listing l;
 	struct known_dir *d;
-	const char *path;
-	int ok;
 
-	if (len < sizeof(head) + 1)
-		return;
-	memcpy(&head, msg, sizeof(head));
-	if (head.path_len > len - sizeof(head) - 1 || msg[sizeof(head) + head.path_len] != '\0')
-		return;
-	path = msg + sizeof(head);
-	ok = head.ok && listing_unpack(path + head.path_len + 1,
-				       len - sizeof(head) - head.path_len - 1, &l) == 0;
 	pthread_mutex_lock(&b->lock);
 	b->in_flight[rank]--;
 	d = find(b, path);
@@ -349,20 +365,46 @@ void broker_arrived(struct broker *b, int rank, const char *msg, size_t len)
 	} else if (d != NULL && d->state == SENT) {
 		d->state = SELF; /* unless it came, the walker reads it */
 		if (ok) {
-			learn_children(b, d, &l.names, l.stats);
+			learn_children(b, d, &l->names, l->stats);
 			d->state = ARRIVED;
-			d->list = l;
-			listing_init(&l);
-			d->bytes = listing_bytes(&d->list);
+			d->list = *l;
+			listing_init(l);
+			/* the directory's own memory too: a tree of empty ones
+			 * would otherwise hold any number */
+			d->bytes = listing_bytes(&d->list) + sizeof(*d) + strlen(d->relpath) +
+				   d->key.depth * (sizeof(*d->key.index) + sizeof(*d->ids));
 			b->used += d->bytes;
-			d->held = b->held;
-			b->held = d;
+			heap_push(&b->held, d);
+			d->in_held = 1;
 		}
 		pthread_cond_broadcast(&b->changed);
 	}
 	pthread_mutex_unlock(&b->lock);
-	if (ok)
-		listing_free(&l);
+}
+
+void broker_arrived(struct broker *b, int rank, const char *msg, size_t len)
+{
+	struct reply_head head;
+
+	/* A malformed rest is dropped: its directories stay SENT, but a rank
+	 * that sends one is not pcopy-mpi's, and rank 0 could not go on. */
+	for (size_t at = 0; len - at >= sizeof(head); at += head.listing_len) {
+		const char *path = msg + at + sizeof(head);
+		struct listing l;
+		int ok;
+
+		memcpy(&head, msg + at, sizeof(head));
+		at += sizeof(head);
+		if (head.path_len >= len - at || path[head.path_len] != '\0')
+			return;
+		at += head.path_len + 1;
+		if (head.listing_len > len - at)
+			return;
+		ok = head.ok && listing_unpack(msg + at, (size_t)head.listing_len, &l) == 0;
+		arrived_one(b, rank, path, ok, &l);
+		if (ok)
+			listing_free(&l);
+	}
 }
 
 void broker_close(struct broker *b)
@@ -392,17 +434,21 @@ static void walker_called(struct broker *b)
 	b->walk_started = 1;
 }
 
-/* Drop the held listings of the directories the walker has passed. */
+/*
+ * Drop the held listings of the directories the walker has passed, and
+ * free those it took: they come out of `held` in key order, so each
+ * directory costs one pop.
+ */
 static void drop_passed(struct broker *b)
 {
-	struct known_dir *d = b->held;
+	while (b->held.len > 0 && passed(b, b->held.v[0])) {
+		struct known_dir *d = heap_pop(&b->held);
 
-	while (d != NULL) {
-		struct known_dir *next = d->held;
-
-		if (passed(b, d))
+		d->in_held = 0;
+		if (d->in_table)
 			forget(b, d);
-		d = next;
+		else
+			release(d);
 	}
 }
 
@@ -474,10 +520,9 @@ static void forget_all(struct broker *b)
 {
 	for (size_t i = 0; i < b->nbuckets; i++)
 		while (b->buckets[i] != NULL)
-			forget(b, b->buckets[i]); /* frees those not in the heap */
-	for (size_t i = 0; i < b->heap_len; i++)
-		free_dir(b->heap[i]); /* none of these is in the table now */
-	b->heap_len = 0;
+			forget(b, b->buckets[i]);
+	heap_free(&b->waiting);
+	heap_free(&b->held);
 }
 
 /* The walk is over: nothing more to hand out; note the walker's CPU time. */
@@ -522,7 +567,6 @@ void broker_free(struct broker *b)
 		return;
 	forget_all(b);
 	free(b->buckets);
-	free(b->heap);
 	free(b->in_flight);
 	walk_key_free(&b->passed);
 	pthread_cond_destroy(&b->changed);
@@ -554,32 +598,36 @@ static int read_listing(int fd, const struct walk_options *o, char *dirbuf, stru
 	return rc;
 }
 
-char *lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
-		  size_t *len, int64_t *entries)
+void lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
+		 struct lister_reply *r)
 {
-	struct reply_head head = { 0, (uint32_t)strlen(relpath) };
+	struct reply_head head = { 0, (uint32_t)strlen(relpath), 0 };
 	int fd = open_beneath(root, relpath, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0, o->follow);
-	size_t packed_len = 0;
-	char *packed = NULL, *msg;
+	size_t packed_len = 0, need;
+	char *packed = NULL;
 	struct listing l;
 
 	listing_init(&l);
-	*entries = -1;
 	/* Whatever fails, the walker reads it itself and reports it as always. */
 	if (fd >= 0 && read_listing(fd, o, dirbuf, &l) == 0) {
 		head.ok = 1;
 		packed = listing_pack(&l, &packed_len);
-		*entries = (int64_t)l.count;
+		head.listing_len = packed_len;
+		r->dirs++;
+		r->entries += l.count;
 	}
 	if (fd >= 0)
 		close(fd);
-	*len = sizeof(head) + head.path_len + 1 + packed_len;
-	msg = xmalloc(*len);
-	memcpy(msg, &head, sizeof(head));
-	memcpy(msg + sizeof(head), relpath, head.path_len + 1);
+	need = sizeof(head) + head.path_len + 1 + packed_len;
+	if (r->cap - r->len < need) {
+		r->cap = 2 * (r->len + need);
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	memcpy(r->buf + r->len, &head, sizeof(head));
+	memcpy(r->buf + r->len + sizeof(head), relpath, head.path_len + 1);
 	if (packed_len > 0)
-		memcpy(msg + sizeof(head) + head.path_len + 1, packed, packed_len);
+		memcpy(r->buf + r->len + sizeof(head) + head.path_len + 1, packed, packed_len);
+	r->len += need;
 	free(packed);
 	listing_free(&l);
-	return msg;
 }

@@ -52,20 +52,28 @@ const struct walk_source *broker_source(struct broker *b);
  */
 char *broker_next_batch(struct broker *b, int rank, size_t *len);
 
-/* The forwarder: a listing (lister_read's message) came from `rank`. */
+/* The forwarder: a reply (lister_read's message) came from `rank`. */
 void broker_arrived(struct broker *b, int rank, const char *msg, size_t len);
 
 /* The run is stopping: hand out nothing more, and wait for nothing. */
 void broker_close(struct broker *b);
 
+/* A lister's reply to one LIST message, growing as it reads. */
+struct lister_reply {
+	char *buf; /* the message for broker_arrived (malloc'd) */
+	size_t len, cap;
+	uint64_t dirs;    /* directories it could read */
+	uint64_t entries; /* and the names in them */
+};
+
 /*
  * A lister (ranks > 0): read the directory `relpath` beneath `root` as
  * the walker would with options `o` (follow, names_only, lazy_regular),
- * with `dirbuf` (dirstream.h).  The message for broker_arrived, *len
- * bytes, malloc'd; *entries is how many names it holds, or -1 when it
- * could not be read (the walker then reads it itself, and says why).
+ * with `dirbuf` (dirstream.h), and add it to r (zeroed at first): its
+ * names and stats, or that it could not be read (the walker then reads it
+ * itself, and says why).
  */
-char *lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
-		  size_t *len, int64_t *entries);
+void lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
+		 struct lister_reply *r);
 
 #endif

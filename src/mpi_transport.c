@@ -1013,28 +1013,25 @@ static void queue_batch(struct server *sv, const char *batch, size_t len)
 	queue_flush(sv->s->queue);
 }
 
-/* List each directory of a LIST message for rank 0's walker, one LISTING each. */
+/* List the directories of a LIST message for rank 0's walker: one LISTING. */
 static void list_directories(struct server *sv, const char *paths, size_t len)
 {
 	struct worker_slot *slot = &sv->s->shared->slots[0];
+	struct lister_reply reply = { NULL, 0, 0, 0, 0 };
 
-	if (len == 0 || paths[len - 1] != '\0')
-		return; /* malformed: rank 0 reads them itself (it never waits on us) */
-	for (size_t at = 0; at < len; at += strlen(paths + at) + 1) {
-		size_t reply_len;
-		int64_t entries;
-		char *reply = lister_read(sv->s->src_root, &sv->walk, paths + at, sv->dirbuf,
-					  &reply_len, &entries);
-
-		send_async(&sv->sends, 0, TAG_LISTING, reply, reply_len);
-		/* A listing is past MPI's eager size: rank 0's receive waits for us
-		 * to move it on, so do that before reading the next directory. */
-		sends_reap(&sv->sends);
-		if (entries >= 0) {
-			atomic_fetch_add(&slot->dirs_listed, 1);
-			atomic_fetch_add(&slot->entries_listed, (uint64_t)entries);
-		}
+	if (len == 0 || paths[len - 1] != '\0') {
+		/* Another pcopy-mpi on rank 0?  Its walker would wait for us forever. */
+		report_message("rank %d: a malformed LIST message", my_rank);
+		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
+	for (size_t at = 0; at < len; at += strlen(paths + at) + 1)
+		lister_read(sv->s->src_root, &sv->walk, paths + at, sv->dirbuf, &reply);
+	send_async(&sv->sends, 0, TAG_LISTING, reply.buf, reply.len);
+	/* A reply is past MPI's eager size: rank 0's receive waits for us to
+	 * move it on, so do that before reading more. */
+	sends_reap(&sv->sends);
+	atomic_fetch_add(&slot->dirs_listed, reply.dirs);
+	atomic_fetch_add(&slot->entries_listed, reply.entries);
 }
 
 /* Take what rank 0 sent: jobs, directories to list, CLOSE or ABORT; 1 if anything came. */

@@ -113,19 +113,17 @@ static int serve(struct broker *b, struct walk_run *w)
 
 	while (!atomic_load(&w->done)) {
 		for (int rank = 1; rank <= LISTERS; rank++) {
-			size_t len, reply_len;
+			size_t len;
 			char *paths = broker_next_batch(b, rank, &len);
 
-			for (size_t at = 0; paths != NULL && at < len;
-			     at += strlen(paths + at) + 1) {
-				int64_t entries;
-				char *reply = lister_read(root.fd, &o, paths + at, dirbuf,
-							  &reply_len, &entries);
+			struct lister_reply reply = { NULL, 0, 0, 0, 0 };
 
-				listed += entries >= 0;
-				broker_arrived(b, rank, reply, reply_len);
-				free(reply);
-			}
+			for (size_t at = 0; paths != NULL && at < len; at += strlen(paths + at) + 1)
+				lister_read(root.fd, &o, paths + at, dirbuf, &reply);
+			if (paths != NULL)
+				broker_arrived(b, rank, reply.buf, reply.len);
+			listed += (int)reply.dirs;
+			free(reply.buf);
 			free(paths);
 		}
 		test_pause(0.0001);
