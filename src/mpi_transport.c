@@ -925,6 +925,24 @@ static void report_progress(struct server *sv, size_t queued)
 	}
 }
 
+/*
+ * --fsync: the names this rank's worker made are durable once its own view
+ * of DST's file system is synced (on another node, rank 0's syncfs does not
+ * reach them); before DONE, so that a failure is counted and its line
+ * arrives first.
+ */
+static void sync_written(struct session *s)
+{
+	char reason[256];
+
+	if (!s->opts->fsync || s->opts->dry_run || syncfs(s->dst_root) == 0)
+		return;
+	snprintf(reason, sizeof(reason), "rank %d cannot sync to stable storage: %s", my_rank,
+		 strerror(errno));
+	report_path_error(s->dst_display, reason);
+	atomic_fetch_add(&s->shared->slots[0].errors, 1);
+}
+
 /* One source's jobs: receive, queue, report, until rank 0 closes and all are done. */
 static void serve_jobs(struct session *s)
 {
@@ -960,6 +978,7 @@ static void serve_jobs(struct session *s)
 	pool_free(pool);
 	queue_destroy(s->queue);
 	s->queue = NULL;
+	sync_written(s);
 	/* The last lines, then DONE: MPI keeps their order. */
 	sends_finish(&sv.lines);
 	send_lines(&sv.lines);
