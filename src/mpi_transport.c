@@ -60,6 +60,9 @@
 #define STATUS_INTERVAL 0.05    /* seconds between two reports of a busy rank */
 #define IDLE_MIN_US 20          /* first sleep of an idle loop */
 #define IDLE_MAX_US 250         /* longest, while copying */
+#define IDLE_FED_US 1000        /* longest, while a rank's worker has FED jobs queued */
+#define FED (WINDOW / 4)        /* a millisecond of copying even of empty files */
+#define SIGNAL_INTERVAL 0.005   /* seconds between two looks for a stop signal */
 #define WAIT_MAX_US 10000       /* longest, waiting for a source to begin */
 #define RECEIVE_BURST 64        /* messages taken in one go before sending again */
 #define OUTBOX_MAX (1 << 20)    /* bytes of output a rank holds before its worker waits */
@@ -948,6 +951,7 @@ static void serve_jobs(struct session *s)
 {
 	struct server sv = { .s = s };
 	struct idle idle = { 0 };
+	double last_signal_look = 0;
 	struct pool *pool;
 
 	s->queue = queue_create(WINDOW, QUEUE_PRIVATE);
@@ -961,10 +965,15 @@ static void serve_jobs(struct session *s)
 	}
 	for (;;) {
 		int busy = take_orders(&sv);
+		double now = monotonic_seconds();
 		size_t queued;
 
-		if (stop_signal_taken())
-			session_stop(s);
+		/* Looking costs a system call: a few times in a stop's reaction time. */
+		if (now - last_signal_look >= SIGNAL_INTERVAL) {
+			last_signal_look = now;
+			if (stop_signal_taken())
+				session_stop(s);
+		}
 		queued = queue_length(s->queue);
 		/* Closed, drained, and the worker holds nothing (queue_pop sets busy first). */
 		if (sv.closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
@@ -972,7 +981,12 @@ static void serve_jobs(struct session *s)
 		busy |= send_lines(&sv.lines);
 		report_progress(&sv, queued);
 		busy |= sends_reap(&sv.sends);
-		idle_pause(&idle, busy);
+		/*
+		 * Each wake-up takes the CPU from a worker (ranks share the CPUs):
+		 * while ours has plenty to do, wake seldom.
+		 */
+		idle.max_us = queued >= FED ? IDLE_FED_US : IDLE_MAX_US;
+		idle_pause(&idle, busy && queued < FED);
 	}
 	pool_wait(pool);
 	pool_free(pool);

@@ -61,7 +61,17 @@
 #include <time.h>
 #include <unistd.h>
 
-enum op { OP_NONE, OP_WRITE, OP_READ, OP_CFR, OP_OPEN, OP_OPENDIR, OP_READLINK, OP_FSYNC, OP_SENDFILE };
+enum op {
+	OP_NONE,
+	OP_WRITE,
+	OP_READ,
+	OP_CFR,
+	OP_OPEN,
+	OP_OPENDIR,
+	OP_READLINK,
+	OP_FSYNC,
+	OP_SENDFILE
+};
 enum action {
 	ACT_NONE,
 	ACT_UNLINK,
@@ -135,8 +145,8 @@ static long env_long(const char *name)
 
 __attribute__((constructor)) static void faultshim_init(void)
 {
-	static const char *ops[] = { "",     "write",   "read",     "copy_file_range",
-				     "open", "opendir", "readlink", "fsync", "sendfile" };
+	static const char *ops[] = { "",        "write",    "read",  "copy_file_range", "open",
+				     "opendir", "readlink", "fsync", "sendfile" };
 	static const char *acts[] = { "",        "unlink", "shrink", "grow",
 				      "rewrite", "dir",    "fifo",   "symlink" };
 	const char *s;
