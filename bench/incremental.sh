@@ -5,7 +5,9 @@
 # each of $runs rounds, medians.
 #
 #   no-op     DST already up to date: pcopy -T --update=changed --delete,
-#             cp -au SRC/. DST/, rsync -a --delete SRC/ DST/
+#             cp -au SRC/. DST/, rsync -a --delete SRC/ DST/, and when
+#             built the same with pcopy-mpi -np 3 beside mpiFileUtils'
+#             dsync -D -np 3 (BENCH_DSYNC or BENCH_DCP)
 #   1%        500 files rewritten, 100 added, 100 removed since DST was
 #             made: pcopy -T --update=changed --delete, rsync -a --delete,
 #             cp -au (it deletes nothing; for reference)
@@ -112,6 +114,18 @@ bench_incremental() {
 	local noop=("pcopy -T --update=changed --delete" "${rows[@]}" "$src" "$inc_up" --
 		"cp -au" cp -au "$src/." "$inc_up/")
 	[ "$have_rsync" = 1 ] && noop+=(-- "rsync -a --delete" rsync -a --delete "$src/" "$inc_up/")
+	# and across ranks (issue 13), with mpiFileUtils' dsync when given
+	if command -v mpirun >/dev/null 2>&1 && [ -x "$pcopy_mpi" ]; then
+		noop+=(-- "pcopy-mpi -np3 -T --update=changed --delete" mpirun --oversubscribe
+			-np 3 "$pcopy_mpi" -T --update=changed --delete --progress=none
+			"$src" "$inc_up")
+		if [ -n "${bench_dsync:-}" ] && [ -x "$bench_dsync" ]; then
+			noop+=(-- "dsync -D -np3" mpirun --oversubscribe -np 3 "$bench_dsync" -D
+				"$src" "$inc_up")
+		else
+			say "incremental: dsync rows skipped (set BENCH_DSYNC or BENCH_DCP)"
+		fi
+	fi
 	inc_scenario no-op inc_reset_none "${noop[@]}"
 	# 1%: from the old state each time
 	local one=("pcopy -T --update=changed --delete" "${rows[@]}" "$src1" "$inc_d" --
@@ -159,6 +173,9 @@ print_incremental_targets() {
 		"$(ratio "${inc_med[no-op/$p]}" "${inc_med[no-op/rsync -a --delete]:-}")" 0.40
 	target "1%: pcopy / rsync -a --delete" \
 		"$(ratio "${inc_med[1%/$p]}" "${inc_med[1%/rsync -a --delete]:-}")" 0.50
+	target "no-op: pcopy-mpi -np3 / dsync -D -np3" \
+		"$(ratio "${inc_med[no-op/pcopy-mpi -np3 -T --update=changed --delete]:-}" \
+			"${inc_med[no-op/dsync -D -np3]:-}")" 0.40
 	p="pcopy --update=changed --link-dest"
 	target "snapshot: pcopy / cp -al" \
 		"$(ratio "${inc_med[snapshot/$p]:-}" "${inc_med[snapshot/cp -al]:-}")" 1.00

@@ -32,7 +32,13 @@
 # pcopy-mpi rows (issue 13), when mpirun is installed and pcopy-mpi built
 # (make mpi): PCOPY_MPI (default ./pcopy-mpi), MPI_NP_LIST (ranks, "2 3 5":
 # N ranks are N-1 copying workers, shown beside -j N-1), BENCH_DCP (a dcp
-# binary from mpiFileUtils, run as dcp -p at the same ranks).
+# binary from mpiFileUtils, run as dcp -p at the same ranks) and
+# BENCH_DSYNC (its dsync, default: beside BENCH_DCP; a no-op dsync -D at
+# -np 3 beside pcopy-mpi's no-op in the incremental rows).  Every rank runs
+# on this machine, through Open MPI's shared-memory path (OMPI_MCA_btl
+# self,vader and OMPI_MCA_pml ob1 unless set): its default also starts
+# UCX, which here only costs start-up time; the start-up is printed both
+# ways.
 
 set -u
 export LC_ALL=C
@@ -326,9 +332,13 @@ setup_mpi_commands() {
 		skipped+=("pcopy-mpi and dcp rows: mpirun not installed (openmpi-bin)")
 		return
 	fi
-	# Open MPI refuses root without these; all ranks here, over shared memory.
+	# Open MPI refuses root without these; all ranks here, over shared
+	# memory: ob1 and vader are that path, and pml ucx (for network
+	# fabrics) would add about 0.17 s of start-up to every run.
 	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 	export OMPI_MCA_btl=${OMPI_MCA_btl:-self,vader}
+	export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
+	bench_dsync=${BENCH_DSYNC:-${BENCH_DCP:+$(dirname "$BENCH_DCP")/dsync}}
 	if [ -x "$pcopy_mpi" ]; then
 		for np in $mpi_np_list; do
 			add_cmd mpi "$((np - 1))" mpi "pcopy-mpi -np$np" pcopy-mpi
@@ -852,8 +862,14 @@ print_mpi_targets() {
 		echo "$elapsed"
 	done >"$work/tmp/startup"
 	startup=$(median <"$work/tmp/startup")
+	for r in 1 2 3; do
+		time_cmd env -u OMPI_MCA_pml -u OMPI_MCA_btl \
+			mpirun --oversubscribe -np 3 "$pcopy_mpi" --version
+		echo "$elapsed"
+	done >"$work/tmp/startup"
 	echo "  (pcopy-mpi: MPI start-up, mpirun -np 3 pcopy-mpi --version: ${startup} s,"
-	echo "   included in every pcopy-mpi and dcp time above)"
+	echo "   included in every pcopy-mpi and dcp time above; with Open MPI's"
+	echo "   default transports, UCX included: $(median <"$work/tmp/startup") s)"
 	p2=$(index_of process 2)
 	[ -n "$p2" ] && target "small: pcopy-mpi -np3 / process -j2" \
 		"$(ratio "${med[small/$m3]}" "${med[small/$p2]}")" 1.50

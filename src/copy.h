@@ -18,6 +18,7 @@ struct copier {
 	const char *warning;      /* the last copy succeeded, but this must be said */
 	int replaced;             /* the last copy or link took the place of an entry */
 	int file_no_cfr;          /* copy_file_range refused the file being copied */
+	int file_no_sendfile;     /* and so did sendfile */
 	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
 	int dst_dir;              /* the destination directory set last, or -1 */
 	int dir_known;            /* the two below are learnt for it (on its first creation) */

@@ -71,6 +71,9 @@
 #define STATUS_INTERVAL 0.05    /* seconds between two reports of a busy rank */
 #define IDLE_MIN_US 20          /* first sleep of an idle loop */
 #define IDLE_MAX_US 250         /* longest, while copying */
+#define IDLE_FED_US 1000        /* longest, while a rank's worker has FED jobs queued */
+#define FED (WINDOW / 4)        /* a millisecond of copying even of empty files */
+#define SIGNAL_INTERVAL 0.005   /* seconds between two looks for a stop signal */
 #define WAIT_MAX_US 10000       /* longest, waiting for a source to begin */
 #define RECEIVE_BURST 64        /* messages taken in one go before sending again */
 #define OUTBOX_MAX (1 << 20)    /* bytes of output a rank holds before its worker waits */
@@ -1106,6 +1109,24 @@ static void report_progress(struct server *sv, size_t queued)
 }
 
 /*
+ * --fsync: the names this rank's worker made are durable once its own view
+ * of DST's file system is synced (on another node, rank 0's syncfs does not
+ * reach them); before DONE, so that a failure is counted and its line
+ * arrives first.
+ */
+static void sync_written(struct session *s)
+{
+	char reason[256];
+
+	if (!s->opts->fsync || s->opts->dry_run || syncfs(s->dst_root) == 0)
+		return;
+	snprintf(reason, sizeof(reason), "rank %d cannot sync to stable storage: %s", my_rank,
+		 strerror(errno));
+	report_path_error(s->dst_display, reason);
+	atomic_fetch_add(&s->shared->slots[0].errors, 1);
+}
+
+/*
  * One source's jobs (and directories to list, read with rank 0's
  * flags): receive, queue, report, until rank 0 closes and all are done.
  */
@@ -1116,6 +1137,7 @@ static void serve_jobs(struct session *s, uint32_t flags)
 				       .lazy_regular = (flags & BEGIN_LAZY_REGULAR) != 0 },
 			     .dirbuf = dirstream_buffer() };
 	struct idle idle = { 0 };
+	double last_signal_look = 0;
 	struct pool *pool;
 
 	s->queue = queue_create(WINDOW, QUEUE_PRIVATE);
@@ -1129,10 +1151,15 @@ static void serve_jobs(struct session *s, uint32_t flags)
 	}
 	for (;;) {
 		int busy = take_orders(&sv);
+		double now = monotonic_seconds();
 		size_t queued;
 
-		if (stop_signal_taken())
-			session_stop(s);
+		/* Looking costs a system call: a few times in a stop's reaction time. */
+		if (now - last_signal_look >= SIGNAL_INTERVAL) {
+			last_signal_look = now;
+			if (stop_signal_taken())
+				session_stop(s);
+		}
 		queued = queue_length(s->queue);
 		/* Closed, drained, and the worker holds nothing (queue_pop sets busy first). */
 		if (sv.closed && queued == 0 && !atomic_load(&s->shared->slots[0].busy))
@@ -1140,12 +1167,18 @@ static void serve_jobs(struct session *s, uint32_t flags)
 		busy |= send_lines(&sv.lines);
 		report_progress(&sv, queued);
 		busy |= sends_reap(&sv.sends);
-		idle_pause(&idle, busy);
+		/*
+		 * Each wake-up takes the CPU from a worker (ranks share the CPUs):
+		 * while ours has plenty to do, wake seldom.
+		 */
+		idle.max_us = queued >= FED ? IDLE_FED_US : IDLE_MAX_US;
+		idle_pause(&idle, busy && queued < FED);
 	}
 	pool_wait(pool);
 	pool_free(pool);
 	queue_destroy(s->queue);
 	s->queue = NULL;
+	sync_written(s);
 	/* The last lines, then DONE: MPI keeps their order. */
 	sends_finish(&sv.lines);
 	send_lines(&sv.lines);

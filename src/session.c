@@ -63,6 +63,7 @@ unsigned force_flags_from_env(void)
 		{ "no_openat2", FORCE_NO_OPENAT2 },
 		{ "walker_stats", FORCE_WALKER_STATS },
 		{ "adapt_grow", FORCE_ADAPT_GROW },
+		{ "cross_fs", FORCE_CROSS_FS },
 		{ "walker_lists", FORCE_WALKER_LISTS },
 	};
 	const char *env = getenv("PCOPY_FORCE");

@@ -17,11 +17,12 @@ struct filter;
 /* PCOPY_FORCE flags: force the fallback paths (and growth), for tests. */
 enum force_flags {
 	FORCE_NO_TMPFILE = 1 << 0,         /* named temporaries instead of O_TMPFILE */
-	FORCE_NO_COPY_FILE_RANGE = 1 << 1, /* read/write instead of copy_file_range */
+	FORCE_NO_COPY_FILE_RANGE = 1 << 1, /* read/write instead of copy_file_range (or sendfile) */
 	FORCE_NO_OPENAT2 = 1 << 2,         /* per-component O_NOFOLLOW walk */
 	FORCE_WALKER_STATS = 1 << 3,       /* the walker stats every entry (no JOB_UNSTATED) */
 	FORCE_ADAPT_GROW = 1 << 4,         /* no -j: the pool grows whatever the device */
-	FORCE_WALKER_LISTS = 1 << 5,       /* pcopy-mpi: rank 0 reads every directory itself */
+	FORCE_CROSS_FS = 1 << 5,           /* copy_file_range refuses, as across file systems */
+	FORCE_WALKER_LISTS = 1 << 6,       /* pcopy-mpi: rank 0 reads every directory itself */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -85,7 +86,8 @@ struct shared_state {
 	 * refusal first and kept for the whole run, in every worker process
 	 * too; PCOPY_FORCE sets them at the start (copy_set_force).
 	 */
-	_Atomic int no_copy_file_range; /* read/write: copy_file_range refused a file with data */
+	_Atomic int no_copy_file_range; /* copy_file_range refused a file with data */
+	_Atomic int no_sendfile;        /* read/write: so did sendfile, after it */
 	_Atomic int no_tmpfile;         /* named temporaries: O_TMPFILE is not supported */
 	_Atomic int no_empty_path_link; /* link via /proc: linkat(AT_EMPTY_PATH) needs privilege */
 	int nslots;                     /* workers + 1 */

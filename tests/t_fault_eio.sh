@@ -105,6 +105,22 @@ for mode in thread process; do
 	fi
 	rm -rf "$dst"
 
+	# EIO from sendfile (copy_file_range refused, as across file systems),
+	# on the first call and on the second (the 16 MiB are copied, the call
+	# that finds the end fails): the file fails, nothing falls back
+	for nth in 1 2; do
+		shim_run PCOPY_FORCE=cross_fs FAULT_OP=sendfile FAULT_NTH=$nth FAULT_ERRNO=EIO \
+			FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" "$src" "$dst"
+		[ "$FIRED" -ge 1 ] || fail "$mode: sendfile EIO #$nth: the shim did not fire"
+		expect_rc 1 "$mode: sendfile EIO #$nth"
+		assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+		check_messages "$T/err"
+		[ ! -e "$dst/v/big" ] || fail "$mode: sendfile EIO #$nth: v/big exists in DST"
+		check_subset "$src" "$dst"
+		assert_eq "$NFILES" 11 "$mode: sendfile EIO #$nth: files copied"
+		rm -rf "$dst"
+	done
+
 	# EIO reading the victim's source
 	shim_run PCOPY_FORCE=no_copy_file_range FAULT_OP=read FAULT_NTH=1 FAULT_ERRNO=EIO \
 		FAULT_PATH_SUBSTR="$real/src/v/" -- --mode="$mode" "$src" "$dst"
@@ -125,6 +141,11 @@ for mode in thread process; do
 		treecmp "$src" "$dst"
 		rm -rf "$dst"
 	done
+	shim_run PCOPY_FORCE=cross_fs FAULT_OP=sendfile FAULT_SHORT=1 -- --mode="$mode" "$src" "$dst"
+	[ "$FIRED" -gt 0 ] || fail "$mode: short sendfile: the shim did not fire"
+	expect_rc 0 "$mode: short sendfiles"
+	treecmp "$src" "$dst"
+	rm -rf "$dst"
 	shim_run FAULT_OP=copy_file_range FAULT_SHORT=1 -- --mode="$mode" "$src" "$dst"
 	[ "$FIRED" -gt 0 ] || log "note: $mode: copy_file_range not seen by the shim"
 	expect_rc 0 "$mode: short copy_file_range"

@@ -3,8 +3,8 @@
 # owners, every kind of symlink, hard-link groups, holes, FIFO, socket,
 # devices, xattrs and ACLs, odd names, read-only dirs, empty dirs, deeper than
 # PATH_MAX, ns times everywhere) copied in both modes with -j 8, -j 16
-# --queue=1 and -j 1, and with the fallbacks forced, is identical to the
-# source.  Then -L (incl. a cycle), -x, and each --no-preserve item.
+# --queue=1 and -j 1, with the fallbacks forced, and onto another file
+# system, is identical to the source.  Then -L (incl. a cycle), -x, and each --no-preserve item.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +20,19 @@ for mode in thread process; do
 	copy_and_compare --mode="$mode" -j 1
 	PCOPY_FORCE=no_tmpfile,no_copy_file_range,no_openat2 \
 		copy_and_compare --mode="$mode" -j 4
+	PCOPY_FORCE=cross_fs copy_and_compare --mode="$mode" -j 4
 done
+# onto another file system for real (copy_file_range says EXDEV: sendfile)
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir "$W/other"
+	mount_tmpfs "$W/other" 256m
+	for mode in thread process; do
+		pcopy_ok --mode="$mode" "$src" "$W/other/dst"
+		treecmp "$src" "$W/other/dst"
+		no_temporaries "$W/other/dst"
+		remove_tree "$W/other/dst"
+	done
+fi
 # into an existing directory, and merged with -T into an existing copy
 mkdir "$W/parent"
 pcopy_ok "$src" "$W/parent"

@@ -10,6 +10,7 @@
 #   - --update=changed --delete, and --exclude, give thread mode's tree, and
 #     the same -i lines (printed by rank 0 for every rank); several SRCs, -n
 #     -i and --link-dest do what they do in thread mode;
+#   - --fsync: every rank syncs DST's file system (syncfs seen in 3 pids);
 #   - an entry that fails on a worker rank: its error line arrives whole on
 #     rank 0's stderr, and the exit status is 1;
 #   - a rank that sees other roots (test hook PCOPY_TEST_OTHER_ROOT=RANK):
@@ -318,6 +319,18 @@ for i in range(60):
         f.write(i.to_bytes(8, "little") + blob[8:])
 PY
 need_faultshim
+# --fsync: every rank syncs DST's file system from where it runs (on a
+# cluster, rank 0's syncfs would not reach what the others wrote); the
+# shim logs the syncfs calls, with their pids
+env LD_PRELOAD="$FAULTSHIM" FAULT_OP=fsync FAULT_ANY_FD=1 FAULT_LOG="$T/synclog" \
+	timeout -k 5 120 mpirun --oversubscribe -np 3 -x LD_PRELOAD -x FAULT_OP -x FAULT_ANY_FD \
+	-x FAULT_LOG "$PCOPY_MPI" --fsync "$basic" "$W/durable" >"$T/out" 2>"$T/err" ||
+	fail "pcopy-mpi --fsync failed: $(head -n 3 "$T/err")"
+treecmp "$basic" "$W/durable"
+assert_eq "$(grep ': syncfs on ' "$T/synclog" | sed 's/: syncfs.*//' | sort -u | wc -l)" 3 \
+	"--fsync: ranks that ran syncfs"
+remove_tree "$W/durable"
+
 # start_slow DST FORCE: pcopy-mpi -np 3 copying $big to DST in the background,
 # slowed down (a delay on each write) so that a kill lands mid-copy; sets RUN
 start_slow() {

@@ -5,9 +5,10 @@
  * Use:   LD_PRELOAD=/abs/faultshim.so FAULT_OP=write FAULT_NTH=3 FAULT_ERRNO=EIO pcopy ...
  *
  * Configuration (environment, read once at load time):
- *   FAULT_OP=write|read|copy_file_range|open|opendir|readlink|fsync
+ *   FAULT_OP=write|read|copy_file_range|sendfile|open|opendir|readlink|fsync
  *       which calls are candidates: write = write/pwrite/pwrite64,
- *       read = read/pread/pread64, copy_file_range, open = open/openat
+ *       read = read/pread/pread64, copy_file_range, sendfile =
+ *       sendfile/sendfile64, open = open/openat
  *       (and the *64 aliases) of an existing file for reading, opendir =
  *       the same opens of a directory (O_DIRECTORY, not O_PATH), readlink =
  *       readlink/readlinkat, fsync = fsync/fdatasync/syncfs (regular files
@@ -16,12 +17,12 @@
  *   FAULT_EVERY=N     fire on every N-th candidate call; neither: every call.
  *   FAULT_ERRNO=EIO|ENOSPC|EFBIG|EDQUOT|EACCES|... (or a number)
  *                     a firing call fails with -1 and that errno, doing nothing.
- *   FAULT_SHORT=1     a firing write/read/copy_file_range asks the kernel for half
+ *   FAULT_SHORT=1     a firing write/read/copy_file_range/sendfile asks the kernel for half
  *                     the bytes (at least 1): a real short transfer, the data that
  *                     is transferred is correct.
  *   FAULT_ACTION=unlink|shrink|grow|rewrite|dir|fifo|symlink
  *                     before a firing call, change the file it is about (for read
- *                     and copy_file_range the file read from, for open, opendir
+ *                     copy_file_range and sendfile the file read from, for open, opendir
  *                     and readlink the path): remove it (a directory with all
  *                     inside it), truncate it to half its size, append
  *                     64 KiB, overwrite its first 64 KiB with zeros in place (same
@@ -30,7 +31,7 @@
  *                     runs (or fails, if FAULT_ERRNO is also set).
  *   FAULT_DELAY_US=N  sleep N microseconds before a firing call (to slow a copy).
  *   FAULT_PATH_SUBSTR=S  only fds whose /proc/self/fd link contains S (for
- *                     copy_file_range: either fd), or for open a path argument
+ *                     copy_file_range and sendfile: either fd), or for open a path argument
  *                     containing S.
  *   FAULT_ANY_FD=1    also fds that are not regular files (pipes, sockets...);
  *                     by default only regular files are candidates, so that
@@ -55,11 +56,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-enum op { OP_NONE, OP_WRITE, OP_READ, OP_CFR, OP_OPEN, OP_OPENDIR, OP_READLINK, OP_FSYNC };
+enum op {
+	OP_NONE,
+	OP_WRITE,
+	OP_READ,
+	OP_CFR,
+	OP_OPEN,
+	OP_OPENDIR,
+	OP_READLINK,
+	OP_FSYNC,
+	OP_SENDFILE
+};
 enum action {
 	ACT_NONE,
 	ACT_UNLINK,
@@ -133,8 +145,8 @@ static long env_long(const char *name)
 
 __attribute__((constructor)) static void faultshim_init(void)
 {
-	static const char *ops[] = { "",     "write",   "read",     "copy_file_range",
-				     "open", "opendir", "readlink", "fsync" };
+	static const char *ops[] = { "",        "write",    "read",  "copy_file_range", "open",
+				     "opendir", "readlink", "fsync", "sendfile" };
 	static const char *acts[] = { "",        "unlink", "shrink", "grow",
 				      "rewrite", "dir",    "fifo",   "symlink" };
 	const char *s;
@@ -296,7 +308,7 @@ static void do_action(int dirfd, const char *path)
 /*
  * Decide for one call: returns -1 (with errno set) if the call must fail,
  * else 0, possibly after sleeping, changing the file and halving *count.
- * fd2 is copy_file_range's second fd (-1 otherwise); path is open's path.
+ * fd2 is copy_file_range's or sendfile's other fd (-1 otherwise); path is open's path.
  */
 static int inject(enum op op, const char *call, int fd, int fd2, const char *path, size_t *count)
 {
@@ -309,7 +321,7 @@ static int inject(enum op op, const char *call, int fd, int fd2, const char *pat
 	if (op == OP_OPEN || op == OP_OPENDIR || op == OP_READLINK) {
 		snprintf(link, sizeof link, "%s", path);
 		match = path_matches(link);
-	} else if (fd2 >= 0) { /* copy_file_range: both fds candidates, either matches */
+	} else if (fd2 >= 0) { /* copy_file_range, sendfile: both fds candidates, either matches */
 		match = fd_candidate(fd, link, sizeof link) &&
 			fd_candidate(fd2, link2, sizeof link2) &&
 			(path_matches(link) || path_matches(link2));
@@ -395,6 +407,22 @@ ssize_t copy_file_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out
 	if (inject(OP_CFR, "copy_file_range", fd_in, fd_out, NULL, &len) < 0)
 		return -1;
 	return real_copy_file_range(fd_in, off_in, fd_out, off_out, len, flags);
+}
+
+ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+	REAL(sendfile);
+	if (inject(OP_SENDFILE, "sendfile", in_fd, out_fd, NULL, &count) < 0)
+		return -1;
+	return real_sendfile(out_fd, in_fd, offset, count);
+}
+
+ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
+{
+	REAL(sendfile64);
+	if (inject(OP_SENDFILE, "sendfile64", in_fd, out_fd, NULL, &count) < 0)
+		return -1;
+	return real_sendfile64(out_fd, in_fd, offset, count);
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * check_copy.c - copy_entry and friends on real files in a scratch directory.
  *
- * The fallbacks (FORCE_NO_COPY_FILE_RANGE, FORCE_NO_TMPFILE) are sticky for
+ * The fallbacks (FORCE_CROSS_FS: sendfile, FORCE_NO_COPY_FILE_RANGE:
+ * read/write, FORCE_NO_TMPFILE) are sticky for
  * the run: each TCase's setup gives its session's shared state the one it
  * tests (copy_set_force), and a fallback learnt in one test dies with that
  * test's shared state.  That a fallback really ran is observed, not assumed: the
@@ -103,6 +104,12 @@ static void setup_default(void)
 static void setup_no_copy_file_range(void)
 {
 	forced = FORCE_NO_COPY_FILE_RANGE;
+	setup();
+}
+
+static void setup_cross_fs(void)
+{
+	forced = FORCE_CROSS_FS;
 	setup();
 }
 
@@ -231,6 +238,9 @@ START_TEST(test_regular_sizes)
 	ck_assert_uint_eq(load(&slot()->bytes), size);
 	if (forced & FORCE_NO_COPY_FILE_RANGE)
 		ck_assert_msg(copier.buf != NULL, "read/write fallback not used");
+	/* Across file systems sendfile copies, not read/write. */
+	if (forced & FORCE_CROSS_FS)
+		ck_assert_msg(copier.buf == NULL, "read/write used where sendfile works");
 	assert_no_temporaries();
 	free(data);
 }
@@ -371,6 +381,8 @@ START_TEST(test_sparse)
 	got = read_file_at(dst, "sparse", &len);
 	ck_assert(want != NULL && got != NULL && len == (size_t)l->size);
 	ck_assert(memcmp(want, got, len) == 0);
+	if (forced & FORCE_CROSS_FS)
+		ck_assert_msg(copier.buf == NULL, "read/write used where sendfile works");
 	free(want);
 	free(got);
 	assert_no_temporaries();
@@ -799,6 +811,7 @@ Suite *copy_suite(void)
 	tcase_add_test(tc, test_pseudo_files);
 	suite_add_tcase(s, tc);
 	/* Sticky fallbacks last, read/write before named temporaries. */
+	suite_add_tcase(s, data_tcase("cross_fs", setup_cross_fs));
 	suite_add_tcase(s, data_tcase("no_copy_file_range", setup_no_copy_file_range));
 	suite_add_tcase(s, data_tcase("no_tmpfile", setup_no_tmpfile));
 	return s;
