@@ -4,9 +4,11 @@
 #   - EIO on the 2nd write into the victim's directory (read/write path, O_TMPFILE
 #     and named temporaries): exit 1, message, the victim absent; with an old
 #     version already in DST (-T), the old version intact;
-#   - EIO on copy_file_range into it, and EIO on reading the victim: the same;
-#   - every write, copy_file_range or read short (half, at least one byte):
-#     exit 0 and an identical copy.
+#   - EIO on copy_file_range into it, on the first and on the last sendfile
+#     of it (PCOPY_FORCE=cross_fs, as across file systems), and EIO on
+#     reading the victim: the same;
+#   - every write, copy_file_range, sendfile or read short (half, at least
+#     one byte): exit 0 and an identical copy.
 # Everything else is copied identically, no temporaries, no process left.
 # Both worker modes.
 . "$(dirname "$0")/lib.sh"
