@@ -43,6 +43,14 @@
 #define LIST_BATCH 8                     /* directories in one LIST message, at most */
 #define LIST_WINDOW 64                   /* directories a rank has and has not answered */
 #define LISTING_BUDGET ((size_t)8 << 20) /* bytes of listings held for the walker */
+/*
+ * Bytes of one reply a lister builds, and of one directory's listing in it
+ * (about 6,900 entries): past it, the rest is answered "cannot" and the
+ * walker reads it itself.  So a lister holds a few MiB at most, and rank 0
+ * no more than LISTING_BUDGET plus two of these per reply in flight,
+ * however big a directory is.
+ */
+#define LISTING_MAX ((size_t)1 << 20)
 
 /* A directory's identity, not to hand out a loop (-L, bind mounts). */
 struct dir_id {
@@ -382,13 +390,12 @@ static void arrived_one(struct broker *b, int rank, const char *path, int ok, st
 	pthread_mutex_unlock(&b->lock);
 }
 
-void broker_arrived(struct broker *b, int rank, const char *msg, size_t len)
+int broker_arrived(struct broker *b, int rank, const char *msg, size_t len)
 {
 	struct reply_head head;
+	size_t at;
 
-	/* A malformed rest is dropped: its directories stay SENT, but a rank
-	 * that sends one is not pcopy-mpi's, and rank 0 could not go on. */
-	for (size_t at = 0; len - at >= sizeof(head); at += head.listing_len) {
+	for (at = 0; len - at >= sizeof(head); at += head.listing_len) {
 		const char *path = msg + at + sizeof(head);
 		struct listing l;
 		int ok;
@@ -396,15 +403,16 @@ void broker_arrived(struct broker *b, int rank, const char *msg, size_t len)
 		memcpy(&head, msg + at, sizeof(head));
 		at += sizeof(head);
 		if (head.path_len >= len - at || path[head.path_len] != '\0')
-			return;
+			return -1;
 		at += head.path_len + 1;
 		if (head.listing_len > len - at)
-			return;
+			return -1;
 		ok = head.ok && listing_unpack(msg + at, (size_t)head.listing_len, &l) == 0;
 		arrived_one(b, rank, path, ok, &l);
 		if (ok)
 			listing_free(&l);
 	}
+	return at == len ? 0 : -1;
 }
 
 void broker_close(struct broker *b)
@@ -594,6 +602,8 @@ static int read_listing(int fd, const struct walk_options *o, char *dirbuf, stru
 			listing_add(l, type, name, &st, 0);
 		else
 			listing_add(l, type, name, NULL, errno);
+		if (listing_bytes(l) > LISTING_MAX)
+			return -1; /* too big to send: the walker reads it */
 	}
 	return rc;
 }
@@ -602,7 +612,11 @@ void lister_read(int root, const struct walk_options *o, const char *relpath, ch
 		 struct lister_reply *r)
 {
 	struct reply_head head = { 0, (uint32_t)strlen(relpath), 0 };
-	int fd = open_beneath(root, relpath, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0, o->follow);
+	/* A full reply answers the rest of its batch "cannot", unread. */
+	int fd = r->len >= LISTING_MAX
+			 ? -1
+			 : open_beneath(root, relpath, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
+					o->follow);
 	size_t packed_len = 0, need;
 	char *packed = NULL;
 	struct listing l;

@@ -52,8 +52,12 @@ const struct walk_source *broker_source(struct broker *b);
  */
 char *broker_next_batch(struct broker *b, int rank, size_t *len);
 
-/* The forwarder: a reply (lister_read's message) came from `rank`. */
-void broker_arrived(struct broker *b, int rank, const char *msg, size_t len);
+/*
+ * The forwarder: a reply (lister_read's message) came from `rank`.  -1
+ * when it is malformed: the directories of its rest are never answered,
+ * so the caller must end the run (the walker would wait for them).
+ */
+int broker_arrived(struct broker *b, int rank, const char *msg, size_t len);
 
 /* The run is stopping: hand out nothing more, and wait for nothing. */
 void broker_close(struct broker *b);
@@ -71,7 +75,8 @@ struct lister_reply {
  * the walker would with options `o` (follow, names_only, lazy_regular),
  * with `dirbuf` (dirstream.h), and add it to r (zeroed at first): its
  * names and stats, or that it could not be read (the walker then reads it
- * itself, and says why).
+ * itself, and says why).  A directory whose listing would pass 1 MiB, and
+ * every directory once r holds 1 MiB, is answered "could not be read".
  */
 void lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
 		 struct lister_reply *r);

@@ -618,7 +618,11 @@ static int receive_reports(struct ranks *r)
 /* A listing received: the broker's (receives_reap's `take`). */
 static void take_listing(void *ctx, int rank, const char *msg, size_t len)
 {
-	broker_arrived(ctx, rank, msg, len);
+	if (broker_arrived(ctx, rank, msg, len) == 0)
+		return;
+	/* Another pcopy-mpi on that rank?  Our walker would wait for it forever. */
+	report_message("a malformed listing from rank %d", rank);
+	MPI_Abort(MPI_COMM_WORLD, 2);
 }
 
 /* Send `rank` up to `max` jobs the walker queued; how many were sent. */
@@ -1058,6 +1062,9 @@ static int take_orders(struct server *sv)
 		sv->closed |= st.MPI_TAG == TAG_ABORT || st.MPI_TAG == TAG_CLOSE;
 		free(msg);
 		any = 1;
+		/* Reading took a while: report, send lines, look for a stop first. */
+		if (st.MPI_TAG == TAG_LIST)
+			break;
 	}
 	return any;
 }

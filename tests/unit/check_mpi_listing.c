@@ -4,7 +4,8 @@
  * the forwarder and the listing ranks (lister_read, broker_arrived).  The
  * walk must visit what it visits without a broker, in the same order; a
  * directory the walker skips is listed for nothing and dropped; every
- * directory is listed once, by a "rank" or by the walker.
+ * directory is listed once, by a "rank" or by the walker; a listing too
+ * big to send is left to the walker.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -121,7 +122,7 @@ static int serve(struct broker *b, struct walk_run *w)
 			for (size_t at = 0; paths != NULL && at < len; at += strlen(paths + at) + 1)
 				lister_read(root.fd, &o, paths + at, dirbuf, &reply);
 			if (paths != NULL)
-				broker_arrived(b, rank, reply.buf, reply.len);
+				ck_assert_int_eq(broker_arrived(b, rank, reply.buf, reply.len), 0);
 			listed += (int)reply.dirs;
 			free(reply.buf);
 			free(paths);
@@ -188,6 +189,65 @@ START_TEST(test_disabled_broker_lists_nothing)
 }
 END_TEST
 
+/* Make `n` empty files in the new directory `dir` of the scratch tree. */
+static void make_wide_directory(const char *dir, int n)
+{
+	char name[64];
+
+	ck_assert_int_eq(mkdirat(root.fd, dir, 0755), 0);
+	for (int i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(name, sizeof(name), "%s/entry-%05d", dir, i);
+		fd = openat(root.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+}
+
+/*
+ * Memory stays bounded whatever the directory: one whose listing passes
+ * 1 MiB (8,000 stat'ed entries) is answered "cannot", and so is every
+ * directory after a reply reaches 1 MiB (two of 4,000 entries); the
+ * reply itself stays whole.  A reply cut short is refused as malformed.
+ */
+START_TEST(test_big_listings_left_to_walker)
+{
+	struct walk_options o = { 0 };
+	struct lister_reply reply = { NULL, 0, 0, 0, 0 };
+	struct worker_slot slot;
+	struct broker_config c = { .listers = 1, .enabled = 1, .root = -1, .slot = &slot };
+	char *dirbuf = dirstream_buffer();
+	struct broker *b;
+
+	scratch_make(&root);
+	memset(&slot, 0, sizeof(slot));
+	make_wide_directory("wide", 8000);
+	lister_read(root.fd, &o, "wide", dirbuf, &reply);
+	ck_assert_uint_eq(reply.dirs, 0);
+	ck_assert_uint_lt(reply.len, 1024);
+	free(reply.buf);
+	memset(&reply, 0, sizeof(reply));
+	make_wide_directory("a", 4000);
+	make_wide_directory("b", 4000);
+	make_wide_directory("c", 4000);
+	lister_read(root.fd, &o, "a", dirbuf, &reply);
+	lister_read(root.fd, &o, "b", dirbuf, &reply);
+	ck_assert_uint_ge(reply.len, (size_t)1 << 20);
+	lister_read(root.fd, &o, "c", dirbuf, &reply);
+	ck_assert_uint_eq(reply.dirs, 2);
+	ck_assert_uint_eq(reply.entries, 8000);
+	c.root = root.fd;
+	b = broker_create(&c);
+	ck_assert_int_eq(broker_arrived(b, 1, reply.buf, reply.len), 0);
+	ck_assert_int_eq(broker_arrived(b, 1, reply.buf, reply.len - 1), -1);
+	broker_free(b);
+	free(reply.buf);
+	free(dirbuf);
+	scratch_remove(&root);
+}
+END_TEST
+
 Suite *mpi_listing_suite(void)
 {
 	Suite *s = suite_create("mpi_listing");
@@ -197,6 +257,7 @@ Suite *mpi_listing_suite(void)
 	tcase_add_test(tc, test_walk_through_broker);
 	tcase_add_test(tc, test_skipped_directory_dropped);
 	tcase_add_test(tc, test_disabled_broker_lists_nothing);
+	tcase_add_test(tc, test_big_listings_left_to_walker);
 	suite_add_tcase(s, tc);
 	return s;
 }
