@@ -585,7 +585,8 @@ void broker_free(struct broker *b)
 /* --- the lister (ranks > 0) --- */
 
 /* Read the open directory fd as the walker would: names, and stats where it would stat. */
-static int read_listing(int fd, const struct walk_options *o, char *dirbuf, struct listing *l)
+static int read_listing(int fd, const struct walk_options *o, char *dirbuf,
+			const struct lister_reply *r, struct listing *l)
 {
 	int flags = o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
 	struct dirstream d;
@@ -598,9 +599,11 @@ static int read_listing(int fd, const struct walk_options *o, char *dirbuf, stru
 	while ((rc = dirstream_next(&d, &type, &name)) > 0) {
 		if (walk_type_is_enough(o, type))
 			listing_add(l, type, name, NULL, LISTING_NOT_STATED);
-		else if (fstatat(fd, name, &st, flags) == 0)
+		else if (fstatat(fd, name, &st, flags) == 0) {
+			if ((uint64_t)st.st_dev == r->dev_here)
+				st.st_dev = (dev_t)r->dev_rank0;
 			listing_add(l, type, name, &st, 0);
-		else
+		} else
 			listing_add(l, type, name, NULL, errno);
 		if (listing_bytes(l) > LISTING_MAX)
 			return -1; /* too big to send: the walker reads it */
@@ -623,7 +626,7 @@ void lister_read(int root, const struct walk_options *o, const char *relpath, ch
 
 	listing_init(&l);
 	/* Whatever fails, the walker reads it itself and reports it as always. */
-	if (fd >= 0 && read_listing(fd, o, dirbuf, &l) == 0) {
+	if (fd >= 0 && read_listing(fd, o, dirbuf, r, &l) == 0) {
 		head.ok = 1;
 		packed = listing_pack(&l, &packed_len);
 		head.listing_len = packed_len;

@@ -68,6 +68,12 @@ struct lister_reply {
 	size_t len, cap;
 	uint64_t dirs;    /* directories it could read */
 	uint64_t entries; /* and the names in them */
+	/*
+	 * A stat on device dev_here says dev_rank0 instead: SRC's file
+	 * system as this node and rank 0's see it (on another node an NFS or
+	 * Lustre mount has a device number of its own).  Equal: as read.
+	 */
+	uint64_t dev_here, dev_rank0;
 };
 
 /*

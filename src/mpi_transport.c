@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,12 +98,13 @@ enum tag {
 
 /* BEGIN: the roots rank 0 opened, followed by the two paths, NUL-terminated. */
 struct begin {
-	uint64_t src_dev, src_ino; /* SRC's directory */
-	uint64_t dst_dev, dst_ino; /* the copy's top directory */
-	uint32_t umask;            /* the user's umask */
-	uint32_t src_len;          /* strlen of the SRC path (the second follows it) */
-	uint32_t spill;            /* multiply-linked files go back to rank 0 (spill.h) */
-	uint32_t flags;            /* BEGIN_* */
+	uint64_t src_dev, src_ino;   /* SRC's directory */
+	uint64_t dst_dev, dst_ino;   /* the copy's top directory */
+	uint64_t src_fsid, dst_fsid; /* their file systems' statfs f_fsid (0: none) */
+	uint32_t umask;              /* the user's umask */
+	uint32_t src_len;            /* strlen of the SRC path (the second follows it) */
+	uint32_t spill;              /* multiply-linked files go back to rank 0 (spill.h) */
+	uint32_t flags;              /* BEGIN_* */
 };
 
 /*
@@ -155,6 +157,8 @@ static int world_size;        /* ranks in the run */
 static int serving;           /* mpi_ready let the run start: rank 0 owes END */
 static int saved_stderr = -1; /* ranks > 0: stderr, kept aside until mpi_ready */
 static int stop_signal;       /* ranks > 0: the stop signal taken, or 0 */
+/* Ranks > 0, during a source: SRC's device as this node numbers it, and as rank 0 does. */
+static uint64_t src_dev_here, src_dev_rank0;
 
 static _Atomic uint64_t *counter_of(struct worker_slot *slot, size_t i)
 {
@@ -771,6 +775,39 @@ static void report_other_root(int rank, const char *path, const struct ready *a)
 	report_path_error(path, reason);
 }
 
+/*
+ * A file system's statfs f_fsid, or 0 when it gives none.  Unlike st_dev,
+ * which the kernel numbers per machine (an NFS or Lustre mount gets a
+ * number of its own on each client), f_fsid names the file system itself
+ * on network file systems (from the server) and on local ones (from the
+ * device or UUID).
+ */
+static uint64_t fsid_of(int fd)
+{
+	struct statfs sf;
+	uint32_t half[2];
+	uint64_t id;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	memcpy(half, &sf.f_fsid, sizeof(half));
+	id = (uint64_t)half[0] << 32 | half[1];
+	return id;
+}
+
+/*
+ * Is `st` (on file system `fsid`) the root rank 0 opened?  The same inode
+ * on the same device, or, across machines, on a file system with the same
+ * f_fsid.
+ */
+static int same_root(const struct stat *st, uint64_t fsid, const struct stat *want,
+		     uint64_t want_fsid)
+{
+	if (st->st_ino != want->st_ino)
+		return 0;
+	return st->st_dev == want->st_dev || (want_fsid != 0 && fsid == want_fsid);
+}
+
 /* BEGIN to every rank, their READY back, then GO (or not); 0 when all are ready. */
 static int begin_all(struct ranks *r)
 {
@@ -791,6 +828,8 @@ static int begin_all(struct ranks *r)
 	if (go) {
 		b.src_dev = src.st_dev, b.src_ino = src.st_ino;
 		b.dst_dev = dst.st_dev, b.dst_ino = dst.st_ino;
+		b.src_fsid = fsid_of(s->src_root);
+		b.dst_fsid = s->opts->dry_run ? 0 : fsid_of(s->dst_root);
 	}
 	memcpy(msg, &b, sizeof(b));
 	memcpy(msg + sizeof(b), s->src_display, src_len + 1);
@@ -955,8 +994,8 @@ static void send_status(struct sends *q, const struct session *s, uint64_t taken
 }
 
 /* Open a root as rank 0 did; its fd, or -1 with a->err set. */
-static int open_root(const char *path, int flags, const struct stat *want, enum root which,
-		     struct ready *a)
+static int open_root(const char *path, int flags, const struct stat *want, uint64_t want_fsid,
+		     enum root which, struct ready *a)
 {
 	const char *other = getenv("PCOPY_TEST_OTHER_ROOT"); /* test hook: "RANK" */
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
@@ -967,7 +1006,7 @@ static int open_root(const char *path, int flags, const struct stat *want, enum 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		a->root = which;
 		a->err = errno;
-	} else if (st.st_dev != want->st_dev || st.st_ino != want->st_ino ||
+	} else if (!same_root(&st, fsid_of(fd), want, want_fsid) ||
 		   (which == ROOT_DST && other != NULL && atoi(other) == my_rank)) {
 		a->root = which;
 	}
@@ -1024,7 +1063,7 @@ static void queue_batch(struct server *sv, const char *batch, size_t len)
 static void list_directories(struct server *sv, const char *paths, size_t len)
 {
 	struct worker_slot *slot = &sv->s->shared->slots[0];
-	struct lister_reply reply = { NULL, 0, 0, 0, 0 };
+	struct lister_reply reply = { .dev_here = src_dev_here, .dev_rank0 = src_dev_rank0 };
 
 	if (len == 0 || paths[len - 1] != '\0') {
 		/* Another pcopy-mpi on rank 0?  Its walker would wait for us forever. */
@@ -1089,6 +1128,8 @@ static void forward_spill(struct server *sv)
 	if (records == NULL)
 		return;
 	sv->spill_sent += len;
+	if (src_dev_here != src_dev_rank0)
+		spill_map_dev(records, len, src_dev_here, src_dev_rank0);
 	send_async(&sv->sends, 0, TAG_SPILL, records, len);
 }
 
@@ -1218,7 +1259,7 @@ static void start_measures(struct session *s, int spill)
 static void serve_source(struct session *s, const char *msg, size_t len)
 {
 	struct ready a = { ROOT_NONE, 0 };
-	struct stat src = { 0 }, dst = { 0 };
+	struct stat src = { 0 }, dst = { 0 }, here;
 	const char *src_path, *dst_path;
 	struct begin b;
 	size_t go_len;
@@ -1238,9 +1279,13 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	s->umask = (mode_t)b.umask;
 	s->src_display = src_path;
 	s->dst_display = dst_path;
-	s->src_root = open_root(src_path, 0, &src, ROOT_SRC, &a);
-	s->dst_root =
-		b.flags & BEGIN_NO_DST ? -1 : open_root(dst_path, O_NOFOLLOW, &dst, ROOT_DST, &a);
+	s->src_root = open_root(src_path, 0, &src, b.src_fsid, ROOT_SRC, &a);
+	s->dst_root = b.flags & BEGIN_NO_DST
+			      ? -1
+			      : open_root(dst_path, O_NOFOLLOW, &dst, b.dst_fsid, ROOT_DST, &a);
+	/* What this node calls SRC's device is rank 0's number for it (spill, listings). */
+	src_dev_here = s->src_root >= 0 && fstat(s->src_root, &here) == 0 ? here.st_dev : 0;
+	src_dev_rank0 = b.src_dev;
 	MPI_Send(&a, sizeof(a), MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
 	go = next_from_rank0(&tag, &go_len);
 	if (tag == TAG_GO && go_len == sizeof(int) && *(int *)(void *)go) {

@@ -201,3 +201,20 @@ int spill_append(int fd, int index, struct worker_slot *slot, const char *record
 	atomic_store_explicit(&slot->spilled, at + len, memory_order_release);
 	return 0;
 }
+
+void spill_map_dev(char *records, size_t len, uint64_t from, uint64_t to)
+{
+	struct spill_header h;
+	size_t size;
+
+	for (size_t at = 0; len - at >= sizeof(h); at += size) {
+		memcpy(&h, records + at, sizeof(h));
+		size = record_size(h.path_len);
+		if (size > len - at)
+			return; /* spill_take gives whole records only */
+		if (h.st.dev == from) {
+			h.st.dev = to;
+			memcpy(records + at, &h, sizeof(h));
+		}
+	}
+}

@@ -55,6 +55,12 @@ void spill_reader_close(struct spill_reader *r);
  */
 char *spill_take(int fd, int index, const struct worker_slot *slot, uint64_t from, size_t *len);
 
+/*
+ * ... with the device number `from` replaced by `to` in each record
+ * (SRC's file system as the rank's node and rank 0's number it) ...
+ */
+void spill_map_dev(char *records, size_t len, uint64_t from, uint64_t to);
+
 /* ... and rank 0 appends them to the region of the rank's slot.  0 or -1. */
 int spill_append(int fd, int index, struct worker_slot *slot, const char *records, size_t len);
 

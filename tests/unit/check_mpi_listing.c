@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dirstream.h"
+#include "listing.h"
 #include "mpi_listing.h"
 #include "session.h"
 #include "strlist.h"
@@ -117,7 +119,7 @@ static int serve(struct broker *b, struct walk_run *w)
 			size_t len;
 			char *paths = broker_next_batch(b, rank, &len);
 
-			struct lister_reply reply = { NULL, 0, 0, 0, 0 };
+			struct lister_reply reply = { 0 };
 
 			for (size_t at = 0; paths != NULL && at < len; at += strlen(paths + at) + 1)
 				lister_read(root.fd, &o, paths + at, dirbuf, &reply);
@@ -214,7 +216,7 @@ static void make_wide_directory(const char *dir, int n)
 START_TEST(test_big_listings_left_to_walker)
 {
 	struct walk_options o = { 0 };
-	struct lister_reply reply = { NULL, 0, 0, 0, 0 };
+	struct lister_reply reply = { 0 };
 	struct worker_slot slot;
 	struct broker_config c = { .listers = 1, .enabled = 1, .root = -1, .slot = &slot };
 	char *dirbuf = dirstream_buffer();
@@ -248,6 +250,45 @@ START_TEST(test_big_listings_left_to_walker)
 }
 END_TEST
 
+/*
+ * A lister on another node numbers SRC's file system differently: the
+ * stats it sends say rank 0's number (dev_rank0) for its own (dev_here).
+ */
+START_TEST(test_device_renumbered)
+{
+	struct walk_options o = { 0 };
+	struct lister_reply reply = { 0 };
+	char *dirbuf = dirstream_buffer();
+	const char *rest;
+	struct listing l;
+	struct stat top;
+	int fd;
+
+	scratch_make(&root);
+	ck_assert_int_eq(fstat(root.fd, &top), 0);
+	ck_assert_int_eq(mkdirat(root.fd, "d", 0755), 0);
+	fd = openat(root.fd, "d/f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	reply.dev_here = top.st_dev;
+	reply.dev_rank0 = (uint64_t)top.st_dev + 1000;
+	lister_read(root.fd, &o, "d", dirbuf, &reply);
+	ck_assert_uint_eq(reply.dirs, 1);
+	/* the reply: a head, the path, then the packed listing (mpi_listing.c) */
+	rest = memchr(reply.buf + 16, '\0', reply.len - 16);
+	ck_assert_ptr_nonnull(rest);
+	rest++;
+	ck_assert_int_eq(listing_unpack(rest, reply.len - (size_t)(rest - reply.buf), &l), 0);
+	ck_assert_uint_eq(l.count, 1);
+	ck_assert_int_eq(l.stats[0].err, 0);
+	ck_assert_uint_eq((uint64_t)l.stats[0].st.st_dev, (uint64_t)top.st_dev + 1000);
+	listing_free(&l);
+	free(reply.buf);
+	free(dirbuf);
+	scratch_remove(&root);
+}
+END_TEST
+
 Suite *mpi_listing_suite(void)
 {
 	Suite *s = suite_create("mpi_listing");
@@ -258,6 +299,7 @@ Suite *mpi_listing_suite(void)
 	tcase_add_test(tc, test_skipped_directory_dropped);
 	tcase_add_test(tc, test_disabled_broker_lists_nothing);
 	tcase_add_test(tc, test_big_listings_left_to_walker);
+	tcase_add_test(tc, test_device_renumbered);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -129,6 +129,45 @@ START_TEST(test_short_region_is_an_error)
 }
 END_TEST
 
+/*
+ * A rank's records go to rank 0 with SRC's device as rank 0 numbers it:
+ * records on that device are renumbered, others (a file system mounted
+ * inside SRC) are not, and the records read back whole.
+ */
+START_TEST(test_device_renumbered)
+{
+	struct entry_stat on_src = { .dev = 7, .ino = 1, .nlink = 2, .mode = 0100644 };
+	struct entry_stat nested = { .dev = 9, .ino = 2, .nlink = 2, .mode = 0100644 };
+	struct spill_reader *r;
+	struct spill_entry e;
+	size_t len;
+	char *records;
+
+	ck_assert_int_eq(spill_add(fd, 0, &sh->slots[0], 0, &on_src, "a"), 0);
+	ck_assert_int_eq(spill_add(fd, 0, &sh->slots[0], 1, &nested, "mnt/b"), 0);
+	ck_assert_int_eq(spill_add(fd, 0, &sh->slots[0], 2, &on_src, "c/d"), 0);
+	records = spill_take(fd, 0, &sh->slots[0], 0, &len);
+	ck_assert_ptr_nonnull(records);
+	spill_map_dev(records, len, 7, 1234);
+	ck_assert_int_eq(spill_append(fd, 1, &sh->slots[1], records, len), 0);
+	free(records);
+	atomic_store(&sh->slots[0].spilled, 0); /* read back slot 1's copy only */
+	r = spill_reader_open(fd, sh);
+	ck_assert_int_eq(spill_next(r, &e), 1);
+	ck_assert_str_eq(e.relpath, "a");
+	ck_assert_uint_eq(e.st.dev, 1234);
+	ck_assert_int_eq(spill_next(r, &e), 1);
+	ck_assert_str_eq(e.relpath, "mnt/b");
+	ck_assert_uint_eq(e.st.dev, 9);
+	ck_assert_int_eq(spill_next(r, &e), 1);
+	ck_assert_str_eq(e.relpath, "c/d");
+	ck_assert_uint_eq(e.st.dev, 1234);
+	ck_assert_uint_eq(e.st.ino, 1);
+	ck_assert_int_eq(spill_next(r, &e), 0);
+	spill_reader_close(r);
+}
+END_TEST
+
 Suite *spill_suite(void)
 {
 	Suite *s = suite_create("spill");
@@ -140,6 +179,7 @@ Suite *spill_suite(void)
 	tcase_add_test(tc, test_long_paths_across_refills);
 	tcase_add_test(tc, test_unpublished_bytes_ignored);
 	tcase_add_test(tc, test_short_region_is_an_error);
+	tcase_add_test(tc, test_device_renumbered);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
