@@ -325,6 +325,9 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 	}
 	if (fd >= 0 && w->o->lookahead != NULL && !w->o->lookahead_produce &&
 	    lookahead_take(w->o->lookahead, w->dir_seq, w->path.data, &l)) {
+		/* The scan read it for us: the source learns what is inside all the same. */
+		if (w->o->source != NULL)
+			w->o->source->read_itself(w->o->source->ctx, w->path.data, &l);
 		rc = visit_given(w, fd, &l, NULL, sd);
 		free(l.data);
 		close(fd);

@@ -80,9 +80,10 @@ struct walk_source {
 	 */
 	int (*take)(void *ctx, const char *relpath, struct listing *out);
 	/*
-	 * The walker read `relpath` itself (after take said 0): its names, so
-	 * that the directories inside it can be read for the walker.  `names`
-	 * may be NULL (nothing could be read).
+	 * The walker read `relpath` itself, or took the counting scan's
+	 * listing of it (after take said 0): its names, so that the
+	 * directories inside it can be read for the walker.  `names` may be
+	 * NULL (nothing could be read).
 	 */
 	void (*read_itself)(void *ctx, const char *relpath, const struct lookahead_list *names);
 	/* The walk is over (on the walker's thread, like the others). */
