@@ -153,8 +153,9 @@ static const char mpi_usage_text[] =
 	"\n"
 	"pcopy-mpi runs as MPI ranks: mpirun -np N pcopy-mpi [OPTION]... SRC DST\n"
 	"Rank 0 walks SRC and prints progress, stats and errors; ranks 1..N-1\n"
-	"copy (N-1 workers, whatever -j and --mode say).  SRC and DST must be the\n"
-	"same directories on every rank (a shared file system), or nothing starts.\n";
+	"read its directories for it and copy (N-1 workers, whatever -j and\n"
+	"--mode say).  SRC and DST must be the same directories on every rank (a\n"
+	"shared file system), or nothing starts.\n";
 #endif
 
 void options_usage(void *out)
