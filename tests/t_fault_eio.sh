@@ -43,6 +43,16 @@ expect_rc() {
 	fail "$2: exit status $RC, expected $1"
 }
 
+# victim_failed WHAT: the last shim_run failed v/big alone: exit 1, its one
+# I/O error line, no v/big in $dst, and everything in $dst as in $src
+victim_failed() {
+	expect_rc 1 "$1"
+	assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+	check_messages "$T/err"
+	[ ! -e "$dst/v/big" ] || fail "$1: v/big exists in DST"
+	check_subset "$src" "$dst"
+}
+
 use_tmpfs 512m
 src=$W/src
 mkdir -p "$src/v" "$src/sub"
@@ -71,11 +81,7 @@ for mode in thread process; do
 			FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" "$src" "$dst"
 		[ "$FIRED" -eq 1 ] ||
 			fail "$mode $force: write EIO: the shim did not fire (pcopy does not write with write/pwrite?)"
-		expect_rc 1 "$mode $force: write EIO"
-		assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
-		check_messages "$T/err"
-		[ ! -e "$dst/v/big" ] || fail "$mode $force: write EIO: v/big exists in DST"
-		check_subset "$src" "$dst"
+		victim_failed "$mode $force: write EIO"
 		assert_eq "$NFILES" 11 "$mode $force: write EIO: files copied"
 		rm -rf "$dst"
 	done
@@ -99,11 +105,7 @@ for mode in thread process; do
 	if [ "$FIRED" -eq 0 ]; then
 		log "note: $mode: copy_file_range not seen by the shim; EIO case not checked"
 	else
-		expect_rc 1 "$mode: copy_file_range EIO"
-		assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
-		check_messages "$T/err"
-		[ ! -e "$dst/v/big" ] || fail "$mode: copy_file_range EIO: v/big exists in DST"
-		check_subset "$src" "$dst"
+		victim_failed "$mode: copy_file_range EIO"
 	fi
 	rm -rf "$dst"
 
@@ -114,11 +116,7 @@ for mode in thread process; do
 		shim_run PCOPY_FORCE=cross_fs FAULT_OP=sendfile FAULT_NTH=$nth FAULT_ERRNO=EIO \
 			FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" "$src" "$dst"
 		[ "$FIRED" -ge 1 ] || fail "$mode: sendfile EIO #$nth: the shim did not fire"
-		expect_rc 1 "$mode: sendfile EIO #$nth"
-		assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
-		check_messages "$T/err"
-		[ ! -e "$dst/v/big" ] || fail "$mode: sendfile EIO #$nth: v/big exists in DST"
-		check_subset "$src" "$dst"
+		victim_failed "$mode: sendfile EIO #$nth"
 		assert_eq "$NFILES" 11 "$mode: sendfile EIO #$nth: files copied"
 		rm -rf "$dst"
 	done
@@ -127,27 +125,20 @@ for mode in thread process; do
 	shim_run PCOPY_FORCE=no_copy_file_range FAULT_OP=read FAULT_NTH=1 FAULT_ERRNO=EIO \
 		FAULT_PATH_SUBSTR="$real/src/v/" -- --mode="$mode" "$src" "$dst"
 	[ "$FIRED" -eq 1 ] || fail "$mode: read EIO: the shim did not fire"
-	expect_rc 1 "$mode: read EIO"
-	assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
-	check_messages "$T/err"
-	[ ! -e "$dst/v/big" ] || fail "$mode: read EIO: v/big exists in DST"
-	check_subset "$src" "$dst"
+	victim_failed "$mode: read EIO"
 	rm -rf "$dst"
 
-	# short transfers on every call: retried until complete
-	for op in write read; do
-		shim_run PCOPY_FORCE=no_copy_file_range FAULT_OP=$op FAULT_SHORT=1 \
+	# short transfers on every call: retried until complete (the path that
+	# makes each call forced: read/write, or sendfile across file systems)
+	for way in no_copy_file_range:write no_copy_file_range:read cross_fs:sendfile; do
+		op=${way#*:}
+		shim_run PCOPY_FORCE=${way%%:*} FAULT_OP=$op FAULT_SHORT=1 \
 			-- --mode="$mode" "$src" "$dst"
 		[ "$FIRED" -gt 0 ] || fail "$mode: short $op: the shim did not fire"
 		expect_rc 0 "$mode: short ${op}s"
 		treecmp "$src" "$dst"
 		rm -rf "$dst"
 	done
-	shim_run PCOPY_FORCE=cross_fs FAULT_OP=sendfile FAULT_SHORT=1 -- --mode="$mode" "$src" "$dst"
-	[ "$FIRED" -gt 0 ] || fail "$mode: short sendfile: the shim did not fire"
-	expect_rc 0 "$mode: short sendfiles"
-	treecmp "$src" "$dst"
-	rm -rf "$dst"
 	shim_run FAULT_OP=copy_file_range FAULT_SHORT=1 -- --mode="$mode" "$src" "$dst"
 	[ "$FIRED" -gt 0 ] || log "note: $mode: copy_file_range not seen by the shim"
 	expect_rc 0 "$mode: short copy_file_range"
