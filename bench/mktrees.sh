@@ -56,10 +56,11 @@ big_files=${BIG_FILES:-4}
 
 mkdir -p "$dir" || exit 1
 
-# tree_is_current TREE PARAMS: true when TREE was made with PARAMS.
+# tree_is_current TREE PARAMS: true, saying so, when TREE was made with PARAMS.
 tree_is_current() {
 	[ -d "$dir/$1" ] && [ -f "$dir/.$1.done" ] &&
-		[ "$(cat "$dir/.$1.done")" = "$2" ]
+		[ "$(cat "$dir/.$1.done")" = "$2" ] &&
+		echo "mktrees: $1: up to date ($2)"
 }
 
 # now_ms: milliseconds since the epoch, for generation times only.
@@ -94,10 +95,7 @@ AWK
 
 make_small() {
 	local params="files=$small_files dirs=$small_dirs v1" t0 bytes d
-	if tree_is_current small "$params"; then
-		echo "mktrees: small: up to date ($params)"
-		return 0
-	fi
+	tree_is_current small "$params" && return 0
 	rm -rf "$dir/small" "$dir/.small.done"
 	mkdir "$dir/small" || return 1
 	t0=$(now_ms)
@@ -113,10 +111,7 @@ make_small() {
 
 make_big() {
 	local params="files=$big_files mib=$big_mib v1" t0 i line
-	if tree_is_current big "$params"; then
-		echo "mktrees: big: up to date ($params)"
-		return 0
-	fi
+	tree_is_current big "$params" && return 0
 	rm -rf "$dir/big" "$dir/.big.done"
 	mkdir "$dir/big" || return 1
 	t0=$(now_ms)
@@ -134,10 +129,7 @@ make_big() {
 
 make_real() {
 	local params="src=$real_src v1" t0
-	if tree_is_current real "$params"; then
-		echo "mktrees: real: up to date ($params)"
-		return 0
-	fi
+	tree_is_current real "$params" && return 0
 	if [ ! -d "$real_src" ]; then
 		echo "mktrees: real: skipped: $real_src does not exist"
 		return 0
@@ -161,10 +153,7 @@ make_real() {
 # few hundred mkdir and touch processes in all.
 make_walk() {
 	local params="files=$walk_files dirs=$walk_dirs v1" t0
-	if tree_is_current walk "$params"; then
-		echo "mktrees: walk: up to date ($params)"
-		return 0
-	fi
+	tree_is_current walk "$params" && return 0
 	rm -rf "$dir/walk" "$dir/.walk.done"
 	mkdir "$dir/walk" || return 1
 	t0=$(now_ms)

@@ -851,25 +851,27 @@ index_of_kind() {
 	done
 }
 
-# Issue 13's targets, and Open MPI's own start-up apart (the median of 3
-# runs of pcopy-mpi --version at -np 3, which starts and stops MPI only).
+# startup_median [PREFIX...]: the median of 3 runs of PREFIX mpirun -np 3
+# pcopy-mpi --version, which starts and stops MPI only.
+startup_median() {
+	local r
+	for r in 1 2 3; do
+		time_cmd "$@" mpirun --oversubscribe -np 3 "$pcopy_mpi" --version
+		echo "$elapsed"
+	done >"$work/tmp/startup"
+	median <"$work/tmp/startup"
+}
+
+# Issue 13's targets, and Open MPI's own start-up apart (startup_median),
+# with the bench's transports and with Open MPI's defaults.
 print_mpi_targets() {
-	local m3 p2 d3 r startup
+	local m3 p2 d3
 	m3=$(index_of_kind mpi 2)
 	[ -n "$m3" ] && [ -n "${tree_entries[small]:-}" ] || return 0
-	for r in 1 2 3; do
-		time_cmd mpirun --oversubscribe -np 3 "$pcopy_mpi" --version
-		echo "$elapsed"
-	done >"$work/tmp/startup"
-	startup=$(median <"$work/tmp/startup")
-	for r in 1 2 3; do
-		time_cmd env -u OMPI_MCA_pml -u OMPI_MCA_btl \
-			mpirun --oversubscribe -np 3 "$pcopy_mpi" --version
-		echo "$elapsed"
-	done >"$work/tmp/startup"
-	echo "  (pcopy-mpi: MPI start-up, mpirun -np 3 pcopy-mpi --version: ${startup} s,"
+	echo "  (pcopy-mpi: MPI start-up, mpirun -np 3 pcopy-mpi --version: $(startup_median) s,"
 	echo "   included in every pcopy-mpi and dcp time above; with Open MPI's"
-	echo "   default transports, UCX included: $(median <"$work/tmp/startup") s)"
+	echo "   default transports, UCX included: $(startup_median env -u OMPI_MCA_pml \
+		-u OMPI_MCA_btl) s)"
 	p2=$(index_of process 2)
 	[ -n "$p2" ] && target "small: pcopy-mpi -np3 / process -j2" \
 		"$(ratio "${med[small/$m3]}" "${med[small/$p2]}")" 1.50
