@@ -307,10 +307,11 @@ static int sendfile_usable(const struct copier *c)
 }
 
 /*
- * copy_file_range (or sendfile: `flag`) refused the current file.  The
- * refusal of a file with data blocks holds for the whole run (DST on a file
- * system of another kind, say); one of a file without (procfs, sysfs, an
- * empty or inline file) says nothing about the others.
+ * copy_file_range or sendfile refused the current file: set its flag for
+ * this file (`file_flag`) and, for a file with data blocks, the one for the
+ * whole run (`run_flag`: DST on a file system of another kind, say).  The
+ * refusal of a file without (procfs, sysfs, an empty or inline file) says
+ * nothing about the others.
  */
 static void refused(struct copier *c, int *file_flag, _Atomic int *run_flag)
 {
