@@ -210,6 +210,13 @@ static int passing_on(const struct walk *w)
 	return (w->o->lookahead != NULL && w->o->lookahead_produce) || w->o->source != NULL;
 }
 
+/* Tell the source (if any) the names in w->path, read by us or by the scan; NULL: none. */
+static void tell_source(const struct walk *w, const struct lookahead_list *names)
+{
+	if (w->o->source != NULL)
+		w->o->source->read_itself(w->o->source->ctx, w->path.data, names);
+}
+
 /*
  * We read w->path ourselves: offer its listing to the other walk when we
  * produce (only a `complete` one is worth it), and tell the source its
@@ -217,8 +224,7 @@ static int passing_on(const struct walk *w)
  */
 static void pass_on(struct walk *w, struct lookahead_list *l, int complete)
 {
-	if (w->o->source != NULL)
-		w->o->source->read_itself(w->o->source->ctx, w->path.data, l);
+	tell_source(w, l);
 	if (complete && w->o->lookahead != NULL && w->o->lookahead_produce)
 		lookahead_offer(w->o->lookahead, w->dir_seq, w->path.data, l);
 	free(l->data);
@@ -326,8 +332,7 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 	if (fd >= 0 && w->o->lookahead != NULL && !w->o->lookahead_produce &&
 	    lookahead_take(w->o->lookahead, w->dir_seq, w->path.data, &l)) {
 		/* The scan read it for us: the source learns what is inside all the same. */
-		if (w->o->source != NULL)
-			w->o->source->read_itself(w->o->source->ctx, w->path.data, &l);
+		tell_source(w, &l);
 		rc = visit_given(w, fd, &l, NULL, sd);
 		free(l.data);
 		close(fd);
@@ -335,8 +340,7 @@ static int read_directory(struct walk *w, struct subdirs *sd)
 	}
 	if (fd < 0) {
 		report_unreadable(w, errno);
-		if (w->o->source != NULL)
-			w->o->source->read_itself(w->o->source->ctx, w->path.data, NULL);
+		tell_source(w, NULL);
 		return announce_listing(w, -1, NULL, 0);
 	}
 	dirstream_start(&d, fd, w->dirbuf);
