@@ -24,6 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -443,9 +447,16 @@ static int copy_stream(struct copier *c, int in, int out, uint64_t size, uint64_
 	return 0;
 }
 
+/* The current file's bytes covered so far (copied, or a hole passed over) grew by n. */
+static void advance(struct copier *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(&c->slot->bytes_inflight, n, memory_order_relaxed);
+}
+
 /*
- * Copy [off, end) with explicit offsets (for sparse files).  Returns the
- * offset reached: `end`, or less where the file ended first; -1 on error.
+ * Copy [off, end) with explicit offsets (for sparse files and ranges).
+ * Returns the offset reached: `end`, or less where the file ended first;
+ * -1 on error.
  */
 static off_t copy_range_at(struct copier *c, int in, int out, off_t off, off_t end)
 {
@@ -472,48 +483,258 @@ static off_t copy_range_at(struct copier *c, int in, int out, off_t off, off_t e
 		if (n == 0)
 			break; /* the end of the file came first */
 		off += n;
-		atomic_store_explicit(&c->slot->bytes_inflight, (uint64_t)off,
-				      memory_order_relaxed);
+		advance(c, (uint64_t)n);
 	}
 	return off;
 }
 
 /*
- * A file with holes: copy only its data extents (SEEK_DATA/SEEK_HOLE) and set
- * the size with ftruncate, so holes stay holes, also at the end.  Where the
- * data ends before `size` (the file shrank, or is a sysfs file: 4096 bytes
- * and no blocks), the copy ends there too, never padded with zeros.  Sets
- * *copied.  Returns 1 if the filesystem cannot tell holes (the caller copies
- * it whole).
+ * The data extents of [from, to) (SEEK_DATA/SEEK_HOLE), copied; holes are
+ * passed over.  Sets *reached: `to`, or less where the data ended first
+ * (the file shrank).  Returns 0, -1 on error, or 1 if the file system
+ * cannot tell holes (nothing was done: copy the range whole).
  */
-static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_t *copied)
+static int copy_extents(struct copier *c, int in, int out, off_t from, off_t to, off_t *reached)
 {
-	off_t pos = 0;
+	off_t pos = from;
 
-	while ((uint64_t)pos < size) {
+	while (pos < to) {
 		off_t data = lseek(in, pos, SEEK_DATA);
-		off_t hole, reached;
+		off_t hole, got;
 
 		if (data < 0 && errno == ENXIO)
 			break; /* only a hole is left */
 		if (data < 0)
-			return pos == 0 && errno == EINVAL ? 1 : -1;
+			return pos == from && errno == EINVAL ? 1 : -1;
+		if (data >= to)
+			break;
 		hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0)
 			return -1;
-		if ((uint64_t)hole > size)
-			hole = (off_t)size;
-		reached = copy_range_at(c, in, out, data, hole);
-		if (reached < 0)
+		if (hole > to)
+			hole = to;
+		advance(c, (uint64_t)(data - pos));
+		got = copy_range_at(c, in, out, data, hole);
+		if (got < 0)
 			return -1;
-		if (reached < hole) {
-			*copied = (uint64_t)reached;
+		if (got < hole) {
+			*reached = got;
 			return 0;
 		}
 		pos = hole;
 	}
+	advance(c, (uint64_t)(to - pos));
+	*reached = to;
+	return 0;
+}
+
+/*
+ * A file with holes: copy only its data extents and set the size with
+ * ftruncate, so holes stay holes, also at the end.  Where the data ends
+ * before `size` (the file shrank, or is a sysfs file: 4096 bytes and no
+ * blocks), the copy ends there too, never padded with zeros.  Sets
+ * *copied.  Returns 1 if the filesystem cannot tell holes (the caller
+ * copies it whole).
+ */
+static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_t *copied)
+{
+	off_t reached;
+	int rc = copy_extents(c, in, out, 0, (off_t)size, &reached);
+
+	if (rc != 0)
+		return rc;
+	*copied = (uint64_t)reached;
+	return *copied < size ? 0 : ftruncate(out, (off_t)size);
+}
+
+/*
+ * Big files read cold are copied as SPLIT_WAYS ranges at once, each by a
+ * thread of the worker through descriptions of its own (their own file
+ * offsets and readahead), into the one temporary, which is installed
+ * only when every range is done.  From a disk one stream leaves the device
+ * idle while its data is written out; four keep it busy: three cold 1 GiB
+ * files from ext4 to a tmpfs, 1.74 s against 2.03 s for one stream each,
+ * and 1.66 s for three `cat`s only reading them (README, "Big files").
+ * Warm it gains nothing (the copy is CPU work: 1.19 s against 0.87 s
+ * from a tmpfs), so a file mostly in the page cache is one stream.
+ */
+#define SPLIT_WAYS 4
+#define SPLIT_MIN ((uint64_t)64 << 20)   /* smallest file split */
+#define SPLIT_RANGE ((uint64_t)16 << 20) /* smallest range; ranges start on a multiple */
+#define SPLIT_SAMPLES 16                 /* pages mincore looks at to tell a cold file */
+
+/* One range of a file copied as ranges (copy_ranges). */
+struct range {
+	struct copier c;    /* the worker's, with a buffer of its own */
+	int in, out;        /* the file and the temporary */
+	off_t from, to;     /* what it copies */
+	off_t reached;      /* where it stopped: `to`, or less where the file ended */
+	int sparse;         /* the file has holes: copy its extents only */
+	int rc;             /* 0, or -1 with err (and c.reason) */
+	int err;
+	pthread_t thread;
+	int threaded;       /* `thread` runs it */
+};
+
+/*
+ * Is most of the file in the page cache?  mincore(2) of SPLIT_SAMPLES
+ * pages spread over it; a file that cannot be mapped counts as cached.
+ */
+static int mostly_cached(int fd, uint64_t size)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char *map;
+	int cached = 0;
+
+	if (size > SIZE_MAX)
+		return 1;
+	map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return 1;
+	for (int i = 0; i < SPLIT_SAMPLES; i++) {
+		unsigned char in_core = 1;
+
+		(void)mincore(map + (size / SPLIT_SAMPLES * (uint64_t)i & ~(page - 1)), 1, &in_core);
+		cached += in_core & 1;
+	}
+	munmap(map, (size_t)size);
+	return cached * 2 > SPLIT_SAMPLES;
+}
+
+/*
+ * Into how many ranges to split the file (1: copy it as one stream), and
+ * the multiple they start on.  PCOPY_FORCE=split_all splits every file of
+ * two pages or more, cold or not, so the tests can; one_stream none.
+ */
+static int split_ways(const struct copier *c, int in, const struct stat *st, uint64_t *align)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	uint64_t ways;
+
+	if ((c->s->force & FORCE_ONE_STREAM) || st->st_blocks == 0)
+		return 1;
+	if (c->s->force & FORCE_SPLIT_ALL)
+		*align = (uint64_t)sysconf(_SC_PAGESIZE);
+	else if (size >= SPLIT_MIN && !mostly_cached(in, size))
+		*align = SPLIT_RANGE;
+	else
+		return 1;
+	ways = size / *align;
+	return ways < 2 ? 1 : ways > SPLIT_WAYS ? SPLIT_WAYS : (int)ways;
+}
+
+static void copy_one_range(struct range *r)
+{
+	int rc = r->sparse ? copy_extents(&r->c, r->in, r->out, r->from, r->to, &r->reached) : 1;
+
+	if (rc == 1) {
+		r->reached = copy_range_at(&r->c, r->in, r->out, r->from, r->to);
+		rc = r->reached < 0 ? -1 : 0;
+	}
+	r->rc = rc;
+	r->err = rc < 0 ? errno : 0;
+}
+
+static void *range_main(void *arg)
+{
+	copy_one_range(arg);
+	return NULL;
+}
+
+/* A description of its own of the file open as `fd`, or -1. */
+static int reopen(int fd, int flags)
+{
+	char proc[PROC_FD_PATH_MAX];
+
+	return open(proc_fd_path(proc, fd, NULL), flags | O_CLOEXEC);
+}
+
+/* Set up range i of n, each `per` bytes but the last; -1 if the file could not be opened again. */
+static int range_init(struct range *r, const struct copier *c, int in, int out,
+		      const struct stat *st, uint64_t per, int i, int n)
+{
+	uint64_t size = (uint64_t)st->st_size;
+
+	r->c = *c;
+	r->c.buf = NULL;
+	r->c.reason = NULL;
+	r->from = (off_t)(per * (uint64_t)i);
+	r->to = (off_t)(i + 1 == n ? size : per * (uint64_t)(i + 1));
+	r->sparse = (uint64_t)st->st_blocks * 512 < size;
+	r->threaded = 0;
+	r->in = i == 0 ? in : reopen(in, O_RDONLY | O_NOCTTY);
+	r->out = i == 0 ? out : reopen(out, O_WRONLY);
+	return r->in < 0 || r->out < 0 ? -1 : 0;
+}
+
+/* Close what range_init opened for range i and free its buffer. */
+static void range_free(struct range *r, int i)
+{
+	if (i > 0 && r->in >= 0)
+		close(r->in);
+	if (i > 0 && r->out >= 0)
+		close(r->out);
+	copier_free(&r->c);
+}
+
+/*
+ * Copy the file as `ways` ranges of a multiple of `align` bytes at once:
+ * the first in this thread, the others each in a thread of its own (or,
+ * should one not start, after it here).  Sets *copied as copy_sparse
+ * does: the size, or where the data ended first, the copy cut there.
+ * Returns 0, -1 on error (the first range's that failed), or 1 if the
+ * file could not be opened again (nothing was done: copy it as one
+ * stream).
+ */
+static int copy_ranges(struct copier *c, int in, int out, const struct stat *st, int ways,
+		       uint64_t align, uint64_t *copied)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	uint64_t per = (size / (uint64_t)ways + align - 1) / align * align;
+	struct range r[SPLIT_WAYS];
+	sigset_t all, old;
+	int n = (int)((size + per - 1) / per), failed = -1;
+
+	if (n > ways)
+		n = ways;
+	for (int i = 0; i < n; i++) {
+		if (range_init(&r[i], c, in, out, st, per, i, n) < 0) {
+			for (; i >= 0; i--)
+				range_free(&r[i], i);
+			return 1;
+		}
+	}
+	/* Signals stay with the worker's thread, as before. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 1; i < n; i++)
+		r[i].threaded = pthread_create(&r[i].thread, NULL, range_main, &r[i]) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	copy_one_range(&r[0]);
+	for (int i = 1; i < n; i++) {
+		if (r[i].threaded)
+			pthread_join(r[i].thread, NULL);
+		else
+			copy_one_range(&r[i]);
+	}
 	*copied = size;
-	return ftruncate(out, (off_t)size);
+	for (int i = 0; i < n; i++) {
+		if (r[i].rc < 0 && failed < 0)
+			failed = i;
+		if (r[i].rc == 0 && r[i].reached < r[i].to && (uint64_t)r[i].reached < *copied)
+			*copied = (uint64_t)r[i].reached;
+	}
+	if (failed >= 0) {
+		c->reason = r[failed].c.reason;
+		errno = r[failed].err;
+	}
+	for (int i = 0; i < n; i++)
+		range_free(&r[i], i);
+	if (failed >= 0)
+		return -1;
+	atomic_fetch_add_explicit(&c->slot->split_files, 1, memory_order_relaxed);
+	/* Holes kept to the end; a copy cut short holds no bytes past the cut. */
+	return ftruncate(out, (off_t)*copied);
 }
 
 /* Copy the data of the file `in` (fstat gave st) to `out`; sets *copied. */
@@ -525,6 +746,13 @@ static int copy_data(struct copier *c, int in, int out, const struct stat *st, u
 	c->file_no_cfr = size == 0;
 	c->file_no_sendfile = 0;
 	c->file_has_blocks = st->st_blocks > 0;
+	{
+		uint64_t align;
+		int ways = split_ways(c, in, st, &align), rc;
+
+		if (ways > 1 && (rc = copy_ranges(c, in, out, st, ways, align, copied)) <= 0)
+			return rc;
+	}
 	if ((uint64_t)st->st_blocks * 512 < size) {
 		int rc = copy_sparse(c, in, out, size, copied);
 

@@ -133,6 +133,7 @@ static const size_t counter_offsets[] = {
 	offsetof(struct worker_slot, updated),        offsetof(struct worker_slot, meta_updated),
 	offsetof(struct worker_slot, linked),         offsetof(struct worker_slot, deleted),
 	offsetof(struct worker_slot, dirs_listed),    offsetof(struct worker_slot, entries_listed),
+	offsetof(struct worker_slot, split_files),
 };
 #define NCOUNTERS ARRAY_LEN(counter_offsets)
 

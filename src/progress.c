@@ -200,6 +200,7 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	SUM_SLOTS(s, errors, out->errors);
 	out->bytes = atomic_load(&s->shared->queued_bytes);
 	SUM_SLOTS(s, vanished, out->vanished);
+	SUM_SLOTS(s, split_files, out->split_files);
 	out->elapsed_s = elapsed_s;
 }
 
@@ -331,6 +332,7 @@ static size_t stats_json(const struct run_stats *st, double secs, char *buf, siz
 	    st->elapsed_s, (double)st->bytes_copied / secs, (double)st->files / secs);
 	put(buf, len, &at, ",\"cpu_s\":%.3f,\"runq_s\":%.3f,\"wait_s\":%.3f,\"idle_s\":%.3f",
 	    st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
+	put(buf, len, &at, ",\"split_files\":%llu", (unsigned long long)st->split_files);
 	put(buf, len, &at, ",\"target\":%s}\n", target);
 	free(target);
 	return at;
@@ -368,6 +370,9 @@ static size_t stats_text(const struct run_stats *st, double secs, char *buf, siz
 	    "workers: cpu %.3f s  waiting for a cpu %.3f s  for the device %.3f s"
 	    "  for a job %.3f s\n",
 	    st->cpu_s, st->runq_s, st->wait_s, st->idle_s);
+	if (st->split_files > 0)
+		put(buf, len, &at, "split: %llu files copied as ranges at once\n",
+		    (unsigned long long)st->split_files);
 	if (st->slots != NULL)
 		stats_text_ranks(st, buf, len, &at);
 	return at;

@@ -65,6 +65,8 @@ unsigned force_flags_from_env(void)
 		{ "adapt_grow", FORCE_ADAPT_GROW },
 		{ "cross_fs", FORCE_CROSS_FS },
 		{ "walker_lists", FORCE_WALKER_LISTS },
+		{ "split_all", FORCE_SPLIT_ALL },
+		{ "one_stream", FORCE_ONE_STREAM },
 	};
 	const char *env = getenv("PCOPY_FORCE");
 	unsigned flags = 0;

@@ -23,6 +23,8 @@ enum force_flags {
 	FORCE_ADAPT_GROW = 1 << 4,         /* no -j: the pool grows whatever the device */
 	FORCE_CROSS_FS = 1 << 5,           /* copy_file_range refuses, as across file systems */
 	FORCE_WALKER_LISTS = 1 << 6,       /* pcopy-mpi: rank 0 reads every directory itself */
+	FORCE_SPLIT_ALL = 1 << 7,          /* every file of two pages or more is copied as ranges */
+	FORCE_ONE_STREAM = 1 << 8,         /* no file is copied as ranges, not even a cold one */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -56,6 +58,7 @@ struct worker_slot {
 	_Atomic uint64_t meta_updated;    /* entries --update=changed fixed in place */
 	_Atomic uint64_t linked;          /* files hard-linked from --link-dest */
 	_Atomic uint64_t deleted;         /* entries --delete removed */
+	_Atomic uint64_t split_files;     /* regular files copied as ranges at once (copy.c) */
 	_Atomic uint64_t spilled;         /* bytes in this slot's spill region (spill.h) */
 	_Atomic int tid;                  /* the worker's thread id while it runs, or 0 */
 	_Atomic uint64_t idle_ns;         /* time the worker waited for a job */

@@ -113,6 +113,18 @@ static void setup_cross_fs(void)
 	setup();
 }
 
+static void setup_split_all(void)
+{
+	forced = FORCE_SPLIT_ALL;
+	setup();
+}
+
+static void setup_split_all_cross_fs(void)
+{
+	forced = FORCE_SPLIT_ALL | FORCE_CROSS_FS;
+	setup();
+}
+
 static void setup_no_tmpfile(void)
 {
 	forced = FORCE_NO_TMPFILE;
@@ -241,6 +253,9 @@ START_TEST(test_regular_sizes)
 	/* Across file systems sendfile copies, not read/write. */
 	if (forced & FORCE_CROSS_FS)
 		ck_assert_msg(copier.buf == NULL, "read/write used where sendfile works");
+	/* split_all: a file of two pages or more is copied as ranges. */
+	if (forced & FORCE_SPLIT_ALL)
+		ck_assert_uint_eq(load(&slot()->split_files), size >= 8192);
 	assert_no_temporaries();
 	free(data);
 }
@@ -383,6 +398,9 @@ START_TEST(test_sparse)
 	ck_assert(memcmp(want, got, len) == 0);
 	if (forced & FORCE_CROSS_FS)
 		ck_assert_msg(copier.buf == NULL, "read/write used where sendfile works");
+	/* Holes across the ranges' edges; a file of holes only has no blocks to split. */
+	if (forced & FORCE_SPLIT_ALL)
+		ck_assert_uint_eq(load(&slot()->split_files), l->extents > 0);
 	free(want);
 	free(got);
 	assert_no_temporaries();
@@ -812,6 +830,8 @@ Suite *copy_suite(void)
 	suite_add_tcase(s, tc);
 	/* Sticky fallbacks last, read/write before named temporaries. */
 	suite_add_tcase(s, data_tcase("cross_fs", setup_cross_fs));
+	suite_add_tcase(s, data_tcase("split_all", setup_split_all));
+	suite_add_tcase(s, data_tcase("split_all_cross_fs", setup_split_all_cross_fs));
 	suite_add_tcase(s, data_tcase("no_copy_file_range", setup_no_copy_file_range));
 	suite_add_tcase(s, data_tcase("no_tmpfile", setup_no_tmpfile));
 	return s;
