@@ -11,6 +11,7 @@
  * (see fallback_chunk).  Each fallback is
  * remembered for the whole run (in the shared state, so a fallback one worker
  * process learns serves the others too) and no file pays for probing again.
+ * A big file read cold is copied as a few ranges at once (copy_ranges).
  *
  * A file is read to its end, whatever its size said: procfs files say 0 and
  * sysfs files 4096.  Whether it changed meanwhile is told by a second fstat
@@ -21,12 +22,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -72,6 +73,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->inherited_acl = 0;
 	c->dir_gid = (gid_t)-1;
 	meta_loss_clear(&c->lost);
+	c->given_up = NULL;
 }
 
 void copier_free(struct copier *c)
@@ -466,6 +468,10 @@ static off_t copy_range_at(struct copier *c, int in, int out, off_t off, off_t e
 
 		if (stop_requested(c))
 			return -1;
+		if (c->given_up != NULL && atomic_load_explicit(c->given_up, memory_order_relaxed)) {
+			errno = ECANCELED; /* not this range's error: another's is reported */
+			return -1;
+		}
 		if (cfr_usable(c)) {
 			off_t inoff = off, outoff = off;
 
@@ -633,6 +639,8 @@ static void copy_one_range(struct range *r)
 	}
 	r->rc = rc;
 	r->err = rc < 0 ? errno : 0;
+	if (rc < 0)
+		atomic_store(r->c.given_up, 1); /* the others stop at their next chunk */
 }
 
 static void *range_main(void *arg)
@@ -651,13 +659,14 @@ static int reopen(int fd, int flags)
 
 /* Set up range i of n, each `per` bytes but the last; -1 if the file could not be opened again. */
 static int range_init(struct range *r, const struct copier *c, int in, int out,
-		      const struct stat *st, uint64_t per, int i, int n)
+		      const struct stat *st, uint64_t per, int i, int n, _Atomic int *given_up)
 {
 	uint64_t size = (uint64_t)st->st_size;
 
 	r->c = *c;
 	r->c.buf = NULL;
 	r->c.reason = NULL;
+	r->c.given_up = given_up;
 	r->from = (off_t)(per * (uint64_t)i);
 	r->to = (off_t)(i + 1 == n ? size : per * (uint64_t)(i + 1));
 	r->sparse = (uint64_t)st->st_blocks * 512 < size;
@@ -682,9 +691,9 @@ static void range_free(struct range *r, int i)
  * the first in this thread, the others each in a thread of its own (or,
  * should one not start, after it here).  Sets *copied as copy_sparse
  * does: the size, or where the data ended first, the copy cut there.
- * Returns 0, -1 on error (the first range's that failed), or 1 if the
- * file could not be opened again (nothing was done: copy it as one
- * stream).
+ * Returns 0, -1 on error, or 1 if the file could not be opened again
+ * (nothing was done: copy it as one stream).  A range that fails makes
+ * the others give up at their next chunk; its error is the one reported.
  */
 static int copy_ranges(struct copier *c, int in, int out, const struct stat *st, int ways,
 		       uint64_t align, uint64_t *copied)
@@ -694,11 +703,12 @@ static int copy_ranges(struct copier *c, int in, int out, const struct stat *st,
 	struct range r[SPLIT_WAYS];
 	sigset_t all, old;
 	int n = (int)((size + per - 1) / per), failed = -1;
+	_Atomic int given_up = 0;
 
 	if (n > ways)
 		n = ways;
 	for (int i = 0; i < n; i++) {
-		if (range_init(&r[i], c, in, out, st, per, i, n) < 0) {
+		if (range_init(&r[i], c, in, out, st, per, i, n, &given_up) < 0) {
 			for (; i >= 0; i--)
 				range_free(&r[i], i);
 			return 1;
@@ -719,7 +729,7 @@ static int copy_ranges(struct copier *c, int in, int out, const struct stat *st,
 	}
 	*copied = size;
 	for (int i = 0; i < n; i++) {
-		if (r[i].rc < 0 && failed < 0)
+		if (r[i].rc < 0 && (failed < 0 || r[failed].err == ECANCELED))
 			failed = i;
 		if (r[i].rc == 0 && r[i].reached < r[i].to && (uint64_t)r[i].reached < *copied)
 			*copied = (uint64_t)r[i].reached;
@@ -740,22 +750,18 @@ static int copy_ranges(struct copier *c, int in, int out, const struct stat *st,
 /* Copy the data of the file `in` (fstat gave st) to `out`; sets *copied. */
 static int copy_data(struct copier *c, int in, int out, const struct stat *st, uint64_t *copied)
 {
-	uint64_t size = (uint64_t)st->st_size;
+	uint64_t size = (uint64_t)st->st_size, align;
+	int ways, rc;
 
 	/* An empty file gains nothing from copy_file_range (procfs ones refuse it). */
 	c->file_no_cfr = size == 0;
 	c->file_no_sendfile = 0;
 	c->file_has_blocks = st->st_blocks > 0;
-	{
-		uint64_t align;
-		int ways = split_ways(c, in, st, &align), rc;
-
-		if (ways > 1 && (rc = copy_ranges(c, in, out, st, ways, align, copied)) <= 0)
-			return rc;
-	}
+	ways = split_ways(c, in, st, &align);
+	if (ways > 1 && (rc = copy_ranges(c, in, out, st, ways, align, copied)) <= 0)
+		return rc;
 	if ((uint64_t)st->st_blocks * 512 < size) {
-		int rc = copy_sparse(c, in, out, size, copied);
-
+		rc = copy_sparse(c, in, out, size, copied);
 		if (rc <= 0)
 			return rc;
 		if (lseek(in, 0, SEEK_SET) < 0)

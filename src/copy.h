@@ -25,6 +25,7 @@ struct copier {
 	int inherited_acl;        /* it has a default ACL */
 	gid_t dir_gid;            /* its group */
 	struct meta_loss lost;    /* metadata the last copy could not keep */
+	_Atomic int *given_up;    /* copying a range: set when another range of the file failed */
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);
