@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "meta.h"
 #include "util.h"
 
@@ -643,9 +644,21 @@ static void copy_one_range(struct range *r)
 		atomic_store(r->c.given_up, 1); /* the others stop at their next chunk */
 }
 
+/*
+ * A range's thread: its CPU time and its waits for a CPU go to the
+ * worker's counters (--stats cpu_s, runq_s); the worker, asleep until its
+ * ranges are done, counts that time as waiting with a job (wait_s).
+ */
 static void *range_main(void *arg)
 {
-	copy_one_range(arg);
+	struct range *r = arg;
+	uint64_t cpu, runq;
+
+	copy_one_range(r);
+	if (task_schedstat(getpid(), gettid(), &cpu, &runq) == 0) {
+		atomic_fetch_add_explicit(&r->c.slot->cpu_ns, cpu, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->c.slot->runq_ns, runq, memory_order_relaxed);
+	}
 	return NULL;
 }
 
