@@ -14,6 +14,8 @@
 #define ADAPT_WINDOW 2
 /* The CPUs are the limit once the workers use this share of them. */
 #define ADAPT_CPU_BUSY 0.8
+/* The device is the limit once 1/ADAPT_BLOCKED_DIV of the busy workers wait on it. */
+#define ADAPT_BLOCKED_DIV 4
 
 /* What the looks of one window saw, summed over the looks. */
 struct adapt_window {
@@ -52,7 +54,7 @@ void adapt_tick(struct adapt *a, struct pool *p);
 /*
  * The decision, a pure function: how many workers to have after window w,
  * with `workers` now on `cpus` CPUs and room for `cap`.  More (twice as
- * many) when on average at least half the busy workers were blocked on
+ * many) when on average at least a quarter of the busy workers were blocked on
  * the device, they used less than ADAPT_CPU_BUSY of the CPUs, and jobs
  * were waiting in the queue (the walker keeps up); else as many as now.
  */

@@ -31,7 +31,7 @@ START_TEST(test_grows_when_blocked)
 	struct adapt_window w = window(2, 2, 0, 0.1);
 
 	ck_assert_int_eq(adapt_decide(&w, 2, 2, 32), 4);
-	w = window(8, 4, 0, 0.5); /* half blocked is enough */
+	w = window(8, 2, 0, 0.5); /* a quarter blocked is enough */
 	ck_assert_int_eq(adapt_decide(&w, 8, 2, 32), 16);
 }
 END_TEST
@@ -52,8 +52,8 @@ START_TEST(test_keeps_when_running)
 	struct adapt_window w = window(2, 0, 0, 1.9);
 
 	ck_assert_int_eq(adapt_decide(&w, 2, 2, 32), 2);
-	w = window(4, 1, 0, 1.0); /* a quarter blocked is not enough */
-	ck_assert_int_eq(adapt_decide(&w, 4, 2, 32), 4);
+	w = window(5, 1, 0, 1.0); /* one in five blocked is not enough */
+	ck_assert_int_eq(adapt_decide(&w, 5, 2, 32), 5);
 }
 END_TEST
 
