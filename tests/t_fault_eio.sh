@@ -16,25 +16,6 @@ need_pcopy
 
 need_faultshim
 
-# shim_run [VAR=value]... -- PCOPY-ARGS...: run pcopy under the shim (FAULT_*
-# and PCOPY_FORCE given as VAR=value), stdout/stderr in $T/out and $T/err.
-# Sets RC to its exit status and FIRED to the number of faults injected.
-shim_run() {
-	local vars=()
-	while [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	shift
-	rm -f "$T/shim.log"
-	RC=0
-	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_LOG="$T/shim.log" "${vars[@]}" \
-		"$PCOPY" "$@" >"$T/out" 2>"$T/err" || RC=$?
-	FIRED=0
-	[ -f "$T/shim.log" ] && FIRED=$(wc -l <"$T/shim.log")
-	no_process_left
-}
-
 # expect_rc WANT WHAT: fail unless the last shim_run exited WANT
 expect_rc() {
 	[ "$RC" -eq "$1" ] && return 0

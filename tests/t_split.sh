@@ -100,24 +100,6 @@ identity() {
 	remove_tree "$dst"
 }
 
-# shim_run [VAR=value]... -- PCOPY-ARGS...: pcopy under the shim; sets RC
-# and FIRED (faults injected)
-shim_run() {
-	local vars=()
-	while [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	shift
-	rm -f "$T/shim.log"
-	RC=0
-	timeout -k 5 60 env LD_PRELOAD="$FAULTSHIM" FAULT_LOG="$T/shim.log" "${vars[@]}" \
-		"$PCOPY" "$@" >"$T/out" 2>"$T/err" || RC=$?
-	FIRED=0
-	[ -f "$T/shim.log" ] && FIRED=$(wc -l <"$T/shim.log")
-	no_process_left
-}
-
 # victim_failed WHAT VICTIM REASON: the last shim_run failed VICTIM alone
 victim_failed() {
 	local what=$1 victim=$2 reason=$3
