@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -69,6 +69,7 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->file_no_cfr = 0;
 	c->file_no_sendfile = 0;
 	c->file_has_blocks = 0;
+	c->file_split = 0;
 	c->dst_dir = -1;
 	c->dir_known = 0;
 	c->inherited_acl = 0;
@@ -568,7 +569,7 @@ static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_
 #define SPLIT_WAYS 4
 #define SPLIT_MIN ((uint64_t)64 << 20)   /* smallest file split */
 #define SPLIT_RANGE ((uint64_t)16 << 20) /* smallest range; ranges start on a multiple */
-#define SPLIT_SAMPLES 16                 /* pages mincore looks at to tell a cold file */
+#define SPLIT_SAMPLES 16                 /* pages looked at to tell a cold file */
 
 /* One range of a file copied as ranges (copy_ranges). */
 struct range {
@@ -584,27 +585,26 @@ struct range {
 };
 
 /*
- * Is most of the file in the page cache?  mincore(2) of SPLIT_SAMPLES
- * pages spread over it; a file that cannot be mapped counts as cached.
+ * Is most of the file in the page cache?  One byte read with RWF_NOWAIT,
+ * which never starts I/O, at each of SPLIT_SAMPLES places spread over it:
+ * EAGAIN says that page is not.  (mincore(2) would answer only the file's
+ * owner or writer; others are told every page is cached.)  A file system
+ * that cannot read without waiting counts as cached.
  */
 static int mostly_cached(int fd, uint64_t size)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	char *map;
 	int cached = 0;
 
-	if (size > SIZE_MAX)
-		return 1;
-	map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return 1;
 	for (int i = 0; i < SPLIT_SAMPLES; i++) {
-		unsigned char in_core = 1;
+		char byte;
+		struct iovec iov = { &byte, 1 };
+		ssize_t n = preadv2(fd, &iov, 1, (off_t)(size / SPLIT_SAMPLES * (uint64_t)i),
+				    RWF_NOWAIT);
 
-		(void)mincore(map + (size / SPLIT_SAMPLES * (uint64_t)i & ~(page - 1)), 1, &in_core);
-		cached += in_core & 1;
+		if (n < 0 && errno != EAGAIN)
+			return 1;
+		cached += n >= 0;
 	}
-	munmap(map, (size_t)size);
 	return cached * 2 > SPLIT_SAMPLES;
 }
 
@@ -755,7 +755,7 @@ static int copy_ranges(struct copier *c, int in, int out, const struct stat *st,
 		range_free(&r[i], i);
 	if (failed >= 0)
 		return -1;
-	atomic_fetch_add_explicit(&c->slot->split_files, 1, memory_order_relaxed);
+	c->file_split = 1;
 	/* Holes kept to the end; a copy cut short holds no bytes past the cut. */
 	return ftruncate(out, (off_t)*copied);
 }
@@ -770,6 +770,9 @@ static int copy_data(struct copier *c, int in, int out, const struct stat *st, u
 	c->file_no_cfr = size == 0;
 	c->file_no_sendfile = 0;
 	c->file_has_blocks = st->st_blocks > 0;
+	c->file_split = 0;
+	/* Each attempt starts again from nothing (copy_regular). */
+	atomic_store_explicit(&c->slot->bytes_inflight, 0, memory_order_relaxed);
 	ways = split_ways(c, in, st, &align);
 	if (ways > 1 && (rc = copy_ranges(c, in, out, st, ways, align, copied)) <= 0)
 		return rc;
@@ -891,6 +894,8 @@ static int install_copy(struct copier *c, int in, int ddir, const char *dname, s
 		return -1;
 	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->slot->bytes, copied, memory_order_relaxed);
+	if (c->file_split)
+		atomic_fetch_add_explicit(&c->slot->split_files, 1, memory_order_relaxed);
 	return 0;
 }
 

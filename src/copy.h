@@ -20,6 +20,7 @@ struct copier {
 	int file_no_cfr;          /* copy_file_range refused the file being copied */
 	int file_no_sendfile;     /* and so did sendfile */
 	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
+	int file_split;           /* it was copied as ranges (copy_ranges) */
 	int dst_dir;              /* the destination directory set last, or -1 */
 	int dir_known;            /* the two below are learnt for it (on its first creation) */
 	int inherited_acl;        /* it has a default ACL */

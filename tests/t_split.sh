@@ -18,6 +18,8 @@
 #     fails) and in some range of a dense one (the 2nd of its four calls):
 #     exit 1, one error line naming the file, the file absent from DST, no
 #     temporaries, everything else copied identically;
+#   - the rule without split_all: a 64 MiB file read cold is split, as root
+#     and as uid 65534 (who may not write it), the same file cached is not;
 #   - SIGINT while the ranges of a file are being copied (every
 #     copy_file_range of it slowed down): exit 130 within 5 s, the file not
 #     under its name, no temporaries, only whole files, no process left.
@@ -194,4 +196,45 @@ for mode in thread process; do
 		remove_tree "$dst"
 	done
 done
+
+# The rule itself, without split_all: a big file read cold is split, the
+# same file in the page cache is not, also for a user who may not write it
+# (mincore would tell such a user that every page is cached).  Needs a file
+# system whose cache posix_fadvise(DONTNEED) empties: $T, unless a tmpfs.
+cold=$T/cold
+if [ "$(stat -f -c %T "$T")" = tmpfs ]; then
+	log "cold detection not checked: $T is on a tmpfs"
+else
+	{ mkdir -p "$cold/out" && chmod 711 "$T" && chmod 755 "$cold" && chmod 777 "$cold/out"; } ||
+		fail "cannot make $cold"
+	python3 - "$cold/big" <<'PY' || fail "cannot write $cold/big"
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+block = os.urandom(1 << 20)
+for _ in range(64):
+    os.write(fd, block)
+os.fsync(fd)
+os.close(fd)
+PY
+	evict() {
+		python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$cold/big" || fail "cannot evict $cold/big"
+	}
+	split_of() { grep -o '"split_files":[0-9]*' "$T/out" | cut -d: -f2; }
+	evict
+	"$PCOPY" --stats=json "$cold/big" "$cold/out/a" >"$T/out" || fail "cold copy failed"
+	assert_eq "$(split_of)" 1 "split_files of a 64 MiB file read cold"
+	cmp -s "$cold/big" "$cold/out/a" || fail "cold copy differs"
+	"$PCOPY" --stats=json "$cold/big" "$cold/out/b" >"$T/out" || fail "warm copy failed"
+	assert_eq "$(split_of)" 0 "split_files of the same file cached"
+	if can_be_nobody "cold detection as uid 65534"; then
+		evict
+		as_nobody "$PCOPY" --stats=json "$cold/big" "$cold/out/c" >"$T/out" ||
+			fail "cold copy as uid 65534 failed"
+		assert_eq "$(split_of)" 1 "split_files of a file read cold by uid 65534"
+		cmp -s "$cold/big" "$cold/out/c" || fail "cold copy as uid 65534 differs"
+	fi
+	log "cold detection: split cold (also as uid 65534), not when cached"
+fi
 exit 0
