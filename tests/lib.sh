@@ -309,6 +309,7 @@ no_process_left() {
 # shim_run [VAR=value]... -- PCOPY-ARGS...: run pcopy under the shim (FAULT_*
 # and PCOPY_FORCE given as VAR=value), stdout/stderr in $T/out and $T/err.
 # Sets RC to its exit status and FIRED to the number of faults injected.
+# shellcheck disable=SC2034 # RC and FIRED are the caller's to read
 shim_run() {
 	local vars=()
 	while [ "$1" != -- ]; do
@@ -341,4 +342,18 @@ wait_gone() {
 		tenths=$((tenths - 1))
 		sleep 0.1
 	done
+}
+
+# reap_signalled PID SECS WHAT: after a signal, wait up to SECS for pcopy
+# PID (a child of this shell, leading its own process group) to end; if it
+# does not, kill its group and fail.  Sets RC to its exit status.
+# shellcheck disable=SC2034 # RC is the caller's to read
+reap_signalled() {
+	local pid=$1 secs=$2 what=$3
+	if ! wait_gone "$pid" "$secs"; then
+		kill -KILL -- "-$pid" 2>/dev/null
+		fail "$what: pcopy still running $secs s after the signal"
+	fi
+	RC=0
+	wait "$pid" 2>/dev/null || RC=$?
 }

@@ -112,12 +112,8 @@ for mode in thread process; do
 	}
 	workers=$(workers_of "$pid" "$mode" | tr '\n' ' ')
 	kill -s INT "$pid"
-	if ! wait_gone "$pid" 5; then
-		kill -KILL -- "-$pid" 2>/dev/null
-		fail "$mode: pcopy still running 5 s after SIGINT"
-	fi
-	rc=0
-	wait "$pid" 2>/dev/null || rc=$?
+	reap_signalled "$pid" 5 "$mode"
+	rc=$RC
 	assert_eq "$rc" 130 "$mode: exit status after SIGINT"
 	check_messages "$T/err"
 	check_subset "$big" "$dst"

@@ -47,12 +47,8 @@ interrupt() {
 		else
 			kill -s "$sig" "$pid" 2>/dev/null
 		fi
-		if ! wait_gone "$pid" 5; then
-			kill -KILL -- "-$pid" 2>/dev/null
-			fail "$what: pcopy still running 5 s after the signal"
-		fi
-		rc=0
-		wait "$pid" 2>/dev/null || rc=$?
+		reap_signalled "$pid" 5 "$what"
+		rc=$RC
 		if [ "$rc" -eq 0 ] && [ "$slow" = no ]; then
 			# finished before the signal: must be whole; try again slowed down
 			treecmp "$src" "$dst"

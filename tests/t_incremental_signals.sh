@@ -204,12 +204,8 @@ interrupt() {
 			kill -KILL "$victim"
 			;;
 		esac
-		if ! wait_gone "$PID" 60; then
-			kill -KILL -- "-$PID" 2>/dev/null
-			fail "$what: pcopy still running 60 s after the signal"
-		fi
-		rc=0
-		wait "$PID" 2>/dev/null || rc=$?
+		reap_signalled "$PID" 60 "$what"
+		rc=$RC
 		if [ "$rc" -eq 0 ]; then
 			# it ended between the last look and the signal: whole, then
 			treecmp "$src" "$dst"

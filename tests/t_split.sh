@@ -173,12 +173,8 @@ for mode in thread process; do
 		workers=$(pgrep -P "$pid" | tr '\n' ' ')
 		[ "$mode" = thread ] || [ -n "$workers" ] || fail "$what: no worker processes seen"
 		kill -s INT "$pid" 2>/dev/null
-		if ! wait_gone "$pid" 5; then
-			kill -KILL -- "-$pid" 2>/dev/null
-			fail "$what: pcopy still running 5 s after SIGINT"
-		fi
-		rc=0
-		wait "$pid" 2>/dev/null || rc=$?
+		reap_signalled "$pid" 5 "$what"
+		rc=$RC
 		if [ "$rc" -ne 130 ]; then
 			head -n 20 "$T/err" >&2
 			fail "$what: exit status $rc, expected 130"
