@@ -28,9 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -561,8 +561,9 @@ static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_
  * offsets and readahead), into the one temporary, which is installed
  * only when every range is done.  From a disk one stream leaves the device
  * idle while its data is written out; four keep it busy: three cold 1 GiB
- * files from ext4 to a tmpfs, 1.74 s against 2.03 s for one stream each,
- * and 1.66 s for three `cat`s only reading them (README, "Big files").
+ * files from ext4 to a tmpfs, 1.68 s against 2.00 s for one stream each,
+ * and 1.70 s for three `cat`s only reading them (README, "Big files read
+ * cold").
  * Warm it gains nothing (the copy is CPU work: 1.19 s against 0.87 s
  * from a tmpfs), so a file mostly in the page cache is one stream.
  */
