@@ -64,8 +64,10 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->slot = slot;
 	c->buf = NULL;
 	c->reason = NULL;
+	c->failed_dst = 0;
 	c->warning = NULL;
 	c->replaced = 0;
+	c->rewrite = 0;
 	c->file_no_cfr = 0;
 	c->file_no_sendfile = 0;
 	c->file_has_blocks = 0;
@@ -231,6 +233,24 @@ static int temp_install(struct copier *c, int ddir, const char *dname, struct te
 	return 0;
 }
 
+/*
+ * Close what was written, checked, before it is given its name: some file
+ * systems (NFS, FUSE) send the data then and report a write error only to
+ * close(2).  A named temporary is closed for good; an O_TMPFILE, whose fd
+ * its linking needs, has a duplicate closed, which flushes it as well.
+ * 0, or -1 with errno.
+ */
+static int temp_close_checked(struct tempfile *t)
+{
+	int fd = t->name[0] != '\0' ? t->fd : dup(t->fd);
+
+	if (fd < 0)
+		return -1;
+	if (fd == t->fd)
+		t->fd = -1;
+	return close(fd);
+}
+
 /* Close the file; a named temporary that was not installed is removed. */
 static void temp_discard(struct copier *c, int ddir, struct tempfile *t)
 {
@@ -363,9 +383,12 @@ static ssize_t fallback_chunk(struct copier *c, int in, int out, size_t *want, o
 	while (got < 0 && errno == EINTR);
 	if (got <= 0)
 		return got;
-	if (off != NULL)
-		return pwrite_all(out, c->buf, (size_t)got, *off) < 0 ? -1 : got;
-	return write_all(out, c->buf, (size_t)got) < 0 ? -1 : got;
+	if ((off != NULL ? pwrite_all(out, c->buf, (size_t)got, *off)
+			 : write_all(out, c->buf, (size_t)got)) < 0) {
+		c->failed_dst = 1;
+		return -1;
+	}
+	return got;
 }
 
 /* Copy up to *want bytes at the current offsets (see fallback_chunk); bytes or -1. */
@@ -470,7 +493,8 @@ static off_t copy_range_at(struct copier *c, int in, int out, off_t off, off_t e
 
 		if (stop_requested(c))
 			return -1;
-		if (c->given_up != NULL && atomic_load_explicit(c->given_up, memory_order_relaxed)) {
+		if (c->given_up != NULL &&
+		    atomic_load_explicit(c->given_up, memory_order_relaxed)) {
 			errno = ECANCELED; /* not this range's error: another's is reported */
 			return -1;
 		}
@@ -574,15 +598,15 @@ static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_
 
 /* One range of a file copied as ranges (copy_ranges). */
 struct range {
-	struct copier c;    /* the worker's, with a buffer of its own */
-	int in, out;        /* the file and the temporary */
-	off_t from, to;     /* what it copies */
-	off_t reached;      /* where it stopped: `to`, or less where the file ended */
-	int sparse;         /* the file has holes: copy its extents only */
-	int rc;             /* 0, or -1 with err (and c.reason) */
+	struct copier c; /* the worker's, with a buffer of its own */
+	int in, out;     /* the file and the temporary */
+	off_t from, to;  /* what it copies */
+	off_t reached;   /* where it stopped: `to`, or less where the file ended */
+	int sparse;      /* the file has holes: copy its extents only */
+	int rc;          /* 0, or -1 with err (and c.reason) */
 	int err;
 	pthread_t thread;
-	int threaded;       /* `thread` runs it */
+	int threaded; /* `thread` runs it */
 };
 
 /*
@@ -690,14 +714,21 @@ static int range_init(struct range *r, const struct copier *c, int in, int out,
 	return r->in < 0 || r->out < 0 ? -1 : 0;
 }
 
-/* Close what range_init opened for range i and free its buffer. */
-static void range_free(struct range *r, int i)
+/*
+ * Close what range_init opened for range i and free its buffer.  -1 with
+ * errno when closing its description of the copy failed: a write error the
+ * file system reports only then (see temp_close_checked).
+ */
+static int range_free(struct range *r, int i)
 {
+	int rc = 0;
+
 	if (i > 0 && r->in >= 0)
 		close(r->in);
 	if (i > 0 && r->out >= 0)
-		close(r->out);
+		rc = close(r->out);
 	copier_free(&r->c);
+	return rc;
 }
 
 /*
@@ -724,7 +755,7 @@ static int copy_ranges(struct copier *c, int in, int out, const struct stat *st,
 	for (int i = 0; i < n; i++) {
 		if (range_init(&r[i], c, in, out, st, per, i, n, &given_up) < 0) {
 			for (; i >= 0; i--)
-				range_free(&r[i], i);
+				(void)range_free(&r[i], i); /* nothing was written */
 			return 1;
 		}
 	}
@@ -750,10 +781,19 @@ static int copy_ranges(struct copier *c, int in, int out, const struct stat *st,
 	}
 	if (failed >= 0) {
 		c->reason = r[failed].c.reason;
+		c->failed_dst = r[failed].c.failed_dst;
 		errno = r[failed].err;
 	}
-	for (int i = 0; i < n; i++)
-		range_free(&r[i], i);
+	for (int i = 0; i < n; i++) {
+		int saved = errno;
+
+		if (range_free(&r[i], i) < 0 && failed < 0) {
+			failed = i;
+			c->failed_dst = 1;
+		} else {
+			errno = saved;
+		}
+	}
 	if (failed >= 0)
 		return -1;
 	c->file_split = 1;
@@ -785,6 +825,15 @@ static int copy_data(struct copier *c, int in, int out, const struct stat *st, u
 			return -1;
 	}
 	return copy_stream(c, in, out, size, copied);
+}
+
+/*
+ * Can only writing have failed with `err`?  Where copy_file_range or
+ * sendfile fail, the call does not say which side did; these say DST.
+ */
+static int writing_errno(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS;
 }
 
 /* Open flags for a source entry: never follow a link unless -L. */
@@ -891,10 +940,12 @@ static int install_copy(struct copier *c, int in, int ddir, const char *dname, s
 	 */
 	if (c->s->opts->fsync && fsync(t->fd) < 0)
 		return -1;
-	if (temp_install(c, ddir, dname, t) < 0)
+	if (temp_close_checked(t) < 0 || temp_install(c, ddir, dname, t) < 0)
 		return -1;
-	atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&c->slot->bytes, copied, memory_order_relaxed);
+	if (!c->rewrite) {
+		atomic_fetch_add_explicit(&c->slot->files, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->slot->bytes, copied, memory_order_relaxed);
+	}
 	if (c->file_split)
 		atomic_fetch_add_explicit(&c->slot->split_files, 1, memory_order_relaxed);
 	return 0;
@@ -916,13 +967,21 @@ static enum attempt copy_regular_once(struct copier *c, int sdir, const char *sn
 
 	if (in < 0)
 		return ATTEMPT_FAILED;
-	if (temp_create(c, ddir, &t) < 0 || copy_data(c, in, t.fd, &st, &copied) < 0)
+	if (temp_create(c, ddir, &t) < 0) {
+		c->failed_dst = 1;
 		goto out;
+	}
+	if (copy_data(c, in, t.fd, &st, &copied) < 0) {
+		c->failed_dst |= writing_errno(errno);
+		goto out;
+	}
 	rc = check_unchanged(in, &st, &now);
 	if (rc == ATTEMPT_CHANGED && last)
 		rc = keep_last_copy(c, copied, &now);
-	if (rc == ATTEMPT_DONE && install_copy(c, in, ddir, dname, &t, &st, copied) < 0)
+	if (rc == ATTEMPT_DONE && install_copy(c, in, ddir, dname, &t, &st, copied) < 0) {
+		c->failed_dst = 1;
 		rc = ATTEMPT_FAILED;
+	}
 out:
 	temp_discard(c, ddir, &t);
 	close(in);
@@ -1041,9 +1100,13 @@ static int copy_symlink(struct copier *c, int sdir, const char *sname, int ddir,
 		return -1;
 	rc = create_in_place(c, sdir, sname, ddir, dname, st, make_symlink, target);
 	free(target);
-	if (rc == 0)
+	if (rc < 0) {
+		c->failed_dst = 1;
+		return -1;
+	}
+	if (!c->rewrite)
 		atomic_fetch_add_explicit(&c->slot->symlinks, 1, memory_order_relaxed);
-	return rc;
+	return 0;
 }
 
 static int copy_special(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
@@ -1054,9 +1117,12 @@ static int copy_special(struct copier *c, int sdir, const char *sname, int ddir,
 		.rdev = (dev_t)st->rdev,
 	};
 
-	if (create_in_place(c, sdir, sname, ddir, dname, st, make_special, &sa) < 0)
+	if (create_in_place(c, sdir, sname, ddir, dname, st, make_special, &sa) < 0) {
+		c->failed_dst = 1;
 		return -1;
-	atomic_fetch_add_explicit(&c->slot->specials, 1, memory_order_relaxed);
+	}
+	if (!c->rewrite)
+		atomic_fetch_add_explicit(&c->slot->specials, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -1066,6 +1132,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 	int rc;
 
 	c->reason = NULL;
+	c->failed_dst = 0;
 	c->warning = NULL;
 	c->replaced = 0;
 	meta_loss_clear(&c->lost);
@@ -1094,6 +1161,7 @@ int link_replace(struct copier *c, int tdir, const char *tname, int ddir, const 
 	char tmp[TMPNAME_MAX];
 
 	c->replaced = 0;
+	c->failed_dst = 1; /* whatever fails below is DST's */
 	if (linkat(tdir, tname, ddir, dname, 0) == 0)
 		return 0;
 	if (errno != EEXIST)

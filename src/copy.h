@@ -15,8 +15,11 @@ struct copier {
 	struct worker_slot *slot; /* this worker's counters and in-flight state */
 	char *buf;                /* read/write buffer, allocated on first use */
 	const char *reason;       /* why the last copy failed, when errno says too little */
+	int failed_dst;           /* and it failed in DST (making, writing, installing) */
 	const char *warning;      /* the last copy succeeded, but this must be said */
 	int replaced;             /* the last copy or link took the place of an entry */
+	int rewrite;              /* the copy made is a metadata fix (PLAN_REWRITE): not
+				     counted as a copy */
 	int file_no_cfr;          /* copy_file_range refused the file being copied */
 	int file_no_sendfile;     /* and so did sendfile */
 	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
@@ -40,7 +43,8 @@ void copier_free(struct copier *c);
  * renamed into place only once complete with its metadata set, so `dname`
  * never names a partial file.  On success the slot's counters are updated
  * and 0 returned (c->warning, if not NULL, is to be reported); on failure -1
- * with errno set (or c->reason, if not NULL).
+ * with errno set (or c->reason, if not NULL), and c->failed_dst set when
+ * what failed was DST's (its message then names DST's path).
  *
  * A regular file that changed while it was read is copied again, 3 times at
  * most, after 10, 40 and 160 ms; if it changes every time it fails, or with
@@ -56,7 +60,7 @@ int copy_entry(struct copier *c, int sdir, const char *sname, int ddir, const ch
 /*
  * Replace `dname` in `ddir` by a hard link to `tname` in `tdir` (all in the
  * destination).  0 when linked (and counted), 1 when they already were the
- * same file (nothing done), -1 on failure.
+ * same file (nothing done), -1 on failure (c->failed_dst set).
  */
 int link_entry(struct copier *c, int tdir, const char *tname, int ddir, const char *dname);
 

@@ -27,6 +27,7 @@
 #include "util.h"
 #include "walk.h"
 #include "worker.h"
+#include "xattr.h"
 
 /* The inode a deferred hard link is a name of. */
 struct inode_id {
@@ -173,13 +174,14 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 	if (action == PLAN_COPY || action == PLAN_LINK)
 		why = plan_replace_conflict(e->st->st_mode, dst);
 	if (why != NULL) {
-		report_entry_error(ct->s, slot, e->relpath, 0, why);
+		report_dst_error(ct->s, slot, e->relpath, 0, why);
 	} else if (is_link && action != PLAN_SKIP) {
 		atomic_fetch_add(&slot->hardlinks, 1);
 		report_change(ct->s, slot, CHANGE_HARDLINK, es.mode, e->relpath);
 	} else {
 		/* A new inode in DST (copied or linked): its other names are linked again. */
-		if ((action == PLAN_COPY || action == PLAN_LINK) && e->st->st_nlink > 1)
+		if ((action == PLAN_COPY || action == PLAN_LINK || action == PLAN_REWRITE) &&
+		    e->st->st_nlink > 1)
 			(void)inode_table_check(&ct->dry_copied, es.dev, es.ino, e->relpath);
 		worker_report_planned(ct->s, slot, action, &es, dst ? dst->st_mode : 0, e->relpath);
 	}
@@ -193,8 +195,11 @@ static void visit_error(void *arg, const char *relpath, int err)
 {
 	struct copytree *ct = arg;
 
-	report_entry_error(ct->s, parent_slot(ct->s), relpath, err,
-			   err == ELOOP ? "directory cycle, not followed" : NULL);
+	if (err == WALK_CYCLE)
+		report_entry_error(ct->s, parent_slot(ct->s), relpath, 0,
+				   "directory cycle, not followed");
+	else
+		report_entry_error(ct->s, parent_slot(ct->s), relpath, err, NULL);
 }
 
 /*
@@ -295,12 +300,13 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 
 /*
  * Make the directory `name` in `ddir`, owner-only until its metadata is
- * applied at the end.  An existing directory is reused (made writable for
- * us); a symlink or other non-directory planted in its place is replaced
- * by it, except a regular file, which is refused as cp does.  0, or -1 on
- * failure; *before is what was there (st_mode 0 for nothing).
+ * applied at the end.  An existing directory is reused (narrow_directory
+ * then makes it safe to write in); a symlink or other non-directory
+ * planted in its place is replaced by it, except a regular file, which is
+ * refused as cp does.  0, or -1 on failure; *before is what was there
+ * (st_mode 0 for nothing).
  */
-static int make_directory(const struct session *s, int ddir, const char *name, struct stat *before)
+static int make_directory(int ddir, const char *name, struct stat *before)
 {
 	struct stat *st = before;
 
@@ -313,14 +319,55 @@ static int make_directory(const struct session *s, int ddir, const char *name, s
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (S_ISDIR(st->st_mode)) {
-		if (s->euid == 0 || (st->st_mode & 0700) == 0700)
-			return 0;
-		return fchmodat(ddir, name, (st->st_mode & 07777) | 0700, 0);
-	}
+	if (S_ISDIR(st->st_mode))
+		return 0;
 	if (unlinkat(ddir, name, 0) < 0 || mkdirat(ddir, name, 0700) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * May the ACL of DST's existing directory `dname` in ddir grant more than
+ * SRC's `sname` in sdir?  Only ACLs a copy keeps count (PRESERVE_MODE).
+ * With --update=changed the walk compared the attributes already where
+ * they may differ (`attrs_differ`); else they are compared here.
+ */
+static int acl_may_be_wider(const struct session *s, int sdir, const char *sname, int ddir,
+			    const char *dname, int attrs_differ)
+{
+	if (!(s->opts->preserve & PRESERVE_MODE))
+		return 0;
+	if (s->opts->update == UPDATE_CHANGED)
+		return attrs_differ;
+	return xattr_equal_at(sdir, sname, ddir, dname, XATTR_ACLS) != 1;
+}
+
+/*
+ * Before anything new is written in DST's existing directory `dname` in
+ * ddir (lstat `before`), narrow it to what both it and its copy of `es`
+ * grant (plan_narrowed_dir), so that nothing new is ever readable through
+ * a mode that SRC has since narrowed.  Its own mode is set at the end.
+ * Through an O_PATH descriptor, so a directory swapped for a symbolic link
+ * meanwhile is not followed.  1 if its mode was changed, 0 if it was
+ * right, -1 with errno.
+ */
+static int narrow_directory(const struct session *s, int sdir, const char *sname, int ddir,
+			    const char *dname, const struct stat *before,
+			    const struct entry_stat *es, int attrs_differ)
+{
+	int wider = acl_may_be_wider(s, sdir, sname, ddir, dname, attrs_differ);
+	mode_t mode = plan_narrowed_dir(&s->plan, before->st_mode, es, wider);
+	char proc[PROC_FD_PATH_MAX];
+	int fd, rc;
+
+	if (mode == (before->st_mode & 07777))
+		return 0;
+	fd = openat(ddir, dname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = chmod(proc_fd_path(proc, fd, NULL), mode);
+	close_both(fd, -1);
+	return rc < 0 ? -1 : 1;
 }
 
 /*
@@ -342,33 +389,45 @@ static void remember_directory(struct copytree *ct, const char *relpath, unsigne
 /*
  * A directory made or merged into (or that a dry run would make or merge
  * into), DST having had `before` there, as `e->name` in `ddir` (NULL for
- * nothing): remember it, count it, tell the change, enter it.  One merged
- * into changes only when its metadata will be set: always without
- * --update, else where it differs from SRC's (plan_directory, or its
- * attributes: update_attributes_differ), as it was before the run.
+ * nothing): remember it, count it, tell the change.  One merged into
+ * changes only when its metadata will be set: always without --update,
+ * else where it differs from SRC's (plan_directory, or its attributes:
+ * update_attributes_differ), as it was before the run.  Not in a dry run,
+ * one merged into is narrowed before anything is written in it
+ * (narrow_directory).  0 when entered, or -1 with errno.
  */
 static int note_directory(struct copytree *ct, const struct walk_entry *e, int ddir,
 			  const struct stat *before)
 {
-	struct plan_context pc = plan_context_of(ct->s->opts, ct->s->euid);
+	const struct plan_context *pc = &ct->s->plan;
 	struct worker_slot *slot = parent_slot(ct->s);
 	int merged = before != NULL && S_ISDIR(before->st_mode);
 	int attrs_differ = 0;
 	struct entry_stat es;
 
 	entry_stat_from(&es, e->st);
-	if (merged)
+	if (merged) {
 		attrs_differ = update_attributes_differ(ct->s, e->dirfd, e->name, ddir, e->name,
 							&es, before);
+		if (!ct->s->opts->dry_run) {
+			int narrowed = narrow_directory(ct->s, e->dirfd, e->name, ddir, e->name,
+							before, &es, attrs_differ);
+
+			if (narrowed < 0)
+				return -1;
+			/* Its mode now differs from DST's before: set it at the end. */
+			attrs_differ |= narrowed;
+		}
+	}
 	remember_directory(ct, e->relpath,
 			   (attrs_differ ? DIR_ATTRS_DIFFER : 0) | (merged ? DIR_EXISTED : 0));
 	atomic_fetch_add(&slot->dirs, 1);
 	if (!merged)
 		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
 			      S_IFDIR, e->relpath);
-	else if (attrs_differ || plan_directory(&pc, &es, before) == PLAN_FIX_META)
+	else if (attrs_differ || plan_directory(pc, &es, before) == PLAN_FIX_META)
 		report_change(ct->s, slot, CHANGE_METADATA, S_IFDIR, e->relpath);
-	return 1;
+	return 0;
 }
 
 static int visit_directory(void *arg, const struct walk_entry *e, int descend)
@@ -385,19 +444,24 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 		const char *why = plan_replace_conflict(S_IFDIR, there);
 
 		if (why == NULL)
-			return note_directory(ct, e, ct->dry_dir_fd, there);
-		report_entry_error(ct->s, slot, e->relpath, 0, why);
+			return note_directory(ct, e, ct->dry_dir_fd, there) == 0;
+		report_dst_error(ct->s, slot, e->relpath, 0, why);
 		return 0;
 	}
-	rc = worker_open_dirs(&ct->self, e->relpath, path_dirlen(e->relpath));
+	if (worker_open_dirs(&ct->self, e->relpath, path_dirlen(e->relpath)) < 0) {
+		if (ct->self.copier.failed_dst)
+			report_dst_error(ct->s, slot, e->relpath, errno, NULL);
+		else
+			report_entry_error(ct->s, slot, e->relpath, errno, NULL);
+		return 0;
+	}
+	rc = make_directory(ct->self.dst_dir, e->name, &before);
 	if (rc == 0)
-		rc = make_directory(ct->s, ct->self.dst_dir, e->name, &before);
-	if (rc < 0) {
-		report_entry_error(ct->s, slot, e->relpath, errno,
-				   errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
-		return 0;
-	}
-	return note_directory(ct, e, ct->self.dst_dir, before.st_mode != 0 ? &before : NULL);
+		rc = note_directory(ct, e, ct->self.dst_dir, before.st_mode != 0 ? &before : NULL);
+	if (rc < 0)
+		report_dst_error(ct->s, slot, e->relpath, errno,
+				 errno == ENOTDIR ? PLAN_NONDIR_BY_DIR : NULL);
+	return rc == 0;
 }
 
 /*
@@ -520,7 +584,7 @@ static void make_hard_links(struct copytree *ct)
 			r = LINK_MADE;
 		}
 		if (r == LINK_FAILED)
-			report_entry_error(ct->s, slot, link, errno, NULL);
+			report_dst_error(ct->s, slot, link, errno, NULL);
 		else if (r == LINK_THERE)
 			atomic_fetch_add(&slot->unchanged, 1);
 		else
@@ -537,11 +601,10 @@ static void make_hard_links(struct copytree *ct)
 static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es,
 			  int attrs_differ)
 {
-	struct plan_context pc = plan_context_of(s->opts, s->euid);
 	struct stat st;
 
 	return s->opts->update != UPDATE_ALL && !attrs_differ && fstat(dst, &st) == 0 &&
-	       plan_directory(&pc, es, &st) == PLAN_SKIP;
+	       plan_directory(&s->plan, es, &st) == PLAN_SKIP;
 }
 
 /*
@@ -550,8 +613,8 @@ static int dir_up_to_date(const struct session *s, int dst, const struct entry_s
  * Only one DST had before the run can hold attributes SRC lacks.  A
  * source directory we may not read (the walk has reported it) is opened
  * O_PATH: enough for its owner, mode and times, not for its xattrs.  -1
- * when either directory cannot be opened; what could not be kept goes to
- * `loss`.
+ * with errno when SRC's cannot be opened, -2 when DST's cannot (or with
+ * --fsync be noted); what could not be kept goes to `loss`.
  */
 static int apply_dir_metadata(const struct session *s, const char *relpath, unsigned flags,
 			      struct meta_loss *loss)
@@ -571,8 +634,10 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, unsi
 	meta_loss_clear(loss);
 	if (src < 0 && errno == EACCES)
 		src = open_beneath(s->src_root, relpath, O_PATH | O_DIRECTORY, 0, follow);
-	if (src >= 0)
+	if (src >= 0) {
 		dst = open_beneath(s->dst_root, relpath, O_RDONLY | O_DIRECTORY, 0, 0);
+		rc = dst < 0 ? -2 : -1;
+	}
 	if (dst >= 0 && fstat(src, &st) == 0) {
 		entry_stat_from(&es, &st);
 		if (!dir_up_to_date(s, dst, &es, flags & DIR_ATTRS_DIFFER))
@@ -581,7 +646,7 @@ static int apply_dir_metadata(const struct session *s, const char *relpath, unsi
 	}
 	/* --fsync: its file system is synced at the end (durable.h). */
 	if (rc == 0 && s->durable != NULL && durable_note(s->durable, dst) < 0)
-		rc = -1;
+		rc = -2;
 	close_both(src, dst);
 	return rc;
 }
@@ -598,30 +663,44 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 	for (size_t i = ct->dirs.count; i-- > 0;) {
 		const char *relpath = strlist_get(&ct->dirs, i);
-		int err;
+		int rc, err;
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		if (apply_dir_metadata(ct->s, relpath, ct->dir_flags[i], &loss) == 0) {
-			report_meta_loss(ct->s, slot, relpath, &loss);
-			continue;
-		}
+		rc = apply_dir_metadata(ct->s, relpath, ct->dir_flags[i], &loss);
 		err = errno;
-		if (err != ENOENT || !reported_gone(ct, relpath))
+		if (rc == 0)
+			report_meta_loss(ct->s, slot, relpath, &loss);
+		else if (rc == -2)
+			report_dst_error(ct->s, slot, relpath, err, NULL);
+		else if (err != ENOENT || !reported_gone(ct, relpath))
 			report_entry_failure(ct->s, slot, relpath, err, NULL);
 	}
 }
 
-/* Do the attributes of DST's top directory differ from SRC's (update_attributes_differ)? */
-static int top_attrs_differ(const struct session *s)
+/*
+ * The flags of DST's top directory, made or reused by main (enum
+ * dir_flags): whether its attributes differ from SRC's
+ * (update_attributes_differ), and, not in a dry run, narrowed before the
+ * walk writes anything in it (narrow_directory).  A failure to narrow is
+ * reported.
+ */
+static unsigned top_directory(const struct session *s)
 {
 	struct entry_stat es;
 	struct stat src, dst;
+	int differ, narrowed = 0;
 
 	if (s->dst_root < 0 || fstat(s->src_root, &src) < 0 || fstat(s->dst_root, &dst) < 0)
-		return 0;
+		return DIR_EXISTED;
 	entry_stat_from(&es, &src);
-	return update_attributes_differ(s, s->src_root, ".", s->dst_root, ".", &es, &dst);
+	differ = update_attributes_differ(s, s->src_root, ".", s->dst_root, ".", &es, &dst);
+	if (!s->opts->dry_run)
+		narrowed =
+			narrow_directory(s, s->src_root, ".", s->dst_root, ".", &dst, &es, differ);
+	if (narrowed < 0)
+		report_dst_error(s, parent_slot(s), "", errno, NULL);
+	return DIR_EXISTED | (differ || narrowed > 0 ? DIR_ATTRS_DIFFER : 0);
 }
 
 struct copytree *copytree_start(const struct session *s)
@@ -639,8 +718,7 @@ struct copytree *copytree_start(const struct session *s)
 	pathbuf_init(&ct->dry_dir);
 	inode_table_init(&ct->inodes);
 	inode_table_init(&ct->dry_copied);
-	/* The top directory, made or reused by main. */
-	remember_directory(ct, "", (top_attrs_differ(s) ? DIR_ATTRS_DIFFER : 0) | DIR_EXISTED);
+	remember_directory(ct, "", top_directory(s));
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	return ct;
 }

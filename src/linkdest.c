@@ -122,12 +122,11 @@ static int usable(const struct linkdest *ld, int dir, int sdir, const char *snam
 		  const struct entry_stat *st)
 {
 	const struct session *s = ld->s;
-	struct plan_context pc = plan_context_of(s->opts, s->euid);
 	unsigned kinds = meta_xattr_kinds(s); /* what a copy would carry, a link must share */
 	struct stat cand;
 
 	if (fstatat(dir, name, &cand, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !plan_link_dest(&pc, s->umask, st, &cand))
+	    !plan_link_dest(&s->plan, st, &cand))
 		return 0;
 	if (kinds != 0 && xattr_equal_at(sdir, sname, dir, name, kinds) != 1)
 		return 0;

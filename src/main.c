@@ -75,20 +75,16 @@ static mode_t setup_process(unsigned force)
 	return old;
 }
 
-/* Open (and for a tree, make) the copy's top directory as s->dst_root. */
+/*
+ * Open (and for a tree, make) the copy's top directory as s->dst_root.
+ * One that exists is made safe to write in by copytree_start.
+ */
 static int open_dst_root(struct session *s, const struct target *t)
 {
-	struct stat st;
-
 	if (mkdir(t->path, 0700) < 0 && errno != EEXIST)
 		return -1;
 	s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->dst_root < 0)
-		return -1;
-	/* An existing unwritable directory must take the copy until its mode is restored. */
-	if (s->euid != 0 && fstat(s->dst_root, &st) == 0 && (st.st_mode & 0700) != 0700)
-		return fchmod(s->dst_root, (st.st_mode & 07777) | 0700);
-	return 0;
+	return s->dst_root < 0 ? -1 : 0;
 }
 
 /* Open the directory holding `path`, and give its name there in *name (malloc'd). */
@@ -408,8 +404,6 @@ static int run(const struct options *o, const struct filter *filter, const struc
 	struct session s = {
 		.opts = o,
 		.umask = user_umask,
-		.euid = geteuid(),
-		.egid = getegid(),
 		.filter = filter,
 		.list = list,
 		.force = force,
@@ -428,6 +422,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		report_message("cannot map shared memory: %s", strerror(errno));
 		return EXIT_CANNOT_START;
 	}
+	session_ids_init(&s);
 	copy_set_force(s.shared, force);
 	output_share(&s.shared->stdout_error); /* workers record there too */
 	durable_init(&durable);
@@ -457,6 +452,7 @@ static int run(const struct options *o, const struct filter *filter, const struc
 		status = 128 + atomic_load(&m.caught);
 	output_share(NULL);
 	free(target);
+	session_ids_free(&s);
 	shared_state_destroy(s.shared);
 	return status;
 }

@@ -1278,6 +1278,7 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	src.st_dev = b.src_dev, src.st_ino = b.src_ino;
 	dst.st_dev = b.dst_dev, dst.st_ino = b.dst_ino;
 	s->umask = (mode_t)b.umask;
+	s->plan.umask = s->umask;
 	s->src_display = src_path;
 	s->dst_display = dst_path;
 	s->src_root = open_root(src_path, 0, &src, b.src_fsid, ROOT_SRC, &a);
@@ -1308,8 +1309,6 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 	struct options mine = *o;
 	struct session s = {
 		.opts = &mine,
-		.euid = geteuid(),
-		.egid = getegid(),
 		.filter = filter,
 		.list = list,
 		.force = force,
@@ -1326,6 +1325,7 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	copy_set_force(s.shared, force);
+	session_ids_init(&s);
 	outbox.server = pthread_self();
 	output_redirect(to_outbox);
 	for (;;) {
@@ -1340,6 +1340,7 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 			break;
 	}
 	output_redirect(NULL);
+	session_ids_free(&s);
 	shared_state_destroy(s.shared);
 	return stop_signal != 0 ? 128 + stop_signal : 0;
 }

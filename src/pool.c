@@ -211,15 +211,18 @@ static void handle_death(struct pool *p, int index, int status)
 	int was_busy = atomic_load(&slot->busy);
 	char reason[64];
 
+	if (WIFSIGNALED(status))
+		snprintf(reason, sizeof(reason), "worker killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(reason, sizeof(reason), "worker exited with status %d",
+			 WEXITSTATUS(status));
 	if (slot->tmpname[0] != '\0')
 		remove_dead_temporary(s, slot);
-	if (was_busy) {
-		if (WIFSIGNALED(status))
-			snprintf(reason, sizeof(reason), "worker killed by signal %d",
-				 WTERMSIG(status));
-		else
-			snprintf(reason, sizeof(reason), "worker exited with status %d",
-				 WEXITSTATUS(status));
+	if (!was_busy) {
+		/* No entry is lost, but the run did not go as asked: an error of its own. */
+		report_message("%s while idle", reason);
+		atomic_fetch_add(&mine->errors, 1);
+	} else {
 		report_entry_error(s, mine, slot->job.path, 0, reason);
 		atomic_fetch_add(&mine->entries_done, 1);
 		atomic_fetch_add(&mine->bytes_done,

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "queue.h"
+#include "util.h"
 
 struct shared_state *shared_state_create(int jobs, int shared)
 {
@@ -26,6 +28,26 @@ void shared_state_destroy(struct shared_state *st)
 {
 	if (st != NULL)
 		munmap(st, st->map_size);
+}
+
+void session_ids_init(struct session *s)
+{
+	int n = getgroups(0, NULL);
+
+	s->euid = geteuid();
+	s->egid = getegid();
+	s->groups = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*s->groups));
+	if (n > 0)
+		n = getgroups(n, s->groups);
+	s->plan = plan_context_of(s->opts, s->euid, s->egid, s->groups, n > 0 ? n : 0, s->umask);
+}
+
+void session_ids_free(struct session *s)
+{
+	free(s->groups);
+	s->groups = NULL;
+	s->plan.groups = NULL;
+	s->plan.ngroups = 0;
 }
 
 void session_stop(const struct session *s)

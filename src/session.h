@@ -8,6 +8,7 @@
 
 #include "job.h"
 #include "options.h"
+#include "plan.h"
 
 struct durable;
 struct walk_source;
@@ -116,13 +117,22 @@ struct session {
 	mode_t umask;                /* the user's umask (ours is 0) */
 	uid_t euid;                  /* effective ids, for ownership decisions */
 	gid_t egid;
-	unsigned force;   /* enum force_flags */
-	int final_source; /* the last SRC: the end of its walk makes the totals final */
+	gid_t *groups;            /* supplementary groups (malloc'd), for the same */
+	struct plan_context plan; /* what the decisions compare (plan.h) */
+	unsigned force;           /* enum force_flags */
+	int final_source;         /* the last SRC: the end of its walk makes the totals final */
 	/* Directories read for the walker by the workers (pool_listing), or NULL. */
 	const struct walk_source *listing;
 	int link_dest_roots[LINK_DEST_MAX]; /* the --link-dest DIRs that could be opened */
 	int nlink_dest_roots;               /* how many (linkdest.h) */
 };
+
+/*
+ * Learn who runs the copy (effective ids, supplementary groups) and set
+ * s->plan from s->opts and s->umask.  Release with session_ids_free.
+ */
+void session_ids_init(struct session *s);
+void session_ids_free(struct session *s);
 
 /* Map the shared state for up to `jobs` workers (MAP_SHARED when `shared`). */
 struct shared_state *shared_state_create(int jobs, int shared);

@@ -48,9 +48,7 @@ int update_attributes_differ(const struct session *s, int sdir, const char *snam
 			     const char *dname, const struct entry_stat *src,
 			     const struct stat *dst)
 {
-	struct plan_context pc = plan_context_of(s->opts, s->euid);
-
-	return plan_metadata_suspect(&pc, src, dst) &&
+	return plan_metadata_suspect(&s->plan, src, dst) &&
 	       xattr_equal_at(sdir, sname, ddir, dname, meta_xattr_kinds(s)) != 1;
 }
 
@@ -58,15 +56,14 @@ enum plan_action update_decide(const struct session *s, struct linkdest *ld, int
 			       const char *sname, int ddir, const char *dname,
 			       const struct entry_stat *st, const struct stat *dst)
 {
-	struct plan_context pc = plan_context_of(s->opts, s->euid);
-	enum plan_action action = plan_update(&pc, st, dst);
+	enum plan_action action = plan_update(&s->plan, st, dst);
 
 	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED &&
 	    differs_inside(s, sdir, sname, ddir, dname, st))
 		action = PLAN_COPY;
 	if (action == PLAN_SKIP && dst != NULL &&
 	    update_attributes_differ(s, sdir, sname, ddir, dname, st, dst))
-		action = PLAN_FIX_META;
+		action = plan_fix_meta(dst);
 	if (action == PLAN_COPY && ld != NULL && S_ISREG(st->mode) &&
 	    plan_replace_conflict(st->mode, dst) == NULL &&
 	    linkdest_find(ld, sdir, sname, dname, st))
@@ -88,6 +85,7 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
 		(void)meta_apply_fd(c->s, in, out, st, NULL, &c->lost);
 		rc = 0;
 	}
+	c->failed_dst = in >= 0 && out < 0;
 	close_both(in, out);
 	return rc;
 }
@@ -147,8 +145,17 @@ static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const 
 	why = plan_replace_conflict(st->mode, there);
 	if (why != NULL) {
 		c->reason = why;
+		c->failed_dst = 1;
 		errno = EISDIR;
 		return -1;
+	}
+	if (*action == PLAN_REWRITE) {
+		int rc;
+
+		c->rewrite = 1;
+		rc = copy_entry(c, sdir, sname, ddir, dname, kind, st);
+		c->rewrite = 0;
+		return rc;
 	}
 	/* A link refused (another file system, too many links) is a copy instead. */
 	if (*action == PLAN_LINK && linkdest_link(ld, c, dname, ddir, dname) == 0)
@@ -162,6 +169,7 @@ int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sn
 		 enum plan_action *action, mode_t *before)
 {
 	c->reason = NULL;
+	c->failed_dst = 0;
 	meta_loss_clear(&c->lost);
 	*before = 0;
 	*action = PLAN_LINK;

@@ -83,7 +83,7 @@ static int visit_directory(struct walk *w, struct walk_entry *e, struct subdirs 
 	int rc;
 
 	if (w->o->follow && is_ancestor(w, e->st)) {
-		w->v->error(w->v->ctx, e->relpath, ELOOP);
+		w->v->error(w->v->ctx, e->relpath, WALK_CYCLE);
 		return 0;
 	}
 	rc = w->v->directory(w->v->ctx, e, descend);

@@ -11,6 +11,13 @@ struct listing;
 struct lookahead;
 struct lookahead_list;
 
+/*
+ * The `err` of a directory met again inside itself while following
+ * symbolic links (-L): a cycle, not followed.  Not an errno, so that a
+ * symbolic link loop (ELOOP) is told apart.
+ */
+#define WALK_CYCLE (-1)
+
 /* One entry met by the walker. */
 struct walk_entry {
 	int dirfd;             /* open source directory holding the entry */
@@ -40,7 +47,7 @@ struct walk_visitor {
 	 * Return 1 to enter, 0 to skip it, -1 to stop the walk.
 	 */
 	int (*directory)(void *ctx, const struct walk_entry *e, int descend);
-	/* relpath could not be read or would loop; errno-style code. */
+	/* relpath could not be read (an errno), or would loop (WALK_CYCLE). */
 	void (*error)(void *ctx, const char *relpath, int err);
 	void *ctx;
 	/*

@@ -61,6 +61,7 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 	close_dirs(w);
 	pathbuf_set(&w->dir, relpath, dirlen);
 	linkdest_enter(&w->links, relpath, dirlen);
+	w->copier.failed_dst = 0;
 	w->src_dir = open_beneath(w->s->src_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, follow);
 	if (w->src_dir < 0)
 		return -1;
@@ -69,6 +70,7 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		int saved = errno;
 
 		close_dirs(w);
+		w->copier.failed_dst = 1;
 		errno = saved;
 		return -1;
 	}
@@ -76,10 +78,11 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 	return 0;
 }
 
-void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
-			int err, const char *reason)
+/* Report "pcopy: 'ROOT/relpath': reason" and count the error in `slot`. */
+static void report_error_under(const char *root, struct worker_slot *slot, const char *relpath,
+			       int err, const char *reason)
 {
-	char *path = path_join(s->src_display, relpath);
+	char *path = path_join(root, relpath);
 
 	/* rename(2) of a non-directory over a directory: say it as cp does. */
 	if (reason == NULL && err == EISDIR)
@@ -87,6 +90,18 @@ void report_entry_error(const struct session *s, struct worker_slot *slot, const
 	report_path_error(path, reason ? reason : strerror(err));
 	free(path);
 	atomic_fetch_add_explicit(&slot->errors, 1, memory_order_relaxed);
+}
+
+void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
+			int err, const char *reason)
+{
+	report_error_under(s->src_display, slot, relpath, err, reason);
+}
+
+void report_dst_error(const struct session *s, struct worker_slot *slot, const char *relpath,
+		      int err, const char *reason)
+{
+	report_error_under(s->dst_display, slot, relpath, err, reason);
 }
 
 void report_entry_vanished(const struct session *s, struct worker_slot *slot, const char *relpath)
@@ -139,7 +154,7 @@ void report_meta_loss(const struct session *s, struct worker_slot *slot, const c
 
 	for (int part = 0; loss->any && part < META_PARTS; part++)
 		if (meta_loss_describe(loss, (enum meta_part)part, reason))
-			report_entry_error(s, slot, relpath, loss->err[part], reason);
+			report_dst_error(s, slot, relpath, loss->err[part], reason);
 }
 
 void report_entry_warning(const struct session *s, const char *relpath, const char *warning)
@@ -195,8 +210,10 @@ static void report_copy_failure(struct worker *w, const char *sname, const char 
 {
 	const char *reason = w->copier.reason;
 
-	if (*relpath == '\0' && err == ENOENT && reason == NULL &&
-	    source_gone_at(w->s, w->src_dir, sname))
+	if (w->copier.failed_dst)
+		report_dst_error(w->s, w->slot, relpath, err, reason);
+	else if (*relpath == '\0' && err == ENOENT && reason == NULL &&
+		 source_gone_at(w->s, w->src_dir, sname))
 		report_entry_vanished(w->s, w->slot, relpath);
 	else
 		report_entry_failure(w->s, w->slot, relpath, err, reason);
@@ -205,7 +222,7 @@ static void report_copy_failure(struct worker *w, const char *sname, const char 
 /* The change an action made over `before` (change_of_copy's). */
 static enum change change_of_action(enum plan_action action, mode_t mode, mode_t before)
 {
-	if (action == PLAN_FIX_META)
+	if (action == PLAN_FIX_META || action == PLAN_REWRITE)
 		return CHANGE_METADATA;
 	return action == PLAN_LINK ? CHANGE_LINKED : change_of_copy(mode, before);
 }
@@ -264,7 +281,11 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 
 	if (worker_open_dirs(w, relpath, path_dirlen(relpath)) == 0)
 		return worker_copy_named(w, kind, name, name, relpath, st);
-	if (!atomic_load(&w->s->shared->stop))
+	if (atomic_load(&w->s->shared->stop))
+		; /* a stop's half-done work is dropped without a word */
+	else if (w->copier.failed_dst)
+		report_dst_error(w->s, w->slot, relpath, errno, NULL);
+	else
 		report_entry_failure(w->s, w->slot, relpath, errno, NULL);
 	worker_count_done(w->slot, kind, st, PLAN_COPY);
 	return -1;

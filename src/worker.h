@@ -70,9 +70,20 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
  */
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 
-/* Report "pcopy: 'SRC/relpath': reason" and count the error in `slot`. */
+/*
+ * Report "pcopy: 'SRC/relpath': reason" (err's text when reason is NULL)
+ * and count the error in `slot`: a failure of the source entry, or of its
+ * copy as a whole.
+ */
 void report_entry_error(const struct session *s, struct worker_slot *slot, const char *relpath,
 			int err, const char *reason);
+
+/*
+ * The same naming the copy, "pcopy: 'DST/relpath': reason": a failure in
+ * DST (making, writing, installing, metadata that could not be kept).
+ */
+void report_dst_error(const struct session *s, struct worker_slot *slot, const char *relpath,
+		      int err, const char *reason);
 
 /*
  * Report "pcopy: 'SRC/relpath': vanished", a warning: the source entry was
@@ -105,7 +116,7 @@ void report_entry_warning(const struct session *s, const char *relpath, const ch
 
 /*
  * Report each part of relpath's metadata in `loss` as an error of its own
- * ("cannot preserve ACL: ..."), counted in `slot`.
+ * ("cannot preserve ACL: ...") naming the copy, counted in `slot`.
  */
 void report_meta_loss(const struct session *s, struct worker_slot *slot, const char *relpath,
 		      const struct meta_loss *loss);

@@ -270,10 +270,12 @@ re_quote() {
 	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
 }
 
-# every line of file $1 is one well-formed "pcopy: 'path': reason" line
+# every line of file $1 is one well-formed "pcopy: 'path': reason" line, or
+# the line of a worker process that died while it had no entry
 check_messages() {
 	local bad
-	bad=$(grep -Ev "^pcopy: '.+': .+$" "$1" | head -n 5)
+	bad=$(grep -Ev "^pcopy: ('.+': .+|worker (killed by signal|exited with status) [0-9]+ while idle)$" "$1" |
+		head -n 5)
 	[ -z "$bad" ] || fail "malformed or interleaved lines on stderr: $bad"
 }
 
@@ -356,4 +358,101 @@ reap_signalled() {
 	fi
 	RC=0
 	wait "$pid" 2>/dev/null || RC=$?
+}
+
+# --- helpers for the tests that re-run pcopy and check that it settles ---
+
+# meta_state DIR...: every entry under each DIR, sorted, with what a run
+# must not change behind our back: path, inode, mode, owner, group, mtime
+# (ns), then its extended attributes (getfattr -d, symlinks not followed)
+meta_state() {
+	local d p
+	for d in "$@"; do
+		while IFS= read -r -d '' p; do
+			stat -c '%n %i %a %u %g %Y %y' -- "$p"
+			getfattr -h -d -m - --absolute-names -- "$p" 2>/dev/null | grep -v '^$'
+		done < <(find "$d" -print0 | sort -z)
+	done
+}
+
+# save_state FILE DIR...: keep the meta_state of the DIRs in FILE
+save_state() {
+	local file=$1
+	shift
+	meta_state "$@" >"$file"
+}
+
+# state_unchanged FILE WHAT DIR...: fail, showing the difference, unless the
+# DIRs' meta_state is still what save_state put in FILE
+state_unchanged() {
+	local file=$1 what=$2
+	shift 2
+	meta_state "$@" >"$T/state.now"
+	diff "$file" "$T/state.now" >"$T/state.diff" || {
+		head -n 40 "$T/state.diff" >&2
+		fail "$what: changed (< before, > after)"
+	}
+}
+
+# --- pcopy in each worker kind, pcopy-mpi included when it is built ---
+
+# mpi_usable: true if pcopy-mpi ($PCOPY_MPI) and mpirun can run here, with
+# Open MPI set for root and shared memory as tests/t_mpi.sh sets it; else log
+# that its cases are skipped, and why, and return 1
+mpi_usable() {
+	if [ "${SAN:-}" = thread ]; then
+		log "SAN=thread: pcopy-mpi cases skipped (Open MPI is not ThreadSanitizer-clean)"
+		return 1
+	fi
+	if [ -z "${PCOPY_MPI:-}" ] || [ ! -x "$PCOPY_MPI" ]; then
+		log "PCOPY_MPI not set or not built: pcopy-mpi cases skipped"
+		return 1
+	fi
+	if ! command -v mpirun >/dev/null 2>&1; then
+		log "no mpirun: pcopy-mpi cases skipped"
+		return 1
+	fi
+	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+	export OMPI_MCA_btl=self,vader OMPI_MCA_plm=isolated OMPI_MCA_btl_vader_single_copy_mechanism=none
+	MPI_SHM=${MPI_SHM:-$T}
+}
+
+# set_kinds default|j: the kinds of run a test loops over, in the array
+# KINDS: with "j", thread and process at -j 1 and -j 8 each, else each at the
+# default -j; "mpi" is added when mpi_usable (call it in the test's own
+# shell: it exports Open MPI's settings)
+set_kinds() {
+	if [ "$1" = j ]; then
+		KINDS=(thread-1 thread-8 process-1 process-8)
+	else
+		KINDS=(thread process)
+	fi
+	if mpi_usable; then
+		KINDS+=(mpi)
+	fi
+	return 0
+}
+
+# run_kind KIND ARGS...: pcopy with ARGS in KIND: thread or process, with -J
+# for -j J (thread-8), or mpi (pcopy-mpi on 3 ranks); preceded by the
+# command prefix in the array RUN_AS if the caller set one (setpriv ...)
+run_kind() {
+	local kind=$1 pre=()
+	shift
+	[ -n "${RUN_AS+x}" ] && pre=("${RUN_AS[@]}")
+	case $kind in
+	mpi)
+		"${pre[@]}" env HOME=/tmp OMPI_MCA_btl_vader_backing_directory="${MPI_SHM:-$T}" \
+			ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
+			timeout -k 5 120 mpirun --oversubscribe -np 3 "$PCOPY_MPI" "$@"
+		;;
+	*-*) "${pre[@]}" timeout -k 5 120 "$PCOPY" --mode="${kind%-*}" -j "${kind##*-}" "$@" ;;
+	*) "${pre[@]}" timeout -k 5 120 "$PCOPY" --mode="$kind" "$@" ;;
+	esac
+}
+
+# kind_ok KIND ARGS...: run_kind, which must exit 0 (stdout in $T/out,
+# stderr in $T/err)
+kind_ok() {
+	assert_exit 0 run_kind "$@"
 }

@@ -211,8 +211,8 @@ for mode in thread process; do
 		make_conflicts "$src" "$dst"
 		keep=$( (cd "$dst/x" && find file-now dir-now -printf '%p %y %T@ %C@ %i\n') | sort)
 		assert_exit 1 "$PCOPY" "${run[@]}" "$src" "$dst"
-		assert_grep "$T/err" "^pcopy: '$(re_quote "$src")/x/file-now': cannot overwrite directory with non-directory$"
-		assert_grep "$T/err" "^pcopy: '$(re_quote "$src")/x/dir-now': cannot overwrite non-directory with directory$"
+		assert_grep "$T/err" "^pcopy: '$(re_quote "$dst")/x/file-now': cannot overwrite directory with non-directory$"
+		assert_grep "$T/err" "^pcopy: '$(re_quote "$dst")/x/dir-now': cannot overwrite non-directory with directory$"
 		assert_eq "$(grep -c . "$T/err")" 2 "$tag: error lines without --delete"
 		assert_eq "$( (cd "$dst/x" && find file-now dir-now -printf '%p %y %T@ %C@ %i\n') | sort)" \
 			"$keep" "$tag: DST's conflicting entries without --delete"

@@ -49,8 +49,8 @@ for mode in thread process; do
 	mkdir -p "$d/conflict/plain/inner"
 	ln -s nowhere "$d/conflict/asdir"
 	same_as_real 1 --mode="$mode" -T "$src" "$d/conflict"
-	assert_grep "$T/real.err" "'$src/sub': cannot overwrite non-directory with directory"
-	assert_grep "$T/real.err" "'$src/plain': cannot overwrite directory with non-directory"
+	assert_grep "$T/real.err" "'$d/conflict/sub': cannot overwrite non-directory with directory"
+	assert_grep "$T/real.err" "'$d/conflict/plain': cannot overwrite directory with non-directory"
 	[ -d "$d/conflict/asdir" ] || fail "$mode: a symlink in DST was not replaced by a directory"
 	# a single file, new and over an existing one
 	same_as_real 0 --mode="$mode" "$src/plain" "$d/one"

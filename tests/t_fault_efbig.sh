@@ -34,7 +34,7 @@ for mode in thread process; do
 			head -n 20 "$T/err" >&2
 			fail "$what: exit status $rc, expected 1"
 		fi
-		assert_grep "$T/err" "^pcopy: '$q/big': File too large$"
+		assert_grep "$T/err" "^pcopy: '$(re_quote "$dst")/big': File too large$"
 		check_messages "$T/err"
 		[ "$(wc -l <"$T/err")" -eq 1 ] || fail "$what: more than one error: $(cat "$T/err")"
 		[ ! -e "$dst/big" ] || fail "$what: big exists in DST"

@@ -2,8 +2,9 @@
 # EIO and short transfers, injected with the LD_PRELOAD shim tests/tools/faultshim.so
 # (inherited by process-mode workers; its call counter is shared with them):
 #   - EIO on the 2nd write into the victim's directory (read/write path, O_TMPFILE
-#     and named temporaries): exit 1, message, the victim absent; with an old
-#     version already in DST (-T), the old version intact;
+#     and named temporaries): exit 1, a message naming the copy (DST), the
+#     victim absent; with an old version already in DST (-T), the old version
+#     intact;
 #   - EIO on copy_file_range into it, on the first and on the last sendfile
 #     of it (PCOPY_FORCE=cross_fs, as across file systems), and EIO on
 #     reading the victim: the same;
@@ -24,11 +25,12 @@ expect_rc() {
 	fail "$2: exit status $RC, expected $1"
 }
 
-# victim_failed WHAT: the last shim_run failed v/big alone: exit 1, its one
-# I/O error line, no v/big in $dst, and everything in $dst as in $src
+# victim_failed WHAT [WHERE]: the last shim_run failed v/big alone: exit 1,
+# its one I/O error line naming WHERE/v/big (a regex; default $q, SRC: a
+# write error names DST), no v/big in $dst, and everything in $dst as in $src
 victim_failed() {
 	expect_rc 1 "$1"
-	assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+	assert_grep "$T/err" "^pcopy: '${2:-$q}/v/big': Input/output error$"
 	check_messages "$T/err"
 	[ ! -e "$dst/v/big" ] || fail "$1: v/big exists in DST"
 	check_subset "$src" "$dst"
@@ -62,7 +64,7 @@ for mode in thread process; do
 			FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" "$src" "$dst"
 		[ "$FIRED" -eq 1 ] ||
 			fail "$mode $force: write EIO: the shim did not fire (pcopy does not write with write/pwrite?)"
-		victim_failed "$mode $force: write EIO"
+		victim_failed "$mode $force: write EIO" "$(re_quote "$dst")"
 		assert_eq "$NFILES" 11 "$mode $force: write EIO: files copied"
 		rm -rf "$dst"
 	done
@@ -73,7 +75,7 @@ for mode in thread process; do
 		FAULT_PATH_SUBSTR="$victim_fds" -- --mode="$mode" -T "$src" "$dst"
 	[ "$FIRED" -eq 1 ] || fail "$mode: write EIO over old: the shim did not fire"
 	expect_rc 1 "$mode: write EIO over an old version"
-	assert_grep "$T/err" "^pcopy: '$q/v/big': Input/output error$"
+	assert_grep "$T/err" "^pcopy: '$(re_quote "$dst")/v/big': Input/output error$"
 	check_messages "$T/err"
 	cmp -s "$old/v/big" "$dst/v/big" || fail "$mode: write EIO: the old version of v/big was changed"
 	check_subset "$old" "$dst"

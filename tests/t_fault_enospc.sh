@@ -39,7 +39,7 @@ for mode in process thread; do
 		mount_tmpfs "$mnt" 2m
 		assert_exit 1 timeout -k 5 120 env ${force:+PCOPY_FORCE=$force} \
 			"$PCOPY" --mode="$mode" -j 4 "$big" "$mnt/dst"
-		assert_grep "$T/err" "^pcopy: '$(re_quote "$big")/.+': No space left on device$"
+		assert_grep "$T/err" "^pcopy: '$(re_quote "$mnt/dst")/.+': No space left on device$"
 		check_messages "$T/err"
 		check_subset "$big" "$mnt/dst"
 		no_process_left
@@ -51,7 +51,7 @@ for mode in process thread; do
 	mkdir "$mnt"
 	mount_tmpfs "$mnt" size=64m,nr_inodes=16
 	assert_exit 1 timeout -k 5 60 "$PCOPY" --mode="$mode" -j 4 "$small" "$mnt/dst"
-	assert_grep "$T/err" "^pcopy: '$(re_quote "$small")/.+': No space left on device$"
+	assert_grep "$T/err" "^pcopy: '$(re_quote "$mnt/dst")/.+': No space left on device$"
 	check_messages "$T/err"
 	check_subset "$small" "$mnt/dst"
 	no_process_left

@@ -151,8 +151,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	umount "$W/dst/sub"
 fi
 
-# an fsync that fails: that file is an error and is not installed
-q=$(re_quote "$src")
+# an fsync that fails: that file is an error, named in DST, and is not installed
 for mode in thread process; do
 	for force in "" no_tmpfile; do
 		for j in 1 4; do
@@ -168,8 +167,8 @@ for mode in thread process; do
 			}
 			check_messages "$T/err"
 			[ "$(wc -l <"$T/err")" -eq 1 ] || fail "$what: not one error line: $(cat "$T/err")"
-			assert_grep "$T/err" "^pcopy: '$q/.+': Input/output error$"
-			bad=$(sed -n "s|^pcopy: '$src/\(.*\)': Input/output error\$|\1|p" "$T/err")
+			assert_grep "$T/err" "^pcopy: '$(re_quote "$W/dst")/.+': Input/output error$"
+			bad=$(sed -n "s|^pcopy: '$W/dst/\(.*\)': Input/output error\$|\1|p" "$T/err")
 			[ ! -e "$W/dst/$bad" ] || fail "$what: $bad was installed although its fsync failed"
 			[ -p "$W/dst/fifo" ] || fail "$what: the FIFO was not made"
 			rm "$W/dst/fifo" # check_subset knows files, links and directories

@@ -37,8 +37,8 @@ for mode in thread process; do
 	check_messages "$T/err"
 	[ "$RC" -eq 1 ] || { cat "$T/err" >&2; fail "$mode: EIO: exit $RC, expected 1"; }
 	assert_eq "$(wc -l <"$T/err")" 1 "$mode: EIO: number of error lines"
-	assert_grep "$T/err" "^pcopy: '$q/H/(x/f|y/g|z/h)': Input/output error$"
-	failed=$(sed -n "s|^pcopy: '$src/H/\(.*\)': .*|\1|p" "$T/err")
+	assert_grep "$T/err" "^pcopy: '$(re_quote "$dst")/H/(x/f|y/g|z/h)': Input/output error$"
+	failed=$(sed -n "s|^pcopy: '$dst/H/\(.*\)': .*|\1|p" "$T/err")
 	ids=()
 	for n in $names; do
 		if [ "$n" = "$failed" ]; then

@@ -72,7 +72,7 @@ for mode in thread process; do
 	dst=$R/copy-$mode
 	assert_exit 1 "$PCOPY" --mode="$mode" -j 4 "$src" "$dst"
 	sort "$T/err" >"$T/err.sorted"
-	expected_errors "$src" >"$T/err.expected"
+	expected_errors "$dst" >"$T/err.expected"
 	diff "$T/err.expected" "$T/err.sorted" >&2 || fail "error lines differ ($mode)"
 	# every entry is there with its data: only metadata was lost
 	for f in plain acl-file acl-nogroup xattr-file acl-dir/inner; do
@@ -108,7 +108,7 @@ done
 
 # ---- SRC a single file: the same error, the same mode ----
 assert_exit 1 "$PCOPY" "$src/acl-file" "$R/single"
-assert_eq "$(cat "$T/err")" "pcopy: '$src/acl-file': cannot preserve ACL: Operation not supported" \
+assert_eq "$(cat "$T/err")" "pcopy: '$R/single': cannot preserve ACL: Operation not supported" \
 	"error for a single file"
 assert_mode "$R/single" -rw-r--r--
 cmp -s "$src/acl-file" "$R/single" || fail "single file not copied"
@@ -142,7 +142,7 @@ for mode in thread process; do
 	rc=0
 	pcopy_injected fchown --mode="$mode" "$os" "$W/own-$mode" || rc=$?
 	assert_eq "$rc" 1 "exit status with chown failing as root ($mode)"
-	assert_grep "$T/err" "^pcopy: '$(re_quote "$os/suid")': cannot preserve ownership: Operation not permitted$"
+	assert_grep "$T/err" "^pcopy: '$(re_quote "$W/own-$mode/suid")': cannot preserve ownership: Operation not permitted$"
 	cmp -s "$os/suid" "$W/own-$mode/suid" || fail "suid not copied when chown failed ($mode)"
 	# owned by root, not by 1000: the set-uid bit must go
 	assert_eq "$(stat -c %a:%u "$W/own-$mode/suid")" 755:0 "mode and owner after failed chown"
@@ -150,7 +150,7 @@ for mode in thread process; do
 	rc=0
 	pcopy_injected utimensat --mode="$mode" "$os" "$W/times-$mode" || rc=$?
 	assert_eq "$rc" 1 "exit status with utimensat failing ($mode)"
-	assert_grep "$T/err" "^pcopy: '$(re_quote "$os/suid")': cannot preserve timestamps: Operation not permitted$"
+	assert_grep "$T/err" "^pcopy: '$(re_quote "$W/times-$mode/suid")': cannot preserve timestamps: Operation not permitted$"
 	assert_eq "$(stat -c %a:%u "$W/times-$mode/suid")" 4755:1000 "mode and owner when only times fail"
 done
 exit 0

@@ -88,7 +88,7 @@ for mode in thread process; do
 	rm "$dst/$nl"
 	mkdir -p "$dst/$nl/inner"
 	assert_exit 1 "$PCOPY" --mode="$mode" -T "$src" "$dst"
-	check_error_line "$src/$nl"
+	check_error_line "$dst/$nl"
 done
 
 # a refusal before anything starts

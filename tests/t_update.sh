@@ -147,6 +147,7 @@ for mode in thread process; do
 	mkdir -p "$src/deep/er"
 	echo one >"$src/deep/er/one"
 	ln "$src/deep/er/one" "$src/deep/one-link"
+	echo solo >"$src/deep/er/solo"
 	ln -s one "$src/deep/er/sym"
 	run=(--mode="$mode" --stats=json -T)
 	pcopy_ok "${run[@]}" "$src" "$dst"
@@ -173,7 +174,12 @@ for mode in thread process; do
 	assert_eq "$(grep -vc '^{' "$T/out")" 0 "$mode: -v line for a single unchanged file"
 
 	# a mode change: fixed in place (same inode), data not copied
-	ino=$(stat -c %i "$dst/deep/er/one")
+	ino=$(stat -c %i "$dst/deep/er/solo")
+	chmod 0600 "$src/deep/er/solo"
+	# the same of a hard-linked pair: an inode with other names is never
+	# changed in place (one could be an older snapshot's), so a fresh
+	# copy, told as a metadata fix, to which the other name is linked again
+	pair=$(stat -c %i "$dst/deep/er/one")
 	chmod 0600 "$src/deep/er/one"
 	# a changed size: copied
 	echo "a longer line than before" >>"$src/data/words.txt"
@@ -187,9 +193,15 @@ for mode in thread process; do
 	cp "$T/out" "$T/dry"
 	pcopy_ok "${run[@]}" -v --update=changed "$src" "$dst"
 	treecmp "$src" "$dst"
-	assert_eq "$(stat -c %i "$dst/deep/er/one")" "$ino" "$mode: inode after a metadata-only change"
-	# one.txt's mode, deep's mode, and deep/er's mtime (its symlink was replaced)
-	assert_eq "$(stat_of "$T/out" meta_updated)" 3 "$mode: meta_updated"
+	assert_eq "$(stat -c %i "$dst/deep/er/solo")" "$ino" "$mode: inode after a metadata-only change"
+	[ "$(stat -c %i "$dst/deep/er/one")" != "$pair" ] ||
+		fail "$mode: the mode of a hard-linked pair was changed in place"
+	assert_eq "$(stat -c %i "$dst/deep/one-link")" "$(stat -c %i "$dst/deep/er/one")" \
+		"$mode: the pair after a metadata-only change"
+	# solo's and one's modes, deep's mode, and deep/er's mtime (its symlink
+	# was replaced); one-link linked again to one
+	assert_eq "$(stat_of "$T/out" meta_updated)" 4 "$mode: meta_updated"
+	assert_eq "$(stat_of "$T/out" hardlinks)" 1 "$mode: hard links made"
 	assert_eq "$(stat_of "$T/out" files)" 1 "$mode: files copied"
 	assert_eq "$(stat_of "$T/out" symlinks)" 1 "$mode: symlinks copied"
 	assert_eq "$(grep -v '^{' "$T/dry" | sort)" "$(grep -v '^{' "$T/out" | sort)" \

@@ -5,18 +5,24 @@
  * Use:   LD_PRELOAD=/abs/faultshim.so FAULT_OP=write FAULT_NTH=3 FAULT_ERRNO=EIO pcopy ...
  *
  * Configuration (environment, read once at load time):
- *   FAULT_OP=write|read|copy_file_range|sendfile|open|opendir|readlink|fsync
+ *   FAULT_OP=write|read|copy_file_range|sendfile|open|opendir|readlink|fsync|close
  *       which calls are candidates: write = write/pwrite/pwrite64,
  *       read = read/pread/pread64, copy_file_range, sendfile =
  *       sendfile/sendfile64, open = open/openat
  *       (and the *64 aliases) of an existing file for reading, opendir =
  *       the same opens of a directory (O_DIRECTORY, not O_PATH), readlink =
  *       readlink/readlinkat, fsync = fsync/fdatasync/syncfs (regular files
- *       only, unless FAULT_ANY_FD: syncfs takes a directory).
+ *       only, unless FAULT_ANY_FD: syncfs takes a directory), close = close
+ *       of a regular file open for writing (O_WRONLY or O_RDWR, as
+ *       fcntl(F_GETFL) tells before the close; an O_TMPFILE file, not linked
+ *       yet, reads "DIR/#123 (deleted)" in /proc/self/fd).
  *   FAULT_NTH=N       fire on the N-th candidate call only, or
  *   FAULT_EVERY=N     fire on every N-th candidate call; neither: every call.
  *   FAULT_ERRNO=EIO|ENOSPC|EFBIG|EDQUOT|EACCES|... (or a number)
- *                     a firing call fails with -1 and that errno, doing nothing.
+ *                     a firing call fails with -1 and that errno, doing nothing;
+ *                     but a firing close really closes the fd first, then
+ *                     returns -1 with that errno (as NFS reports a delayed
+ *                     write error at close).
  *   FAULT_SHORT=1     a firing write/read/copy_file_range/sendfile asks the kernel for half
  *                     the bytes (at least 1): a real short transfer, the data that
  *                     is transferred is correct.
@@ -70,7 +76,8 @@ enum op {
 	OP_OPENDIR,
 	OP_READLINK,
 	OP_FSYNC,
-	OP_SENDFILE
+	OP_SENDFILE,
+	OP_CLOSE
 };
 enum action {
 	ACT_NONE,
@@ -146,7 +153,7 @@ static long env_long(const char *name)
 __attribute__((constructor)) static void faultshim_init(void)
 {
 	static const char *ops[] = { "",        "write",    "read",  "copy_file_range", "open",
-				     "opendir", "readlink", "fsync", "sendfile" };
+				     "opendir", "readlink", "fsync", "sendfile", "close" };
 	static const char *acts[] = { "",        "unlink", "shrink", "grow",
 				      "rewrite", "dir",    "fifo",   "symlink" };
 	const char *s;
@@ -530,4 +537,39 @@ int syncfs(int fd)
 	if (inject(OP_FSYNC, "syncfs", fd, -1, NULL, NULL) < 0)
 		return -1;
 	return real_syncfs(fd);
+}
+
+/*
+ * close: only a regular file open for writing is a candidate.  A firing
+ * close closes the fd for real (after the delay), then fails with FAULT_ERRNO
+ * if set: the fd is gone either way, as after any close(2).
+ */
+int close(int fd)
+{
+	char link[PATH_MAX];
+	int flags, ret, saved_errno = errno;
+
+	REAL(close);
+	if (cfg.op != OP_CLOSE || busy || fd < 0)
+		return real_close(fd);
+	busy = 1;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || !fd_candidate(fd, link, sizeof link) ||
+	    !path_matches(link) || !count_fires()) {
+		busy = 0;
+		errno = saved_errno;
+		return real_close(fd);
+	}
+	log_fire("close", link);
+	if (cfg.delay_us > 0) {
+		struct timespec ts = { cfg.delay_us / 1000000, cfg.delay_us % 1000000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	busy = 0;
+	ret = real_close(fd);
+	if (cfg.err) {
+		errno = cfg.err;
+		return -1;
+	}
+	return ret;
 }

@@ -81,7 +81,9 @@ static struct stat copy_of(const struct entry_stat *es)
 	return st;
 }
 
-static const struct plan_context changed_as_root = { UPDATE_CHANGED, PRESERVE_ALL, 0, 0 };
+static const struct plan_context changed_as_root = {
+	.update = UPDATE_CHANGED, .preserve = PRESERVE_ALL, .euid = 0, .checksum = 0
+};
 
 /* Nothing there: every mode copies. */
 START_TEST(test_update_missing)
@@ -89,7 +91,10 @@ START_TEST(test_update_missing)
 	struct entry_stat es = source();
 
 	for (int m = UPDATE_ALL; m <= UPDATE_CHANGED; m++) {
-		struct plan_context pc = { (enum update_mode)m, PRESERVE_ALL, 0, 0 };
+		struct plan_context pc = { .update = (enum update_mode)m,
+					   .preserve = PRESERVE_ALL,
+					   .euid = 0,
+					   .checksum = 0 };
 
 		ck_assert_int_eq(plan_update(&pc, &es, NULL), PLAN_COPY);
 	}
@@ -100,8 +105,12 @@ START_TEST(test_update_all_none)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0, 0 };
-	struct plan_context none = { UPDATE_NONE, PRESERVE_ALL, 0, 0 };
+	struct plan_context all = {
+		.update = UPDATE_ALL, .preserve = PRESERVE_ALL, .euid = 0, .checksum = 0
+	};
+	struct plan_context none = {
+		.update = UPDATE_NONE, .preserve = PRESERVE_ALL, .euid = 0, .checksum = 0
+	};
 
 	ck_assert_int_eq(plan_update(&all, &es, &st), PLAN_COPY);
 	st.st_size = 99;
@@ -116,7 +125,9 @@ START_TEST(test_update_older)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context pc = { UPDATE_OLDER, PRESERVE_ALL, 0, 0 };
+	struct plan_context pc = {
+		.update = UPDATE_OLDER, .preserve = PRESERVE_ALL, .euid = 0, .checksum = 0
+	};
 
 	ck_assert_int_eq(plan_update(&pc, &es, &st), PLAN_SKIP);
 	st.st_mtim.tv_nsec = 4;
@@ -165,8 +176,13 @@ START_TEST(test_update_changed_metadata)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000, 0 };
-	struct plan_context no_mode = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_MODE, 0, 0 };
+	struct plan_context user = {
+		.update = UPDATE_CHANGED, .preserve = PRESERVE_ALL, .euid = 1000, .checksum = 0
+	};
+	struct plan_context no_mode = { .update = UPDATE_CHANGED,
+					.preserve = PRESERVE_ALL & ~PRESERVE_MODE,
+					.euid = 0,
+					.checksum = 0 };
 
 	st.st_atim.tv_sec = 12345;
 	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
@@ -190,9 +206,13 @@ END_TEST
 START_TEST(test_plan_directory)
 {
 	struct entry_stat es = source();
-	struct plan_context all = { UPDATE_ALL, PRESERVE_ALL, 0, 0 };
-	struct plan_context no_times = { UPDATE_CHANGED, PRESERVE_ALL & ~PRESERVE_TIMESTAMPS, 0,
-					 0 };
+	struct plan_context all = {
+		.update = UPDATE_ALL, .preserve = PRESERVE_ALL, .euid = 0, .checksum = 0
+	};
+	struct plan_context no_times = { .update = UPDATE_CHANGED,
+					 .preserve = PRESERVE_ALL & ~PRESERVE_TIMESTAMPS,
+					 .euid = 0,
+					 .checksum = 0 };
 	struct stat st;
 
 	es.mode = S_IFDIR | 0755;
@@ -220,11 +240,20 @@ START_TEST(test_metadata_suspect)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context checksum = { UPDATE_CHANGED, PRESERVE_ALL, 0, 1 };
-	struct plan_context acls_only = { UPDATE_CHANGED, PRESERVE_MODE, 0, 0 };
-	struct plan_context xattrs_only = { UPDATE_CHANGED, PRESERVE_XATTR, 0, 0 };
-	struct plan_context neither = { UPDATE_CHANGED,
-					PRESERVE_ALL & ~(PRESERVE_MODE | PRESERVE_XATTR), 0, 1 };
+	struct plan_context checksum = {
+		.update = UPDATE_CHANGED, .preserve = PRESERVE_ALL, .euid = 0, .checksum = 1
+	};
+	struct plan_context acls_only = {
+		.update = UPDATE_CHANGED, .preserve = PRESERVE_MODE, .euid = 0, .checksum = 0
+	};
+	struct plan_context xattrs_only = {
+		.update = UPDATE_CHANGED, .preserve = PRESERVE_XATTR, .euid = 0, .checksum = 0
+	};
+	struct plan_context neither = { .update = UPDATE_CHANGED,
+					.preserve =
+						PRESERVE_ALL & ~(PRESERVE_MODE | PRESERVE_XATTR),
+					.euid = 0,
+					.checksum = 1 };
 
 	es.ctime_sec = 100;
 	es.ctime_nsec = 5;
@@ -262,7 +291,10 @@ START_TEST(test_metadata_suspect_other_modes)
 
 	es.ctime_sec = 300;
 	for (int m = UPDATE_ALL; m <= UPDATE_CHANGED; m++) {
-		struct plan_context pc = { (enum update_mode)m, PRESERVE_ALL, 0, 1 };
+		struct plan_context pc = { .update = (enum update_mode)m,
+					   .preserve = PRESERVE_ALL,
+					   .euid = 0,
+					   .checksum = 1 };
 
 		ck_assert_int_eq(plan_metadata_suspect(&pc, &es, &st), m == UPDATE_CHANGED);
 	}
@@ -274,12 +306,15 @@ START_TEST(test_link_dest_equal)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context user = { UPDATE_ALL, PRESERVE_ALL, 1000, 0 };
+	struct plan_context user = {
+		.update = UPDATE_ALL, .preserve = PRESERVE_ALL, .euid = 1000, .checksum = 0
+	};
 
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 1);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 1);
 	/* Neither the update mode nor the access time plays a part. */
 	st.st_atim.tv_sec = 12345;
-	ck_assert_int_eq(plan_link_dest(&user, 022, &es, &st), 1);
+	st.st_uid = 1000; /* the user's own file */
+	ck_assert_int_eq(plan_link_dest(&user, &es, &st), 1);
 }
 END_TEST
 
@@ -288,29 +323,33 @@ START_TEST(test_link_dest_differs)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context user = { UPDATE_CHANGED, PRESERVE_ALL, 1000, 0 };
+	struct plan_context user = {
+		.update = UPDATE_CHANGED, .preserve = PRESERVE_ALL, .euid = 1000, .checksum = 0
+	};
 
 	st.st_size = 11;
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 	st = copy_of(&es);
 	st.st_mtim.tv_nsec = 6; /* to the nanosecond */
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 	st = copy_of(&es);
 	st.st_mtim.tv_sec = 99;
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 	st = copy_of(&es);
 	st.st_mode = S_IFREG | 0640;
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 	st.st_mode = S_IFREG | 04644; /* set-id bits count */
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 	st = copy_of(&es);
 	st.st_gid = 2;
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
-	/* A user's copies get the user's owner anyway: not compared. */
-	ck_assert_int_eq(plan_link_dest(&user, 022, &es, &st), 1);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
+	/* A user's copies are the user's: only its own files are linked. */
+	ck_assert_int_eq(plan_link_dest(&user, &es, &st), 0);
+	st.st_uid = 1000;
+	ck_assert_int_eq(plan_link_dest(&user, &es, &st), 1); /* group 2: not the user's to set */
 	st = copy_of(&es);
 	st.st_uid = 2;
-	ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 }
 END_TEST
 
@@ -325,10 +364,10 @@ START_TEST(test_link_dest_types)
 		struct stat st = copy_of(&es);
 
 		st.st_mode = types[i] | 0644;
-		ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &es, &st), 0);
+		ck_assert_int_eq(plan_link_dest(&changed_as_root, &es, &st), 0);
 		other.mode = types[i] | 0644;
 		st = copy_of(&other);
-		ck_assert_int_eq(plan_link_dest(&changed_as_root, 022, &other, &st), 0);
+		ck_assert_int_eq(plan_link_dest(&changed_as_root, &other, &st), 0);
 	}
 }
 END_TEST
@@ -338,16 +377,182 @@ START_TEST(test_link_dest_no_preserve)
 {
 	struct entry_stat es = source();
 	struct stat st = copy_of(&es);
-	struct plan_context no_mode = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_MODE, 0, 0 };
-	struct plan_context no_owner = { UPDATE_ALL, PRESERVE_ALL & ~PRESERVE_OWNERSHIP, 0, 0 };
+	struct plan_context no_mode = { .update = UPDATE_ALL,
+					.preserve = PRESERVE_ALL & ~PRESERVE_MODE,
+					.umask = 022 };
+	struct plan_context no_owner = { .update = UPDATE_ALL,
+					 .preserve = PRESERVE_ALL & ~PRESERVE_OWNERSHIP,
+					 .euid = 0,
+					 .checksum = 0 };
 
 	es.mode = S_IFREG | 0600;
 	st.st_mode = S_IFREG | 0644; /* 0666 less the umask 022 */
-	ck_assert_int_eq(plan_link_dest(&no_mode, 022, &es, &st), 1);
-	ck_assert_int_eq(plan_link_dest(&no_mode, 077, &es, &st), 0);
+	ck_assert_int_eq(plan_link_dest(&no_mode, &es, &st), 1);
+	no_mode.umask = 077;
+	ck_assert_int_eq(plan_link_dest(&no_mode, &es, &st), 0);
 	st = copy_of(&es);
 	st.st_uid = 2;
-	ck_assert_int_eq(plan_link_dest(&no_owner, 022, &es, &st), 1);
+	ck_assert_int_eq(plan_link_dest(&no_owner, &es, &st), 1);
+}
+END_TEST
+
+/* A user in groups 1000 (its own) and 1001, copying with --update=changed. */
+static const gid_t member_of[] = { 1001 };
+static const struct plan_context changed_as_user = {
+	.update = UPDATE_CHANGED,
+	.preserve = PRESERVE_ALL,
+	.euid = 1000,
+	.egid = 1000,
+	.umask = 022,
+	.groups = member_of,
+	.ngroups = 1,
+};
+
+/* Root sets any group; a user only its own ones. */
+START_TEST(test_sets_group)
+{
+	ck_assert_int_eq(plan_sets_group(&changed_as_root, 4242), 1);
+	ck_assert_int_eq(plan_sets_group(&changed_as_user, 1000), 1);
+	ck_assert_int_eq(plan_sets_group(&changed_as_user, 1001), 1);
+	ck_assert_int_eq(plan_sets_group(&changed_as_user, 1002), 0);
+	ck_assert_int_eq(plan_sets_group(&changed_as_user, 0), 0);
+}
+END_TEST
+
+/* A user's copy gets SRC's group when the user is in it: then it is compared. */
+START_TEST(test_update_changed_group_as_user)
+{
+	struct entry_stat es = source();
+	struct stat st;
+
+	es.uid = 1000;
+	es.gid = 1000;
+	st = copy_of(&es);
+	ck_assert_int_eq(plan_update(&changed_as_user, &es, &st), PLAN_SKIP);
+	st.st_gid = 1001; /* wider than SRC's: fixed */
+	ck_assert_int_eq(plan_update(&changed_as_user, &es, &st), PLAN_FIX_META);
+	es.gid = 1001;
+	st.st_gid = 1000;
+	ck_assert_int_eq(plan_update(&changed_as_user, &es, &st), PLAN_FIX_META);
+	/* Nor can the group of a file the user does not own be set. */
+	st.st_uid = 1002;
+	ck_assert_int_eq(plan_update(&changed_as_user, &es, &st), PLAN_SKIP);
+	st.st_uid = 1000;
+	/* A group the user is not in cannot be given: not compared. */
+	es.gid = 1002;
+	ck_assert_int_eq(plan_update(&changed_as_user, &es, &st), PLAN_SKIP);
+	/* Nor is anything of the owner without PRESERVE_OWNERSHIP. */
+	struct plan_context no_owner = changed_as_user;
+
+	no_owner.preserve &= ~(unsigned)PRESERVE_OWNERSHIP;
+	es.gid = 1001;
+	ck_assert_int_eq(plan_update(&no_owner, &es, &st), PLAN_SKIP);
+}
+END_TEST
+
+/* Set-id bits count only where the copy can keep them. */
+START_TEST(test_copy_mode_setid)
+{
+	struct entry_stat es = source();
+	struct stat st;
+
+	es.mode = S_IFREG | 06755;
+	ck_assert_uint_eq(plan_copy_mode(&changed_as_root, &es), 06755);
+	/* A user owns its copies and is not in group 1: neither bit can be kept. */
+	ck_assert_uint_eq(plan_copy_mode(&changed_as_user, &es), 0755);
+	es.uid = 1000;
+	es.gid = 1001;
+	ck_assert_uint_eq(plan_copy_mode(&changed_as_user, &es), 06755);
+	es.uid = es.gid = 1;
+	st = copy_of(&es);
+	st.st_mode = S_IFREG | 0755; /* what the user's copy has: settled */
+	ck_assert_int_eq(plan_update(&changed_as_user, &es, &st), PLAN_SKIP);
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_FIX_META);
+	/* Not preserved: a new file's mode under the umask. */
+	struct plan_context no_mode = changed_as_user;
+
+	no_mode.preserve &= ~(unsigned)PRESERVE_MODE;
+	ck_assert_uint_eq(plan_copy_mode(&no_mode, &es), 0644);
+	es.mode = S_IFDIR | 0700;
+	ck_assert_uint_eq(plan_copy_mode(&no_mode, &es), 0755);
+}
+END_TEST
+
+/* Metadata of an inode with other names is never fixed in place. */
+START_TEST(test_fix_meta_shared)
+{
+	struct entry_stat es = source();
+	struct stat st = copy_of(&es);
+
+	st.st_nlink = 1;
+	ck_assert_int_eq(plan_fix_meta(&st), PLAN_FIX_META);
+	st.st_nlink = 2;
+	ck_assert_int_eq(plan_fix_meta(&st), PLAN_REWRITE);
+	/* SRC's own pair, linked in DST as in SRC, its mode changed: a new file. */
+	es.nlink = 2;
+	st.st_mode = S_IFREG | 0600;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_REWRITE);
+	/* Another snapshot's name of a file SRC has alone: the same. */
+	es.nlink = 1;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_REWRITE);
+	/* Nothing to change: left alone, however many names it has. */
+	st.st_mode = es.mode;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
+	st.st_nlink = 7;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_SKIP);
+	/* New data is a new file anyway. */
+	st.st_size = 99;
+	ck_assert_int_eq(plan_update(&changed_as_root, &es, &st), PLAN_COPY);
+}
+END_TEST
+
+/* --link-dest as a user: a snapshot's file in another group of the user is not linked. */
+START_TEST(test_link_dest_group_as_user)
+{
+	struct entry_stat es = source();
+	struct stat st;
+
+	es.uid = 1000;
+	es.gid = 1000;
+	es.mode = S_IFREG | 0640;
+	st = copy_of(&es);
+	ck_assert_int_eq(plan_link_dest(&changed_as_user, &es, &st), 1);
+	st.st_gid = 1001;
+	ck_assert_int_eq(plan_link_dest(&changed_as_user, &es, &st), 0);
+	es.gid = 1002; /* not the user's: a copy could not have it either */
+	ck_assert_int_eq(plan_link_dest(&changed_as_user, &es, &st), 1);
+	st.st_uid = 1002; /* another user's file: a copy would be the user's */
+	ck_assert_int_eq(plan_link_dest(&changed_as_user, &es, &st), 0);
+}
+END_TEST
+
+/* An existing directory is narrowed to what both modes grant before anything is written in it. */
+START_TEST(test_narrowed_dir)
+{
+	struct entry_stat es = source();
+	struct plan_context no_mode = changed_as_root;
+
+	es.mode = S_IFDIR | 0700;
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_root, 0755, &es, 0), 0700);
+	es.mode = S_IFDIR | 0755;
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_root, 0700, &es, 0), 0700);
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_root, 0777, &es, 0), 0755);
+	/* A wider ACL: its mask (the group bits) goes too. */
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_root, 0775, &es, 1), 0705);
+	/* Sticky and set-gid bits stay as they are: dropping them would widen or regroup. */
+	es.mode = S_IFDIR | 0777;
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_root, 01777, &es, 0), 01777);
+	es.mode = S_IFDIR | 0755;
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_root, 03775, &es, 0), 03755);
+	/* A user keeps what it needs to write there. */
+	es.mode = S_IFDIR | 0555;
+	es.uid = 1000;
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_user, 0555, &es, 0), 0755);
+	ck_assert_uint_eq(plan_narrowed_dir(&changed_as_user, 0500, &es, 1), 0700);
+	/* Mode not preserved: toward a new directory's, 0777 less the umask. */
+	no_mode.preserve &= ~(unsigned)PRESERVE_MODE;
+	no_mode.umask = 077;
+	ck_assert_uint_eq(plan_narrowed_dir(&no_mode, 0755, &es, 0), 0700);
 }
 END_TEST
 
@@ -369,12 +574,18 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_plan_directory);
 	tcase_add_test(tc, test_metadata_suspect);
 	tcase_add_test(tc, test_metadata_suspect_other_modes);
+	tcase_add_test(tc, test_sets_group);
+	tcase_add_test(tc, test_update_changed_group_as_user);
+	tcase_add_test(tc, test_copy_mode_setid);
+	tcase_add_test(tc, test_fix_meta_shared);
+	tcase_add_test(tc, test_narrowed_dir);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("link_dest");
 	tcase_add_test(tc, test_link_dest_equal);
 	tcase_add_test(tc, test_link_dest_differs);
 	tcase_add_test(tc, test_link_dest_types);
 	tcase_add_test(tc, test_link_dest_no_preserve);
+	tcase_add_test(tc, test_link_dest_group_as_user);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -523,20 +523,33 @@ START_TEST(test_links_not_followed)
 }
 END_TEST
 
-START_TEST(test_follow_cycle_reports_eloop)
+START_TEST(test_follow_cycle_reported)
 {
 	make_tree();
 	ck_assert_int_eq(symlinkat("..", root.fd, "a/up"), 0);
 	ck_assert_int_eq(symlinkat(".", root.fd, "a/b/self"), 0);
 	ck_assert_int_eq(walk(1, NULL), 0);
-	ck_assert_msg(has_error("a/up", ELOOP), "a/up -> .. not reported");
-	ck_assert_msg(has_error("a/b/self", ELOOP), "a/b/self -> . not reported");
+	ck_assert_msg(has_error("a/up", WALK_CYCLE), "a/up -> .. not reported");
+	ck_assert_msg(has_error("a/b/self", WALK_CYCLE), "a/b/self -> . not reported");
 	/* l -> a is a directory when followed, entered once, its loops caught too. */
 	ck_assert_int_eq(rec.seen[index_of("l")].type, S_IFDIR);
 	ck_assert_int_eq(rec.seen[index_of("l/b/f2")].type, S_IFREG);
-	ck_assert(has_error("l/up", ELOOP));
-	ck_assert(has_error("l/b/self", ELOOP));
+	ck_assert(has_error("l/up", WALK_CYCLE));
+	ck_assert(has_error("l/b/self", WALK_CYCLE));
 	assert_parents_first();
+}
+END_TEST
+
+/* A symbolic link loop is not a directory cycle: the kernel's ELOOP. */
+START_TEST(test_follow_symlink_loop_is_eloop)
+{
+	make_tree();
+	ck_assert_int_eq(symlinkat("loop2", root.fd, "a/loop1"), 0);
+	ck_assert_int_eq(symlinkat("loop1", root.fd, "a/loop2"), 0);
+	ck_assert_int_eq(walk(1, NULL), 0);
+	ck_assert(has_error("a/loop1", ELOOP));
+	ck_assert(has_error("a/loop2", ELOOP));
+	ck_assert(!has_error("a/loop1", WALK_CYCLE));
 }
 END_TEST
 
@@ -779,7 +792,8 @@ Suite *walk_suite(void)
 	tcase_add_test(tc, test_empty_root);
 	tcase_add_test(tc, test_deeper_than_path_max);
 	tcase_add_test(tc, test_links_not_followed);
-	tcase_add_test(tc, test_follow_cycle_reports_eloop);
+	tcase_add_test(tc, test_follow_cycle_reported);
+	tcase_add_test(tc, test_follow_symlink_loop_is_eloop);
 	tcase_add_test(tc, test_follow_dangling_link_not_silent);
 	tcase_add_test(tc, test_lookahead_listings_taken);
 	tcase_add_test(tc, test_lookahead_walks_differ);
