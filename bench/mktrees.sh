@@ -1,29 +1,33 @@
 #!/bin/bash
-# mktrees.sh DIR [TREE...] -- generate the benchmark source trees under DIR.
+# mktrees.sh DIR [TREE...] -- make the benchmark's source trees under DIR;
+# the one place where trees are made.  mktrees.sh --kib TREE... prints the
+# KiB each would take ("TREE KIB" lines), for sizing a tmpfs or an image.
 #
-#   small  50,000 files of 0-64 KiB in 500 directories, ~416 MB
-#          (10,000 files in 100 directories, ~83 MB, when QUICK=1)
-#   big    4 files of 512 MiB (256 MiB when QUICK=1)
-#   real   a copy of /usr/share (/usr/share/doc when QUICK=1), made with cp -a
-#   walk   500,000 empty files in 5,000 directories (50 of 100), for the
-#          walk-only rows (-n): all metadata, no data (50,000 in 500 when QUICK=1)
+#   small    50,000 files of 0-64 KiB in 500 directories, ~416 MB
+#            (QUICK: 10,000 files in 100 directories, ~83 MB)
+#   big      4 files of 512 MiB (QUICK: 2 of 256 MiB)
+#   real     a copy of /usr/share (QUICK: /usr/share/doc), made with cp -a
+#   walk     500,000 empty files in 5,000 directories (50 of 100), for the
+#            walk-only rows: all metadata, no data (QUICK: 50,000 in 500)
+#   tenth    the first tenth of small's directories (DIR/small must exist)
+#   changed  small after a 1% change: every 100th file rewritten, 100
+#            removed, 100 added (DIR/small must exist)
 #
-# The trees are deterministic: the small-tree file sizes come from a
-# Park-Miller generator with a fixed seed, drawn from an exponential
-# distribution of mean 8320 bytes truncated at 64 KiB, so most files are a
-# few KiB and a few are large, as in real source trees.  Needs only bash,
+# Deterministic: the small files' sizes come from a Park-Miller generator
+# with a fixed seed, drawn from an exponential distribution of mean 8320
+# bytes truncated at 64 KiB, so most files are a few KiB and a few are
+# large, as in real source trees.  A tree already made with the same
+# parameters (recorded in DIR/.TREE.done) is kept: this is the cache, which
+# lasts as long as DIR (BENCH_DIR keeps it between runs).  Needs bash,
 # coreutils and awk.
 #
-# A tree that already exists with the same parameters (a marker file
-# DIR/.TREE.done records them) is not generated again.
-#
-# Environment: QUICK=1, SMALL_FILES, SMALL_DIRS, BIG_FILES, BIG_MIB, REAL_SRC,
-# WALK_FILES, WALK_DIRS (a multiple of 50).
+# Environment: QUICK=1, SMALL_FILES, SMALL_DIRS, BIG_FILES, BIG_MIB,
+# REAL_SRC, WALK_FILES, WALK_DIRS (a multiple of 50).
 
 set -u
 
 usage() {
-	echo "usage: $0 DIR [small|big|real|walk]..." >&2
+	echo "usage: $0 DIR [small|big|real|walk|tenth|changed]... | --kib TREE..." >&2
 	exit 2
 }
 
@@ -36,23 +40,30 @@ case ${QUICK:-0} in
 '' | 0 | no | false) quick=0 ;;
 *) quick=1 ;;
 esac
+qf() { if [ "$quick" = 1 ]; then echo "$1"; else echo "$2"; fi; }
 
-if [ "$quick" = 1 ]; then
-	small_files=${SMALL_FILES:-10000}
-	small_dirs=${SMALL_DIRS:-100}
-	big_mib=${BIG_MIB:-256}
-	real_src=${REAL_SRC:-/usr/share/doc}
-	walk_files=${WALK_FILES:-50000}
-	walk_dirs=${WALK_DIRS:-500}
-else
-	small_files=${SMALL_FILES:-50000}
-	small_dirs=${SMALL_DIRS:-500}
-	big_mib=${BIG_MIB:-512}
-	real_src=${REAL_SRC:-/usr/share}
-	walk_files=${WALK_FILES:-500000}
-	walk_dirs=${WALK_DIRS:-5000}
+small_files=${SMALL_FILES:-$(qf 10000 50000)}
+small_dirs=${SMALL_DIRS:-$(qf 100 500)}
+big_files=${BIG_FILES:-$(qf 2 4)}
+big_mib=${BIG_MIB:-$(qf 256 512)}
+real_src=${REAL_SRC:-$(qf /usr/share/doc /usr/share)}
+walk_files=${WALK_FILES:-$(qf 50000 500000)}
+walk_dirs=${WALK_DIRS:-$(qf 500 5000)}
+
+if [ "$dir" = --kib ]; then
+	for t in $trees; do
+		case $t in
+		small | changed) kib=$((small_files * 12)) ;;
+		tenth) kib=$((small_files * 12 / 10)) ;;
+		big) kib=$((big_files * big_mib * 1024)) ;;
+		real) kib=$(du -sk "$real_src" 2>/dev/null | cut -f1) ;;
+		walk) kib=$((walk_files / 4)) ;;
+		*) usage ;;
+		esac
+		echo "$t ${kib:-0}"
+	done
+	exit 0
 fi
-big_files=${BIG_FILES:-4}
 
 mkdir -p "$dir" || exit 1
 
@@ -63,9 +74,17 @@ tree_is_current() {
 		echo "mktrees: $1: up to date ($2)"
 }
 
-# now_ms: milliseconds since the epoch, for generation times only.
-now_ms() {
-	date +%s%3N
+# fresh TREE PARAMS: unless current, remove TREE and start timing it.
+fresh() {
+	tree_is_current "$1" "$2" && return 1
+	rm -rf "${dir:?}/$1" "$dir/.$1.done"
+	t0=$(date +%s%3N)
+}
+
+# made TREE PARAMS WHAT: record TREE as made with PARAMS and say WHAT.
+made() {
+	echo "$2" >"$dir/.$1.done"
+	echo "mktrees: $1: $3 ($(($(date +%s%3N) - t0)) ms)"
 }
 
 # The small-tree generator: one awk process (mawk or gawk) writes every file,
@@ -93,49 +112,39 @@ BEGIN {
 }
 AWK
 
+small_params="files=$small_files dirs=$small_dirs v1"
+
 make_small() {
-	local params="files=$small_files dirs=$small_dirs v1" t0 bytes d
-	tree_is_current small "$params" && return 0
-	rm -rf "$dir/small" "$dir/.small.done"
+	local p=$small_params bytes
+	fresh small "$p" || return 0
 	mkdir "$dir/small" || return 1
-	t0=$(now_ms)
-	for ((d = 0; d < small_dirs; d++)); do
-		printf '%s/small/d%03d\n' "$dir" "$d"
-	done | xargs mkdir || return 1
+	awk -v r="$dir/small" -v n="$small_dirs" \
+		'BEGIN { for (d = 0; d < n; d++) printf "%s/d%03d\n", r, d }' | xargs mkdir || return 1
 	bytes=$(LC_ALL=C awk -v root="$dir/small" -v nfiles="$small_files" \
 		-v ndirs="$small_dirs" "$gen_small_awk") || return 1
-	echo "$params" >"$dir/.small.done"
-	echo "mktrees: small: $small_files files in $small_dirs directories," \
-		"$bytes bytes ($(($(now_ms) - t0)) ms)"
+	made small "$p" "$small_files files in $small_dirs directories, $bytes bytes"
 }
 
 make_big() {
-	local params="files=$big_files mib=$big_mib v1" t0 i line
-	tree_is_current big "$params" && return 0
-	rm -rf "$dir/big" "$dir/.big.done"
+	local p="files=$big_files mib=$big_mib v1" i line
+	fresh big "$p" || return 0
 	mkdir "$dir/big" || return 1
-	t0=$(now_ms)
 	for ((i = 0; i < big_files; i++)); do
 		# A long, file-specific line repeated: cheap to write at GB/s,
 		# and not zeros, so no layer can treat the data specially.
 		line=$(printf 'pcopy bench big file %d %0200d' "$i" "$((i * 7919))")
-		yes "$line" | head -c "$((big_mib * 1024 * 1024))" >"$dir/big/big$i" ||
-			return 1
+		yes "$line" | head -c "$((big_mib * 1024 * 1024))" >"$dir/big/big$i" || return 1
 	done
-	echo "$params" >"$dir/.big.done"
-	echo "mktrees: big: $big_files files of $big_mib MiB" \
-		"($(($(now_ms) - t0)) ms)"
+	made big "$p" "$big_files files of $big_mib MiB"
 }
 
 make_real() {
-	local params="src=$real_src v1" t0
-	tree_is_current real "$params" && return 0
+	local p="src=$real_src v1"
 	if [ ! -d "$real_src" ]; then
 		echo "mktrees: real: skipped: $real_src does not exist"
 		return 0
 	fi
-	rm -rf "$dir/real" "$dir/.real.done"
-	t0=$(now_ms)
+	fresh real "$p" || return 0
 	# Not root: some files may be unreadable; copy what can be read.
 	if ! cp -a "$real_src" "$dir/real" 2>"$dir/.real.err"; then
 		echo "mktrees: real: cp -a $real_src reported" \
@@ -143,20 +152,16 @@ make_real() {
 		find "$dir/real" ! -readable -prune -exec rm -rf {} + 2>/dev/null
 	fi
 	rm -f "$dir/.real.err"
-	echo "$params" >"$dir/.real.done"
-	echo "mktrees: real: copy of $real_src," \
-		"$(find "$dir/real" | wc -l) entries ($(($(now_ms) - t0)) ms)"
+	made real "$p" "copy of $real_src, $(find "$dir/real" | wc -l) entries"
 }
 
 # The walk tree: 50 top directories, each with walk_dirs/50 below it, the
 # files dealt out evenly; one awk prints the paths and xargs makes them, a
 # few hundred mkdir and touch processes in all.
 make_walk() {
-	local params="files=$walk_files dirs=$walk_dirs v1" t0
-	tree_is_current walk "$params" && return 0
-	rm -rf "$dir/walk" "$dir/.walk.done"
+	local p="files=$walk_files dirs=$walk_dirs v1"
+	fresh walk "$p" || return 0
 	mkdir "$dir/walk" || return 1
-	t0=$(now_ms)
 	awk -v root="$dir/walk" -v ndirs="$walk_dirs" 'BEGIN {
 		for (t = 0; t < 50; t++) print root "/t" t
 		for (d = 0; d < ndirs; d++) print root "/t" (d % 50) "/d" d
@@ -164,9 +169,44 @@ make_walk() {
 	awk -v root="$dir/walk" -v nfiles="$walk_files" -v ndirs="$walk_dirs" 'BEGIN {
 		for (i = 0; i < nfiles; i++) { d = i % ndirs; print root "/t" (d % 50) "/d" d "/f" i }
 	}' | xargs touch || return 1
-	echo "$params" >"$dir/.walk.done"
-	echo "mktrees: walk: $walk_files empty files in $walk_dirs directories" \
-		"($(($(now_ms) - t0)) ms)"
+	made walk "$p" "$walk_files empty files in $walk_dirs directories"
+}
+
+# tenth: a copy of the first tenth of small's directories, for the
+# memory-flatness checks and (QUICK) the system-call counts.
+make_tenth() {
+	local p="of small $small_params" d n k=0
+	[ -d "$dir/small" ] || make_small || return 1
+	fresh tenth "$p" || return 0
+	n=$(find "$dir/small" -mindepth 1 -maxdepth 1 -type d | wc -l)
+	n=$(((n + 9) / 10))
+	mkdir "$dir/tenth" || return 1
+	for d in "$dir"/small/*/; do
+		((k++ < n)) || break
+		cp -a "${d%/}" "$dir/tenth/" || return 1
+	done
+	made tenth "$p" "the first $n directories of small"
+}
+
+# changed: the same 1% change every time: every 100th file (in sorted
+# order) rewritten, 100 others removed, 100 added.
+make_changed() {
+	local p="of small $small_params" n=0 f
+	[ -d "$dir/small" ] || make_small || return 1
+	fresh changed "$p" || return 0
+	cp -a "$dir/small" "$dir/changed" || return 1
+	while IFS= read -r f; do
+		n=$((n + 1))
+		if ((n % 100 == 0)); then
+			printf 'rewritten %d\n' "$n" >>"$f"
+		elif ((n % 100 == 50 && n / 100 < 100)); then
+			rm -f "$f"
+		fi
+	done < <(find "$dir/changed" -type f | sort)
+	for ((n = 0; n < 100; n++)); do
+		printf 'added %d\n' "$n" >"$dir/changed/added-$n"
+	done
+	made changed "$p" "small with 1% of its files rewritten, added or removed"
 }
 
 status=0
@@ -176,6 +216,8 @@ for t in $trees; do
 	big) make_big || status=1 ;;
 	real) make_real || status=1 ;;
 	walk) make_walk || status=1 ;;
+	tenth) make_tenth || status=1 ;;
+	changed) make_changed || status=1 ;;
 	*) usage ;;
 	esac
 done
