@@ -23,7 +23,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "copy.h"
+#include "copy/copy.h"
 #include "suites.h"
 #include "testlib.h"
 
