@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # lowest first
-LAYERS=(base core report copy dst walk sync run transport cli)
+LAYERS=(base core report walk copy dst sync run transport cli)
 
 src=${1:-$SRCDIR/src}
 [ -d "$src" ] || fail "no source tree at $src"

@@ -11,6 +11,7 @@
 
 struct durable;
 struct worker_kind;
+struct dst_ops;
 struct walk_source;
 struct files_from;
 struct filter;
@@ -103,8 +104,9 @@ struct shared_state {
 struct session {
 	const struct options *opts;     /* parsed command line */
 	const struct worker_kind *kind; /* how the workers run (kind.h) */
+	const struct dst_ops *dst_ops;  /* how DST is reached (dst/dst.h) */
 	int src_root;                   /* fd of the source directory */
-	int dst_root;                   /* fd of the destination directory */
+	int dst_root;                   /* local DST (dst/local.c): its directory's fd */
 	const char *src_display;        /* SRC as the user wrote it, for messages */
 	const char *dst_display;        /* target path, for -v */
 	struct queue *queue;            /* walker -> workers */
@@ -124,8 +126,8 @@ struct session {
 	int final_source; /* the last SRC: the end of its walk makes the totals final */
 	/* Directories read for the walker by the workers (pool_listing), or NULL. */
 	const struct walk_source *listing;
-	int link_dest_roots[LINK_DEST_MAX]; /* the --link-dest DIRs that could be opened */
-	int nlink_dest_roots;               /* how many (linkdest.h) */
+	int link_dest_roots[LINK_DEST_MAX]; /* local DST: the --link-dest DIRs opened */
+	int nlink_dest_roots;               /* how many DIRs could be opened (dst_root_open) */
 };
 
 /*

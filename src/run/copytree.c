@@ -26,6 +26,7 @@
 #include "run/spill.h"
 #include "run/worker.h"
 #include "sync/delete.h"
+#include "sync/entry.h"
 #include "sync/plan.h"
 #include "sync/update.h"
 #include "walk/walk.h"
@@ -37,18 +38,12 @@ struct inode_id {
 	mode_t mode;  /* its type, for -i */
 };
 
-/* What the walk learnt of a directory for the metadata pass. */
-enum dir_flags {
-	DIR_ATTRS_DIFFER = 1 << 0, /* its attributes differ from SRC's */
-	DIR_EXISTED = 1 << 1,      /* DST had it before the run (merged into) */
-};
-
 /* State of one tree's copy, from copytree_start to copytree_finish. */
 struct copytree {
 	const struct session *s;
 	struct worker self;            /* the parent as a worker: inline copies, links */
 	struct strlist dirs;           /* directories made, in walk order (parents first) */
-	unsigned char *dir_flags;      /* per directory: enum dir_flags */
+	unsigned char *dir_flags;      /* per directory: dst.h's enum dst_dir_flags */
 	size_t dir_flags_cap;          /* entries allocated in dir_flags */
 	struct strlist gone_dirs;      /* directories reported vanished by the walk */
 	struct inode_table inodes;     /* first path of each multiply-linked inode */
@@ -57,34 +52,23 @@ struct copytree {
 	size_t link_ids_cap;           /* entries allocated in link_ids */
 	struct job job;                /* record being filled for the queue */
 	uint64_t unstated;             /* JOB_UNSTATED records queued: the next one's seq */
-	struct pathbuf dry_dir;        /* dry run: the DST directory last looked into */
-	int dry_dir_fd;                /* its fd, -1 if it does not exist, -2 for none yet */
 	struct inode_table dry_copied; /* dry run: multiply-linked files it would copy */
 	struct deleter deleter;        /* --delete: what SRC lacks goes, per directory */
 };
 
 /*
  * Dry run: what DST has at relpath, in *st, or NULL when nothing is there
- * (or DST itself does not exist yet).  The directory looked into stays
- * open for the next entry, which is usually its sibling.
+ * (or DST itself does not exist yet).  Its directory is left entered for
+ * what follows, which is usually its sibling.
  */
 static const struct stat *dry_run_dst_stat(struct copytree *ct, const char *relpath,
 					   struct stat *st)
 {
-	size_t dirlen = path_dirlen(relpath);
+	struct dst *d = ct->self.dst;
 
-	if (ct->s->dst_root < 0 || delete_made_way(&ct->deleter, relpath))
-		return NULL;
-	if (ct->dry_dir_fd == -2 || ct->dry_dir.len != dirlen ||
-	    memcmp(ct->dry_dir.data, relpath, dirlen) != 0) {
-		if (ct->dry_dir_fd >= 0)
-			close(ct->dry_dir_fd);
-		pathbuf_set(&ct->dry_dir, relpath, dirlen);
-		ct->dry_dir_fd = open_beneath(ct->s->dst_root, ct->dry_dir.data,
-					      O_RDONLY | O_DIRECTORY, 0, 0);
-	}
-	if (ct->dry_dir_fd < 0 ||
-	    fstatat(ct->dry_dir_fd, path_basename(relpath), st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (delete_made_way(&ct->deleter, relpath) ||
+	    dst_enter(d, relpath, path_dirlen(relpath)) < 0 ||
+	    dst_lstat(d, 0, path_basename(relpath), st) < 0)
 		return NULL;
 	return st;
 }
@@ -120,9 +104,8 @@ static int defer_hard_link(struct copytree *ct, const char *relpath, const struc
 static enum plan_action link_action(struct copytree *ct, const struct stat *dst)
 {
 	const char *target = strlist_get(&ct->links, ct->links.count - 2);
+	struct dst *d = ct->self.dst;
 	struct stat st;
-	int dirfd;
-	int same;
 
 	if (dst == NULL || ct->s->opts->update == UPDATE_ALL)
 		return PLAN_COPY;
@@ -132,12 +115,11 @@ static enum plan_action link_action(struct copytree *ct, const struct stat *dst)
 	if (inode_table_find(&ct->dry_copied, ct->link_ids[ct->links.count / 2 - 1].dev,
 			     ct->link_ids[ct->links.count / 2 - 1].ino) != NULL)
 		return PLAN_COPY;
-	dirfd = open_parent_beneath(ct->s->dst_root, target, 0);
-	same = dirfd >= 0 && fstatat(dirfd, path_basename(target), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       st.st_dev == dst->st_dev && st.st_ino == dst->st_ino;
-	if (dirfd >= 0)
-		close(dirfd);
-	return same ? PLAN_SKIP : PLAN_COPY;
+	if (dst_enter(d, target, path_dirlen(target)) == 0 &&
+	    dst_lstat(d, 0, path_basename(target), &st) == 0 && st.st_dev == dst->st_dev &&
+	    st.st_ino == dst->st_ino)
+		return PLAN_SKIP;
+	return PLAN_COPY;
 }
 
 /*
@@ -156,9 +138,16 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 
 	entry_stat_from(&es, e->st);
 	if (!is_link && update_looks_first(ct->s)) {
-		linkdest_enter(&ct->self.links, e->relpath, path_dirlen(e->relpath));
-		action = update_decide(ct->s, &ct->self.links, e->dirfd, e->name, ct->dry_dir_fd,
-				       e->name, &es, dst);
+		struct src_entry src = { .dir = e->dirfd,
+					 .name = e->name,
+					 .fd = -1,
+					 .follow = ct->s->opts->dereference,
+					 .st = &es };
+		int tree;
+
+		/* What dry_run_dst_stat entered, or (nothing there) for the --link-dest DIRs. */
+		(void)dst_enter(ct->self.dst, e->relpath, path_dirlen(e->relpath));
+		action = update_decide(ct->s, ct->self.dst, &src, e->name, dst, &tree);
 	}
 	if (action == PLAN_COPY || action == PLAN_LINK)
 		why = plan_replace_conflict(e->st->st_mode, dst);
@@ -288,76 +277,40 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 }
 
 /*
- * Make the directory `name` in `ddir`, owner-only until its metadata is
- * applied at the end.  An existing directory is reused (narrow_directory
- * then makes it safe to write in); a symlink or other non-directory
- * planted in its place is replaced by it, except a regular file, which is
- * refused as cp does.  0, or -1 on failure; *before is what was there
- * (st_mode 0 for nothing).
+ * May the ACL of DST's existing directory `dname` (in the directory `d` has
+ * entered) grant more than src's?  Only ACLs a copy keeps count
+ * (PRESERVE_MODE).  With --update=changed the walk compared the
+ * attributes already where they may differ (`attrs_differ`); else they
+ * are compared here.
  */
-static int make_directory(int ddir, const char *name, struct stat *before)
-{
-	struct stat *st = before;
-
-	st->st_mode = 0;
-	if (mkdirat(ddir, name, 0700) == 0)
-		return 0;
-	if (errno != EEXIST || fstatat(ddir, name, st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	if (plan_replace_conflict(S_IFDIR, st) != NULL) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	if (S_ISDIR(st->st_mode))
-		return 0;
-	if (unlinkat(ddir, name, 0) < 0 || mkdirat(ddir, name, 0700) < 0)
-		return -1;
-	return 0;
-}
-
-/*
- * May the ACL of DST's existing directory `dname` in ddir grant more than
- * SRC's `sname` in sdir?  Only ACLs a copy keeps count (PRESERVE_MODE).
- * With --update=changed the walk compared the attributes already where
- * they may differ (`attrs_differ`); else they are compared here.
- */
-static int acl_may_be_wider(const struct session *s, int sdir, const char *sname, int ddir,
+static int acl_may_be_wider(const struct session *s, struct dst *d, const struct src_entry *src,
 			    const char *dname, int attrs_differ)
 {
 	if (!(s->opts->preserve & PRESERVE_MODE))
 		return 0;
 	if (s->opts->update == UPDATE_CHANGED)
 		return attrs_differ;
-	return xattr_equal_at(sdir, sname, ddir, dname, XATTR_ACLS) != 1;
+	return dst_attrs_equal(d, 0, dname, src, XATTR_ACLS) != 1;
 }
 
 /*
- * Before anything new is written in DST's existing directory `dname` in
- * ddir (lstat `before`), narrow it to what both it and its copy of `es`
- * grant (plan_narrowed_dir), so that nothing new is ever readable through
- * a mode that SRC has since narrowed.  Its own mode is set at the end.
- * Through an O_PATH descriptor, so a directory swapped for a symbolic link
- * meanwhile is not followed.  1 if its mode was changed, 0 if it was
- * right, -1 with errno.
+ * Before anything new is written in DST's existing directory `dname` (in
+ * the directory `d` has entered; lstat `before`), narrow it to what both
+ * it and its copy of src grant (plan_narrowed_dir), so that nothing new is
+ * ever readable through a mode that SRC has since narrowed.  Its own mode
+ * is set at the end.  1 if its mode was changed, 0 if it was right, -1
+ * with errno.
  */
-static int narrow_directory(const struct session *s, int sdir, const char *sname, int ddir,
-			    const char *dname, const struct stat *before,
-			    const struct entry_stat *es, int attrs_differ)
+static int narrow_directory(const struct session *s, struct dst *d, const struct src_entry *src,
+			    const char *dname, const struct stat *before, int attrs_differ)
 {
-	int wider = acl_may_be_wider(s, sdir, sname, ddir, dname, attrs_differ);
+	int wider = acl_may_be_wider(s, d, src, dname, attrs_differ);
 	struct plan_context pc = plan_of_run(s);
-	mode_t mode = plan_narrowed_dir(&pc, before->st_mode, es, wider);
-	char proc[PROC_FD_PATH_MAX];
-	int fd, rc;
+	mode_t mode = plan_narrowed_dir(&pc, before->st_mode, src->st, wider);
 
 	if (mode == (before->st_mode & 07777))
 		return 0;
-	fd = openat(ddir, dname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = chmod(proc_fd_path(proc, fd, NULL), mode);
-	close_both(fd, -1);
-	return rc < 0 ? -1 : 1;
+	return dst_chmod_dir(d, dname, mode) < 0 ? -1 : 1;
 }
 
 /*
@@ -378,15 +331,16 @@ static void remember_directory(struct copytree *ct, const char *relpath, unsigne
 
 /*
  * A directory made or merged into (or that a dry run would make or merge
- * into), DST having had `before` there, as `e->name` in `ddir` (NULL for
- * nothing): remember it, count it, tell the change.  One merged into
+ * into), DST having had `before` there, as `e->name` in the directory the
+ * parent's handle has entered (NULL for nothing): remember it, count it,
+ * tell the change.  One merged into
  * changes only when its metadata will be set: always without --update,
  * else where it differs from SRC's (plan_directory, or its attributes:
  * update_attributes_differ), as it was before the run.  Not in a dry run,
  * one merged into is narrowed before anything is written in it
  * (narrow_directory).  0 when entered, or -1 with errno.
  */
-static int note_directory(struct copytree *ct, const struct walk_entry *e, int ddir,
+static int note_directory(struct copytree *ct, const struct walk_entry *e,
 			  const struct stat *before)
 {
 	struct plan_context pc = plan_of_run(ct->s);
@@ -394,14 +348,14 @@ static int note_directory(struct copytree *ct, const struct walk_entry *e, int d
 	int merged = before != NULL && S_ISDIR(before->st_mode);
 	int attrs_differ = 0;
 	struct entry_stat es;
+	struct src_entry src = { .dir = e->dirfd, .name = e->name, .fd = -1, .st = &es };
 
 	entry_stat_from(&es, e->st);
 	if (merged) {
-		attrs_differ = update_attributes_differ(ct->s, e->dirfd, e->name, ddir, e->name,
-							&es, before);
+		attrs_differ = update_attributes_differ(ct->s, ct->self.dst, &src, e->name, before);
 		if (!ct->s->opts->dry_run) {
-			int narrowed = narrow_directory(ct->s, e->dirfd, e->name, ddir, e->name,
-							before, &es, attrs_differ);
+			int narrowed = narrow_directory(ct->s, ct->self.dst, &src, e->name, before,
+							attrs_differ);
 
 			if (narrowed < 0)
 				return -1;
@@ -410,7 +364,8 @@ static int note_directory(struct copytree *ct, const struct walk_entry *e, int d
 		}
 	}
 	remember_directory(ct, e->relpath,
-			   (attrs_differ ? DIR_ATTRS_DIFFER : 0) | (merged ? DIR_EXISTED : 0));
+			   (attrs_differ ? DST_DIR_ATTRS_DIFFER : 0) |
+				   (merged ? DST_DIR_EXISTED : 0));
 	atomic_fetch_add(&slot->dirs, 1);
 	if (!merged)
 		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
@@ -434,7 +389,7 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 		const char *why = plan_replace_conflict(S_IFDIR, there);
 
 		if (why == NULL)
-			return note_directory(ct, e, ct->dry_dir_fd, there) == 0;
+			return note_directory(ct, e, there) == 0;
 		report_dst_error(ct->s, slot, e->relpath, 0, why);
 		return 0;
 	}
@@ -445,9 +400,9 @@ static int visit_directory(void *arg, const struct walk_entry *e, int descend)
 			report_entry_error(ct->s, slot, e->relpath, errno, NULL);
 		return 0;
 	}
-	rc = make_directory(ct->self.dst_dir, e->name, &before);
+	rc = dst_mkdir(ct->self.dst, e->name, &before);
 	if (rc == 0)
-		rc = note_directory(ct, e, ct->self.dst_dir, before.st_mode != 0 ? &before : NULL);
+		rc = note_directory(ct, e, before.st_mode != 0 ? &before : NULL);
 	if (rc < 0)
 		report_dst_error(ct->s, slot, e->relpath, errno,
 				 errno == ENOTDIR ? REASON_NONDIR_BY_DIR : NULL);
@@ -495,25 +450,19 @@ enum link_result {
 /* Make `link` in DST a hard link to `target` in DST. */
 static enum link_result link_in_dst(struct copytree *ct, const char *target, const char *link)
 {
-	int tdir = open_parent_beneath(ct->s->dst_root, target, 0);
-	int ldir = tdir < 0 ? -1 : open_parent_beneath(ct->s->dst_root, link, 0);
-	enum link_result r = LINK_MADE;
+	struct dst *d = ct->self.dst;
 	struct stat st;
-	int rc = -1;
+	int rc;
 
-	if (ldir >= 0 && ct->s->opts->update == UPDATE_NONE &&
-	    fstatat(ldir, path_basename(link), &st, AT_SYMLINK_NOFOLLOW) == 0)
-		rc = 1; /* an existing name is left as it is */
-	else if (ldir >= 0)
-		rc = link_entry(&ct->self.copier, tdir, path_basename(target), ldir,
-				path_basename(link));
-	/* ENOENT is the target's, unless it came from opening the link's directory. */
+	if (dst_enter(d, link, path_dirlen(link)) < 0)
+		return LINK_FAILED;
+	if (ct->s->opts->update == UPDATE_NONE && dst_lstat(d, 0, path_basename(link), &st) == 0)
+		return LINK_THERE; /* an existing name is left as it is */
+	rc = link_entry(&ct->self.copier, d, target, path_basename(link));
+	/* ENOENT: the target, or the directory it should be in, is missing. */
 	if (rc < 0)
-		r = errno == ENOENT && (tdir < 0 || ldir >= 0) ? LINK_NO_TARGET : LINK_FAILED;
-	else if (rc == 1)
-		r = LINK_THERE;
-	close_both(tdir, ldir);
-	return r;
+		return errno == ENOENT ? LINK_NO_TARGET : LINK_FAILED;
+	return rc == 1 ? LINK_THERE : LINK_MADE;
 }
 
 /*
@@ -584,61 +533,65 @@ static void make_hard_links(struct copytree *ct)
 	inode_table_free(&moved);
 }
 
+/* The name of relpath in its directory, "." for the root itself. */
+static const char *name_of(const char *relpath)
+{
+	return *relpath == '\0' ? "." : path_basename(relpath);
+}
+
 /*
- * With --update, is DST's directory `dst` already as SRC's (plan_directory),
- * its attributes too (as the walk found them: `attrs_differ`)?
+ * With --update, is DST's directory at relpath already as SRC's
+ * (plan_directory), its attributes too (as the walk found them:
+ * `attrs_differ`)?
  */
-static int dir_up_to_date(const struct session *s, int dst, const struct entry_stat *es,
-			  int attrs_differ)
+static int dir_up_to_date(const struct session *s, struct dst *d, const char *relpath,
+			  const struct entry_stat *es, int attrs_differ)
 {
 	struct plan_context pc = plan_of_run(s);
 	struct stat st;
 
-	return s->opts->update != UPDATE_ALL && !attrs_differ && fstat(dst, &st) == 0 &&
+	return s->opts->update != UPDATE_ALL && !attrs_differ &&
+	       dst_enter(d, relpath, path_dirlen(relpath)) == 0 &&
+	       dst_lstat(d, 0, name_of(relpath), &st) == 0 &&
 	       plan_directory(&pc, es, &st) == PLAN_SKIP;
 }
 
 /*
  * Owner, xattrs, mode and times of one directory from its source, unless
- * dir_up_to_date; `flags` are what the walk learnt of it (enum dir_flags).
- * Only one DST had before the run can hold attributes SRC lacks.  A
- * source directory we may not read (the walk has reported it) is opened
- * O_PATH: enough for its owner, mode and times, not for its xattrs.  -1
- * with errno when SRC's cannot be opened, -2 when DST's cannot (or with
- * --fsync be noted); what could not be kept goes to `loss`.
+ * dir_up_to_date; `flags` are what the walk learnt of it (enum
+ * dst_dir_flags).  Only one DST had before the run can hold attributes
+ * SRC lacks.  A source directory we may not read (the walk has reported
+ * it) is opened O_PATH: enough for its owner, mode and times, not for its
+ * xattrs.  -1 with errno when SRC's cannot be opened, -2 when DST's cannot
+ * (or with --fsync be noted); what could not be kept goes to `loss`.
  */
-static int apply_dir_metadata(const struct session *s, const char *relpath, unsigned flags,
+static int apply_dir_metadata(struct copytree *ct, const char *relpath, unsigned flags,
 			      struct meta_loss *loss)
 {
-	/* A directory made under a default ACL inherits it: strip what SRC lacks. */
-	const struct meta_known known = { .created = (mode_t)-1,
-					  .inherited_acl = 1,
-					  .existing = (flags & DIR_EXISTED) != 0 };
+	const struct session *s = ct->s;
 	int follow = s->opts->dereference;
-	int src = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
-	int readable = src >= 0;
-	int dst = -1;
+	int fd = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
+	int readable = fd >= 0;
 	struct entry_stat es;
+	struct src_entry src = { .name = ".", .st = &es };
 	struct stat st;
-	int rc = -1;
+	int rc = 0;
 
 	meta_loss_clear(loss);
-	if (src < 0 && errno == EACCES)
-		src = open_beneath(s->src_root, relpath, O_PATH | O_DIRECTORY, 0, follow);
-	if (src >= 0) {
-		dst = open_beneath(s->dst_root, relpath, O_RDONLY | O_DIRECTORY, 0, 0);
-		rc = dst < 0 ? -2 : -1;
+	if (fd < 0 && errno == EACCES)
+		fd = open_beneath(s->src_root, relpath, O_PATH | O_DIRECTORY, 0, follow);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		close_both(fd, -1);
+		return -1;
 	}
-	if (dst >= 0 && fstat(src, &st) == 0) {
-		entry_stat_from(&es, &st);
-		if (!dir_up_to_date(s, dst, &es, flags & DIR_ATTRS_DIFFER))
-			(void)meta_apply_fd(s, readable ? src : -1, dst, &es, &known, loss);
-		rc = 0;
-	}
-	/* --fsync: its file system is synced at the end (durable.h). */
-	if (rc == 0 && s->durable != NULL && durable_note(s->durable, dst) < 0)
+	entry_stat_from(&es, &st);
+	src.dir = fd;
+	src.fd = readable ? fd : -1;
+	if (dir_up_to_date(s, ct->self.dst, relpath, &es, flags & DST_DIR_ATTRS_DIFFER))
+		flags |= DST_DIR_UP_TO_DATE;
+	if (dst_dir_meta(ct->self.dst, relpath, &src, flags, loss) < 0)
 		rc = -2;
-	close_both(src, dst);
+	close_both(fd, -1);
 	return rc;
 }
 
@@ -658,7 +611,7 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		rc = apply_dir_metadata(ct->s, relpath, ct->dir_flags[i], &loss);
+		rc = apply_dir_metadata(ct, relpath, ct->dir_flags[i], &loss);
 		err = errno;
 		if (rc == 0)
 			meta_loss_report(ct->s, slot, relpath, &loss);
@@ -670,28 +623,31 @@ static void apply_all_dir_metadata(struct copytree *ct)
 }
 
 /*
- * The flags of DST's top directory, made or reused by main (enum
- * dir_flags): whether its attributes differ from SRC's
+ * The flags of DST's top directory, made or reused by run.c (enum
+ * dst_dir_flags): whether its attributes differ from SRC's
  * (update_attributes_differ), and, not in a dry run, narrowed before the
  * walk writes anything in it (narrow_directory).  A failure to narrow is
  * reported.
  */
-static unsigned top_directory(const struct session *s)
+static unsigned top_directory(struct copytree *ct)
 {
+	const struct session *s = ct->s;
+	struct dst *d = ct->self.dst;
 	struct entry_stat es;
-	struct stat src, dst;
+	struct src_entry src = { .dir = s->src_root, .name = ".", .fd = -1, .st = &es };
+	struct stat st, dst;
 	int differ, narrowed = 0;
 
-	if (s->dst_root < 0 || fstat(s->src_root, &src) < 0 || fstat(s->dst_root, &dst) < 0)
-		return DIR_EXISTED;
-	entry_stat_from(&es, &src);
-	differ = update_attributes_differ(s, s->src_root, ".", s->dst_root, ".", &es, &dst);
+	if (fstat(s->src_root, &st) < 0 || dst_enter(d, "", 0) < 0 ||
+	    dst_lstat(d, 0, ".", &dst) < 0)
+		return DST_DIR_EXISTED;
+	entry_stat_from(&es, &st);
+	differ = update_attributes_differ(s, d, &src, ".", &dst);
 	if (!s->opts->dry_run)
-		narrowed =
-			narrow_directory(s, s->src_root, ".", s->dst_root, ".", &dst, &es, differ);
+		narrowed = narrow_directory(s, d, &src, ".", &dst, differ);
 	if (narrowed < 0)
 		report_dst_error(s, parent_slot(s), "", errno, NULL);
-	return DIR_EXISTED | (differ || narrowed > 0 ? DIR_ATTRS_DIFFER : 0);
+	return DST_DIR_EXISTED | (differ || narrowed > 0 ? DST_DIR_ATTRS_DIFFER : 0);
 }
 
 struct copytree *copytree_start(const struct session *s)
@@ -700,16 +656,14 @@ struct copytree *copytree_start(const struct session *s)
 
 	memset(ct, 0, sizeof(*ct));
 	ct->s = s;
-	ct->dry_dir_fd = -2;
 	worker_init(&ct->self, s, parent_slot(s));
-	deleter_init(&ct->deleter, s, parent_slot(s));
+	deleter_init(&ct->deleter, s, parent_slot(s), ct->self.dst);
 	strlist_init(&ct->dirs);
 	strlist_init(&ct->gone_dirs);
 	strlist_init(&ct->links);
-	pathbuf_init(&ct->dry_dir);
 	inode_table_init(&ct->inodes);
 	inode_table_init(&ct->dry_copied);
-	remember_directory(ct, "", top_directory(s));
+	remember_directory(ct, "", top_directory(ct));
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	return ct;
 }
@@ -810,9 +764,6 @@ void copytree_finish(struct copytree *ct)
 	strlist_free(&ct->dirs);
 	free(ct->dir_flags);
 	strlist_free(&ct->gone_dirs);
-	if (ct->dry_dir_fd >= 0)
-		close(ct->dry_dir_fd);
-	pathbuf_free(&ct->dry_dir);
 	deleter_free(&ct->deleter);
 	worker_free(&ct->self);
 	free(ct);

@@ -29,6 +29,7 @@
 #include "base/util.h"
 #include "core/kind.h"
 #include "core/queue.h"
+#include "dst/dst.h"
 #include "report/entry.h"
 #include "report/message.h"
 #include "run/worker.h"
@@ -114,12 +115,10 @@ struct pool *pool_start(const struct session *s)
 /* Remove the named temporary a dead worker left in its job's directory. */
 static void remove_dead_temporary(const struct session *s, struct worker_slot *slot)
 {
-	int fd = open_parent_beneath(s->dst_root, slot->job.path, 0);
+	struct dst *d = dst_open(s, parent_slot(s));
 
-	if (fd >= 0) {
-		(void)copy_remove_temporary(fd, slot->tmpname);
-		close(fd);
-	}
+	(void)dst_untemp(d, slot->job.path, slot->tmpname);
+	dst_close(d);
 	slot->tmpname[0] = '\0';
 }
 

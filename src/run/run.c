@@ -18,10 +18,12 @@
 #include "base/path.h"
 #include "base/util.h"
 #include "copy/copy.h"
+#include "copy/data.h"
 #include "copy/durable.h"
 #include "core/kind.h"
 #include "core/queue.h"
 #include "core/session.h"
+#include "dst/dst.h"
 #include "report/change.h"
 #include "report/message.h"
 #include "report/output.h"
@@ -32,7 +34,6 @@
 #include "run/spill.h"
 #include "run/target.h"
 #include "run/worker.h"
-#include "sync/linkdest.h"
 #include "sync/update.h"
 #include "walk/filter.h"
 #include "walk/lookahead.h"
@@ -43,18 +44,6 @@ struct roots {
 	char *src_name; /* single entry: SRC's name in src_root, else NULL */
 	char *dst_name; /* single entry: the copy's name in dst_root */
 };
-
-/*
- * Open (and for a tree, make) the copy's top directory as s->dst_root.
- * One that exists is made safe to write in by copytree_start.
- */
-static int open_dst_root(struct session *s, const struct target *t)
-{
-	if (mkdir(t->path, 0700) < 0 && errno != EEXIST)
-		return -1;
-	s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return s->dst_root < 0 ? -1 : 0;
-}
 
 /* Open the directory holding `path`, and give its name there in *name (malloc'd). */
 static int open_parent(const char *path, char **name)
@@ -69,48 +58,25 @@ static int open_parent(const char *path, char **name)
 	return fd;
 }
 
-/* Open SRC and DST roots; for a single entry, their parent directories. */
+/*
+ * Open SRC's root and set up DST's (dst.h); for a single entry, the
+ * directories that hold them.  0, or -1 (reported).
+ */
 static int open_roots(struct session *s, const struct target *t, struct roots *r)
 {
-	s->src_root = s->dst_root = -1;
-	if (S_ISDIR(t->src_st.st_mode)) {
-		s->src_root = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s->src_root < 0) {
-			report_path_error(t->src, strerror(errno));
-			return -1;
-		}
-		if (s->opts->dry_run) {
-			/* Look, never make: a dry run predicts conflicts with what is there. */
-			if (t->exists)
-				s->dst_root = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			return 0;
-		}
-		if (open_dst_root(s, t) < 0) {
-			report_path_error(t->path, strerror(errno));
-			return -1;
-		}
-		return 0;
+	int tree = S_ISDIR(t->src_st.st_mode);
+
+	s->src_root = tree ? open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			   : open_parent(t->src, &r->src_name);
+	if (s->src_root < 0) {
+		report_path_error(t->src, strerror(errno));
+		return -1;
 	}
-	s->src_root = open_parent(t->src, &r->src_name);
-	s->dst_root = open_parent(t->path, &r->dst_name);
-	if (s->src_root < 0 || s->dst_root < 0) {
-		report_path_error(s->src_root < 0 ? t->src : t->path, strerror(errno));
+	if (dst_root_open(s, t->path, tree, &r->dst_name) < 0) {
+		report_path_error(t->path, strerror(errno));
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * --fsync: note the file system of the directory the copy goes into (DST,
- * or for a single entry the directory that gets its name).  0, or -1
- * (reported).
- */
-static int note_durable(struct session *s, const struct target *t)
-{
-	if (s->durable == NULL || durable_note(s->durable, s->dst_root) == 0)
-		return 0;
-	report_path_error(t->path, strerror(errno));
-	return -1;
 }
 
 /*
@@ -121,7 +87,7 @@ static void sync_durable(const struct session *s, const char *display)
 {
 	char reason[256];
 
-	if (s->durable == NULL || durable_sync(s->durable) == 0)
+	if (s->durable == NULL || dst_sync((struct session *)s) == 0)
 		return;
 	snprintf(reason, sizeof(reason), "cannot sync to stable storage: %s", strerror(errno));
 	report_path_error(display, reason);
@@ -136,16 +102,20 @@ static void dry_run_single(const struct session *s, const struct roots *r,
 			   const struct entry_stat *es)
 {
 	struct worker_slot *slot = parent_slot(s);
+	struct src_entry src = { .dir = s->src_root,
+				 .name = r->src_name,
+				 .fd = -1,
+				 .follow = s->opts->dereference,
+				 .st = es };
 	enum plan_action action = PLAN_COPY;
-	struct linkdest ld;
+	struct dst *d = dst_open(s, slot);
 	struct stat st;
-	int there = fstatat(s->dst_root, r->dst_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int there = dst_enter(d, "", 0) == 0 && dst_lstat(d, 0, r->dst_name, &st) == 0;
+	int tree;
 
-	linkdest_init(&ld, s);
 	if (update_looks_first(s))
-		action = update_decide(s, &ld, s->src_root, r->src_name, s->dst_root, r->dst_name,
-				       es, there ? &st : NULL);
-	linkdest_free(&ld);
+		action = update_decide(s, d, &src, r->dst_name, there ? &st : NULL, &tree);
+	dst_close(d);
 	worker_report_planned(s, slot, action, es, there ? st.st_mode : 0, "");
 	worker_count_done(slot, kind_of_mode(es->mode), es, action);
 }
@@ -176,10 +146,12 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	}
 	worker_init(&w, s, parent_slot(s));
 	w.src_dir = s->src_root; /* borrowed: given back before worker_free */
-	w.dst_dir = s->dst_root;
-	copier_set_dst_dir(&w.copier, s->dst_root);
-	(void)worker_copy_named(&w, kind_of_mode(es.mode), r->src_name, r->dst_name, "", &es);
-	w.src_dir = w.dst_dir = -1;
+	if (dst_enter(w.dst, "", 0) == 0)
+		(void)worker_copy_named(&w, kind_of_mode(es.mode), r->src_name, r->dst_name, "",
+					&es);
+	else
+		report_dst_error(s, parent_slot(s), "", errno, NULL);
+	w.src_dir = -1;
 	worker_free(&w);
 }
 
@@ -325,19 +297,16 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	}
 	if (path != NULL)
 		*path = xstrdup(t.path);
-	if (open_roots(s, &t, &r) == 0 && note_durable(s, &t) == 0) {
-		linkdest_open_roots(s, t.path, S_ISDIR(t.src_st.st_mode));
+	if (open_roots(s, &t, &r) == 0)
 		rc = run_copy(s, &t, &r, m);
-		linkdest_close_roots(s);
-	}
 	pool_free(m->pool);
 	m->pool = NULL;
 	queue_destroy(s->queue);
 	s->queue = NULL;
 	if (s->src_root >= 0)
 		close(s->src_root);
-	if (s->dst_root >= 0)
-		close(s->dst_root);
+	s->src_root = -1;
+	dst_root_close(s);
 	free(r.src_name);
 	free(r.dst_name);
 	target_free(&t);
@@ -351,6 +320,8 @@ int run_all(const struct options *o, const struct worker_kind *kind, const struc
 	struct session s = {
 		.opts = o,
 		.kind = kind,
+		.dst_ops = &dst_local,
+		.dst_root = -1,
 		.umask = user_umask,
 		.filter = filter,
 		.list = list,

@@ -22,6 +22,7 @@
 #include "report/output.h"
 #include "report/quote.h"
 #include "run/spill.h"
+#include "sync/entry.h"
 #include "sync/plan.h"
 #include "sync/update.h"
 
@@ -32,24 +33,22 @@ void worker_init(struct worker *w, const struct session *s, struct worker_slot *
 	copier_init(&w->copier, s, slot);
 	pathbuf_init(&w->dir);
 	w->src_dir = -1;
-	w->dst_dir = -1;
-	linkdest_init(&w->links, s);
+	w->dst = dst_open(s, slot);
 }
 
 static void close_dirs(struct worker *w)
 {
 	if (w->src_dir >= 0)
 		close(w->src_dir);
-	if (w->dst_dir >= 0)
-		close(w->dst_dir);
-	w->src_dir = w->dst_dir = -1;
+	w->src_dir = -1;
 }
 
 void worker_free(struct worker *w)
 {
 	close_dirs(w);
 	pathbuf_free(&w->dir);
-	linkdest_free(&w->links);
+	dst_close(w->dst);
+	w->dst = NULL;
 	copier_free(&w->copier);
 }
 
@@ -57,17 +56,16 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 {
 	int follow = w->s->opts->dereference;
 
+	/* DST's handle may have been moved elsewhere meanwhile: entering is cheap when not. */
 	if (w->src_dir >= 0 && w->dir.len == dirlen && memcmp(w->dir.data, relpath, dirlen) == 0)
-		return 0;
+		return dst_enter(w->dst, relpath, dirlen);
 	close_dirs(w);
 	pathbuf_set(&w->dir, relpath, dirlen);
-	linkdest_enter(&w->links, relpath, dirlen);
 	w->copier.failed_dst = 0;
 	w->src_dir = open_beneath(w->s->src_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, follow);
 	if (w->src_dir < 0)
 		return -1;
-	w->dst_dir = open_beneath(w->s->dst_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, 0);
-	if (w->dst_dir < 0) {
+	if (dst_enter(w->dst, relpath, dirlen) < 0) {
 		int saved = errno;
 
 		close_dirs(w);
@@ -75,7 +73,6 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 		errno = saved;
 		return -1;
 	}
-	copier_set_dst_dir(&w->copier, w->dst_dir);
 	return 0;
 }
 
@@ -110,12 +107,12 @@ void report_entry_failure(const struct session *s, struct worker_slot *slot, con
 		report_entry_error(s, slot, relpath, err, reason);
 }
 
-/* The type of `name` in dir, or 0 when there is nothing. */
-static mode_t type_at(int dir, const char *name)
+/* The type of `name` in the directory `d` has entered, or 0 when there is nothing. */
+static mode_t type_at(struct dst *d, const char *name)
 {
 	struct stat st;
 
-	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & S_IFMT : 0;
+	return dst_lstat(d, 0, name, &st) == 0 ? st.st_mode & S_IFMT : 0;
 }
 
 /*
@@ -136,11 +133,10 @@ static int copy_or_update(struct worker *w, enum job_kind kind, const char *snam
 	*action = PLAN_COPY;
 	*before = 0;
 	if (update_looks_first(w->s))
-		return update_entry(c, &w->links, w->src_dir, sname, w->dst_dir, dname, kind, st,
-				    action, before);
+		return update_entry(c, w->dst, w->src_dir, sname, dname, kind, st, action, before);
 	if (w->s->opts->itemize != ITEMIZE_NONE)
-		*before = type_at(w->dst_dir, dname);
-	rc = copy_entry(c, w->src_dir, sname, w->dst_dir, dname, kind, st);
+		*before = type_at(w->dst, dname);
+	rc = copy_entry(c, w->dst, w->src_dir, sname, dname, kind, st);
 	if (rc == 0 && *before == 0 && c->replaced)
 		*before = st->mode & S_IFMT;
 	return rc;

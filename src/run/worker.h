@@ -5,7 +5,7 @@
 #include "base/path.h"
 #include "copy/copy.h"
 #include "core/session.h"
-#include "sync/linkdest.h"
+#include "dst/dst.h"
 #include "sync/plan.h"
 
 /*
@@ -19,8 +19,7 @@ struct worker {
 	struct copier copier;     /* per-worker copy state */
 	struct pathbuf dir;       /* relative path of the cached directory */
 	int src_dir;              /* that directory in SRC, or -1 */
-	int dst_dir;              /* that directory in DST, or -1 */
-	struct linkdest links;    /* that directory in the --link-dest DIRs */
+	struct dst *dst;          /* DST, that directory entered once src_dir is open */
 };
 
 void worker_init(struct worker *w, const struct session *s, struct worker_slot *slot);
@@ -65,8 +64,8 @@ int worker_run(struct worker *w, enum job_kind kind, const char *relpath,
 	       const struct entry_stat *st);
 
 /*
- * Open the directory part of relpath on both sides (cached); 0 or -1.  The
- * fds belong to the worker.
+ * Open the directory part of relpath in SRC and enter it in DST (cached);
+ * 0, or -1 with errno and w->copier.failed_dst set when DST's failed.
  */
 int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen);
 

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/dirstream.h"
 #include "base/util.h"
 #include "report/change.h"
 #include "report/entry.h"
@@ -36,17 +35,18 @@ enum delete_action delete_decide(mode_t dst_type, mode_t src_type, int excluded,
 	return DELETE_KEEP;
 }
 
-void deleter_init(struct deleter *d, const struct session *s, struct worker_slot *slot)
+void deleter_init(struct deleter *d, const struct session *s, struct worker_slot *slot,
+		  struct dst *dst)
 {
 	memset(d, 0, sizeof(*d));
 	d->s = s;
 	d->slot = slot;
+	d->dst = dst;
 	nameset_init(&d->src);
 	nameset_init(&d->made_set);
 	pathbuf_init(&d->path);
 	pathbuf_init(&d->blocked);
 	pathbuf_init(&d->made_dir);
-	d->dirbuf = dirstream_buffer();
 }
 
 void deleter_free(struct deleter *d)
@@ -57,7 +57,6 @@ void deleter_free(struct deleter *d)
 	pathbuf_free(&d->blocked);
 	pathbuf_free(&d->made_dir);
 	free(d->made.data);
-	free(d->dirbuf);
 }
 
 static int stopped(const struct deleter *d)
@@ -77,14 +76,29 @@ static void report_delete_error(struct deleter *d, int err)
 	atomic_fetch_add_explicit(&d->slot->errors, 1, memory_order_relaxed);
 }
 
-/* The type (S_IFMT bits) of `name` in dir, from d_type or lstat; 0 if gone. */
-static mode_t entry_type(int dir, const char *name, unsigned char d_type)
+/* Enter DST's directory at d->path.  0, or -1 with errno. */
+static int enter_path(struct deleter *d)
+{
+	return dst_enter(d->dst, d->path.data, d->path.len);
+}
+
+/* Enter the DST directory holding d->path.  0, or -1 with errno. */
+static int enter_parent(struct deleter *d)
+{
+	return dst_enter(d->dst, d->path.data, path_dirlen(d->path.data));
+}
+
+/*
+ * The type (S_IFMT bits) of `name` in the DST directory entered, from
+ * d_type or lstat; 0 if gone.
+ */
+static mode_t entry_type(struct deleter *d, const char *name, unsigned char d_type)
 {
 	struct stat st;
 
 	if (d_type != DT_UNKNOWN)
 		return DTTOIF(d_type);
-	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & S_IFMT : 0;
+	return dst_lstat(d->dst, 0, name, &st) == 0 ? st.st_mode & S_IFMT : 0;
 }
 
 /*
@@ -113,27 +127,15 @@ static int protected(const struct deleter *d, mode_t type)
 	       filter_excluded(d->s->filter, d->path.data, S_ISDIR(type));
 }
 
-/* Read the rest of dir into l; 0, or -1 with errno. */
-static int read_names(struct dirstream *dir, struct lookahead_list *l)
-{
-	const char *name;
-	unsigned char type;
-	int rc;
-
-	while ((rc = dirstream_next(dir, &type, &name)) > 0)
-		lookahead_list_add(l, type, name);
-	return rc;
-}
-
-static int remove_entry(struct deleter *d, int dir, const char *name, mode_t type);
+static int remove_entry(struct deleter *d, const char *name, mode_t type);
 
 /*
- * Remove the entries of the listing `l` of the DST directory at d->path:
- * the subdirectories (`subdirs`), or the rest, from `dir` open on it, their
- * types then noted in l.  After a failure the others are still removed,
- * as rm -r does.  1 all went, 0 something was kept, -1 something failed.
+ * Remove the entries of the listing `l` of the DST directory at d->path
+ * (entered): the subdirectories (`subdirs`), or the rest, their types
+ * then noted in l.  After a failure the others are still removed, as rm
+ * -r does.  1 all went, 0 something was kept, -1 something failed.
  */
-static int remove_listed(struct deleter *d, int dir, struct lookahead_list *l, int subdirs)
+static int remove_listed(struct deleter *d, struct lookahead_list *l, int subdirs)
 {
 	size_t pos = 0, at = 0;
 	const char *name;
@@ -141,14 +143,14 @@ static int remove_listed(struct deleter *d, int dir, struct lookahead_list *l, i
 	int rc = 1;
 
 	while (lookahead_list_next(l, &pos, &t, &name)) {
-		mode_t type = subdirs ? DTTOIF(t) : entry_type(dir, name, t);
+		mode_t type = subdirs ? DTTOIF(t) : entry_type(d, name, t);
 		int r;
 
 		l->data[at] = (char)IFTODT(type); /* the d_type byte, known from now on */
 		at = pos;
 		if (type == 0 || subdirs != S_ISDIR(type))
 			continue;
-		r = remove_entry(d, dir, name, type);
+		r = remove_entry(d, name, type);
 		rc = r < rc ? r : rc;
 	}
 	return rc;
@@ -156,65 +158,33 @@ static int remove_listed(struct deleter *d, int dir, struct lookahead_list *l, i
 
 /*
  * Remove (dry run: tell) what the DST directory at d->path holds, depth
- * first, keeping protected entries.  The directory is listed whole and
- * closed before its subdirectories are entered, each opened afresh beneath
- * the root, so a tree of any depth takes one fd.  1 when all went, 0 when
- * something was kept, -1 on failure (reported) or stop.
+ * first, keeping protected entries.  The directory is listed whole before
+ * its subdirectories are entered.  1 when all went, 0 when something was
+ * kept, -1 on failure (reported) or stop.
  */
 static int empty_directory(struct deleter *d)
 {
-	int fd = open_beneath(d->s->dst_root, d->path.data, O_RDONLY | O_DIRECTORY, 0, 0);
 	struct lookahead_list l = { NULL, 0, 0 };
-	struct dirstream dir;
 	int rc, r;
 
-	if (fd >= 0)
-		dirstream_start(&dir, fd, d->dirbuf);
-	if (fd < 0 || read_names(&dir, &l) < 0) {
+	if (enter_path(d) < 0 || dst_list(d->dst, &l) < 0) {
 		report_delete_error(d, errno);
-		if (fd >= 0)
-			close(fd);
 		free(l.data);
 		return -1;
 	}
-	rc = remove_listed(d, fd, &l, 0);
-	close(fd);
-	r = remove_listed(d, -1, &l, 1);
+	rc = remove_listed(d, &l, 0);
+	r = remove_listed(d, &l, 1);
 	rc = r < rc ? r : rc;
 	free(l.data);
 	return rc;
 }
 
-/* rmdir the (emptied) DST directory at d->path, from its parent.  0 or -1. */
-static int remove_empty(struct deleter *d)
-{
-	size_t dirlen = path_dirlen(d->path.data);
-	const char *name = path_basename(d->path.data);
-	int fd = d->s->dst_root;
-	int rc, saved;
-
-	if (dirlen > 0) {
-		d->path.data[dirlen] = '\0'; /* the parent's path, for a moment */
-		fd = open_beneath(d->s->dst_root, d->path.data, O_RDONLY | O_DIRECTORY, 0, 0);
-		d->path.data[dirlen] = '/';
-		if (fd < 0)
-			return -1;
-	}
-	rc = unlinkat(fd, name, AT_REMOVEDIR);
-	saved = errno;
-	if (fd != d->s->dst_root)
-		close(fd);
-	errno = saved;
-	return rc;
-}
-
 /*
- * Remove (dry run: tell) `name`, of type `type`, from the DST directory
- * `dir` (-1: open it again by path), d->path being its directory.  A
- * protected entry stays, and so does a directory holding one.  1 removed,
- * 0 kept, -1 failed (reported) or stopped.
+ * Remove (dry run: tell) `name`, of type `type`, from the DST directory at
+ * d->path.  A protected entry stays, and so does a directory holding one.
+ * 1 removed, 0 kept, -1 failed (reported) or stopped.
  */
-static int remove_entry(struct deleter *d, int dir, const char *name, mode_t type)
+static int remove_entry(struct deleter *d, const char *name, mode_t type)
 {
 	size_t old = pathbuf_push(&d->path, name);
 	int rc = 1;
@@ -224,14 +194,17 @@ static int remove_entry(struct deleter *d, int dir, const char *name, mode_t typ
 	} else if (protected(d, type)) {
 		rc = 0;
 	} else if (!S_ISDIR(type)) {
-		if (!d->s->opts->dry_run && unlinkat(dir, name, 0) < 0) {
+		if (!d->s->opts->dry_run &&
+		    (enter_parent(d) < 0 || dst_remove(d->dst, name, 0) < 0)) {
 			rc = errno == ENOENT ? 0 : -1; /* gone already: nothing to say */
 			if (rc < 0)
 				report_delete_error(d, errno);
 		}
 	} else {
 		rc = empty_directory(d);
-		if (rc > 0 && !d->s->opts->dry_run && remove_empty(d) < 0) {
+		/* rmdir the emptied directory, from its parent. */
+		if (rc > 0 && !d->s->opts->dry_run &&
+		    (enter_parent(d) < 0 || dst_remove(d->dst, name, 1) < 0)) {
 			report_delete_error(d, errno);
 			rc = -1;
 		}
@@ -243,23 +216,23 @@ static int remove_entry(struct deleter *d, int dir, const char *name, mode_t typ
 }
 
 /*
- * Compare the open DST directory `dir` (at d->path) with SRC's names in
- * d->src (SRC's directory sdir): the entries to delete, into `doomed`.
+ * The entries of DST's directory at d->path (entered; listed in `l`) that
+ * SRC's (sdir, names in d->src) does not keep: into `doomed`.
  */
-static void find_doomed(struct deleter *d, struct dirstream *dir, int sdir,
+static void find_doomed(struct deleter *d, const struct lookahead_list *l, int sdir,
 			struct lookahead_list *doomed)
 {
 	unsigned char d_type;
 	const char *name;
-	int rc;
+	size_t pos = 0;
 
-	while ((rc = dirstream_next(dir, &d_type, &name)) > 0) {
+	while (lookahead_list_next(l, &pos, &d_type, &name)) {
 		mode_t type, src_type = 0;
 		unsigned char sd_type;
 		size_t old;
 		int excluded;
 
-		type = entry_type(dir->fd, name, d_type);
+		type = entry_type(d, name, d_type);
 		if (type == 0)
 			continue;
 		if (nameset_find(&d->src, name, &sd_type))
@@ -272,8 +245,6 @@ static void find_doomed(struct deleter *d, struct dirstream *dir, int sdir,
 		    DELETE_KEEP)
 			lookahead_list_add(doomed, (unsigned char)IFTODT(type), name);
 	}
-	if (rc < 0) /* what was read is still compared */
-		report_delete_error(d, errno);
 }
 
 /* Dry run: remember that `name` was deleted to make way for SRC's entry. */
@@ -290,25 +261,24 @@ static void note_made_way(struct deleter *d, const char *name)
  */
 static void clean_directory(struct deleter *d, int sdir)
 {
-	int fd = open_beneath(d->s->dst_root, d->path.data, O_RDONLY | O_DIRECTORY, 0, 0);
-	struct lookahead_list doomed = { NULL, 0, 0 };
-	struct dirstream dir;
+	struct lookahead_list listing = { NULL, 0, 0 }, doomed = { NULL, 0, 0 };
 	const char *name;
 	unsigned char t;
 	size_t pos = 0;
 
-	if (fd < 0) {
+	if (enter_path(d) < 0) {
 		if (!(d->s->opts->dry_run &&
 		      (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)))
 			report_delete_error(d, errno);
 		return;
 	}
-	dirstream_start(&dir, fd, d->dirbuf);
-	find_doomed(d, &dir, sdir, &doomed);
+	if (dst_list(d->dst, &listing) < 0) /* what was read is still compared */
+		report_delete_error(d, errno);
+	find_doomed(d, &listing, sdir, &doomed);
 	while (lookahead_list_next(&doomed, &pos, &t, &name))
-		if (remove_entry(d, fd, name, DTTOIF(t)) > 0)
+		if (remove_entry(d, name, DTTOIF(t)) > 0)
 			note_made_way(d, name);
-	close(fd);
+	free(listing.data);
 	free(doomed.data);
 }
 
@@ -339,8 +309,6 @@ void delete_listed(struct deleter *d, const struct walk_listing *l)
 		report_entry_error(d->s, d->slot, l->relpath, 0, NOT_DELETING);
 		return;
 	}
-	if (d->s->dst_root < 0)
-		return;
 	nameset_build(&d->src, l->names);
 	pathbuf_set(&d->path, l->relpath, strlen(l->relpath));
 	clean_directory(d, l->dirfd);

@@ -11,11 +11,11 @@
  * whose type changes to or from a directory, which no rename can replace:
  * the copy then makes SRC's entry where nothing is.
  *
- * Safety: DST's directories are opened beneath the copy's root with no
- * symbolic link followed anywhere (open_beneath), entries removed with
- * unlinkat relative to those fds, a directory tree depth first the same
- * way; a symbolic link is removed as a link.  Nothing outside the copy is
- * ever touched.  A source directory that could not be read, or not to its
+ * Safety: DST is listed and entries removed through the DST interface
+ * (dst/dst.h), which opens DST's directories beneath the copy's root with
+ * no symbolic link followed anywhere; a directory tree goes depth first
+ * the same way, and a symbolic link is removed as a link.  Nothing outside
+ * the copy is ever touched.  A source directory that could not be read, or not to its
  * end, deletes nothing in its copy nor below it: one error line says so.
  */
 #ifndef PCOPY_DELETE_H
@@ -25,6 +25,7 @@
 
 #include "base/path.h"
 #include "core/session.h"
+#include "dst/dst.h"
 #include "walk/lookahead.h"
 #include "walk/nameset.h"
 
@@ -57,10 +58,11 @@ struct deleter {
 	struct lookahead_list made; /* dry run: names deleted to make way ... */
 	struct nameset made_set;    /* ... indexed ... */
 	struct pathbuf made_dir;    /* ... in this directory */
-	char *dirbuf;               /* for reading DST's directories, one at a time */
+	struct dst *dst;            /* the walker's handle on DST (not ours) */
 };
 
-void deleter_init(struct deleter *d, const struct session *s, struct worker_slot *slot);
+void deleter_init(struct deleter *d, const struct session *s, struct worker_slot *slot,
+		  struct dst *dst);
 void deleter_free(struct deleter *d);
 
 /*

@@ -8,16 +8,20 @@
 #include <unistd.h>
 
 #include "base/util.h"
-#include "copy/compare.h"
 #include "copy/meta.h"
-#include "copy/xattr.h"
+#include "sync/entry.h"
+#include "sync/linkdest.h"
 
-/* Do two symbolic links point at different targets?  1 also when one cannot be read. */
-static int link_targets_differ(int sdir, const char *sname, int ddir, const char *dname, size_t len)
+/*
+ * Does the symbolic link `dname` in DST point elsewhere than src's (whose
+ * target is `len` bytes)?  1 also when one cannot be read.
+ */
+static int link_targets_differ(struct dst *d, const struct src_entry *src, const char *dname,
+			       size_t len)
 {
 	char *a = xmalloc(len + 1), *b = xmalloc(len + 1);
-	ssize_t na = readlinkat(sdir, sname, a, len + 1);
-	ssize_t nb = readlinkat(ddir, dname, b, len + 1);
+	ssize_t na = readlinkat(src->dir, src->name, a, len + 1);
+	ssize_t nb = dst_readlink(d, dname, b, len + 1);
 	int differ = na < 0 || nb < 0 || na != nb || (size_t)na > len || memcmp(a, b, (size_t)na);
 
 	free(a);
@@ -34,63 +38,41 @@ int update_looks_first(const struct session *s)
  * Equal sizes and times say little about where a link points, and with -c
  * they are not taken to say the contents are equal either.
  */
-static int differs_inside(const struct session *s, int sdir, const char *sname, int ddir,
-			  const char *dname, const struct entry_stat *st)
+static int differs_inside(const struct session *s, struct dst *d, const struct src_entry *src,
+			  const char *dname)
 {
-	if (S_ISLNK(st->mode))
-		return link_targets_differ(sdir, sname, ddir, dname, (size_t)st->size);
+	if (S_ISLNK(src->st->mode))
+		return link_targets_differ(d, src, dname, (size_t)src->st->size);
 	/* One that cannot be read is copied: the copy reports what is wrong. */
-	return S_ISREG(st->mode) && s->opts->checksum &&
-	       compare_contents_at(sdir, sname, s->opts->dereference, ddir, dname, st->size) != 0;
+	return S_ISREG(src->st->mode) && s->opts->checksum && dst_compare(d, 0, dname, src) != 0;
 }
 
-int update_attributes_differ(const struct session *s, int sdir, const char *sname, int ddir,
-			     const char *dname, const struct entry_stat *src,
-			     const struct stat *dst)
+int update_attributes_differ(const struct session *s, struct dst *d, const struct src_entry *src,
+			     const char *dname, const struct stat *dst)
 {
 	struct plan_context pc = plan_of_run(s);
 
-	return plan_metadata_suspect(&pc, src, dst) &&
-	       xattr_equal_at(sdir, sname, ddir, dname, meta_xattr_kinds(s)) != 1;
+	return plan_metadata_suspect(&pc, src->st, dst) &&
+	       dst_attrs_equal(d, 0, dname, src, meta_xattr_kinds(s)) != 1;
 }
 
-enum plan_action update_decide(const struct session *s, struct linkdest *ld, int sdir,
-			       const char *sname, int ddir, const char *dname,
-			       const struct entry_stat *st, const struct stat *dst)
+enum plan_action update_decide(const struct session *s, struct dst *d, const struct src_entry *src,
+			       const char *dname, const struct stat *dst, int *tree)
 {
 	struct plan_context pc = plan_of_run(s);
-	enum plan_action action = plan_update(&pc, st, dst);
+	enum plan_action action = plan_update(&pc, src->st, dst);
 
+	*tree = 0;
 	if (action != PLAN_COPY && s->opts->update == UPDATE_CHANGED &&
-	    differs_inside(s, sdir, sname, ddir, dname, st))
+	    differs_inside(s, d, src, dname))
 		action = PLAN_COPY;
-	if (action == PLAN_SKIP && dst != NULL &&
-	    update_attributes_differ(s, sdir, sname, ddir, dname, st, dst))
+	if (action == PLAN_SKIP && dst != NULL && update_attributes_differ(s, d, src, dname, dst))
 		action = plan_fix_meta(dst);
-	if (action == PLAN_COPY && ld != NULL && S_ISREG(st->mode) &&
-	    plan_replace_conflict(st->mode, dst) == NULL &&
-	    linkdest_find(ld, sdir, sname, dname, st))
+	if (action == PLAN_COPY && S_ISREG(src->st->mode) &&
+	    plan_replace_conflict(src->st->mode, dst) == NULL &&
+	    (*tree = linkdest_find(s, d, src, dname)) > 0)
 		action = PLAN_LINK;
 	return action;
-}
-
-/* Owner, xattrs, mode and times of DST's existing regular file, from SRC's. */
-static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, const char *dname,
-		       const struct entry_stat *st)
-{
-	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	int in = openat(sdir, sname, flags);
-	int out = in < 0 ? -1 : openat(ddir, dname, flags);
-	int rc = -1;
-
-	/* What could not be kept is in c->lost, for the caller to report. */
-	if (out >= 0) {
-		(void)meta_apply_fd(c->s, in, out, st, NULL, &c->lost);
-		rc = 0;
-	}
-	c->failed_dst = in >= 0 && out < 0;
-	close_both(in, out);
-	return rc;
 }
 
 /*
@@ -101,17 +83,21 @@ static int fix_regular(struct copier *c, int sdir, const char *sname, int ddir, 
  * as usual.  So a fresh snapshot costs no stat of DST, whose misses are
  * dear in directories being filled.  1 if linked.
  */
-static int link_where_nothing_is(struct linkdest *ld, int sdir, const char *sname, int ddir,
-				 const char *dname, enum job_kind kind, const struct entry_stat *st)
+static int link_where_nothing_is(const struct session *s, struct dst *d,
+				 const struct src_entry *src, const char *dname, enum job_kind kind)
 {
-	return kind == JOB_REGULAR && ld != NULL && linkdest_find(ld, sdir, sname, dname, st) &&
-	       linkdest_link_new(ld, dname, ddir, dname) == 0;
+	int tree;
+
+	if (kind != JOB_REGULAR || !linkdest_active(s))
+		return 0;
+	tree = linkdest_find(s, d, src, dname);
+	return tree > 0 && dst_link_from(d, tree, dname, NULL) == 0;
 }
 
 /* update_entry once no link was made without a look at DST. */
-static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const char *sname,
-			 int ddir, const char *dname, enum job_kind kind,
-			 const struct entry_stat *st, enum plan_action *action, mode_t *before)
+static int update_looked(struct copier *c, struct dst *d, const struct src_entry *src,
+			 const char *dname, enum job_kind kind, enum plan_action *action,
+			 mode_t *before)
 {
 	/*
 	 * Under --update=all (here for --link-dest) what DST has decides
@@ -120,32 +106,25 @@ static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const 
 	 */
 	int look = c->s->opts->update != UPDATE_ALL || c->s->opts->itemize != ITEMIZE_NONE;
 	struct stat dst;
-	const struct stat *there =
-		look && fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 ? &dst : NULL;
+	const struct stat *there = look && dst_lstat(d, 0, dname, &dst) == 0 ? &dst : NULL;
 	const char *why;
+	int tree, rc;
 
 	*before = there != NULL ? there->st_mode & S_IFMT : 0;
-	*action = update_decide(c->s, ld, sdir, sname, ddir, dname, st, there);
+	*action = update_decide(c->s, d, src, dname, there, &tree);
 	if (*action == PLAN_SKIP) {
 		atomic_fetch_add_explicit(&c->slot->unchanged, 1, memory_order_relaxed);
 		return 0;
 	}
 	if (*action == PLAN_FIX_META) {
-		int rc = 0;
-
-		/* Attributes SRC no longer has go (a link has no ACLs to strip). */
-		struct meta_known known = { .inherited_acl = !S_ISLNK(st->mode), .existing = 1 };
-
-		if (kind == JOB_REGULAR)
-			rc = fix_regular(c, sdir, sname, ddir, dname, st);
-		else
-			(void)meta_apply_at(c->s, sdir, sname, ddir, dname, st, &known, &c->lost);
+		rc = dst_fix_meta(d, dname, src, &c->lost);
+		c->failed_dst = rc < 0;
 		/* A file we may not open for its metadata is copied instead. */
 		if (rc == 0 || errno != EACCES)
 			return rc;
 		*action = PLAN_COPY;
 	}
-	why = plan_replace_conflict(st->mode, there);
+	why = plan_replace_conflict(src->st->mode, there);
 	if (why != NULL) {
 		c->reason = why;
 		c->failed_dst = 1;
@@ -153,30 +132,32 @@ static int update_looked(struct copier *c, struct linkdest *ld, int sdir, const 
 		return -1;
 	}
 	if (*action == PLAN_REWRITE) {
-		int rc;
-
 		c->rewrite = 1;
-		rc = copy_entry(c, sdir, sname, ddir, dname, kind, st);
+		rc = copy_entry(c, d, src->dir, src->name, dname, kind, src->st);
 		c->rewrite = 0;
 		return rc;
 	}
 	/* A link refused (another file system, too many links) is a copy instead. */
-	if (*action == PLAN_LINK && linkdest_link(ld, c, dname, ddir, dname) == 0)
+	if (*action == PLAN_LINK && dst_link_from(d, tree, dname, &c->replaced) == 0)
 		return 0;
 	*action = PLAN_COPY;
-	return copy_entry(c, sdir, sname, ddir, dname, kind, st);
+	return copy_entry(c, d, src->dir, src->name, dname, kind, src->st);
 }
 
-int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sname, int ddir,
-		 const char *dname, enum job_kind kind, const struct entry_stat *st,
-		 enum plan_action *action, mode_t *before)
+int update_entry(struct copier *c, struct dst *d, int sdir, const char *sname, const char *dname,
+		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
+		 mode_t *before)
 {
+	struct src_entry src = {
+		.dir = sdir, .name = sname, .fd = -1, .follow = c->s->opts->dereference, .st = st
+	};
+
 	c->reason = NULL;
 	c->failed_dst = 0;
 	meta_loss_clear(&c->lost);
 	*before = 0;
 	*action = PLAN_LINK;
-	if (link_where_nothing_is(ld, sdir, sname, ddir, dname, kind, st))
+	if (link_where_nothing_is(c->s, d, &src, dname, kind))
 		return 0;
-	return update_looked(c, ld, sdir, sname, ddir, dname, kind, st, action, before);
+	return update_looked(c, d, &src, dname, kind, action, before);
 }

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "copy/copy.h"
-#include "sync/linkdest.h"
+#include "dst/dst.h"
 #include "sync/plan.h"
 
 /*
@@ -22,39 +22,36 @@ int update_looks_first(const struct session *s);
 
 /*
  * With --update=changed, do the extended attributes or ACLs that a copy
- * keeps differ between `sname` in sdir (stat `src`) and its copy `dname`
- * in ddir (lstat `dst`), of any type?  They are read only where
+ * keeps differ between src and its copy `dname` in the directory `d` has
+ * entered (lstat `dst`), of any type?  They are read only where
  * plan_metadata_suspect says so (-c, or SRC's ctime later than DST's),
  * else taken as equal.  1 also when either cannot be read: the fix
  * reports why.
  */
-int update_attributes_differ(const struct session *s, int sdir, const char *sname, int ddir,
-			     const char *dname, const struct entry_stat *src,
-			     const struct stat *dst);
+int update_attributes_differ(const struct session *s, struct dst *d, const struct src_entry *src,
+			     const char *dname, const struct stat *dst);
 
 /*
- * What the entry `dname` in ddir needs to match `sname` in sdir (stat
- * `st`), given `dst` (lstat of dname, or NULL): plan_update refined by
- * what only the files can tell (a symbolic link's target; with -c, a
- * regular file's contents; update_attributes_differ), then, where that
- * says copy, PLAN_LINK when
- * linkdest_find finds an equal file in a --link-dest DIR (`ld`, in the
- * directory of dname; NULL for none) .
+ * What the entry `dname` in the directory `d` has entered needs to match
+ * src, given `dst` (lstat of dname, or NULL): plan_update refined by what
+ * only the files can tell (a symbolic link's target; with -c, a regular
+ * file's contents; update_attributes_differ), then, where that says copy,
+ * PLAN_LINK when linkdest_find finds an equal file in a --link-dest DIR
+ * (its tree in *tree, else 0).
  */
-enum plan_action update_decide(const struct session *s, struct linkdest *ld, int sdir,
-			       const char *sname, int ddir, const char *dname,
-			       const struct entry_stat *st, const struct stat *dst);
+enum plan_action update_decide(const struct session *s, struct dst *d, const struct src_entry *src,
+			       const char *dname, const struct stat *dst, int *tree);
 
 /*
- * Bring `dname` in ddir up to date with `sname` in sdir (update_decide
- * with `ld`).  Returns 0 with *action saying what was done (PLAN_SKIP is
- * counted in the slot as unchanged; a PLAN_LINK that could not be made,
- * across file systems say, is copied and says PLAN_COPY), or -1 with errno
- * (or c->reason) set.  *before is the type of what DST had (0 for
- * nothing), for change_of_copy.
+ * Bring `dname` in the directory `d` has entered up to date with `sname`
+ * in sdir (stat `st`; update_decide).  Returns 0 with *action saying what
+ * was done (PLAN_SKIP is counted in the slot as unchanged; a PLAN_LINK
+ * that could not be made, across file systems say, is copied and says
+ * PLAN_COPY), or -1 with errno (or c->reason) set.  *before is the type of
+ * what DST had (0 for nothing), for change_of_copy.
  */
-int update_entry(struct copier *c, struct linkdest *ld, int sdir, const char *sname, int ddir,
-		 const char *dname, enum job_kind kind, const struct entry_stat *st,
-		 enum plan_action *action, mode_t *before);
+int update_entry(struct copier *c, struct dst *d, int sdir, const char *sname, const char *dname,
+		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
+		 mode_t *before);
 
 #endif

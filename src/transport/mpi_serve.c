@@ -19,14 +19,16 @@
 #include "base/dirstream.h"
 #include "base/util.h"
 #include "copy/copy.h"
+#include "copy/data.h"
+#include "copy/durable.h"
 #include "core/queue.h"
 #include "core/session.h"
+#include "dst/dst.h"
 #include "report/message.h"
 #include "report/output.h"
 #include "run/kinds.h"
 #include "run/pool.h"
 #include "run/spill.h"
-#include "sync/linkdest.h"
 #include "transport/mpi_wire.h"
 #include "walk/broker.h"
 #include "walk/walk.h"
@@ -134,16 +136,18 @@ static void send_status(struct sends *q, const struct session *s, uint64_t taken
 	mpi_send_copy(q, 0, tag, &st, sizeof(st));
 }
 
-/* Open a root as rank 0 did; its fd, or -1 with a->err set. */
-static int open_root(const char *path, int flags, const struct stat *want, uint64_t want_fsid,
-		     enum root which, struct ready *a)
+/*
+ * Is the root this rank opened as `fd` (-1: it could not, errno says why)
+ * the one rank 0 opened?  Else a->root says which is not, and a->err why.
+ */
+static void check_root(int fd, const struct stat *want, uint64_t want_fsid, enum root which,
+		       struct ready *a)
 {
 	const char *other = getenv("PCOPY_TEST_OTHER_ROOT"); /* test hook: "RANK" */
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
 	struct stat st;
 
 	if (a->root != ROOT_NONE)
-		return fd;
+		return;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		a->root = which;
 		a->err = errno;
@@ -151,7 +155,6 @@ static int open_root(const char *path, int flags, const struct stat *want, uint6
 		   (which == ROOT_DST && other != NULL && atoi(other) == mpi_rank())) {
 		a->root = which;
 	}
-	return fd;
 }
 
 /*
@@ -307,7 +310,7 @@ static void sync_written(struct session *s)
 {
 	char reason[256];
 
-	if (!s->opts->fsync || s->opts->dry_run || syncfs(s->dst_root) == 0)
+	if (s->durable == NULL || dst_sync(s) == 0)
 		return;
 	snprintf(reason, sizeof(reason), "rank %d cannot sync to stable storage: %s", mpi_rank(),
 		 strerror(errno));
@@ -402,6 +405,7 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 {
 	struct ready a = { ROOT_NONE, 0 };
 	struct stat src = { 0 }, dst = { 0 }, here;
+	struct durable durable;
 	const char *src_path, *dst_path;
 	struct begin b;
 	size_t go_len;
@@ -421,10 +425,14 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	s->umask = (mode_t)b.umask;
 	s->src_display = src_path;
 	s->dst_display = dst_path;
-	s->src_root = open_root(src_path, 0, &src, b.src_fsid, ROOT_SRC, &a);
-	s->dst_root = b.flags & BEGIN_NO_DST
-			      ? -1
-			      : open_root(dst_path, O_NOFOLLOW, &dst, b.dst_fsid, ROOT_DST, &a);
+	s->src_root = open(src_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	check_root(s->src_root, &src, b.src_fsid, ROOT_SRC, &a);
+	durable_init(&durable);
+	s->durable = s->opts->fsync && !s->opts->dry_run ? &durable : NULL;
+	/* A dry run's ranks only list: DST need not even exist. */
+	if (!(b.flags & BEGIN_NO_DST))
+		check_root(dst_root_open(s, dst_path, 1, NULL) < 0 ? -1 : s->dst_root, &dst,
+			   b.dst_fsid, ROOT_DST, &a);
 	/* What this node calls SRC's device is rank 0's number for it (spill, listings). */
 	src_dev_here = s->src_root >= 0 && fstat(s->src_root, &here) == 0 ? here.st_dev : 0;
 	src_dev_rank0 = b.src_dev;
@@ -432,15 +440,17 @@ static void serve_source(struct session *s, const char *msg, size_t len)
 	go = next_from_rank0(&tag, &go_len);
 	if (tag == TAG_GO && go_len == sizeof(int) && *(int *)(void *)go) {
 		start_measures(s, b.spill);
-		linkdest_open_roots(s, dst_path, 1);
 		serve_jobs(s, b.flags);
-		linkdest_close_roots(s);
 		if (s->spill_fd >= 0)
 			close(s->spill_fd);
 		s->spill_fd = -1;
 	}
 	free(go);
-	close_both(s->src_root, s->dst_root);
+	close_both(s->src_root, -1);
+	s->src_root = -1;
+	dst_root_close(s);
+	durable_free(&durable);
+	s->durable = NULL;
 }
 
 int mpi_serve(const struct options *o, const struct filter *filter, const struct files_from *list,
@@ -450,6 +460,8 @@ int mpi_serve(const struct options *o, const struct filter *filter, const struct
 	struct session s = {
 		.opts = &mine,
 		.kind = &thread_kind,
+		.dst_ops = &dst_local,
+		.dst_root = -1,
 		.filter = filter,
 		.list = list,
 		.force = force,
