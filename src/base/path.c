@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdatomic.h>
@@ -167,6 +168,18 @@ int open_parent_beneath(int root, const char *relpath, int follow)
 	dir[path_dirlen(dir)] = '\0';
 	fd = open_beneath(root, dir, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0, follow);
 	free(dir);
+	return fd;
+}
+
+int open_parent_dir(const char *path, char **name)
+{
+	char *copy = xstrdup(path);
+	int fd;
+
+	*name = xstrdup(basename(copy));
+	strcpy(copy, path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
 	return fd;
 }
 

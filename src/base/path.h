@@ -22,6 +22,13 @@ int open_beneath(int root, const char *relpath, int flags, mode_t mode, int foll
  */
 int open_parent_beneath(int root, const char *relpath, int follow);
 
+/*
+ * Open the directory holding the path `path` (absolute, or from the
+ * current directory) and give the name `path` has there in *name
+ * (malloc'd).  An fd, or -1 with errno (*name set all the same).
+ */
+int open_parent_dir(const char *path, char **name);
+
 /* Never use openat2 (PCOPY_FORCE=no_openat2, and kernels without it). */
 void path_disable_openat2(void);
 

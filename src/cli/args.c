@@ -148,7 +148,7 @@ void options_free(struct options *opts)
 }
 
 #ifdef PCOPY_MPI
-/* pcopy-mpi (mpi_transport.h): how the ranks share the work. */
+/* pcopy-mpi (transport/mpi.h): how the ranks share the work. */
 static const char mpi_usage_text[] =
 	"\n"
 	"pcopy-mpi runs as MPI ranks: mpirun -np N pcopy-mpi [OPTION]... SRC DST\n"

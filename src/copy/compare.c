@@ -16,7 +16,7 @@
 /*
  * Read up to `want` bytes, short only at the end of the file: a count that
  * stops exactly at `expect` (where stat says the file ends) is taken as
- * the end, as copy.c does, so a small file costs one read.  Bytes or -1.
+ * the end, as data.c does, so a small file costs one read.  Bytes or -1.
  */
 static ssize_t read_upto(int fd, char *buf, size_t want, size_t expect)
 {

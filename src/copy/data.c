@@ -79,9 +79,9 @@ static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
  *                    and a reflink or a server-side copy where there is one;
  *   sendfile         across file systems (copy_file_range says EXDEV): the
  *                    kernel moves page-cache pages through a pipe, one
- *                    memory copy instead of read/write's two (measured: a
- *                    1 GiB file from ext4 to tmpfs, warm, 0.43 s of CPU
- *                    against 0.54 s, medians of 5);
+ *                    memory copy instead of read/write's two, which shows
+ *                    in the CPU a big file costs (bench/RESULTS.md,
+ *                    "sendfile across file systems");
  *   read/write       where neither works (a procfs file, say).
  */
 
@@ -354,12 +354,10 @@ static int copy_sparse(struct copier *c, int in, int out, uint64_t size, uint64_
  * thread of the worker through descriptions of its own (their own file
  * offsets and readahead), into the one temporary, which is installed
  * only when every range is done.  From a disk one stream leaves the device
- * idle while its data is written out; four keep it busy: three cold 1 GiB
- * files from ext4 to a tmpfs, 1.68 s against 2.00 s for one stream each,
- * and 1.70 s for three `cat`s only reading them (README, "Big files read
- * cold").
- * Warm it gains nothing (the copy is CPU work: 1.19 s against 0.87 s
- * from a tmpfs), so a file mostly in the page cache is one stream.
+ * idle while its data is written out; four keep it busy, as fast as
+ * reading alone (bench/RESULTS.md, "four ranges per big file read cold").
+ * Warm it gains nothing (the copy is CPU work, and ranges only add
+ * threads to it), so a file mostly in the page cache is one stream.
  */
 #define SPLIT_WAYS 4
 #define SPLIT_MIN ((uint64_t)64 << 20)   /* smallest file split */

@@ -1,10 +1,9 @@
 /*
  * durable.c - --fsync: one syncfs per destination file system at the end.
  *
- * Why syncfs rather than an fsync of each directory: both were measured on
- * a loop-mounted ext4 (README, "Performance"): after the 10,000 per-file
- * fsyncs of the small tree, the end took 34 ms with syncfs against 83 ms
- * with the 101 directory fsyncs (medians of 5).  syncfs also covers what
+ * Why syncfs rather than an fsync of each directory: one call per file
+ * system ends a run sooner than one per directory (bench/RESULTS.md,
+ * "the cost of --fsync on a real disk"), and syncfs also covers what
  * no directory fsync does: a hard link's inode, metadata fixed in place by
  * --update=changed.  Since Linux 5.8 it reports writeback errors of the file
  * system; it also writes back others' dirty data there, which a busy file

@@ -1,6 +1,6 @@
 /*
  * durable.h - --fsync: what makes a copy durable beyond each file's own
- * fsync (copy.c).  The parent notes every destination directory it made or
+ * fsync (dst/local.c).  The parent notes every destination directory it made or
  * wrote into; at the end each file system they are on is synced once
  * (syncfs), which makes durable the names of files and links, the
  * directories, symlinks and special files, and metadata fixed in place.

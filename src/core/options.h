@@ -59,14 +59,15 @@ enum update_mode {
 };
 
 /*
- * Defaults, chosen by measurement (README, "Defaults"): as many workers as
- * online CPUs, within [MIN_DEFAULT_JOBS, MAX_DEFAULT_JOBS].
+ * Defaults, chosen by measurement (bench/RESULTS.md, "Worker count, queue
+ * and mode"): as many workers as online CPUs, within [MIN_DEFAULT_JOBS,
+ * MAX_DEFAULT_JOBS].
  */
 #define MIN_DEFAULT_JOBS 2
 #define MAX_DEFAULT_JOBS 8
 /*
  * Without -j the pool starts at the default and may grow to this many
- * workers while they wait on the device (adapt.h; README, "Defaults").
+ * workers while they wait on the device (run/adapt.h).
  */
 #define ADAPTIVE_MAX_JOBS 32
 #define DEFAULT_QUEUE 256

@@ -60,7 +60,7 @@ struct worker_slot {
 	_Atomic uint64_t meta_updated;    /* entries --update=changed fixed in place */
 	_Atomic uint64_t linked;          /* files hard-linked from --link-dest */
 	_Atomic uint64_t deleted;         /* entries --delete removed */
-	_Atomic uint64_t split_files;     /* regular files copied as ranges at once (copy.c) */
+	_Atomic uint64_t split_files;     /* regular files copied as ranges at once (copy/data.c) */
 	_Atomic uint64_t spilled;         /* bytes in this slot's spill region (spill.h) */
 	_Atomic int tid;                  /* the worker's thread id while it runs, or 0 */
 	_Atomic uint64_t idle_ns;         /* time the worker waited for a job */
@@ -68,7 +68,7 @@ struct worker_slot {
 	_Atomic uint64_t runq_ns;         /* time it waited for a CPU, added at exit */
 	_Atomic uint64_t wait_ns;         /* time off CPU with a job: device, locks */
 	_Atomic uint64_t dirs_listed;     /* pcopy-mpi: directories this rank read for the walk */
-	_Atomic uint64_t entries_listed;  /* and the names in them (mpi_listing.h) */
+	_Atomic uint64_t entries_listed;  /* and the names in them (walk/broker.h) */
 	_Atomic uint64_t listing_wait_ns; /* rank 0: its walker waited for listings */
 	_Atomic uint64_t walker_cpu_ns;   /* rank 0: its walker's CPU time */
 	char tmpname[TMPNAME_MAX];        /* named temporary in job's directory, or "" */
@@ -85,9 +85,9 @@ struct shared_state {
 	_Atomic uint64_t queued_entries; /* non-directory entries the walker found */
 	_Atomic uint64_t queued_bytes;   /* their bytes */
 	_Atomic int walk_done;           /* the walker has finished: totals are final */
-	_Atomic int jobs_peak;           /* most workers running at once (pool.c) */
+	_Atomic int jobs_peak;           /* most workers running at once (run/pool.c) */
 	/*
-	 * Sticky fallbacks (copy.c), learnt by whichever worker meets the
+	 * Sticky fallbacks (copy/data.c), learnt by whichever worker meets the
 	 * refusal first and kept for the whole run, in every worker process
 	 * too; PCOPY_FORCE sets them at the start (copy_set_force).
 	 */

@@ -123,25 +123,12 @@ static void open_linkdests(struct session *s, const char *copy_path, int tree)
 	free(base);
 }
 
-/* Open the directory holding `path`, and give its name there in *name (malloc'd). */
-static int open_parent(const char *path, char **name)
-{
-	char *copy = xstrdup(path);
-	int fd;
-
-	*name = xstrdup(basename(copy));
-	strcpy(copy, path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	return fd;
-}
-
 static int local_root_open(struct session *s, const char *path, int tree, char **name)
 {
 	s->dst_root = -1;
 	s->nlink_dest_roots = 0;
 	if (!tree) {
-		s->dst_root = open_parent(path, name);
+		s->dst_root = open_parent_dir(path, name);
 	} else if (s->opts->dry_run) {
 		/* Look, never make: a dry run predicts conflicts with what is there. */
 		s->dst_root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -75,7 +75,7 @@ struct run_stats {
 	double runq_s;        /* waiting for a CPU */
 	double wait_s;        /* asleep with a job: the device, or a lock */
 	double idle_s;        /* waiting for a job */
-	uint64_t split_files; /* files copied as ranges at once (copy.c) */
+	uint64_t split_files; /* files copied as ranges at once (copy/data.c) */
 };
 
 void stats_collect(const struct session *s, double elapsed_s, struct run_stats *out);

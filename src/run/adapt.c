@@ -3,8 +3,8 @@
  * tmpfs, or with a warm page cache, copying is CPU work and one worker per
  * CPU is right.  On a disk read cold, a worker spends most of its time
  * asleep in the kernel waiting for a read, and the device serves many
- * reads at once: then more workers are faster, up to a plateau (README,
- * "Defaults on real storage", has the figures).
+ * reads at once: then more workers are faster, up to a plateau
+ * (bench/RESULTS.md, "Cold disk: small files").
  *
  * The monitor looks at each worker's scheduler state every ADAPT_TICK.
  * Uninterruptible sleep ('D') is a worker waiting on I/O; a worker waiting
@@ -80,9 +80,9 @@ int adapt_decide(const struct adapt_window *w, int workers, int cpus, int cap)
 	/*
 	 * On average at least a quarter of the workers blocked (compared
 	 * without dividing).  Half was too many: from a cold disk, with the
-	 * CPUs busy, the workers are mostly runnable and growth often stopped
-	 * at 8 or 16 (20,000 small files to a tmpfs, medians of 7 alternating
-	 * runs: 1.07 s, a quarter 0.99 s, -j 16 1.00 s, -j 32 0.92 s).
+	 * CPUs busy, the workers are mostly runnable and growth stopped short
+	 * of the fastest count (bench/RESULTS.md, "growth at a quarter of the
+	 * workers blocked").
 	 */
 	return ADAPT_BLOCKED_DIV * w->blocked >= w->workers ? more : workers;
 }

@@ -7,13 +7,12 @@
 struct pool;
 
 /*
- * Start s->opts->jobs workers of kind s->opts->mode, with room for
- * s->opts->jobs_max, each running worker_main on its own slot (in MPI
- * mode, on the other ranks, and never more: mpi_transport.h).  Process
- * workers are forked here, so call this before the parent starts any other
- * thread.  NULL with errno set on failure, or errno 0 when the reason has
- * been reported (workers already started are
- * stopped and reaped).
+ * Start s->opts->jobs workers of kind s->kind (core/kind.h), with room
+ * for s->opts->jobs_max, each running worker_main on its own slot,
+ * wherever the kind runs it.  A kind whose workers are processes forks
+ * them here, so call this before the parent starts any other thread.
+ * NULL with errno set on failure, or errno 0 when the reason has been
+ * reported (workers already started are stopped and reaped).
  */
 struct pool *pool_start(const struct session *s);
 
@@ -42,8 +41,8 @@ int pool_size(struct pool *p);
 void pool_wait(struct pool *p);
 
 /*
- * Where the walker takes directory listings read by the workers (MPI mode:
- * the other ranks read them, mpi_listing.h), or NULL: it reads them all.
+ * Where the walker takes directory listings read by the workers (a kind
+ * with KIND_LISTS: walk/broker.h), or NULL: it reads them all.
  */
 const struct walk_source *pool_listing(struct pool *p);
 

@@ -45,19 +45,6 @@ struct roots {
 	char *dst_name; /* single entry: the copy's name in dst_root */
 };
 
-/* Open the directory holding `path`, and give its name there in *name (malloc'd). */
-static int open_parent(const char *path, char **name)
-{
-	char *copy = xstrdup(path);
-	int fd;
-
-	*name = xstrdup(basename(copy));
-	strcpy(copy, path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	return fd;
-}
-
 /*
  * Open SRC's root and set up DST's (dst.h); for a single entry, the
  * directories that hold them.  0, or -1 (reported).
@@ -67,7 +54,7 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 	int tree = S_ISDIR(t->src_st.st_mode);
 
 	s->src_root = tree ? open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			   : open_parent(t->src, &r->src_name);
+			   : open_parent_dir(t->src, &r->src_name);
 	if (s->src_root < 0) {
 		report_path_error(t->src, strerror(errno));
 		return -1;

@@ -1,7 +1,7 @@
 /*
- * worker.c - worker_main, the one function both worker modes run.  Only how
- * it is started and reaped differs (pool.c), which keeps the thread-vs-process
- * comparison honest.
+ * worker.c - worker_main, the one function every kind of worker runs
+ * (core/kind.h).  Only how it is started and reaped differs, which keeps the
+ * thread-vs-process comparison honest.
  */
 #include "run/worker.h"
 
@@ -267,7 +267,7 @@ static void run_unstated(struct worker *w, struct job *job)
 		snprintf(why, sizeof(why), "cannot keep its hard links: %s", strerror(errno));
 		report_entry_error(s, w->slot, job->path, 0, why); /* and copy it on its own */
 	}
-	job->kind = kind_of_mode(st.st_mode); /* what a dying worker was copying (pool.c) */
+	job->kind = kind_of_mode(st.st_mode); /* what a dying worker was copying (run/pool.c) */
 	atomic_fetch_add(&sh->queued_entries, 1);
 	if (S_ISREG(st.st_mode))
 		atomic_fetch_add(&sh->queued_bytes, job->st.size);

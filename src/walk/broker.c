@@ -1,6 +1,6 @@
 /*
- * mpi_listing.c - rank 0's listing broker and the other ranks' lister
- * (mpi_listing.h has the picture).
+ * broker.c - the walker's listing broker and the listers' reading of a
+ * directory (broker.h has the picture).
  *
  * A directory the broker knows of goes through these states:
  *

@@ -1,6 +1,6 @@
 /*
- * mpi_listing.h - pcopy-mpi: directories listed by the other ranks for
- * rank 0's walker.
+ * broker.h - directories read for the walker by its workers (today
+ * pcopy-mpi's other ranks, a kind with KIND_LISTS: core/kind.h).
  *
  * Rank 0's walker stays the one place of decisions (order, filters, hard
  * links, -i lines); only the reading moves.  A broker on rank 0 knows the
@@ -12,11 +12,12 @@
  * of each entry the walker would stat.
  *
  * The broker's two sides run on two threads of rank 0: the forwarder
- * (broker_next_batch, broker_arrived: it does the MPI part) and the
- * walker (through broker_source's walk_source).  No MPI here.
+ * (broker_next_batch, broker_arrived: transport/mpi_forward.c does the
+ * MPI part) and the walker (through broker_source's walk_source).  No MPI
+ * here.
  */
-#ifndef PCOPY_MPI_LISTING_H
-#define PCOPY_MPI_LISTING_H
+#ifndef PCOPY_BROKER_H
+#define PCOPY_BROKER_H
 
 #include <stddef.h>
 #include <stdint.h>

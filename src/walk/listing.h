@@ -6,7 +6,7 @@
  * enters them, so that whoever hands out the reading can hand out first
  * what the walker needs first.
  *
- * The pure parts only; the ranks' side is in mpi_listing.c.
+ * The pure parts only; the broker and the listers are in broker.c.
  */
 #ifndef PCOPY_LISTING_H
 #define PCOPY_LISTING_H
