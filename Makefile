@@ -20,6 +20,9 @@ SAN     ?=
 WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wundef -Werror=implicit-function-declaration
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS)
+# Sources live in folders by concern (src/README.md); they include each
+# other as "folder/file.h".
+SRC_CFLAGS  = -Isrc
 
 ifeq ($(SAN),)
 BUILD    = build/release
@@ -34,19 +37,19 @@ else
 $(error SAN must be address or thread)
 endif
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(SRC_CFLAGS) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
-# src/mpi_*.c are pcopy-mpi's alone: pcopy needs nothing but libc.
-MPI_SRCS = $(wildcard src/mpi_*.c)
-SRCS     = $(filter-out $(MPI_SRCS),$(wildcard src/*.c))
+# src/transport/mpi*.c and cli/main_mpi.c are pcopy-mpi's alone: pcopy
+# needs nothing but libc.  Each binary has its own main.
+MPI_SRCS = $(wildcard src/transport/mpi*.c) src/cli/main_mpi.c
+SRCS     = $(filter-out $(MPI_SRCS),$(wildcard src/*/*.c))
 OBJS     = $(SRCS:src/%.c=$(BUILD)/%.o)
-LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+LIB_OBJS = $(filter-out $(BUILD)/cli/main.o,$(OBJS))
 BIN      = $(BUILD)/pcopy
 
 UNIT_SRCS = $(wildcard tests/unit/*.c)
-# mpi_listing.c makes no MPI call: the unit tests take it, built by cc.
-UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o) $(BUILD)/mpi_listing.o
+UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 UNIT_BIN  = $(BUILD)/unit_tests
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
@@ -59,7 +62,8 @@ TOOLS = tests/tools/treecmp tests/tools/faultshim.so
 # (tests/t_mpi.sh says so when it skips).
 MPICC     ?= mpicc
 MPI_BUILD  = $(BUILD)-mpi
-MPI_OBJS   = $(SRCS:src/%.c=$(MPI_BUILD)/%.o) $(MPI_SRCS:src/%.c=$(MPI_BUILD)/%.o)
+MPI_OBJS   = $(filter-out $(MPI_BUILD)/cli/main.o,$(SRCS:src/%.c=$(MPI_BUILD)/%.o)) \
+	     $(MPI_SRCS:src/%.c=$(MPI_BUILD)/%.o)
 MPI_BIN    = $(MPI_BUILD)/pcopy-mpi
 HAVE_MPICC = $(shell command -v $(MPICC) 2>/dev/null)
 ifneq ($(HAVE_MPICC),)
@@ -84,7 +88,8 @@ build/release/pcopy: $(OBJS)
 	$(CC) -o $@ $(OBJS) $(ALL_LDFLAGS)
 endif
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 mpi: pcopy-mpi
@@ -95,11 +100,12 @@ pcopy-mpi: $(MPI_BIN)
 $(MPI_BIN): $(MPI_OBJS)
 	$(MPICC) -o $@ $(MPI_OBJS) $(ALL_LDFLAGS)
 
-$(MPI_BUILD)/%.o: src/%.c | $(MPI_BUILD)
+$(MPI_BUILD)/%.o: src/%.c
+	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_CFLAGS) -DPCOPY_MPI -MMD -MP -c -o $@ $<
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isrc -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(CHECK_LIBS) $(ALL_LDFLAGS)
@@ -158,7 +164,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/pcopy.1 $(DESTDIR)$(MANDIR)/man1/pcopy-mpi.1
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/tools/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/tools/*.c
 
 clean:
 	rm -rf build pcopy pcopy-mpi $(TOOLS)

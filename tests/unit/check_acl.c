@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "acl.h"
-#include "meta.h"
+#include "copy/acl.h"
+#include "copy/meta.h"
 #include "suites.h"
 
 /* Entry tags and the version, as in linux/posix_acl_xattr.h. */

@@ -5,7 +5,8 @@
 #include <check.h>
 #include <unistd.h>
 
-#include "adapt.h"
+#include "base/task.h"
+#include "run/adapt.h"
 #include "suites.h"
 
 /*

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "change.h"
+#include "report/change.h"
 #include "suites.h"
 
 START_TEST(test_change_of_copy)

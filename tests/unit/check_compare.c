@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compare.h"
+#include "copy/compare.h"
 #include "suites.h"
 #include "testlib.h"
 

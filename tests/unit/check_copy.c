@@ -23,8 +23,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "copy.h"
+#include "copy/copy.h"
+#include "copy/data.h"
+#include "dst/dst.h"
 #include "suites.h"
+#include "sync/entry.h"
 #include "testlib.h"
 
 static struct scratch tmp;
@@ -33,6 +36,7 @@ static char dst_path[sizeof(tmp.path) + 8];
 static struct options opts;
 static struct session session;
 static struct copier copier;
+static struct dst *dstv;  /* DST's handle, in dst */
 static int tmpfile_works; /* O_TMPFILE is usable in dst */
 static unsigned forced;   /* FORCE_* flags of this TCase */
 
@@ -82,6 +86,7 @@ static void setup(void)
 	session.opts = &opts;
 	session.src_root = src;
 	session.dst_root = dst;
+	session.dst_ops = &dst_local;
 	session.shared = shared_state_create(1, 0);
 	ck_assert_ptr_nonnull(session.shared);
 	copy_set_force(session.shared, forced);
@@ -90,6 +95,8 @@ static void setup(void)
 	session.egid = getegid();
 	session.force = forced;
 	copier_init(&copier, &session, &session.shared->slots[0]);
+	dstv = dst_open(&session, &session.shared->slots[0]);
+	ck_assert_int_eq(dst_enter(dstv, "", 0), 0);
 	src_uid = session.euid == 0 ? 4242 : session.euid;
 	src_gid = session.euid == 0 ? 4343 : session.egid;
 	probe_tmpfile();
@@ -134,6 +141,8 @@ static void setup_no_tmpfile(void)
 static void teardown(void)
 {
 	copier_free(&copier);
+	dst_close(dstv);
+	dstv = NULL;
 	shared_state_destroy(session.shared);
 	session.shared = NULL;
 	close(src);
@@ -193,7 +202,7 @@ static int copy_named(const char *name, enum job_kind kind)
 	ck_assert_int_eq(fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW), 0);
 	entry_stat_from(&es, &st);
 	errno = 0;
-	return copy_entry(&copier, src, name, dst, name, kind, &es);
+	return copy_entry(&copier, dstv, src, name, name, kind, &es);
 }
 
 static void assert_copied(const char *name, enum job_kind kind)
@@ -617,11 +626,11 @@ START_TEST(test_vanished_source)
 	memset(&es, 0, sizeof(es));
 	es.mode = S_IFREG | 0644;
 	errno = 0;
-	ck_assert_int_eq(copy_entry(&copier, src, "gone", dst, "gone", JOB_REGULAR, &es), -1);
+	ck_assert_int_eq(copy_entry(&copier, dstv, src, "gone", "gone", JOB_REGULAR, &es), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_eq(faccessat(dst, "gone", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	errno = 0;
-	ck_assert_int_eq(copy_entry(&copier, src, "gone", dst, "gone", (enum job_kind)0, &es), -1);
+	ck_assert_int_eq(copy_entry(&copier, dstv, src, "gone", "gone", (enum job_kind)0, &es), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	assert_no_temporaries();
 }
@@ -690,11 +699,11 @@ START_TEST(test_remove_temporary)
 {
 	ck_assert_int_eq(write_file_at(dst, "keep", "k", 1, 0644), 0);
 	errno = 0;
-	ck_assert_int_eq(copy_remove_temporary(dst, "keep"), -1);
+	ck_assert_int_eq(dst_untemp(dstv, "job", "keep"), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(faccessat(dst, "keep", F_OK, 0), 0);
 	ck_assert_int_eq(write_file_at(dst, TMPNAME_PREFIX "1.2", "t", 1, 0600), 0);
-	ck_assert_int_eq(copy_remove_temporary(dst, TMPNAME_PREFIX "1.2"), 0);
+	ck_assert_int_eq(dst_untemp(dstv, "job", TMPNAME_PREFIX "1.2"), 0);
 	assert_no_temporaries();
 }
 END_TEST
@@ -705,9 +714,9 @@ START_TEST(test_link_entry)
 
 	ck_assert_int_eq(write_file_at(dst, "a", "a", 1, 0644), 0);
 	ck_assert_int_eq(write_file_at(dst, "c", "other", 5, 0644), 0);
-	ck_assert_int_eq(link_entry(&copier, dst, "a", dst, "b"), 0);
-	ck_assert_int_eq(link_entry(&copier, dst, "a", dst, "b"), 1); /* already linked */
-	ck_assert_int_eq(link_entry(&copier, dst, "a", dst, "c"), 0); /* replaces c */
+	ck_assert_int_eq(link_entry(&copier, dstv, "a", "b"), 0);
+	ck_assert_int_eq(link_entry(&copier, dstv, "a", "b"), 1); /* already linked */
+	ck_assert_int_eq(link_entry(&copier, dstv, "a", "c"), 0); /* replaces c */
 	ck_assert_int_eq(fstatat(dst, "a", &a, 0), 0);
 	ck_assert_int_eq(fstatat(dst, "b", &b, 0), 0);
 	ck_assert_int_eq(fstatat(dst, "c", &c, 0), 0);
@@ -730,7 +739,7 @@ static void copy_pseudo_file(const char *dir, const char *name)
 	memset(&es, 0, sizeof(es));
 	es.mode = S_IFREG | 0444;
 	errno = 0;
-	ck_assert_msg(copy_entry(&copier, sdir, name, dst, name, JOB_REGULAR, &es) == 0,
+	ck_assert_msg(copy_entry(&copier, dstv, sdir, name, name, JOB_REGULAR, &es) == 0,
 		      "%s/%s: %s (%s)", dir, name, strerror(errno),
 		      copier.reason ? copier.reason : "no reason");
 	want = read_file_at(sdir, name, &want_len);
@@ -757,7 +766,7 @@ static int copied_with_cfr(const char *name)
 	copier_init(&fresh, &session, slot());
 	ck_assert_int_eq(fstatat(src, name, &st, 0), 0);
 	entry_stat_from(&es, &st);
-	ck_assert_int_eq(copy_entry(&fresh, src, name, dst, name, JOB_REGULAR, &es), 0);
+	ck_assert_int_eq(copy_entry(&fresh, dstv, src, name, name, JOB_REGULAR, &es), 0);
 	used = fresh.buf == NULL;
 	copier_free(&fresh);
 	return used;

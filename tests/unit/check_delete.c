@@ -5,10 +5,10 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "delete.h"
-#include "lookahead.h"
-#include "nameset.h"
 #include "suites.h"
+#include "sync/delete.h"
+#include "walk/lookahead.h"
+#include "walk/nameset.h"
 
 /* What SRC lacks goes; what it has stays, whatever its type, but for directories. */
 START_TEST(test_decide_by_name_and_type)

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "filter.h"
 #include "suites.h"
 #include "testlib.h"
+#include "walk/filter.h"
 
 #define MAX_RULES 4
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "inode_table.h"
+#include "base/inode_table.h"
 #include "suites.h"
 
 static struct inode_table table;

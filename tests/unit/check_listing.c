@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "listing.h"
 #include "suites.h"
 #include "testlib.h"
-#include "walk.h"
+#include "walk/listing.h"
+#include "walk/walk.h"
 
 /* A listing of three entries: stated, failed (ENOENT), not stated. */
 static void make_three(struct listing *l, struct stat *st)

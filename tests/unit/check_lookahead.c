@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lookahead.h"
 #include "suites.h"
+#include "walk/lookahead.h"
 
 static struct lookahead la;
 

@@ -28,7 +28,7 @@ int main(void)
 	srunner_add_suite(sr, quote_suite());
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, filter_suite());
-	srunner_add_suite(sr, filelist_suite());
+	srunner_add_suite(sr, files_from_suite());
 	srunner_add_suite(sr, compare_suite());
 	srunner_add_suite(sr, delete_suite());
 	srunner_add_suite(sr, spill_suite());

@@ -17,14 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dirstream.h"
-#include "listing.h"
-#include "mpi_listing.h"
-#include "session.h"
-#include "strlist.h"
+#include "base/dirstream.h"
+#include "base/strlist.h"
+#include "core/session.h"
 #include "suites.h"
 #include "testlib.h"
-#include "walk.h"
+#include "walk/broker.h"
+#include "walk/listing.h"
+#include "walk/walk.h"
 
 #define LISTERS 2
 

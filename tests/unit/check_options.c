@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "options.h"
+#include "base/util.h"
+#include "cli/args.h"
 #include "suites.h"
-#include "util.h"
 
 static FILE *out;     /* where --help and --version go */
 static char err[256]; /* the error message of the last parse */
@@ -169,8 +169,6 @@ START_TEST(test_mode)
 	assert_error(PARSE("--mode=fork", "a", "b"), "'fork'");
 	ck_assert_msg(strstr(err, "--mode") != NULL, "%s", err);
 	assert_error(PARSE("--mode=", "a", "b"), "--mode");
-	ck_assert_str_eq(worker_mode_name(MODE_PROCESS), "process");
-	ck_assert_str_eq(worker_mode_name(MODE_THREAD), "thread");
 }
 END_TEST
 

@@ -1,8 +1,8 @@
 /* check_plan.c - the per-entry decisions, without a filesystem. */
 #include <string.h>
 
-#include "plan.h"
 #include "suites.h"
+#include "sync/plan.h"
 
 static struct stat of_type(mode_t type)
 {
@@ -29,7 +29,7 @@ START_TEST(test_directory_source)
 		    fifo = of_type(S_IFIFO);
 
 	ck_assert_ptr_null(plan_replace_conflict(S_IFDIR, &dir));
-	ck_assert_str_eq(plan_replace_conflict(S_IFDIR, &reg), PLAN_NONDIR_BY_DIR);
+	ck_assert_str_eq(plan_replace_conflict(S_IFDIR, &reg), REASON_NONDIR_BY_DIR);
 	ck_assert_ptr_null(plan_replace_conflict(S_IFDIR, &lnk));
 	ck_assert_ptr_null(plan_replace_conflict(S_IFDIR, &fifo));
 }
@@ -47,7 +47,7 @@ START_TEST(test_nondirectory_source)
 
 			ck_assert_ptr_null(plan_replace_conflict(types[i], &there));
 		}
-		ck_assert_str_eq(plan_replace_conflict(types[i], &dir), PLAN_DIR_BY_NONDIR);
+		ck_assert_str_eq(plan_replace_conflict(types[i], &dir), REASON_DIR_BY_NONDIR);
 	}
 }
 END_TEST

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "progress.h"
+#include "report/progress.h"
+#include "run/kinds.h"
 #include "suites.h"
 
 static struct progress_counts counts(uint64_t entries_done, uint64_t entries_total,
@@ -324,13 +325,16 @@ START_TEST(test_stats_adaptive)
 END_TEST
 
 /*
- * MPI: the ranks and each one's files, bytes and directories listed, rank
- * 0 being the parent's slot; then what rank 0's walker waited and spent.
+ * A kind with per-worker figures (MPI's ranks): each one's files, bytes and
+ * directories listed, worker 0 being the parent's slot; then what the
+ * walker waited and spent.  The keys follow the kind's unit.
  */
 START_TEST(test_stats_json_ranks)
 {
 	struct worker_slot slots[3];
-	struct run_stats st = { .mode = "mpi", .jobs = 2, .ranks = 3, .slots = slots };
+	struct run_stats st = {
+		.mode = "mpi", .jobs = 2, .unit = "rank", .units = 3, .slots = slots
+	};
 	char buf[1024];
 
 	memset(slots, 0, sizeof(slots));
@@ -359,6 +363,13 @@ START_TEST(test_stats_json_ranks)
 				  "rank 2 0 dirs 0 entries\nwalker (rank 0): waited for listings "
 				  "1.500 s  cpu 0.250 s\n") != NULL,
 		      "%s", buf);
+	st.unit = "stream";
+	stats_format(STATS_JSON, &st, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "\"streams\":3,\"per_stream\":[{\"files\":1,") != NULL, "%s",
+		      buf);
+	stats_format(STATS_TEXT, &st, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "listed: stream 0 1 dirs") != NULL, "%s", buf);
+	st.unit = NULL;
 	st.slots = NULL;
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
 	ck_assert_ptr_null(strstr(buf, "ranks"));
@@ -422,7 +433,7 @@ END_TEST
 
 /* A session with three worker slots and the parent's. */
 static struct options collect_opts = { .jobs = 3, .mode = MODE_PROCESS };
-static struct session collect_session = { .opts = &collect_opts };
+static struct session collect_session = { .opts = &collect_opts, .kind = &process_kind };
 
 static void collect_setup(void)
 {
@@ -457,7 +468,7 @@ START_TEST(test_collect_sums_slots)
 	atomic_store(&sh->queued_entries, 50);
 	atomic_store(&sh->queued_bytes, 5000);
 	atomic_store(&sh->walk_done, 1);
-	progress_collect(&collect_session, NULL, 3.0, &c);
+	progress_collect(&collect_session, 0, 3.0, &c);
 	ck_assert_uint_eq(c.entries_done, 1 + 2 + 3 + 4);
 	ck_assert_uint_eq(c.entries_total, 50);
 	ck_assert_uint_eq(c.bytes_done, 100 + 200 + 300 + 400 + 4 * 10);
@@ -472,30 +483,27 @@ END_TEST
 START_TEST(test_collect_clamps_and_uses_scan)
 {
 	struct shared_state *sh = collect_session.shared;
-	struct scan sc;
 	struct progress_counts c;
 
-	memset(&sc, 0, sizeof(sc));
 	atomic_store(&sh->queued_entries, 5);
 	atomic_store(&sh->queued_bytes, 600);
-	progress_collect(&collect_session, NULL, 1.0, &c);
+	progress_collect(&collect_session, 0, 1.0, &c);
 	ck_assert_uint_eq(c.entries_done, 5);
 	ck_assert_uint_eq(c.bytes_done, 600);
 	ck_assert_int_eq(c.scanning, 1);
 	/* The scan counts names; bytes scale by the walker's mean size. */
-	atomic_store(&sc.entries, 80);
-	progress_collect(&collect_session, &sc, 1.0, &c);
+	progress_collect(&collect_session, 80, 1.0, &c);
 	ck_assert_uint_eq(c.entries_total, 80);
 	ck_assert_uint_eq(c.bytes_total, 600 * 80 / 5);
 	ck_assert_uint_eq(c.entries_done, 10);
 	ck_assert_uint_eq(c.bytes_done, 1040);
 	ck_assert_int_eq(c.scanning, 1);
 	/* Whatever the scan has counted, the byte total is an estimate until the walk ends. */
-	progress_collect(&collect_session, &sc, 1.0, &c);
+	progress_collect(&collect_session, 80, 1.0, &c);
 	ck_assert_int_eq(c.scanning, 1);
 	/* Once the walk is done its totals are final, whatever the scan says. */
 	atomic_store(&sh->walk_done, 1);
-	progress_collect(&collect_session, &sc, 1.0, &c);
+	progress_collect(&collect_session, 80, 1.0, &c);
 	ck_assert_uint_eq(c.entries_total, 5);
 	ck_assert_uint_eq(c.bytes_total, 600);
 }

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "queue.h"
+#include "core/queue.h"
 #include "suites.h"
 #include "testlib.h"
 

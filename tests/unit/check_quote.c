@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quote.h"
+#include "report/quote.h"
 #include "suites.h"
 
 /* quote_name into a fresh string, checked against the length it returns. */

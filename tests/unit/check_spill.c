@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "session.h"
-#include "spill.h"
+#include "core/session.h"
+#include "run/spill.h"
 #include "suites.h"
 
 static struct shared_state *sh;

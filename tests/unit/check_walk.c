@@ -10,13 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "filelist.h"
-#include "filter.h"
-#include "lookahead.h"
-#include "path.h"
+#include "base/path.h"
 #include "suites.h"
 #include "testlib.h"
-#include "walk.h"
+#include "walk/files_from.h"
+#include "walk/filter.h"
+#include "walk/lookahead.h"
+#include "walk/walk.h"
 
 #define MAX_SEEN 256
 
@@ -395,7 +395,7 @@ START_TEST(test_listed_paths_only)
 {
 	char *paths[] = { "", "a/b/c", "a/b/f2", "f0", "missing/x", "p" };
 	static const char *const want[] = { "a", "a/b", "a/b/c", "a/b/f2", "f0", "p" };
-	struct filelist l = { paths + 1, 5, 5 };
+	struct files_from l = { paths + 1, 5, 5 };
 	struct visit_ctx ctx = { .r = &rec };
 	struct walk_visitor v = {
 		.entry = on_entry, .directory = on_directory, .error = on_error, .ctx = &ctx

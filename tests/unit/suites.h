@@ -17,7 +17,7 @@ Suite *change_suite(void);
 Suite *quote_suite(void);
 Suite *acl_suite(void);
 Suite *filter_suite(void);
-Suite *filelist_suite(void);
+Suite *files_from_suite(void);
 Suite *compare_suite(void);
 Suite *delete_suite(void);
 Suite *spill_suite(void);

@@ -1,0 +1,37 @@
+/*
+ * copy.h - one worker's copying state (the copier), shared by the data
+ * machinery (data.h) and the copy of one entry (sync/entry.h).
+ */
+#ifndef PCOPY_COPY_H
+#define PCOPY_COPY_H
+
+#include "copy/loss.h"
+#include "core/job.h"
+#include "core/session.h"
+
+/* The reason given for an entry that is no longer of the type it was listed as. */
+#define COPY_TYPE_CHANGED "changed type while being copied"
+
+/* One worker's copying state; one per worker, never shared. */
+struct copier {
+	const struct session *s;  /* the run */
+	struct worker_slot *slot; /* this worker's counters and in-flight state */
+	char *buf;                /* read/write buffer, allocated on first use */
+	const char *reason;       /* why the last copy failed, when errno says too little */
+	int failed_dst;           /* and it failed in DST (making, writing, installing) */
+	const char *warning;      /* the last copy succeeded, but this must be said */
+	int replaced;             /* the last copy or link took the place of an entry */
+	int rewrite;              /* the copy made is a metadata fix (PLAN_REWRITE): not
+				     counted as a copy */
+	int file_no_cfr;          /* copy_file_range refused the file being copied */
+	int file_no_sendfile;     /* and so did sendfile */
+	int file_has_blocks;      /* it has data blocks (procfs and sysfs files have none) */
+	int file_split;           /* it was copied as ranges (data.c) */
+	struct meta_loss lost;    /* metadata the last copy could not keep */
+	_Atomic int *given_up;    /* copying a range: set when another range of the file failed */
+};
+
+void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);
+void copier_free(struct copier *c);
+
+#endif

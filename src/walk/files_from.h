@@ -1,0 +1,34 @@
+/* files_from.h - the --files-from list: paths to copy, read, cleaned and sorted. */
+#ifndef PCOPY_FILES_FROM_H
+#define PCOPY_FILES_FROM_H
+
+#include <stddef.h>
+
+/*
+ * Paths relative to the top of SRC, without leading, trailing or doubled
+ * slashes or "." components; "" stands for SRC itself.  Sorted by
+ * component ('/' before any other byte), so that a directory comes just
+ * before everything inside it, and without duplicates.
+ */
+struct files_from {
+	char **paths;
+	size_t count;
+	size_t cap;
+};
+
+void files_from_init(struct files_from *l);
+void files_from_free(struct files_from *l);
+
+/*
+ * Read the list in the file `path` ("-": stdin), one path per line, or
+ * NUL-separated with `nul`.  Blank entries and entries starting with '#'
+ * or ';' are skipped, as rsync does.  Returns 0; or -1 with errno when
+ * the file cannot be read, or with EINVAL and *bad set to the offending
+ * entry (malloc'd) when a path has a ".." component.
+ */
+int files_from_load(struct files_from *l, const char *path, int nul, char **bad);
+
+/* Is `path` inside the directory `dir` (from the same list; "" holds everything)? */
+int files_from_inside(const char *path, const char *dir);
+
+#endif

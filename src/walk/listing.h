@@ -1,0 +1,77 @@
+/*
+ * listing.h - directory listings read for the walker by someone else (in
+ * pcopy-mpi, by the other ranks): each name with its d_type and, where the
+ * walker would stat it, the stat, so the walker needs no getdents or
+ * fstatat of its own.  Also the key that orders directories as the walker
+ * enters them, so that whoever hands out the reading can hand out first
+ * what the walker needs first.
+ *
+ * The pure parts only; the broker and the listers are in broker.c.
+ */
+#ifndef PCOPY_LISTING_H
+#define PCOPY_LISTING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "walk/lookahead.h"
+
+/* What the lister learnt of one entry by stat'ing it. */
+struct listing_stat {
+	struct stat st; /* valid when err == 0 */
+	int32_t err;    /* 0; errno of the fstatat; or LISTING_NOT_STATED */
+	int32_t pad;
+};
+
+/* err of an entry the lister did not stat (the walker decides without, or stats it). */
+#define LISTING_NOT_STATED (-1)
+
+/* One directory's listing: names in the order read, and a stat for each. */
+struct listing {
+	struct lookahead_list names; /* d_type byte + name + NUL, as lookahead.h */
+	struct listing_stat *stats;  /* stats[i] is for the i-th name */
+	size_t count, cap;           /* names held, stats allocated */
+};
+
+void listing_init(struct listing *l);
+void listing_free(struct listing *l);
+
+/* Append an entry; st NULL with err its errno (or LISTING_NOT_STATED). */
+void listing_add(struct listing *l, unsigned char d_type, const char *name, const struct stat *st,
+		 int err);
+
+/* Bytes the listing holds (for a memory budget). */
+size_t listing_bytes(const struct listing *l);
+
+/* The packed form, for a message: a malloc'd buffer of *len bytes. */
+char *listing_pack(const struct listing *l, size_t *len);
+
+/*
+ * Rebuild a listing from `len` bytes packed by listing_pack (l is
+ * overwritten).  0, or -1 when they are not a well-formed listing (l is
+ * then empty).
+ */
+int listing_unpack(const char *buf, size_t len, struct listing *l);
+
+/*
+ * Where a directory comes in the walk.  walk.c visits a directory's
+ * entries, then each of its subdirectories in listing order, each the
+ * same way: a pre-order.  A directory's key is its parent's key followed
+ * by its index in the parent's listing, so comparing keys as sequences
+ * (a prefix first) gives the walker's order.  The root's key is empty.
+ */
+struct walk_key {
+	uint32_t *index; /* one per level below the root (malloc'd) */
+	size_t depth;
+};
+
+/* The key of the child at `index` of a directory whose key is `parent`. */
+void walk_key_child(const struct walk_key *parent, uint32_t index, struct walk_key *child);
+void walk_key_copy(const struct walk_key *from, struct walk_key *to);
+void walk_key_free(struct walk_key *k);
+
+/* <0, 0 or >0 as directory a is entered before, as, or after b. */
+int walk_key_compare(const struct walk_key *a, const struct walk_key *b);
+
+#endif
