@@ -22,6 +22,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Monotonic clock in seconds. */
 double monotonic_seconds(void);
 
+/* The most resident memory this process has held so far, in KiB (0: unknown). */
+unsigned long long peak_rss_kib(void);
+
 /* Close each of a and b that is an fd (>= 0), leaving errno as it was. */
 void close_both(int a, int b);
 

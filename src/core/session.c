@@ -88,6 +88,7 @@ unsigned force_flags_from_env(void)
 		{ "walker_lists", FORCE_WALKER_LISTS },
 		{ "split_all", FORCE_SPLIT_ALL },
 		{ "one_stream", FORCE_ONE_STREAM },
+		{ "workers_judge", FORCE_WORKERS_JUDGE },
 	};
 	const char *env = getenv("PCOPY_FORCE");
 	unsigned flags = 0;

@@ -27,6 +27,7 @@ enum force_flags {
 	FORCE_WALKER_LISTS = 1 << 6,       /* pcopy-mpi: rank 0 reads every directory itself */
 	FORCE_SPLIT_ALL = 1 << 7,          /* every file of two pages or more is copied as ranges */
 	FORCE_ONE_STREAM = 1 << 8,         /* no file is copied as ranges, not even a cold one */
+	FORCE_WORKERS_JUDGE = 1 << 9,      /* pcopy-mpi: listers leave every file to a job */
 };
 
 /* Longest name of a named temporary, with its NUL. */
@@ -69,8 +70,10 @@ struct worker_slot {
 	_Atomic uint64_t wait_ns;         /* time off CPU with a job: device, locks */
 	_Atomic uint64_t dirs_listed;     /* pcopy-mpi: directories this rank read for the walk */
 	_Atomic uint64_t entries_listed;  /* and the names in them (walk/broker.h) */
+	_Atomic uint64_t judged;          /* and the regular files compared with DST there */
 	_Atomic uint64_t listing_wait_ns; /* rank 0: its walker waited for listings */
 	_Atomic uint64_t walker_cpu_ns;   /* rank 0: its walker's CPU time */
+	_Atomic uint64_t peak_rss_kib;    /* pcopy-mpi: the rank's peak resident memory */
 	char tmpname[TMPNAME_MAX];        /* named temporary in job's directory, or "" */
 	struct job job;                   /* the job in flight */
 } __attribute__((aligned(64)));

@@ -275,10 +275,12 @@ static double ns_to_s(const _Atomic uint64_t *ns)
 
 /*
  * Per-worker figures (MPI's ranks): ,"ranks":N,"per_rank":[{"files":F,
- * "bytes":B,"dirs_listed":D,"entries_listed":E},...] in worker order, to
- * show the balance of the copying and of the listing (walk/broker.h), then
- * how long the walker waited for listings and its CPU time: if it waited,
- * the workers listing were the limit, not the walker.
+ * "bytes":B,"dirs_listed":D,"entries_listed":E,"judged":J,"cpu_s":C,
+ * "idle_s":I,"peak_rss_kib":R},...] in worker order, to show the balance
+ * of the copying and of the listing and judging (walk/broker.h), how long
+ * each worker waited for a job and how much memory its process held at
+ * most, then how long the walker waited for listings and its CPU time: if
+ * it waited, the workers listing were the limit, not the walker.
  */
 static void stats_json_units(const struct run_stats *st, char *buf, size_t len, size_t *at)
 {
@@ -290,17 +292,22 @@ static void stats_json_units(const struct run_stats *st, char *buf, size_t len, 
 
 		put(buf, len, at,
 		    "%s{\"files\":%llu,\"bytes\":%llu,\"dirs_listed\":%llu,\"entries_listed\":%"
-		    "llu}",
+		    "llu,\"judged\":%llu,\"cpu_s\":%.3f,\"idle_s\":%.3f,\"peak_rss_kib\":%llu}",
 		    k > 0 ? "," : "", (unsigned long long)atomic_load(&slot->files),
 		    (unsigned long long)atomic_load(&slot->bytes),
 		    (unsigned long long)atomic_load(&slot->dirs_listed),
-		    (unsigned long long)atomic_load(&slot->entries_listed));
+		    (unsigned long long)atomic_load(&slot->entries_listed),
+		    (unsigned long long)atomic_load(&slot->judged), ns_to_s(&slot->cpu_ns),
+		    ns_to_s(&slot->idle_ns), (unsigned long long)atomic_load(&slot->peak_rss_kib));
 	}
 	put(buf, len, at, "],\"listing_wait_s\":%.6f,\"walker_cpu_s\":%.6f",
 	    ns_to_s(&walker->listing_wait_ns), ns_to_s(&walker->walker_cpu_ns));
 }
 
-/* Per-worker figures: who listed how many directories, and what the walker waited. */
+/*
+ * Per-worker figures: who listed how many directories, what the walker
+ * waited, and each worker's peak memory.
+ */
 static void stats_text_units(const struct run_stats *st, char *buf, size_t len, size_t *at)
 {
 	const struct worker_slot *walker = unit_slot(st, 0);
@@ -313,8 +320,17 @@ static void stats_text_units(const struct run_stats *st, char *buf, size_t len, 
 		    (unsigned long long)atomic_load(&slot->dirs_listed),
 		    (unsigned long long)atomic_load(&slot->entries_listed));
 	}
-	put(buf, len, at, "\nwalker (%s 0): waited for listings %.3f s  cpu %.3f s\n", st->unit,
+	put(buf, len, at,
+	    "\nwalker (%s 0): waited for listings %.3f s  cpu %.3f s\npeak memory:", st->unit,
 	    ns_to_s(&walker->listing_wait_ns), ns_to_s(&walker->walker_cpu_ns));
+	for (int k = 0; k < st->units; k++) {
+		char human[32];
+
+		human_bytes(1024.0 * (double)atomic_load(&unit_slot(st, k)->peak_rss_kib), human,
+			    sizeof(human));
+		put(buf, len, at, "%s %s %d %s", k > 0 ? "," : "", st->unit, k, human);
+	}
+	put(buf, len, at, "\n");
 }
 
 static size_t stats_json(const struct run_stats *st, double secs, char *buf, size_t len)

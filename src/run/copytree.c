@@ -270,6 +270,15 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 		return queue_entry(ct, e->relpath, &es);
 	}
 	entry_stat_from(&es, e->st);
+	if (e->unchanged && S_ISREG(es.mode) && es.nlink == 1 && !ct->s->opts->dry_run) {
+		/* A lister found DST's copy up to date: done, as a worker would be. */
+		struct worker_slot *slot = parent_slot(ct->s);
+
+		(void)count_entry(ct, e->relpath, &es);
+		atomic_fetch_add(&slot->unchanged, 1);
+		worker_count_done(slot, JOB_REGULAR, &es, PLAN_SKIP);
+		return 0;
+	}
 	if (!ct->s->opts->dry_run)
 		return queue_entry(ct, e->relpath, &es);
 	dry_run_visit(ct, e, count_entry(ct, e->relpath, &es));

@@ -297,6 +297,7 @@ static void *forward_main(void *arg)
 	/* A rank sends its listings before its DONE: all are being received. */
 	mpi_receives_reap(&r->listings, 1, take_listing, r->broker);
 	mpi_sends_finish(&r->sends);
+	atomic_store(&parent_slot(r->s)->peak_rss_kib, peak_rss_kib());
 	return NULL;
 }
 

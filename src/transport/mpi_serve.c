@@ -29,6 +29,7 @@
 #include "run/kinds.h"
 #include "run/pool.h"
 #include "run/spill.h"
+#include "sync/update.h"
 #include "transport/mpi_wire.h"
 #include "walk/broker.h"
 #include "walk/walk.h"
@@ -131,6 +132,8 @@ static void send_status(struct sends *q, const struct session *s, uint64_t taken
 		.idle = (uint32_t)idle,
 	};
 
+	if (tag == TAG_DONE) /* the rank's peak: its process holds no more later */
+		atomic_store(&s->shared->slots[0].peak_rss_kib, peak_rss_kib());
 	for (size_t i = 0; i < NCOUNTERS; i++)
 		st.counter[i] = atomic_load(mpi_counter_of(&s->shared->slots[0], i));
 	mpi_send_copy(q, 0, tag, &st, sizeof(st));
@@ -179,17 +182,59 @@ static int stop_signal_taken(void)
 /* A rank's side of one source, between GO and DONE. */
 struct server {
 	struct session *s;
-	struct sends sends;       /* reports in flight */
-	struct sends lines;       /* the LINES message in flight */
-	uint64_t pushed;          /* jobs received and queued */
-	uint64_t reported;        /* jobs taken, as last told rank 0 */
-	int reported_idle;        /* idleness, as last told rank 0 */
-	uint64_t spill_sent;      /* bytes of this rank's spill region sent to rank 0 */
-	double last;              /* when rank 0 was last told */
-	int closed;               /* CLOSE or ABORT came: no more jobs */
-	struct walk_options walk; /* how rank 0 walks: how to list for it */
-	char *dirbuf;             /* for the directory being listed (dirstream.h) */
+	struct sends sends;        /* reports in flight */
+	struct sends lines;        /* the LINES message in flight */
+	uint64_t pushed;           /* jobs received and queued */
+	uint64_t reported;         /* jobs taken, as last told rank 0 */
+	int reported_idle;         /* idleness, as last told rank 0 */
+	uint64_t spill_sent;       /* bytes of this rank's spill region sent to rank 0 */
+	double last;               /* when rank 0 was last told */
+	int closed;                /* CLOSE or ABORT came: no more jobs */
+	struct walk_options walk;  /* how rank 0 walks: how to list for it */
+	char *dirbuf;              /* for the directory being listed (dirstream.h) */
+	struct lister_judge judge; /* the files it lists, against DST (judging) */
+	struct dst *look;          /* DST, as the lister sees it; NULL: not judging */
 };
+
+/* The judge's `enter`: the directory of DST that `relpath` is copied to, if any. */
+static int judge_enter(void *ctx, const char *relpath)
+{
+	struct server *sv = ctx;
+
+	return dst_enter(sv->look, relpath, strlen(relpath));
+}
+
+/* The judge's `unchanged`: what a worker would decide (update_decide). */
+static int judge_unchanged(void *ctx, int dirfd, const char *name, const struct stat *st)
+{
+	struct server *sv = ctx;
+	struct entry_stat es;
+	struct src_entry src = {
+		.dir = dirfd, .name = name, .fd = -1, .follow = sv->s->opts->dereference, .st = &es
+	};
+	struct stat dst;
+	int tree;
+
+	entry_stat_from(&es, st);
+	return dst_lstat(sv->look, 0, name, &dst) == 0 &&
+	       update_decide(sv->s, sv->look, &src, name, &dst, &tree) == PLAN_SKIP;
+}
+
+/*
+ * Judge the files listed against DST when a worker would only look at
+ * them: an incremental run (--update other than all) that neither reads
+ * contents (-c) nor is dry.  The lister's handle on DST only looks.
+ */
+static void start_judging(struct server *sv, uint32_t flags)
+{
+	const struct session *s = sv->s;
+
+	if ((flags & BEGIN_NO_DST) || s->opts->dry_run || s->opts->update == UPDATE_ALL ||
+	    s->opts->checksum || (s->force & FORCE_WORKERS_JUDGE))
+		return;
+	sv->look = dst_open(s, &s->shared->slots[0]);
+	sv->judge = (struct lister_judge){ judge_enter, judge_unchanged, sv };
+}
 
 /* Queue the jobs of a batch (never waits: WINDOW bounds what rank 0 sends). */
 static void queue_batch(struct server *sv, const char *batch, size_t len)
@@ -215,13 +260,15 @@ static void list_directories(struct server *sv, const char *paths, size_t len)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	for (size_t at = 0; at < len; at += strlen(paths + at) + 1)
-		lister_read(sv->s->src_root, &sv->walk, paths + at, sv->dirbuf, &reply);
+		lister_read(sv->s->src_root, &sv->walk, paths + at, sv->dirbuf,
+			    sv->look != NULL ? &sv->judge : NULL, &reply);
 	mpi_send_async(&sv->sends, 0, TAG_LISTING, reply.buf, reply.len);
 	/* A reply is past MPI's eager size: rank 0's mpi_receive waits for us to
 	 * move it on, so do that before reading more. */
 	mpi_sends_reap(&sv->sends);
 	atomic_fetch_add(&slot->dirs_listed, reply.dirs);
 	atomic_fetch_add(&slot->entries_listed, reply.entries);
+	atomic_fetch_add(&slot->judged, reply.judged);
 }
 
 /* Take what rank 0 sent: jobs, directories to list, CLOSE or ABORT; 1 if anything came. */
@@ -332,6 +379,7 @@ static void serve_jobs(struct session *s, uint32_t flags)
 	double last_signal_look = 0;
 	struct pool *pool;
 
+	start_judging(&sv, flags);
 	s->queue = queue_create(WINDOW, QUEUE_PRIVATE);
 	pool = s->queue != NULL ? pool_start(s) : NULL;
 	if (pool == NULL) {
@@ -378,6 +426,7 @@ static void serve_jobs(struct session *s, uint32_t flags)
 	send_status(&sv.sends, s, sv.pushed, 1, TAG_DONE);
 	mpi_sends_finish(&sv.lines);
 	mpi_sends_finish(&sv.sends);
+	dst_close(sv.look);
 	free(sv.dirbuf);
 }
 

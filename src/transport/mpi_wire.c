@@ -20,7 +20,10 @@ static const size_t counter_offsets[NCOUNTERS] = {
 	offsetof(struct worker_slot, updated),        offsetof(struct worker_slot, meta_updated),
 	offsetof(struct worker_slot, linked),         offsetof(struct worker_slot, deleted),
 	offsetof(struct worker_slot, dirs_listed),    offsetof(struct worker_slot, entries_listed),
-	offsetof(struct worker_slot, split_files),
+	offsetof(struct worker_slot, split_files),    offsetof(struct worker_slot, idle_ns),
+	offsetof(struct worker_slot, cpu_ns),         offsetof(struct worker_slot, runq_ns),
+	offsetof(struct worker_slot, wait_ns),        offsetof(struct worker_slot, peak_rss_kib),
+	offsetof(struct worker_slot, judged),
 };
 
 _Atomic uint64_t *mpi_counter_of(struct worker_slot *slot, size_t i)

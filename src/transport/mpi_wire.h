@@ -100,7 +100,7 @@ struct ready {
 };
 
 /* The counters of a slot a rank reports, in message order (mpi_wire.c). */
-#define NCOUNTERS 21
+#define NCOUNTERS 27
 
 /* STATUS and DONE. */
 struct status {

@@ -40,15 +40,28 @@
 #include "walk/listing.h"
 #include "walk/walk.h"
 
+/*
+ * What the broker holds on rank 0 is bounded whatever the tree and the
+ * number of ranks: the listings that arrived, up to LISTING_BUDGET bytes;
+ * the directories known from them, up to KNOWN_MAX (a few hundred bytes
+ * each); and the replies in flight, for at most LIST_IN_FLIGHT
+ * directories.  Beyond that it hands out nothing more, or learns nothing
+ * more from a listing until the walker takes it; the walker reads what
+ * was not handed out itself.  Only the walker's own path through the tree
+ * (the subdirectories still to enter at each level, held by walk.c in
+ * every mode) is beyond the broker's bounds.
+ */
 #define LIST_BATCH 8                     /* directories in one LIST message, at most */
 #define LIST_WINDOW 64                   /* directories a rank has and has not answered */
+#define LIST_IN_FLIGHT 128               /* and all ranks together */
 #define LISTING_BUDGET ((size_t)8 << 20) /* bytes of listings held for the walker */
+#define KNOWN_MAX 8192                   /* directories known ahead of the walker */
 /*
  * Bytes of one reply a lister builds, and of one directory's listing in it
  * (about 6,900 entries): past it, the rest is answered "cannot" and the
- * walker reads it itself.  So a lister holds a few MiB at most, and rank 0
- * no more than LISTING_BUDGET plus two of these per reply in flight,
- * however big a directory is.
+ * walker reads it itself.  So a lister holds a few MiB at most, and a
+ * reply in flight to rank 0 no more than two of these, however big a
+ * directory is.
  */
 #define LISTING_MAX ((size_t)1 << 20)
 
@@ -66,6 +79,8 @@ struct known_dir {
 	int in_table;        /* in the hash table */
 	int in_waiting;      /* in `waiting` (maybe stale: no longer KNOWN) */
 	int in_held;         /* in `held` (maybe stale: taken or dropped) */
+	int unlearned;       /* ARRIVED with known_max known: its subdirectories
+				are learnt when the walker takes it */
 	struct walk_key key; /* where the walker comes to it */
 	struct dir_id *ids;  /* the root's, ..., its own: key.depth + 1 */
 	struct listing list; /* ARRIVED: what the rank read */
@@ -91,6 +106,7 @@ struct broker {
 	size_t used;                /* bytes of held listings */
 	struct walk_key passed;     /* the key of the last directory the walker took */
 	int *in_flight;             /* by rank: directories sent and not answered */
+	int in_flight_all;          /* the same, all ranks together */
 	int closed;                 /* hand out nothing more, nobody waits */
 	int walk_started;           /* the walker has called us once */
 	uint64_t cpu_start_ns;      /* its thread's CPU time then */
@@ -286,9 +302,11 @@ static int is_ancestor(const struct known_dir *d, struct dir_id id)
 /*
  * Learn the subdirectories of d from its names (and their stats, when a
  * rank read them): those the walker may enter, as far as we can tell.
+ * With `capped`, stop at known_max known directories: 0 if it did, else 1.
  */
-static void learn_children(struct broker *b, const struct known_dir *d,
-			   const struct lookahead_list *names, const struct listing_stat *stats)
+static int learn_children(struct broker *b, const struct known_dir *d,
+			  const struct lookahead_list *names, const struct listing_stat *stats,
+			  int capped)
 {
 	struct pathbuf path;
 	const char *name;
@@ -307,6 +325,10 @@ static void learn_children(struct broker *b, const struct known_dir *d,
 			continue;
 		if (stats == NULL && type != DT_DIR)
 			continue;
+		if (capped && b->count >= b->c.known_max) {
+			pathbuf_free(&path);
+			return 0;
+		}
 		if (st != NULL) {
 			id.dev = st->st_dev, id.ino = st->st_ino;
 			if (is_ancestor(d, id) || (b->c.one_file_system && id.dev != d->ids[0].dev))
@@ -318,6 +340,7 @@ static void learn_children(struct broker *b, const struct known_dir *d,
 		pathbuf_trim(&path, old);
 	}
 	pathbuf_free(&path);
+	return 1;
 }
 
 /* Has the walker passed d without taking it? */
@@ -335,8 +358,9 @@ char *broker_next_batch(struct broker *b, int rank, size_t *len)
 
 	*len = 0;
 	pthread_mutex_lock(&b->lock);
-	while (!b->closed && b->in_flight[rank] < LIST_WINDOW && n < LIST_BATCH &&
-	       b->used < LISTING_BUDGET && b->waiting.len > 0) {
+	while (!b->closed && b->in_flight[rank] < LIST_WINDOW &&
+	       b->in_flight_all < LIST_IN_FLIGHT && n < LIST_BATCH && b->used < LISTING_BUDGET &&
+	       b->waiting.len > 0) {
 		struct known_dir *d = heap_pop(&b->waiting);
 		size_t plen = strlen(d->relpath) + 1;
 
@@ -354,6 +378,7 @@ char *broker_next_batch(struct broker *b, int rank, size_t *len)
 		memcpy(batch + *len, d->relpath, plen);
 		*len += plen;
 		b->in_flight[rank]++;
+		b->in_flight_all++;
 		n++;
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -367,13 +392,14 @@ static void arrived_one(struct broker *b, int rank, const char *path, int ok, st
 
 	pthread_mutex_lock(&b->lock);
 	b->in_flight[rank]--;
+	b->in_flight_all--;
 	d = find(b, path);
 	if (d != NULL && d->state == SENT && passed(b, d)) {
 		forget(b, d);
 	} else if (d != NULL && d->state == SENT) {
 		d->state = SELF; /* unless it came, the walker reads it */
 		if (ok) {
-			learn_children(b, d, &l->names, l->stats);
+			d->unlearned = !learn_children(b, d, &l->names, l->stats, 1);
 			d->state = ARRIVED;
 			d->list = *l;
 			listing_init(l);
@@ -483,6 +509,9 @@ static int source_take(void *ctx, const char *relpath, struct listing *out)
 			waited = monotonic_seconds() - start;
 		}
 		if (d->state == ARRIVED) {
+			/* Now that the walker is here, whatever the cap kept back. */
+			if (d->unlearned)
+				learn_children(b, d, &d->list.names, d->list.stats, 0);
 			*out = d->list;
 			listing_init(&d->list);
 			forget(b, d);
@@ -517,7 +546,7 @@ static void source_read_itself(void *ctx, const char *relpath, const struct look
 	d = find(b, relpath);
 	if (d != NULL && d->state == SELF) {
 		if (names != NULL && !b->closed)
-			learn_children(b, d, names, NULL);
+			learn_children(b, d, names, NULL, 0);
 		forget(b, d);
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -557,6 +586,8 @@ struct broker *broker_create(const struct broker_config *c)
 	struct stat st;
 
 	b->c = *c;
+	if (b->c.known_max == 0)
+		b->c.known_max = KNOWN_MAX;
 	b->source = (struct walk_source){ source_take, source_read_itself, source_finished, b };
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->changed, NULL);
@@ -584,9 +615,39 @@ void broker_free(struct broker *b)
 
 /* --- the lister (ranks > 0) --- */
 
-/* Read the open directory fd as the walker would: names, and stats where it would stat. */
+/*
+ * A regular file, for a judge: its stat, and whether DST's copy is up to
+ * date, when it has one link; else as without a judge (lazy_regular: not
+ * stat'ed, for whoever copies it to stat and report).
+ */
+static void add_judged(struct listing *l, int fd, const char *name, const struct walk_options *o,
+		       const struct lister_judge *judge, struct lister_reply *r)
+{
+	struct stat st;
+	int verdict = 0;
+
+	if (fstatat(fd, name, &st, o->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+		listing_add(l, DT_REG, name, NULL, o->lazy_regular ? LISTING_NOT_STATED : errno);
+		return;
+	}
+	if (S_ISREG(st.st_mode) && st.st_nlink == 1) {
+		verdict = judge->unchanged(judge->ctx, fd, name, &st) == 1 ? LISTING_UNCHANGED : 0;
+		r->judged++;
+	} else if (o->lazy_regular) {
+		listing_add(l, DT_REG, name, NULL, LISTING_NOT_STATED);
+		return;
+	}
+	if ((uint64_t)st.st_dev == r->dev_here)
+		st.st_dev = (dev_t)r->dev_rank0;
+	listing_add(l, DT_REG, name, &st, verdict);
+}
+
+/*
+ * Read the open directory fd as the walker would: names, and stats where
+ * it would stat (and of the regular files, with a judge).
+ */
 static int read_listing(int fd, const struct walk_options *o, char *dirbuf,
-			const struct lister_reply *r, struct listing *l)
+			const struct lister_judge *judge, struct lister_reply *r, struct listing *l)
 {
 	int flags = o->follow ? 0 : AT_SYMLINK_NOFOLLOW;
 	struct dirstream d;
@@ -597,7 +658,9 @@ static int read_listing(int fd, const struct walk_options *o, char *dirbuf,
 
 	dirstream_start(&d, fd, dirbuf);
 	while ((rc = dirstream_next(&d, &type, &name)) > 0) {
-		if (walk_type_is_enough(o, type))
+		if (judge != NULL && type == DT_REG)
+			add_judged(l, fd, name, o, judge, r);
+		else if (walk_type_is_enough(o, type))
 			listing_add(l, type, name, NULL, LISTING_NOT_STATED);
 		else if (fstatat(fd, name, &st, flags) == 0) {
 			if ((uint64_t)st.st_dev == r->dev_here)
@@ -612,7 +675,7 @@ static int read_listing(int fd, const struct walk_options *o, char *dirbuf,
 }
 
 void lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
-		 struct lister_reply *r)
+		 const struct lister_judge *judge, struct lister_reply *r)
 {
 	struct reply_head head = { 0, (uint32_t)strlen(relpath), 0 };
 	/* A full reply answers the rest of its batch "cannot", unread. */
@@ -626,7 +689,9 @@ void lister_read(int root, const struct walk_options *o, const char *relpath, ch
 
 	listing_init(&l);
 	/* Whatever fails, the walker reads it itself and reports it as always. */
-	if (fd >= 0 && read_listing(fd, o, dirbuf, r, &l) == 0) {
+	if (fd >= 0 && judge != NULL && judge->enter(judge->ctx, relpath) < 0)
+		judge = NULL;
+	if (fd >= 0 && read_listing(fd, o, dirbuf, judge, r, &l) == 0) {
 		head.ok = 1;
 		packed = listing_pack(&l, &packed_len);
 		head.listing_len = packed_len;

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct filter;
@@ -36,6 +37,8 @@ struct broker_config {
 	int one_file_system;         /* -x: do not hand out other file systems */
 	const struct filter *filter; /* excluded directories are not handed out */
 	struct worker_slot *slot;    /* rank 0's: what its walker read and waited */
+	size_t known_max;            /* directories known ahead of the walker, at
+					most (0: broker.c's KNOWN_MAX) */
 };
 
 struct broker;
@@ -69,6 +72,7 @@ struct lister_reply {
 	size_t len, cap;
 	uint64_t dirs;    /* directories it could read */
 	uint64_t entries; /* and the names in them */
+	uint64_t judged;  /* and the regular files in them the judge compared */
 	/*
 	 * A stat on device dev_here says dev_rank0 instead: SRC's file
 	 * system as this node and rank 0's see it (on another node an NFS or
@@ -78,14 +82,32 @@ struct lister_reply {
 };
 
 /*
+ * A lister's look at DST, for an incremental run: the regular files whose
+ * copy in DST is up to date need no job at all (listing.h's
+ * LISTING_UNCHANGED), so a re-run over an unchanged tree sends the walker
+ * listings and nothing else.  The lister stats each regular file then,
+ * and passes on the stat of those with one link (the others' are left to
+ * whoever copies them, as without a judge: spill.h).
+ */
+struct lister_judge {
+	/* About to read `relpath`: 0 to judge its regular files, -1 not to. */
+	int (*enter)(void *ctx, const char *relpath);
+	/* 1 if DST's copy of the file `name` in the SRC directory `dirfd`
+	 * (stat `st`) is up to date, as a worker would decide; else 0. */
+	int (*unchanged)(void *ctx, int dirfd, const char *name, const struct stat *st);
+	void *ctx;
+};
+
+/*
  * A lister (ranks > 0): read the directory `relpath` beneath `root` as
  * the walker would with options `o` (follow, names_only, lazy_regular),
- * with `dirbuf` (dirstream.h), and add it to r (zeroed at first): its
- * names and stats, or that it could not be read (the walker then reads it
- * itself, and says why).  A directory whose listing would pass 1 MiB, and
- * every directory once r holds 1 MiB, is answered "could not be read".
+ * with `dirbuf` (dirstream.h), judging its regular files with `judge`
+ * (NULL: none), and add it to r (zeroed at first): its names and stats,
+ * or that it could not be read (the walker then reads it itself, and says
+ * why).  A directory whose listing would pass 1 MiB, and every directory
+ * once r holds 1 MiB, is answered "could not be read".
  */
 void lister_read(int root, const struct walk_options *o, const char *relpath, char *dirbuf,
-		 struct lister_reply *r);
+		 const struct lister_judge *judge, struct lister_reply *r);
 
 #endif

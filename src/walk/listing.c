@@ -43,7 +43,7 @@ void listing_add(struct listing *l, unsigned char d_type, const char *name, cons
 	memset(ls, 0, sizeof(*ls));
 	if (st != NULL)
 		ls->st = *st;
-	ls->err = st != NULL ? 0 : err;
+	ls->err = st != NULL && err != LISTING_UNCHANGED ? 0 : err;
 	lookahead_list_add(&l->names, d_type, name);
 }
 

@@ -26,6 +26,12 @@ struct listing_stat {
 
 /* err of an entry the lister did not stat (the walker decides without, or stats it). */
 #define LISTING_NOT_STATED (-1)
+/*
+ * err of a regular file the lister stat'ed (st is valid) and whose copy in
+ * DST it found up to date, as a worker would decide (broker.h's judge):
+ * the walker only counts it.
+ */
+#define LISTING_UNCHANGED (-2)
 
 /* One directory's listing: names in the order read, and a stat for each. */
 struct listing {
@@ -37,7 +43,10 @@ struct listing {
 void listing_init(struct listing *l);
 void listing_free(struct listing *l);
 
-/* Append an entry; st NULL with err its errno (or LISTING_NOT_STATED). */
+/*
+ * Append an entry: st NULL with err its errno (or LISTING_NOT_STATED), or
+ * its stat with err 0 (or LISTING_UNCHANGED).
+ */
 void listing_add(struct listing *l, unsigned char d_type, const char *name, const struct stat *st,
 		 int err);
 

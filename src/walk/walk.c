@@ -109,8 +109,8 @@ static int excluded(const struct walk *w, int is_dir)
 }
 
 /*
- * Stat the entry e (unless d_type is enough, or the stat is `given`: read
- * for us) and hand it to the visitor, first asking the filter unless the
+ * Stat the entry e (unless the stat is `given`: read for us, or d_type is
+ * enough) and hand it to the visitor, first asking the filter unless the
  * caller did (`filtered`).  0 or -1.
  */
 static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type, int filtered,
@@ -120,7 +120,7 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
 	struct stat st;
 
 	e->st = &st;
-	if (walk_type_is_enough(w->o, d_type)) {
+	if (given == NULL && walk_type_is_enough(w->o, d_type)) {
 		memset(&st, 0, sizeof(st));
 		st.st_mode = DTTOIF(d_type);
 		e->typed_only = 1;
@@ -156,17 +156,20 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
  * entered, whatever would match inside it (as in rsync).
  */
 static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
-		      const struct stat *given, struct subdirs *sd)
+		      const struct listing_stat *given, struct subdirs *sd)
 {
 	int typed = d_type != DT_UNKNOWN && !(d_type == DT_LNK && w->o->follow);
-	struct walk_entry e = { .dirfd = fd, .name = name };
+	int stated = given != NULL && (given->err == 0 || given->err == LISTING_UNCHANGED);
+	struct walk_entry e = { .dirfd = fd,
+				.name = name,
+				.unchanged = stated && given->err == LISTING_UNCHANGED };
 	size_t old;
 	int rc = 0;
 
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
 	if (!(typed && excluded(w, d_type == DT_DIR)))
-		rc = visit_stat(w, &e, d_type, typed, given, sd);
+		rc = visit_stat(w, &e, d_type, typed, stated ? &given->st : NULL, sd);
 	pathbuf_trim(&w->path, old);
 	return rc;
 }
@@ -184,7 +187,7 @@ static int visit_listing(struct walk *w, int fd, const struct lookahead_list *l,
 	size_t pos = 0;
 
 	for (size_t i = 0; lookahead_list_next(l, &pos, &d_type, &name); i++) {
-		const struct stat *given = stats != NULL && stats[i].err == 0 ? &stats[i].st : NULL;
+		const struct listing_stat *given = stats != NULL ? &stats[i] : NULL;
 
 		if (stopped(w) || visit_name(w, fd, d_type, name, given, sd) < 0)
 			return -1;

@@ -26,6 +26,9 @@ struct walk_entry {
 	const struct stat *st; /* fstatat of it (links followed only with follow) */
 	int typed_only;        /* st holds only the type, from d_type (names_only,
 				  lazy_regular) */
+	int unchanged;         /* whoever read the directory for the walker found
+				  DST's copy of this regular file up to date
+				  (listing.h's LISTING_UNCHANGED) */
 };
 
 /* A source directory's listing, as read (for walk_visitor.listed). */

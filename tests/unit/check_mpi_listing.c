@@ -122,7 +122,7 @@ static int serve(struct broker *b, struct walk_run *w)
 			struct lister_reply reply = { 0 };
 
 			for (size_t at = 0; paths != NULL && at < len; at += strlen(paths + at) + 1)
-				lister_read(root.fd, &o, paths + at, dirbuf, &reply);
+				lister_read(root.fd, &o, paths + at, dirbuf, NULL, &reply);
 			if (paths != NULL)
 				ck_assert_int_eq(broker_arrived(b, rank, reply.buf, reply.len), 0);
 			listed += (int)reply.dirs;
@@ -225,7 +225,7 @@ START_TEST(test_big_listings_left_to_walker)
 	scratch_make(&root);
 	memset(&slot, 0, sizeof(slot));
 	make_wide_directory("wide", 8000);
-	lister_read(root.fd, &o, "wide", dirbuf, &reply);
+	lister_read(root.fd, &o, "wide", dirbuf, NULL, &reply);
 	ck_assert_uint_eq(reply.dirs, 0);
 	ck_assert_uint_lt(reply.len, 1024);
 	free(reply.buf);
@@ -233,10 +233,10 @@ START_TEST(test_big_listings_left_to_walker)
 	make_wide_directory("a", 4000);
 	make_wide_directory("b", 4000);
 	make_wide_directory("c", 4000);
-	lister_read(root.fd, &o, "a", dirbuf, &reply);
-	lister_read(root.fd, &o, "b", dirbuf, &reply);
+	lister_read(root.fd, &o, "a", dirbuf, NULL, &reply);
+	lister_read(root.fd, &o, "b", dirbuf, NULL, &reply);
 	ck_assert_uint_ge(reply.len, (size_t)1 << 20);
-	lister_read(root.fd, &o, "c", dirbuf, &reply);
+	lister_read(root.fd, &o, "c", dirbuf, NULL, &reply);
 	ck_assert_uint_eq(reply.dirs, 2);
 	ck_assert_uint_eq(reply.entries, 8000);
 	c.root = root.fd;
@@ -272,7 +272,7 @@ START_TEST(test_device_renumbered)
 	close(fd);
 	reply.dev_here = top.st_dev;
 	reply.dev_rank0 = (uint64_t)top.st_dev + 1000;
-	lister_read(root.fd, &o, "d", dirbuf, &reply);
+	lister_read(root.fd, &o, "d", dirbuf, NULL, &reply);
 	ck_assert_uint_eq(reply.dirs, 1);
 	/* the reply: a head, the path, then the packed listing (mpi_listing.c) */
 	rest = memchr(reply.buf + 16, '\0', reply.len - 16);
@@ -289,6 +289,130 @@ START_TEST(test_device_renumbered)
 }
 END_TEST
 
+/* List each of the `len` bytes of `paths` and answer for rank 1. */
+static void answer(struct broker *b, const char *paths, size_t len, char *dirbuf)
+{
+	struct walk_options o = { 0 };
+
+	for (size_t at = 0; at < len; at += strlen(paths + at) + 1) {
+		struct lister_reply reply = { 0 };
+
+		lister_read(root.fd, &o, paths + at, dirbuf, NULL, &reply);
+		ck_assert_int_eq(broker_arrived(b, 1, reply.buf, reply.len), 0);
+		free(reply.buf);
+	}
+}
+
+/*
+ * Hand out to rank 1, list and answer until the broker has nothing more;
+ * count each path "X/..." handed out in by_top[X].
+ */
+static void drain(struct broker *b, int *by_top, char *dirbuf)
+{
+	size_t len;
+	char *paths;
+
+	while ((paths = broker_next_batch(b, 1, &len)) != NULL) {
+		for (size_t at = 0; at < len; at += strlen(paths + at) + 1)
+			if (paths[at] != '\0' && paths[at + 1] == '/')
+				by_top[(unsigned char)paths[at]]++;
+		answer(b, paths, len, dirbuf);
+		free(paths);
+	}
+}
+
+/* The broker's walker side takes `relpath`, which must have arrived. */
+static void take(struct broker *b, const char *relpath)
+{
+	const struct walk_source *src = broker_source(b);
+	struct listing l;
+
+	ck_assert_int_eq(src->take(src->ctx, relpath, &l), 1);
+	listing_free(&l);
+}
+
+/* Make `n` empty subdirectories of the new directory `dir`. */
+static void make_subdirs(const char *dir, int n)
+{
+	char name[64];
+
+	ck_assert_int_eq(mkdirat(root.fd, dir, 0755), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s/%04d", dir, i);
+		ck_assert_int_eq(mkdirat(root.fd, name, 0755), 0);
+	}
+}
+
+/*
+ * Rank 0's memory is bounded whatever the tree.  All ranks together have
+ * at most 128 directories to answer (64 each).  From listings it learns
+ * at most known_max directories ahead of the walker (150 here, 8,192 in
+ * use): of a, b and c (60 subdirectories each), the last in walk order
+ * (readdir's) arrives with 124 known, so only 26 of its are handed out
+ * before the walker takes it, the rest after, each once.
+ */
+START_TEST(test_known_directories_bounded)
+{
+	struct worker_slot slot;
+	struct broker_config c = {
+		.listers = 3, .enabled = 1, .root = -1, .slot = &slot, .known_max = 150
+	};
+	char *dirbuf = dirstream_buffer(), top[3], last[2];
+	int by_top[256] = { 0 }, n[4] = { 0 };
+	struct broker *b;
+	size_t len;
+	char *paths;
+
+	scratch_make(&root);
+	memset(&slot, 0, sizeof(slot));
+	make_subdirs("a", 60);
+	make_subdirs("b", 60);
+	make_subdirs("c", 60);
+	c.root = root.fd;
+	for (int round = 0; round < 2; round++) {
+		b = broker_create(&c);
+		paths = broker_next_batch(b, 1, &len); /* the root */
+		ck_assert_ptr_nonnull(paths);
+		answer(b, paths, len, dirbuf);
+		free(paths);
+		paths = broker_next_batch(b, 1, &len); /* its three */
+		ck_assert_uint_eq(len, 6);
+		for (int i = 0; i < 3; i++)
+			top[i] = paths[2 * i];
+		answer(b, paths, len, dirbuf);
+		free(paths);
+		if (round == 1)
+			break;
+		/* Nobody answers: 64 for rank 1, 64 for rank 2, none for rank 3. */
+		for (int rank = 1; rank <= 3; rank++)
+			while ((paths = broker_next_batch(b, rank, &len)) != NULL) {
+				for (size_t at = 0; at < len; at += strlen(paths + at) + 1)
+					n[rank]++;
+				free(paths);
+			}
+		ck_assert_int_eq(n[1], 64);
+		ck_assert_int_eq(n[2], 64);
+		ck_assert_int_eq(n[3], 0);
+		broker_free(b);
+	}
+	drain(b, by_top, dirbuf);
+	ck_assert_int_eq(by_top[(unsigned char)top[0]], 60);
+	ck_assert_int_eq(by_top[(unsigned char)top[1]], 60);
+	ck_assert_int_eq(by_top[(unsigned char)top[2]], 26);
+	take(b, "");
+	for (int i = 0; i < 3; i++) {
+		last[0] = top[i];
+		last[1] = '\0';
+		take(b, last);
+	}
+	drain(b, by_top, dirbuf);
+	ck_assert_int_eq(by_top[(unsigned char)top[2]], 60);
+	broker_free(b);
+	free(dirbuf);
+	scratch_remove(&root);
+}
+END_TEST
+
 Suite *mpi_listing_suite(void)
 {
 	Suite *s = suite_create("mpi_listing");
@@ -300,6 +424,7 @@ Suite *mpi_listing_suite(void)
 	tcase_add_test(tc, test_disabled_broker_lists_nothing);
 	tcase_add_test(tc, test_big_listings_left_to_walker);
 	tcase_add_test(tc, test_device_renumbered);
+	tcase_add_test(tc, test_known_directories_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -325,9 +325,10 @@ START_TEST(test_stats_adaptive)
 END_TEST
 
 /*
- * A kind with per-worker figures (MPI's ranks): each one's files, bytes and
- * directories listed, worker 0 being the parent's slot; then what the
- * walker waited and spent.  The keys follow the kind's unit.
+ * A kind with per-worker figures (MPI's ranks): each one's files, bytes,
+ * directories listed, CPU and idle time and peak memory, worker 0 being
+ * the parent's slot; then what the walker waited and spent.  The keys
+ * follow the kind's unit.
  */
 START_TEST(test_stats_json_ranks)
 {
@@ -350,18 +351,30 @@ START_TEST(test_stats_json_ranks)
 	atomic_store(&slots[2].entries_listed, 4);
 	atomic_store(&slots[2].listing_wait_ns, 1500000000);
 	atomic_store(&slots[2].walker_cpu_ns, 250000000);
+	atomic_store(&slots[0].cpu_ns, 2250000000);
+	atomic_store(&slots[0].idle_ns, 125000000);
+	atomic_store(&slots[0].peak_rss_kib, 16384);
+	atomic_store(&slots[0].judged, 7);
+	atomic_store(&slots[1].peak_rss_kib, 17000);
+	atomic_store(&slots[2].peak_rss_kib, 30720);
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
-	ck_assert_msg(strstr(buf,
-			     "\"adaptive\":false,\"ranks\":3,\"per_rank\":["
-			     "{\"files\":1,\"bytes\":10,\"dirs_listed\":1,\"entries_listed\":4},"
-			     "{\"files\":5,\"bytes\":50,\"dirs_listed\":3,\"entries_listed\":30},"
-			     "{\"files\":6,\"bytes\":60,\"dirs_listed\":0,\"entries_listed\":0}],"
-			     "\"listing_wait_s\":1.500000,\"walker_cpu_s\":0.250000,") != NULL,
+	ck_assert_msg(strstr(buf, "\"adaptive\":false,\"ranks\":3,\"per_rank\":["
+				  "{\"files\":1,\"bytes\":10,\"dirs_listed\":1,\"entries_listed\":"
+				  "4,\"judged\":0,"
+				  "\"cpu_s\":0.000,\"idle_s\":0.000,\"peak_rss_kib\":30720},"
+				  "{\"files\":5,\"bytes\":50,\"dirs_listed\":3,\"entries_listed\":"
+				  "30,\"judged\":7,"
+				  "\"cpu_s\":2.250,\"idle_s\":0.125,\"peak_rss_kib\":16384},"
+				  "{\"files\":6,\"bytes\":60,\"dirs_listed\":0,\"entries_listed\":"
+				  "0,\"judged\":0,"
+				  "\"cpu_s\":0.000,\"idle_s\":0.000,\"peak_rss_kib\":17000}],"
+				  "\"listing_wait_s\":1.500000,\"walker_cpu_s\":0.250000,") != NULL,
 		      "%s", buf);
 	stats_format(STATS_TEXT, &st, buf, sizeof(buf));
 	ck_assert_msg(strstr(buf, "listed: rank 0 1 dirs 4 entries, rank 1 3 dirs 30 entries, "
 				  "rank 2 0 dirs 0 entries\nwalker (rank 0): waited for listings "
-				  "1.500 s  cpu 0.250 s\n") != NULL,
+				  "1.500 s  cpu 0.250 s\npeak memory: rank 0 30.0 MiB, rank 1 "
+				  "16.0 MiB, rank 2 16.6 MiB\n") != NULL,
 		      "%s", buf);
 	st.unit = "stream";
 	stats_format(STATS_JSON, &st, buf, sizeof(buf));
