@@ -174,22 +174,21 @@ static void take_listing(void *ctx, int rank, const char *msg, size_t len)
 static size_t send_batch(struct ranks *r, int rank, size_t max)
 {
 	struct peer *p = &r->peers[rank];
-	char *batch = xmalloc(max * sizeof(struct job));
+	/* BATCH_BYTES, passed by the last job at most (a long path). */
+	char *batch = xmalloc(BATCH_BYTES + sizeof(struct job));
 	size_t len = 0, n = 0;
 	struct job job;
 
 	/* Busy before a job leaves the queue, so that workers_busy never misses it. */
 	atomic_store(&r->s->shared->slots[rank - 1].busy, 1);
-	while (n < max && (p->bytes < BYTES_WINDOW || p->sent == p->taken)) {
+	while (n < max && len < BATCH_BYTES && (p->bytes < BYTES_WINDOW || p->sent == p->taken)) {
 		uint64_t bytes;
 
 		if (queue_try_pop(r->s->queue, &job) < 0) {
 			r->walk_over = errno == EPIPE;
 			break;
 		}
-		memset(batch + len, 0, mpi_packed_size(&job));
-		memcpy(batch + len, &job, JOB_HEADER_SIZE + job.path_len + 1);
-		len += mpi_packed_size(&job);
+		len += mpi_pack_job(&job, batch + len);
 		n++;
 		bytes = job.kind == JOB_REGULAR ? job.st.size : 0;
 		p->job_bytes[p->sent++ % WINDOW] = bytes;

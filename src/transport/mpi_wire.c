@@ -2,6 +2,7 @@
 #include "transport/mpi_wire.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -36,15 +37,13 @@ _Atomic uint64_t *mpi_counter_of(struct worker_slot *slot, size_t i)
 /* Send `len` bytes of `buf` (malloc'd, owned by the send from now on) to `rank`. */
 void mpi_send_async(struct sends *q, int rank, int tag, void *buf, size_t len)
 {
-	struct pending *p;
-
 	if (q->count == q->cap) {
 		q->cap = q->cap ? 2 * q->cap : 16;
-		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
+		q->req = xrealloc(q->req, q->cap * sizeof(*q->req));
+		q->buf = xrealloc(q->buf, q->cap * sizeof(*q->buf));
 	}
-	p = &q->v[q->count++];
-	p->buf = buf;
-	MPI_Isend(buf, (int)len, MPI_BYTE, rank, tag, MPI_COMM_WORLD, &p->request);
+	q->buf[q->count] = buf;
+	MPI_Isend(buf, (int)len, MPI_BYTE, rank, tag, MPI_COMM_WORLD, &q->req[q->count++]);
 }
 
 /* Send a copy of a small message. */
@@ -53,35 +52,61 @@ void mpi_send_copy(struct sends *q, int rank, int tag, const void *msg, size_t l
 	mpi_send_async(q, rank, tag, memcpy(xmalloc(len), msg, len), len);
 }
 
+/*
+ * Test the `count` requests of `req` at once (MPI_Testsome), or wait for
+ * them all; those done become MPI_REQUEST_NULL.  1 if any was done.
+ */
+static int test_all(MPI_Request *req, size_t count, int wait)
+{
+	int few[64], *done = few, ndone = 0;
+
+	if (count == 0)
+		return 0;
+	if (wait) {
+		MPI_Waitall((int)count, req, MPI_STATUSES_IGNORE);
+		return 1;
+	}
+	if (count > ARRAY_LEN(few))
+		done = xmalloc(count * sizeof(*done));
+	MPI_Testsome((int)count, req, &ndone, done, MPI_STATUSES_IGNORE);
+	if (done != few)
+		free(done);
+	return ndone > 0 && ndone != MPI_UNDEFINED;
+}
+
+/* Free the buffers of the sends done (MPI_REQUEST_NULL), keeping the others in order. */
+static void sends_compact(struct sends *q)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < q->count; i++) {
+		if (q->req[i] == MPI_REQUEST_NULL) {
+			free(q->buf[i]);
+			continue;
+		}
+		q->req[kept] = q->req[i];
+		q->buf[kept++] = q->buf[i];
+	}
+	q->count = kept;
+}
+
 /* Free the buffers of the sends that completed; 1 if any did. */
 int mpi_sends_reap(struct sends *q)
 {
-	size_t kept = 0;
-	int any = 0;
+	int any = test_all(q->req, q->count, 0);
 
-	for (size_t i = 0; i < q->count; i++) {
-		int done = 0;
-
-		MPI_Test(&q->v[i].request, &done, MPI_STATUS_IGNORE);
-		if (done) {
-			free(q->v[i].buf);
-			any = 1;
-		} else {
-			q->v[kept++] = q->v[i];
-		}
-	}
-	q->count = kept;
+	if (any)
+		sends_compact(q);
 	return any;
 }
 
 /* Wait for every send (its receiver is polling), then free them. */
 void mpi_sends_finish(struct sends *q)
 {
-	for (size_t i = 0; i < q->count; i++) {
-		MPI_Wait(&q->v[i].request, MPI_STATUS_IGNORE);
-		free(q->v[i].buf);
-	}
-	free(q->v);
+	test_all(q->req, q->count, 1);
+	sends_compact(q);
+	free(q->req);
+	free(q->buf);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -109,44 +134,41 @@ void mpi_receive_async(struct receives *q, const MPI_Status *st)
 
 	if (q->count == q->cap) {
 		q->cap = q->cap ? 2 * q->cap : 16;
+		q->req = xrealloc(q->req, q->cap * sizeof(*q->req));
 		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
 	}
-	in = &q->v[q->count++];
+	in = &q->v[q->count];
 	MPI_Get_count(st, MPI_BYTE, &count);
 	in->len = count > 0 ? (size_t)count : 0;
 	in->buf = xmalloc(in->len > 0 ? in->len : 1);
 	in->rank = st->MPI_SOURCE;
 	MPI_Irecv(in->buf, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
-		  &in->request);
+		  &q->req[q->count++]);
 }
 
 /*
- * Hand each mpi_receive that completed (every one, waiting, with `wait`) to
- * `take`, then free it; 1 if any did.
+ * Hand each receive that completed (every one, waiting, with `wait`) to
+ * `take`, in the order they began, then free it; 1 if any did.
  */
 int mpi_receives_reap(struct receives *q, int wait,
 		      void (*take)(void *ctx, int rank, const char *msg, size_t len), void *ctx)
 {
 	size_t kept = 0;
-	int any = 0;
+	int any = test_all(q->req, q->count, wait);
 
-	for (size_t i = 0; i < q->count; i++) {
-		int done = 1;
-
-		if (wait)
-			MPI_Wait(&q->v[i].request, MPI_STATUS_IGNORE);
-		else
-			MPI_Test(&q->v[i].request, &done, MPI_STATUS_IGNORE);
-		if (done) {
+	for (size_t i = 0; any && i < q->count; i++) {
+		if (q->req[i] == MPI_REQUEST_NULL) {
 			take(ctx, q->v[i].rank, q->v[i].buf, q->v[i].len);
 			free(q->v[i].buf);
-			any = 1;
-		} else {
-			q->v[kept++] = q->v[i];
+			continue;
 		}
+		q->req[kept] = q->req[i];
+		q->v[kept++] = q->v[i];
 	}
-	q->count = kept;
+	if (any)
+		q->count = kept;
 	if (wait) {
+		free(q->req);
 		free(q->v);
 		memset(q, 0, sizeof(*q));
 	}
@@ -172,21 +194,44 @@ void mpi_idle_pause(struct idle *d, int busy)
 
 /* --- job batches --- */
 
-/* Bytes a job takes in a batch: its used part, rounded to keep the next aligned. */
-size_t mpi_packed_size(const struct job *job)
+/* A packed job: this (the start of struct job), then its stat unless JOB_UNSTATED, then its path. */
+#define PACKED_HEAD offsetof(struct job, st)
+
+/* Bytes of a packed job's stat: none for JOB_UNSTATED. */
+static size_t packed_stat_size(const struct job *job)
 {
-	return (JOB_HEADER_SIZE + job->path_len + 1 + 7) & ~(size_t)7;
+	return job->kind == JOB_UNSTATED ? 0 : sizeof(job->st);
 }
 
-/* Unpack the job at `at` of a batch of `len` bytes; its packed size, or 0 if malformed. */
+size_t mpi_packed_size(const struct job *job)
+{
+	return (PACKED_HEAD + packed_stat_size(job) + job->path_len + 1 + 7) & ~(size_t)7;
+}
+
+size_t mpi_pack_job(const struct job *job, char *out)
+{
+	size_t size = mpi_packed_size(job), stat_size = packed_stat_size(job);
+
+	memset(out, 0, size);
+	memcpy(out, job, PACKED_HEAD);
+	memcpy(out + PACKED_HEAD, &job->st, stat_size);
+	memcpy(out + PACKED_HEAD + stat_size, job->path, job->path_len + 1);
+	return size;
+}
+
 size_t mpi_unpack_job(const char *batch, size_t len, size_t at, struct job *job)
 {
-	if (len - at < JOB_HEADER_SIZE)
+	size_t stat_size;
+
+	if (len - at < PACKED_HEAD)
 		return 0;
-	memcpy(job, batch + at, JOB_HEADER_SIZE);
+	memcpy(job, batch + at, PACKED_HEAD);
+	stat_size = packed_stat_size(job);
 	if (job->path_len >= JOB_PATH_MAX || mpi_packed_size(job) > len - at)
 		return 0;
-	memcpy(job->path, batch + at + JOB_HEADER_SIZE, job->path_len + 1);
+	memset(&job->st, 0, sizeof(job->st));
+	memcpy(&job->st, batch + at + PACKED_HEAD, stat_size);
+	memcpy(job->path, batch + at + PACKED_HEAD + stat_size, job->path_len + 1);
 	job->path[job->path_len] = '\0';
 	return mpi_packed_size(job);
 }

@@ -35,8 +35,15 @@
  * deadlock.  A loop that finds nothing to do sleeps, longer each time up
  * to IDLE_MAX_US, rather than spin: ranks share the CPUs with the copying.
  *
- * Memory stays flat on any tree: rank 0 sends a rank at most WINDOW jobs
- * it has not yet taken off its queue, and that queue holds WINDOW.
+ * Memory stays flat whatever the tree and the number of ranks.  Rank 0
+ * sends a rank at most WINDOW jobs it has not yet taken off its queue,
+ * and that queue holds WINDOW; a rank holds at most OUTBOX_MAX of output
+ * (mpi_serve.c) and one reply of listings (walk/broker.h, LISTING_MAX);
+ * rank 0's broker holds what broker.c bounds.  What grows with the tree
+ * grows in every mode, on rank 0 as in pcopy: the names of the
+ * directories, kept for the last metadata pass, and those of the
+ * multiply-linked files, kept to link them (those the workers find are
+ * spilled to an anonymous file first: run/spill.h).
  */
 #ifndef PCOPY_MPI_WIRE_H
 #define PCOPY_MPI_WIRE_H
@@ -51,8 +58,20 @@
 #include "core/job.h"
 #include "core/session.h"
 
-#define BATCH 32                /* jobs in one message, at most */
-#define WINDOW (8 * BATCH)      /* jobs sent to a rank that it has not taken yet */
+#define BATCH 64 /* jobs in one message, at most */
+/*
+ * and their bytes: under Open MPI's shared-memory eager limit
+ * (btl_vader_eager_limit, 4 KiB with its header), a batch is copied out
+ * at once, and its send is done without a rendezvous.
+ */
+#define BATCH_BYTES 3840
+/*
+ * Jobs sent to a rank that it has not taken yet: some 25 ms of copying
+ * small files, so that neither rank 0 nor the rank's own loop, waiting
+ * for a CPU on a busy node, leaves its worker without work.  Its queue
+ * holds as many (4 MiB).
+ */
+#define WINDOW (16 * BATCH)
 #define BYTES_WINDOW (16 << 20) /* and their bytes, past the first job */
 #define IDLE_MIN_US 20          /* first sleep of an idle loop */
 #define IDLE_MAX_US 250         /* longest, while copying */
@@ -118,15 +137,16 @@ struct line_head {
 	uint32_t len; /* bytes that follow */
 };
 
-/* A send in flight and the buffer it owns until it completes. */
-struct pending {
-	MPI_Request request;
-	void *buf; /* malloc'd */
-};
-
-/* The sends of one loop. */
+/*
+ * The sends in flight of one loop, each with the buffer it owns until it
+ * completes.  The requests are kept apart, in one array, so that a look
+ * at all of them is one MPI_Testsome: one turn of MPI's progress engine,
+ * which on an oversubscribed node yields the CPU each time it finds
+ * nothing to do.
+ */
 struct sends {
-	struct pending *v;
+	MPI_Request *req;
+	void **buf; /* malloc'd */
 	size_t count, cap;
 };
 
@@ -137,14 +157,14 @@ struct sends {
  * with MPI_Irecv and finishes them in its loop instead.
  */
 struct incoming {
-	MPI_Request request;
 	char *buf; /* malloc'd, `len` bytes */
 	size_t len;
 	int rank; /* the sender */
 };
 
-/* The receives in flight of one loop. */
+/* The receives in flight of one loop (requests apart, as in struct sends). */
 struct receives {
+	MPI_Request *req;
 	struct incoming *v;
 	size_t count, cap;
 };
@@ -186,8 +206,15 @@ int mpi_receives_reap(struct receives *q, int wait,
 /* Sleep as an idle loop does (`busy`: there was work, start short again). */
 void mpi_idle_pause(struct idle *d, int busy);
 
-/* Bytes a job takes in a batch: its used part, rounded to keep the next aligned. */
+/*
+ * Bytes a job takes in a batch: its kind, path length and sequence, its
+ * stat (unless JOB_UNSTATED, whose stat is zero) and its path, rounded to
+ * keep the next aligned.
+ */
 size_t mpi_packed_size(const struct job *job);
+
+/* Pack `job` at `out` (mpi_packed_size bytes); their number. */
+size_t mpi_pack_job(const struct job *job, char *out);
 
 /* Unpack the job at `at` of a batch of `len` bytes; its packed size, or 0 if malformed. */
 size_t mpi_unpack_job(const char *batch, size_t len, size_t at, struct job *job);
