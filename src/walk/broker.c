@@ -54,7 +54,7 @@
 #define LIST_BATCH 8                     /* directories in one LIST message, at most */
 #define LIST_WINDOW 64                   /* directories a rank has and has not answered */
 #define LIST_IN_FLIGHT 128               /* and all ranks together */
-#define LISTING_BUDGET ((size_t)8 << 20) /* bytes of listings held for the walker */
+#define LISTING_BUDGET ((size_t)2 << 20) /* bytes of listings held for the walker */
 #define KNOWN_MAX 8192                   /* directories known ahead of the walker */
 /*
  * Bytes of one reply a lister builds, and of one directory's listing in it
