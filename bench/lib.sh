@@ -90,7 +90,7 @@ tmpfs_kib() {
 }
 
 setup_work() {
-	local need avail
+	local need avail many
 	if [ -n "${BENCH_DIR:-}" ]; then
 		work=$BENCH_DIR keep_work=1
 		mkdir -p "$work" || die "cannot create $work"
@@ -106,6 +106,19 @@ setup_work() {
 	fi
 	need=$(tmpfs_kib)
 	avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+	# The scale rows' many tree and its copy (scale.sh) are several times
+	# the rest: room for them only when memory has it, else those rows
+	# alone are skipped (scale.sh checks the room) and the others keep
+	# their tmpfs.  Without MPI they do not run, so need no room.
+	if knob BENCH_SCALE 0 1 && command -v mpirun >/dev/null 2>&1 && [ -x "$pcopy_mpi" ]; then
+		many=$(bash "$here/mktrees.sh" --kib many | awk '{ print $2 * 2 }')
+		if [ -z "$avail" ] || ((need + many + 1024 * 1024 <= avail)); then
+			need=$((need + many))
+		else
+			say "the scale rows' many tree and a copy ($((many / 1024)) MiB)" \
+				"do not fit in the memory available: no room for them in the tmpfs"
+		fi
+	fi
 	if [ -n "$avail" ] && ((need + 1024 * 1024 > avail)); then
 		say "root, but the trees need $((need / 1024)) MiB and only" \
 			"$((avail / 1024)) MiB of memory is available: using the" \

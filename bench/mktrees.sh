@@ -1,10 +1,16 @@
 #!/bin/bash
 # mktrees.sh DIR [TREE...] -- make the benchmark's source trees under DIR;
 # the one place where trees are made.  mktrees.sh --kib TREE... prints the
-# KiB each would take ("TREE KIB" lines), for sizing a tmpfs or an image.
+# KiB each would take ("TREE KIB" lines), for sizing a tmpfs or an image;
+# mktrees.sh --status DIR TREE... prints "TREE KIB INODES MADE" lines, MADE
+# 1 when DIR holds TREE made with the same parameters (it would be kept),
+# so that a suite can tell whether the tree and a copy of it fit.
 #
 #   small    50,000 files of 0-64 KiB in 500 directories, ~416 MB
 #            (QUICK: 10,000 files in 100 directories, ~83 MB)
+#   many     300,000 files of 0-64 KiB in 3,000 directories, ~2.5 GB: the
+#            small tree's generator with six times its counts, for the
+#            scale rows (the same in QUICK, which runs them only if asked)
 #   big      4 files of 512 MiB (QUICK: 2 of 256 MiB)
 #   real     a copy of /usr/share (QUICK: /usr/share/doc), made with cp -a
 #   walk     500,000 empty files in 5,000 directories (50 of 100), for the
@@ -21,13 +27,14 @@
 # lasts as long as DIR (BENCH_DIR keeps it between runs).  Needs bash,
 # coreutils and awk.
 #
-# Environment: QUICK=1, SMALL_FILES, SMALL_DIRS, BIG_FILES, BIG_MIB,
-# REAL_SRC, WALK_FILES, WALK_DIRS (a multiple of 50).
+# Environment: QUICK=1, SMALL_FILES, SMALL_DIRS, MANY_FILES, MANY_DIRS,
+# BIG_FILES, BIG_MIB, REAL_SRC, WALK_FILES, WALK_DIRS (a multiple of 50).
 
 set -u
 
 usage() {
-	echo "usage: $0 DIR [small|big|real|walk|tenth|changed]... | --kib TREE..." >&2
+	echo "usage: $0 DIR [small|many|big|real|walk|tenth|changed]..." \
+		"| --kib TREE... | --status DIR TREE..." >&2
 	exit 2
 }
 
@@ -44,51 +51,116 @@ qf() { if [ "$quick" = 1 ]; then echo "$1"; else echo "$2"; fi; }
 
 small_files=${SMALL_FILES:-$(qf 10000 50000)}
 small_dirs=${SMALL_DIRS:-$(qf 100 500)}
+many_files=${MANY_FILES:-300000}
+many_dirs=${MANY_DIRS:-3000}
 big_files=${BIG_FILES:-$(qf 2 4)}
 big_mib=${BIG_MIB:-$(qf 256 512)}
 real_src=${REAL_SRC:-$(qf /usr/share/doc /usr/share)}
 walk_files=${WALK_FILES:-$(qf 50000 500000)}
 walk_dirs=${WALK_DIRS:-$(qf 500 5000)}
 
-if [ "$dir" = --kib ]; then
-	for t in $trees; do
+# params TREE: what TREE is made from, recorded in DIR/.TREE.done; a tree
+# recorded with other parameters is made again.
+params() {
+	case $1 in
+	small) echo "files=$small_files dirs=$small_dirs v1" ;;
+	many) echo "files=$many_files dirs=$many_dirs v1" ;;
+	big) echo "files=$big_files mib=$big_mib v1" ;;
+	real) echo "src=$real_src v1" ;;
+	walk) echo "files=$walk_files dirs=$walk_dirs v1" ;;
+	tenth | changed) echo "of small $(params small)" ;;
+	*) usage ;;
+	esac
+}
+
+# kib_of TREE: an upper bound of its size in KiB (a generated file takes
+# its 8.3 KiB mean plus the tail of its last block; 12 covers both).
+kib_of() {
+	local kib
+	case $1 in
+	small | changed) kib=$((small_files * 12)) ;;
+	many) kib=$((many_files * 12)) ;;
+	tenth) kib=$((small_files * 12 / 10)) ;;
+	big) kib=$((big_files * big_mib * 1024)) ;;
+	real) kib=$(du -sk "$real_src" 2>/dev/null | cut -f1) ;;
+	walk) kib=$((walk_files / 4)) ;;
+	*) usage ;;
+	esac
+	echo "${kib:-0}"
+}
+
+# inodes_of TREE: its entries, the top directory included.
+inodes_of() {
+	case $1 in
+	small | changed) echo $((small_files + small_dirs + 1)) ;;
+	many) echo $((many_files + many_dirs + 1)) ;;
+	tenth) echo $(((small_files + small_dirs) / 10 + 1)) ;;
+	big) echo $((big_files + 1)) ;;
+	real) find "$real_src" 2>/dev/null | wc -l ;;
+	walk) echo $((walk_files + walk_dirs + 51)) ;;
+	*) usage ;;
+	esac
+}
+
+# is_current TREE: was TREE made in DIR with its present parameters?
+is_current() {
+	[ -d "$dir/$1" ] && [ -f "$dir/.$1.done" ] &&
+		[ "$(cat "$dir/.$1.done")" = "$(params "$1")" ]
+}
+
+# known TREE...: stop at a name that is no tree (before any $(kib_of), whose
+# usage would only leave its subshell).
+known() {
+	local t
+	for t in "$@"; do
 		case $t in
-		small | changed) kib=$((small_files * 12)) ;;
-		tenth) kib=$((small_files * 12 / 10)) ;;
-		big) kib=$((big_files * big_mib * 1024)) ;;
-		real) kib=$(du -sk "$real_src" 2>/dev/null | cut -f1) ;;
-		walk) kib=$((walk_files / 4)) ;;
+		small | many | big | real | walk | tenth | changed) ;;
 		*) usage ;;
 		esac
-		echo "$t ${kib:-0}"
+	done
+}
+
+if [ "$dir" = --kib ]; then
+	# shellcheck disable=SC2086 # a list of words
+	known $trees
+	for t in $trees; do
+		echo "$t $(kib_of "$t")"
+	done
+	exit 0
+fi
+if [ "$dir" = --status ]; then
+	[ $# -ge 2 ] || usage
+	dir=$1
+	shift
+	known "$@"
+	for t in "$@"; do
+		echo "$t $(kib_of "$t") $(inodes_of "$t") $(is_current "$t" && echo 1 || echo 0)"
 	done
 	exit 0
 fi
 
 mkdir -p "$dir" || exit 1
 
-# tree_is_current TREE PARAMS: true, saying so, when TREE was made with PARAMS.
-tree_is_current() {
-	[ -d "$dir/$1" ] && [ -f "$dir/.$1.done" ] &&
-		[ "$(cat "$dir/.$1.done")" = "$2" ] &&
-		echo "mktrees: $1: up to date ($2)"
-}
-
-# fresh TREE PARAMS: unless current, remove TREE and start timing it.
+# fresh TREE: unless current (then saying so), remove TREE and start
+# timing it.
 fresh() {
-	tree_is_current "$1" "$2" && return 1
+	if is_current "$1"; then
+		echo "mktrees: $1: up to date ($(params "$1"))"
+		return 1
+	fi
 	rm -rf "${dir:?}/$1" "$dir/.$1.done"
 	t0=$(date +%s%3N)
 }
 
-# made TREE PARAMS WHAT: record TREE as made with PARAMS and say WHAT.
+# made TREE WHAT: record TREE as made with its parameters and say WHAT.
 made() {
-	echo "$2" >"$dir/.$1.done"
-	echo "mktrees: $1: $3 ($(($(date +%s%3N) - t0)) ms)"
+	params "$1" >"$dir/.$1.done"
+	echo "mktrees: $1: $2 ($(($(date +%s%3N) - t0)) ms)"
 }
 
-# The small-tree generator: one awk process (mawk or gawk) writes every file,
-# which is faster than one process per file and than python3's start-up.
+# The generator of small and many: one awk process (mawk or gawk) writes
+# every file, which is faster than one process per file and than python3's
+# start-up.
 # Integer arithmetic stays below 2^53, so every awk draws the same numbers.
 read -r -d '' gen_small_awk <<'AWK'
 function draw() { x = (x * 48271) % 2147483647; return x }
@@ -112,22 +184,23 @@ BEGIN {
 }
 AWK
 
-small_params="files=$small_files dirs=$small_dirs v1"
-
-make_small() {
-	local p=$small_params bytes
-	fresh small "$p" || return 0
-	mkdir "$dir/small" || return 1
-	awk -v r="$dir/small" -v n="$small_dirs" \
+# make_generated TREE FILES DIRS: small or many, FILES files dealt out over
+# DIRS directories; only the counts tell them apart.
+make_generated() {
+	local t=$1 files=$2 dirs=$3 bytes
+	fresh "$t" || return 0
+	mkdir "$dir/$t" || return 1
+	awk -v r="$dir/$t" -v n="$dirs" \
 		'BEGIN { for (d = 0; d < n; d++) printf "%s/d%03d\n", r, d }' | xargs mkdir || return 1
-	bytes=$(LC_ALL=C awk -v root="$dir/small" -v nfiles="$small_files" \
-		-v ndirs="$small_dirs" "$gen_small_awk") || return 1
-	made small "$p" "$small_files files in $small_dirs directories, $bytes bytes"
+	bytes=$(LC_ALL=C awk -v root="$dir/$t" -v nfiles="$files" \
+		-v ndirs="$dirs" "$gen_small_awk") || return 1
+	made "$t" "$files files in $dirs directories, $bytes bytes"
 }
+make_small() { make_generated small "$small_files" "$small_dirs"; }
 
 make_big() {
-	local p="files=$big_files mib=$big_mib v1" i line
-	fresh big "$p" || return 0
+	local i line
+	fresh big || return 0
 	mkdir "$dir/big" || return 1
 	for ((i = 0; i < big_files; i++)); do
 		# A long, file-specific line repeated: cheap to write at GB/s,
@@ -135,16 +208,15 @@ make_big() {
 		line=$(printf 'pcopy bench big file %d %0200d' "$i" "$((i * 7919))")
 		yes "$line" | head -c "$((big_mib * 1024 * 1024))" >"$dir/big/big$i" || return 1
 	done
-	made big "$p" "$big_files files of $big_mib MiB"
+	made big "$big_files files of $big_mib MiB"
 }
 
 make_real() {
-	local p="src=$real_src v1"
 	if [ ! -d "$real_src" ]; then
 		echo "mktrees: real: skipped: $real_src does not exist"
 		return 0
 	fi
-	fresh real "$p" || return 0
+	fresh real || return 0
 	# Not root: some files may be unreadable; copy what can be read.
 	if ! cp -a "$real_src" "$dir/real" 2>"$dir/.real.err"; then
 		echo "mktrees: real: cp -a $real_src reported" \
@@ -152,15 +224,14 @@ make_real() {
 		find "$dir/real" ! -readable -prune -exec rm -rf {} + 2>/dev/null
 	fi
 	rm -f "$dir/.real.err"
-	made real "$p" "copy of $real_src, $(find "$dir/real" | wc -l) entries"
+	made real "copy of $real_src, $(find "$dir/real" | wc -l) entries"
 }
 
 # The walk tree: 50 top directories, each with walk_dirs/50 below it, the
 # files dealt out evenly; one awk prints the paths and xargs makes them, a
 # few hundred mkdir and touch processes in all.
 make_walk() {
-	local p="files=$walk_files dirs=$walk_dirs v1"
-	fresh walk "$p" || return 0
+	fresh walk || return 0
 	mkdir "$dir/walk" || return 1
 	awk -v root="$dir/walk" -v ndirs="$walk_dirs" 'BEGIN {
 		for (t = 0; t < 50; t++) print root "/t" t
@@ -169,15 +240,15 @@ make_walk() {
 	awk -v root="$dir/walk" -v nfiles="$walk_files" -v ndirs="$walk_dirs" 'BEGIN {
 		for (i = 0; i < nfiles; i++) { d = i % ndirs; print root "/t" (d % 50) "/d" d "/f" i }
 	}' | xargs touch || return 1
-	made walk "$p" "$walk_files empty files in $walk_dirs directories"
+	made walk "$walk_files empty files in $walk_dirs directories"
 }
 
 # tenth: a copy of the first tenth of small's directories, for the
 # memory-flatness checks and (QUICK) the system-call counts.
 make_tenth() {
-	local p="of small $small_params" d n k=0
+	local d n k=0
 	[ -d "$dir/small" ] || make_small || return 1
-	fresh tenth "$p" || return 0
+	fresh tenth || return 0
 	n=$(find "$dir/small" -mindepth 1 -maxdepth 1 -type d | wc -l)
 	n=$(((n + 9) / 10))
 	mkdir "$dir/tenth" || return 1
@@ -185,15 +256,15 @@ make_tenth() {
 		((k++ < n)) || break
 		cp -a "${d%/}" "$dir/tenth/" || return 1
 	done
-	made tenth "$p" "the first $n directories of small"
+	made tenth "the first $n directories of small"
 }
 
 # changed: the same 1% change every time: every 100th file (in sorted
 # order) rewritten, 100 others removed, 100 added.
 make_changed() {
-	local p="of small $small_params" n=0 f
+	local n=0 f
 	[ -d "$dir/small" ] || make_small || return 1
-	fresh changed "$p" || return 0
+	fresh changed || return 0
 	cp -a "$dir/small" "$dir/changed" || return 1
 	while IFS= read -r f; do
 		n=$((n + 1))
@@ -206,13 +277,14 @@ make_changed() {
 	for ((n = 0; n < 100; n++)); do
 		printf 'added %d\n' "$n" >"$dir/changed/added-$n"
 	done
-	made changed "$p" "small with 1% of its files rewritten, added or removed"
+	made changed "small with 1% of its files rewritten, added or removed"
 }
 
 status=0
 for t in $trees; do
 	case $t in
 	small) make_small || status=1 ;;
+	many) make_generated many "$many_files" "$many_dirs" || status=1 ;;
 	big) make_big || status=1 ;;
 	real) make_real || status=1 ;;
 	walk) make_walk || status=1 ;;

@@ -12,13 +12,16 @@
 #   small.sh        small-tree extras: peak RSS, system calls, the pairs
 #   incremental.sh  the backup rows (BENCH_INCREMENTAL)
 #   walk.sh         the walk-only rows (BENCH_WALK; not in QUICK)
+#   scale.sh        the scale rows: pcopy-mpi on the many tree (300,000
+#                   files) against pcopy, dcp and dsync (BENCH_SCALE; not
+#                   in QUICK)
 #   disk.sh         the real-storage rows (BENCH_DISK; not in QUICK)
 #   ab.sh           with PCOPY_B set, only A (PCOPY) against B, instead
 #
 # bench/README lists the knobs.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for s in lib copy mpi small incremental walk disk ab; do
+for s in lib copy mpi small incremental walk scale disk ab; do
 	# shellcheck source=/dev/null
 	. "$here/$s.sh"
 done
@@ -35,6 +38,7 @@ main() {
 	fi
 	bench_start
 	copy_commands
+	scale_commands
 	knob BENCH_WALK 0 1 || off_in_quick "walk rows" BENCH_WALK
 	knob BENCH_DISK 0 1 || off_in_quick "disk rows" BENCH_DISK
 	for s in "${skipped[@]}"; do
@@ -58,8 +62,12 @@ main() {
 		bench_walk
 		print_walk >>"$table"
 	fi
-	draw_chart >>"$table"
-	echo "runs: $csv" >>"$table"
+	bench_scale
+	{
+		print_scale
+		draw_chart
+		echo "runs: $csv"
+	} >>"$table"
 	cat "$table"
 	if knob BENCH_DISK 0 1; then
 		disk_main
