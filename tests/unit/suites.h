@@ -24,5 +24,6 @@ Suite *spill_suite(void);
 Suite *adapt_suite(void);
 Suite *listing_suite(void);
 Suite *mpi_listing_suite(void);
+Suite *wire_suite(void);
 
 #endif
