@@ -73,13 +73,28 @@ struct lookahead_list;
 /* The local file system's implementation (dst/local.c). */
 extern const struct dst_ops dst_local;
 
+/*
+ * What was read of a source entry on another machine (a remote copy,
+ * transport/remote.h), in place of reading it through dir and name here.
+ * Each part may be absent (NULL) when the copy does not need it.
+ */
+struct src_meta {
+	const char *link_target;       /* a symbolic link's target (NUL-terminated) */
+	const unsigned char *xattrs;   /* its extended attributes, ACLs among them, */
+	size_t xattrs_len;             /* packed as xattr.h's xattr_list */
+	int has_xattrs;                /* 0: they were not read (not asked for) */
+	const unsigned char *hash;     /* -c: XXH3-128 of a regular file's data (16 bytes) */
+};
+
 /* The source entry an operation copies from, as the DST side may read it. */
 struct src_entry {
-	int dir;                     /* the source directory ... */
-	const char *name;            /* ... and the entry's name in it */
-	int fd;                      /* the entry open for reading (regular files), or -1 */
-	int follow;                  /* -L: `name` may be a link to follow */
-	const struct entry_stat *st; /* its stat */
+	int dir;                      /* the source directory ... */
+	const char *name;             /* ... and the entry's name in it */
+	int fd;                       /* the entry open for reading (regular files), or -1 */
+	int follow;                   /* -L: `name` may be a link to follow */
+	const struct entry_stat *st;  /* its stat */
+	const struct src_meta *meta;  /* a remote source: what was read there (dir is
+					 then -1 and fd -1); NULL for a local one */
 };
 
 /* A regular file being written: a temporary until it is installed. */
