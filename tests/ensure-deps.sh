@@ -3,8 +3,9 @@
 # pkg-config to find it) is required; python3, setfacl/setfattr, strace
 # and rsync (the reference some tests compare with) are used by some tests,
 # which skip those parts without them, and Open MPI (mpicc, mpirun) by
-# t_mpi, which skips without it (make builds pcopy-mpi when mpicc is there).  As root with apt-get we
-# install what is missing; otherwise we print the exact command and, if
+# t_mpi, which skips without it (make builds pcopy-mpi when mpicc is
+# there).  As root with apt-get we install what is missing
+# (tests/apt-install.sh); otherwise we print the exact command and, if
 # Check itself is missing, stop.
 set -u
 
@@ -27,22 +28,8 @@ command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1 ||
 
 [ -z "$missing$optional" ] && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "make check: installing:$missing$optional"
-	export DEBIAN_FRONTEND=noninteractive
-	# Another install may hold the package locks: wait for it (up to
-	# 10 minutes) rather than fail.  apt-get update has no lock timeout of
-	# its own, so it is retried.
-	tries=0
-	until apt-get update -qq >/dev/null 2>&1; do
-		tries=$((tries + 1))
-		[ "$tries" -ge 60 ] && break
-		echo "make check: apt-get update failed (package lock held?); retrying" >&2
-		sleep 10
-	done
-	apt-get install -y -qq -o DPkg::Lock::Timeout=600 $missing $optional >/dev/null && exit 0
-	echo "make check: apt-get install failed" >&2
-fi
+here=$(dirname "$0")
+sh "$here/apt-install.sh" "make check" $missing $optional && exit 0
 if [ -n "$missing" ]; then
 	echo "make check needs the Check unit-test library. Install it with:" >&2
 	echo "    sudo apt-get install$missing$optional" >&2
