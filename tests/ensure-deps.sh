@@ -4,9 +4,10 @@
 # and rsync (the reference some tests compare with) are used by some tests,
 # which skip those parts without them, and Open MPI (mpicc, mpirun) by
 # t_mpi, which skips without it (make builds pcopy-mpi when mpicc is
-# there).  As root with apt-get we install what is missing
-# (tests/apt-install.sh); otherwise we print the exact command and, if
-# Check itself is missing, stop.
+# there); OpenSSH (ssh, ssh-keygen, sshd) by the remote-copy tests, which
+# run a private sshd on loopback and skip without it.  As root with apt-get
+# we install what is missing (tests/apt-install.sh); otherwise we print the
+# exact command and, if Check itself is missing, stop.
 set -u
 
 missing=""
@@ -25,6 +26,10 @@ command -v rsync >/dev/null 2>&1 || optional="$optional rsync"
 command -v strace >/dev/null 2>&1 || optional="$optional strace"
 command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1 ||
 	optional="$optional openmpi-bin libopenmpi-dev"
+command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 ||
+	optional="$optional openssh-client"
+# sshd lives in /usr/sbin, often not in a user's PATH.
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || optional="$optional openssh-server"
 
 [ -z "$missing$optional" ] && exit 0
 
