@@ -1,6 +1,6 @@
 # pcopy - parallel directory copier.
 #
-#   make                  build ./pcopy
+#   make                  build ./pcopy (first installs libxxhash-dev as root if missing)
 #   make mpi              build ./pcopy-mpi (MPI ranks as workers; needs mpicc)
 #   make check            unit tests (Check) + whole-program and fault tests
 #   make check SAN=address|thread   the same against a sanitizer build
@@ -16,6 +16,8 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 CFLAGS  ?= -O2 -g
 SAN     ?=
+# The one header pcopy needs beyond libc (libxxhash-dev, header-only).
+XXHASH_H ?= /usr/include/xxhash.h
 
 WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wundef -Werror=implicit-function-declaration
@@ -41,7 +43,7 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(SRC_CFLAGS) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
 # src/transport/mpi*.c and cli/main_mpi.c are pcopy-mpi's alone: pcopy
-# needs nothing but libc.  Each binary has its own main.
+# links nothing but libc.  Each binary has its own main.
 MPI_SRCS = $(wildcard src/transport/mpi*.c) src/cli/main_mpi.c
 SRCS     = $(filter-out $(MPI_SRCS),$(wildcard src/*/*.c))
 OBJS     = $(SRCS:src/%.c=$(BUILD)/%.o)
@@ -72,8 +74,8 @@ CHECK_MPI_BIN = $(MPI_BIN)
 endif
 endif
 
-.PHONY: all clean check check-deps unit shell-tests asan tsan install uninstall \
-	bench valgrind format mpi
+.PHONY: all clean check check-deps build-deps unit shell-tests asan tsan install \
+	uninstall bench valgrind format mpi
 
 all: pcopy
 
@@ -88,7 +90,14 @@ build/release/pcopy: $(OBJS)
 	$(CC) -o $@ $(OBJS) $(ALL_LDFLAGS)
 endif
 
-$(BUILD)/%.o: src/%.c
+# Everything that compiles pcopy's sources waits, order-only, for
+# build-deps: once per make run, a test -f when xxhash.h is there, else
+# tests/ensure-build-deps.sh installs libxxhash-dev as root or prints the
+# command and stops the build.
+build-deps:
+	@test -f $(XXHASH_H) || XXHASH_H=$(XXHASH_H) sh tests/ensure-build-deps.sh
+
+$(BUILD)/%.o: src/%.c | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -100,11 +109,11 @@ pcopy-mpi: $(MPI_BIN)
 $(MPI_BIN): $(MPI_OBJS)
 	$(MPICC) -o $@ $(MPI_OBJS) $(ALL_LDFLAGS)
 
-$(MPI_BUILD)/%.o: src/%.c
+$(MPI_BUILD)/%.o: src/%.c | build-deps
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_CFLAGS) -DPCOPY_MPI -MMD -MP -c -o $@ $<
 
-$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit build-deps
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB_OBJS)
