@@ -201,7 +201,7 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 		status = how->serve(&opts, filter.count > 0 ? &filter : NULL,
 				    opts.files_from ? &list : NULL, force);
 	else if (run_all(&opts, how->kind(&opts), filter.count > 0 ? &filter : NULL,
-			 opts.files_from ? &list : NULL, user_umask, force, &outcome) < 0)
+			 opts.files_from ? &list : NULL, user_umask, force, NULL, &outcome) < 0)
 		status = EXIT_CANNOT_START;
 	else
 		status = status_of(&outcome);

@@ -12,6 +12,24 @@
 /* The reason given for an entry that is no longer of the type it was listed as. */
 #define COPY_TYPE_CHANGED "changed type while being copied"
 
+struct copier;
+
+/*
+ * A source on another machine (transport/remote.h): where the data of its
+ * regular files comes from, in place of reading them here.
+ */
+struct copy_source {
+	/*
+	 * Write the data of the regular file c->src_path into the open, empty
+	 * file `out` (holes left as holes), checked end to end; its stat as it
+	 * was read into *st and the bytes written into *copied.  0, 1 when it
+	 * changed while it was read (nothing usable written), or -1 with errno
+	 * (c->reason may say more, c->failed_dst where writing failed).
+	 */
+	int (*fetch)(struct copier *c, int out, struct entry_stat *st, uint64_t *copied);
+	void *ctx;
+};
+
 /* One worker's copying state; one per worker, never shared. */
 struct copier {
 	const struct session *s;  /* the run */
@@ -29,6 +47,12 @@ struct copier {
 	int file_split;           /* it was copied as ranges (data.c) */
 	struct meta_loss lost;    /* metadata the last copy could not keep */
 	_Atomic int *given_up;    /* copying a range: set when another range of the file failed */
+	/* A source on another machine: where its files' data comes from, and
+	   for the entry being copied, its path and what was read of it there.
+	   NULL for a local source. */
+	const struct copy_source *source;
+	const char *src_path;
+	const struct src_meta *meta;
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);

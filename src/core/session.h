@@ -103,12 +103,36 @@ struct shared_state {
 	struct worker_slot slots[];     /* [0, jobs_max) workers, then the parent */
 };
 
+struct copy_source;
+struct src_meta;
+
+/*
+ * A source on another machine (transport/remote.h), as the run sees it:
+ * its operands' roots, and where the data of the files the parent copies
+ * itself comes from (the workers have their own: the kind's).
+ */
+struct src_remote {
+	/*
+	 * SRC operand i, now to be copied: its stat there into *st and what was
+	 * read of it into *meta (valid until the next call).  0, or -1 with
+	 * errno (the reason it could not be stat'ed there).
+	 */
+	int (*root)(void *ctx, int i, struct stat *st, const struct src_meta **meta);
+	const struct copy_source *parent_source;
+	void *ctx;
+};
+
 /* Everything a worker needs, immutable once the workers start. */
 struct session {
 	const struct options *opts;     /* parsed command line */
 	const struct worker_kind *kind; /* how the workers run (kind.h) */
 	const struct dst_ops *dst_ops;  /* how DST is reached (dst/dst.h) */
-	int src_root;                   /* fd of the source directory */
+	int src_root;                   /* fd of the source directory (-1: remote) */
+	/* A source on another machine, or NULL: then its root's stat there and
+	   what was read of it. */
+	const struct src_remote *remote;
+	const struct stat *src_root_st;
+	const struct src_meta *src_root_meta;
 	int dst_root;                   /* local DST (dst/local.c): its directory's fd */
 	const char *src_display;        /* SRC as the user wrote it, for messages */
 	const char *dst_display;        /* target path, for -v */

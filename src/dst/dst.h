@@ -73,18 +73,6 @@ struct lookahead_list;
 /* The local file system's implementation (dst/local.c). */
 extern const struct dst_ops dst_local;
 
-/*
- * What was read of a source entry on another machine (a remote copy,
- * transport/remote.h), in place of reading it through dir and name here.
- * Each part may be absent (NULL) when the copy does not need it.
- */
-struct src_meta {
-	const char *link_target;       /* a symbolic link's target (NUL-terminated) */
-	const unsigned char *xattrs;   /* its extended attributes, ACLs among them, */
-	size_t xattrs_len;             /* packed as xattr.h's xattr_list */
-	int has_xattrs;                /* 0: they were not read (not asked for) */
-	const unsigned char *hash;     /* -c: XXH3-128 of a regular file's data (16 bytes) */
-};
 
 /* The source entry an operation copies from, as the DST side may read it. */
 struct src_entry {

@@ -54,7 +54,24 @@ struct copytree {
 	uint64_t unstated;             /* JOB_UNSTATED records queued: the next one's seq */
 	struct inode_table dry_copied; /* dry run: multiply-linked files it would copy */
 	struct deleter deleter;        /* --delete: what SRC lacks goes, per directory */
+	/* A remote source: each directory's stat and src_meta there, for the
+	   metadata pass (a local one is read again then). */
+	struct remote_dir *remote_dirs; /* one per dirs entry */
+	unsigned char *remote_meta;     /* their packed src_metas (core/job.h) */
+	size_t remote_meta_len, remote_meta_cap;
 };
+
+/* What the metadata pass needs of a remote source's directory. */
+struct remote_dir {
+	struct entry_stat st;
+	uint32_t meta_at, meta_len;
+};
+
+/* Is the source on another machine (core/session.h)? */
+static int remote(const struct copytree *ct)
+{
+	return ct->s->remote != NULL;
+}
 
 /*
  * Dry run: what DST has at relpath, in *st, or NULL when nothing is there
@@ -142,7 +159,8 @@ static void dry_run_visit(struct copytree *ct, const struct walk_entry *e, int i
 					 .name = e->name,
 					 .fd = -1,
 					 .follow = ct->s->opts->dereference,
-					 .st = &es };
+					 .st = &es,
+					 .meta = e->meta };
 		int tree;
 
 		/* What dry_run_dst_stat entered, or (nothing there) for the --link-dest DIRs. */
@@ -209,33 +227,53 @@ static int count_entry(struct copytree *ct, const char *relpath, const struct en
 	return 0;
 }
 
-/* Queue ct->job, kind and stat set, for relpath (len < JOB_PATH_MAX).  0 or -1. */
-static int push_job(struct copytree *ct, const char *relpath, size_t len)
+/*
+ * Queue ct->job, kind and stat set, for relpath (len < JOB_PATH_MAX), with
+ * what was read of a remote source's entry when meta is not NULL.  0, -1
+ * to stop, or 1 when relpath and meta do not fit a record.
+ */
+static int push_job(struct copytree *ct, const char *relpath, size_t len,
+		    const struct src_meta *meta)
 {
+	size_t meta_len = meta != NULL ? src_meta_size(meta) : 0;
+
+	if (len + 1 + meta_len > JOB_PATH_MAX)
+		return 1;
 	ct->job.path_len = (uint32_t)len;
+	ct->job.meta_len = (uint32_t)meta_len;
 	memcpy(ct->job.path, relpath, len + 1);
+	if (meta != NULL)
+		src_meta_pack(meta, (unsigned char *)ct->job.path + len + 1);
 	return queue_push(ct->s->queue, &ct->job) == 0 ? 0 : -1;
 }
 
 /*
  * Count an entry, then queue it, unless it is a later name of an inode
  * already queued.  Entries whose path does not fit a record are copied
- * here.  0, or -1 to stop.
+ * here; a remote source's are refused (its workers read them).  0, or -1
+ * to stop.
  */
-static int queue_entry(struct copytree *ct, const char *relpath, const struct entry_stat *es)
+static int queue_entry(struct copytree *ct, const char *relpath, const struct entry_stat *es,
+		       const struct src_meta *meta)
 {
 	size_t len = strlen(relpath);
+	int rc;
 
 	if (count_entry(ct, relpath, es))
 		return 0;
 	ct->job.kind = kind_of_mode(es->mode);
 	ct->job.st = *es;
-	if (len >= JOB_PATH_MAX) {
-		/* Too deep for a record: copy it here, beneath the same roots. */
-		(void)worker_run(&ct->self, (enum job_kind)ct->job.kind, relpath, es);
+	rc = push_job(ct, relpath, len, meta);
+	if (rc <= 0)
+		return rc;
+	if (remote(ct)) {
+		report_entry_error(ct->s, parent_slot(ct->s), relpath, ENAMETOOLONG, NULL);
+		worker_count_done(parent_slot(ct->s), (enum job_kind)ct->job.kind, es, PLAN_COPY);
 		return 0;
 	}
-	return push_job(ct, relpath, len);
+	/* Too deep for a record: copy it here, beneath the same roots. */
+	(void)worker_run(&ct->self, (enum job_kind)ct->job.kind, relpath, es);
+	return 0;
 }
 
 /* A regular file the walk did not stat: a worker will (JOB_UNSTATED).  0 or -1. */
@@ -244,7 +282,7 @@ static int queue_unstated(struct copytree *ct, const char *relpath, size_t len)
 	ct->job.kind = JOB_UNSTATED;
 	ct->job.seq = ct->unstated++;
 	memset(&ct->job.st, 0, sizeof(ct->job.st));
-	return push_job(ct, relpath, len);
+	return push_job(ct, relpath, len, NULL);
 }
 
 static int visit_entry(void *arg, const struct walk_entry *e)
@@ -267,7 +305,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 			return 0;
 		}
 		entry_stat_from(&es, &st);
-		return queue_entry(ct, e->relpath, &es);
+		return queue_entry(ct, e->relpath, &es, NULL);
 	}
 	entry_stat_from(&es, e->st);
 	if (e->unchanged && S_ISREG(es.mode) && es.nlink == 1 && !ct->s->opts->dry_run) {
@@ -280,7 +318,7 @@ static int visit_entry(void *arg, const struct walk_entry *e)
 		return 0;
 	}
 	if (!ct->s->opts->dry_run)
-		return queue_entry(ct, e->relpath, &es);
+		return queue_entry(ct, e->relpath, &es, e->meta);
 	dry_run_visit(ct, e, count_entry(ct, e->relpath, &es));
 	return 0;
 }
@@ -322,20 +360,45 @@ static int narrow_directory(const struct session *s, struct dst *d, const struct
 	return dst_chmod_dir(d, dname, mode) < 0 ? -1 : 1;
 }
 
+/* Keep a remote source's directory's stat and src_meta for the metadata pass. */
+static void remember_remote_dir(struct copytree *ct, struct remote_dir *rd,
+				const struct entry_stat *es, const struct src_meta *meta)
+{
+	size_t len = meta != NULL ? src_meta_size(meta) : 0;
+
+	rd->st = *es;
+	rd->meta_at = (uint32_t)ct->remote_meta_len;
+	rd->meta_len = (uint32_t)len;
+	if (len == 0)
+		return;
+	if (ct->remote_meta_len + len > ct->remote_meta_cap) {
+		ct->remote_meta_cap = 2 * (ct->remote_meta_len + len);
+		ct->remote_meta = xrealloc(ct->remote_meta, ct->remote_meta_cap);
+	}
+	src_meta_pack(meta, ct->remote_meta + ct->remote_meta_len);
+	ct->remote_meta_len += len;
+}
+
 /*
  * Remember directory `relpath` for the metadata pass, with `flags` (enum
- * dir_flags).  Whether its attributes differ is decided as the walk meets
+ * dir_flags), and for a remote source its stat `es` and `meta` there.  Whether its attributes differ is decided as the walk meets
  * it: by the end, what was made inside the copy has moved its ctime.
  */
-static void remember_directory(struct copytree *ct, const char *relpath, unsigned flags)
+static void remember_directory(struct copytree *ct, const char *relpath, unsigned flags,
+			       const struct entry_stat *es, const struct src_meta *meta)
 {
 	size_t i = strlist_add(&ct->dirs, relpath);
 
 	if (i == ct->dir_flags_cap) {
 		ct->dir_flags_cap = ct->dir_flags_cap ? 2 * ct->dir_flags_cap : 64;
 		ct->dir_flags = xrealloc(ct->dir_flags, ct->dir_flags_cap);
+		if (remote(ct))
+			ct->remote_dirs = xrealloc(ct->remote_dirs,
+						   ct->dir_flags_cap * sizeof(*ct->remote_dirs));
 	}
 	ct->dir_flags[i] = (unsigned char)flags;
+	if (remote(ct))
+		remember_remote_dir(ct, &ct->remote_dirs[i], es, meta);
 }
 
 /*
@@ -357,7 +420,9 @@ static int note_directory(struct copytree *ct, const struct walk_entry *e,
 	int merged = before != NULL && S_ISDIR(before->st_mode);
 	int attrs_differ = 0;
 	struct entry_stat es;
-	struct src_entry src = { .dir = e->dirfd, .name = e->name, .fd = -1, .st = &es };
+	struct src_entry src = {
+		.dir = e->dirfd, .name = e->name, .fd = -1, .st = &es, .meta = e->meta
+	};
 
 	entry_stat_from(&es, e->st);
 	if (merged) {
@@ -374,7 +439,8 @@ static int note_directory(struct copytree *ct, const struct walk_entry *e,
 	}
 	remember_directory(ct, e->relpath,
 			   (attrs_differ ? DST_DIR_ATTRS_DIFFER : 0) |
-				   (merged ? DST_DIR_EXISTED : 0));
+				   (merged ? DST_DIR_EXISTED : 0),
+			   &es, e->meta);
 	atomic_fetch_add(&slot->dirs, 1);
 	if (!merged)
 		report_change(ct->s, slot, change_of_copy(S_IFDIR, before ? before->st_mode : 0),
@@ -486,6 +552,11 @@ static int copy_on_its_own(struct copytree *ct, const char *link)
 	struct entry_stat es;
 	struct stat st;
 
+	if (remote(ct)) { /* its first name's copy failed there; reported */
+		report_entry_error(ct->s, w->slot, link, 0, "its hard link's target could not be copied");
+		atomic_fetch_add(&w->slot->entries_done, 1);
+		return -1;
+	}
 	if (worker_open_dirs(w, link, path_dirlen(link)) < 0 ||
 	    fstatat(w->src_dir, path_basename(link), &st, flags) < 0) {
 		report_entry_failure(ct->s, w->slot, link, errno, NULL);
@@ -574,12 +645,16 @@ static int dir_up_to_date(const struct session *s, struct dst *d, const char *re
  * xattrs.  -1 with errno when SRC's cannot be opened, -2 when DST's cannot
  * (or with --fsync be noted); what could not be kept goes to `loss`.
  */
-static int apply_dir_metadata(struct copytree *ct, const char *relpath, unsigned flags,
+static int apply_remote_dir_metadata(struct copytree *ct, size_t i, unsigned flags,
+				     struct meta_loss *loss);
+
+static int apply_dir_metadata(struct copytree *ct, size_t i, unsigned flags,
 			      struct meta_loss *loss)
 {
+	const char *relpath = strlist_get(&ct->dirs, i);
 	const struct session *s = ct->s;
 	int follow = s->opts->dereference;
-	int fd = open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
+	int fd = remote(ct) ? -1 : open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
 	int readable = fd >= 0;
 	struct entry_stat es;
 	struct src_entry src = { .name = ".", .st = &es };
@@ -587,6 +662,8 @@ static int apply_dir_metadata(struct copytree *ct, const char *relpath, unsigned
 	int rc = 0;
 
 	meta_loss_clear(loss);
+	if (remote(ct))
+		return apply_remote_dir_metadata(ct, i, flags, loss);
 	if (fd < 0 && errno == EACCES)
 		fd = open_beneath(s->src_root, relpath, O_PATH | O_DIRECTORY, 0, follow);
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -602,6 +679,25 @@ static int apply_dir_metadata(struct copytree *ct, const char *relpath, unsigned
 		rc = -2;
 	close_both(fd, -1);
 	return rc;
+}
+
+/* apply_dir_metadata of a remote source's directory i, from what the walk kept. */
+static int apply_remote_dir_metadata(struct copytree *ct, size_t i, unsigned flags,
+				     struct meta_loss *loss)
+{
+	const struct remote_dir *rd = &ct->remote_dirs[i];
+	const char *relpath = strlist_get(&ct->dirs, i);
+	struct src_meta meta;
+	struct src_entry src = { .dir = -1, .name = ".", .fd = -1, .st = &rd->st };
+
+	if (rd->meta_len > 0 &&
+	    src_meta_unpack(ct->remote_meta + rd->meta_at, rd->meta_len, &meta) == 0)
+		src.meta = &meta;
+	else
+		src.meta = &(const struct src_meta){ 0 };
+	if (dir_up_to_date(ct->s, ct->self.dst, relpath, &rd->st, flags & DST_DIR_ATTRS_DIFFER))
+		flags |= DST_DIR_UP_TO_DATE;
+	return dst_dir_meta(ct->self.dst, relpath, &src, flags, loss) < 0 ? -2 : 0;
 }
 
 /*
@@ -620,7 +716,7 @@ static void apply_all_dir_metadata(struct copytree *ct)
 
 		if (atomic_load(&ct->s->shared->stop))
 			return;
-		rc = apply_dir_metadata(ct, relpath, ct->dir_flags[i], &loss);
+		rc = apply_dir_metadata(ct, i, ct->dir_flags[i], &loss);
 		err = errno;
 		if (rc == 0)
 			meta_loss_report(ct->s, slot, relpath, &loss);
@@ -643,12 +739,17 @@ static unsigned top_directory(struct copytree *ct)
 	const struct session *s = ct->s;
 	struct dst *d = ct->self.dst;
 	struct entry_stat es;
-	struct src_entry src = { .dir = s->src_root, .name = ".", .fd = -1, .st = &es };
+	struct src_entry src = {
+		.dir = s->src_root, .name = ".", .fd = -1, .st = &es, .meta = s->src_root_meta
+	};
 	struct stat st, dst;
 	int differ, narrowed = 0;
 
-	if (fstat(s->src_root, &st) < 0 || dst_enter(d, "", 0) < 0 ||
-	    dst_lstat(d, 0, ".", &dst) < 0)
+	if (s->remote != NULL)
+		st = *s->src_root_st;
+	else if (fstat(s->src_root, &st) < 0)
+		return DST_DIR_EXISTED;
+	if (dst_enter(d, "", 0) < 0 || dst_lstat(d, 0, ".", &dst) < 0)
 		return DST_DIR_EXISTED;
 	entry_stat_from(&es, &st);
 	differ = update_attributes_differ(s, d, &src, ".", &dst);
@@ -672,7 +773,14 @@ struct copytree *copytree_start(const struct session *s)
 	strlist_init(&ct->links);
 	inode_table_init(&ct->inodes);
 	inode_table_init(&ct->dry_copied);
-	remember_directory(ct, "", top_directory(ct));
+	{
+		struct entry_stat es = { 0 };
+		unsigned flags = top_directory(ct);
+
+		if (s->src_root_st != NULL)
+			entry_stat_from(&es, s->src_root_st);
+		remember_directory(ct, "", flags, &es, s->src_root_meta);
+	}
 	atomic_fetch_add(&parent_slot(s)->dirs, 1);
 	return ct;
 }
@@ -721,7 +829,7 @@ static void queue_spilled(struct copytree *ct)
 		return;
 	r = spill_reader_open(s->spill_fd, s->shared);
 	while ((rc = spill_next(r, &e)) > 0)
-		if (queue_entry(ct, e.relpath, &e.st) < 0)
+		if (queue_entry(ct, e.relpath, &e.st, NULL) < 0)
 			break;
 	if (rc < 0) {
 		report_message("cannot read back the list of multiply-linked files: %s",
@@ -743,6 +851,7 @@ void copytree_walk(struct copytree *ct, struct lookahead *la)
 		.filter = s->filter,
 		.files = s->list,
 		.source = s->list == NULL ? s->listing : NULL,
+		.root_st = s->src_root_st,
 	};
 	struct walk_visitor v = { .entry = visit_entry,
 				  .directory = visit_directory,
@@ -772,6 +881,8 @@ void copytree_finish(struct copytree *ct)
 	free(ct->link_ids);
 	strlist_free(&ct->dirs);
 	free(ct->dir_flags);
+	free(ct->remote_dirs);
+	free(ct->remote_meta);
 	strlist_free(&ct->gone_dirs);
 	deleter_free(&ct->deleter);
 	worker_free(&ct->self);

@@ -28,6 +28,7 @@
 #include "report/message.h"
 #include "report/output.h"
 #include "report/progress.h"
+#include "report/quote.h"
 #include "run/copytree.h"
 #include "run/monitor.h"
 #include "run/pool.h"
@@ -53,9 +54,12 @@ static int open_roots(struct session *s, const struct target *t, struct roots *r
 {
 	int tree = S_ISDIR(t->src_st.st_mode);
 
-	s->src_root = tree ? open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			   : open_parent_dir(t->src, &r->src_name);
-	if (s->src_root < 0) {
+	if (s->remote != NULL) /* read there: nothing to open here */
+		r->src_name = tree ? NULL : xstrdup(path_basename(t->src));
+	else
+		s->src_root = tree ? open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+				   : open_parent_dir(t->src, &r->src_name);
+	if (s->src_root < 0 && s->remote == NULL) {
 		report_path_error(t->src, strerror(errno));
 		return -1;
 	}
@@ -93,7 +97,8 @@ static void dry_run_single(const struct session *s, const struct roots *r,
 				 .name = r->src_name,
 				 .fd = -1,
 				 .follow = s->opts->dereference,
-				 .st = es };
+				 .st = es,
+				 .meta = s->src_root_meta };
 	enum plan_action action = PLAN_COPY;
 	struct dst *d = dst_open(s, slot);
 	struct stat st;
@@ -133,6 +138,11 @@ static void copy_single(const struct session *s, const struct target *t, const s
 	}
 	worker_init(&w, s, parent_slot(s));
 	w.src_dir = s->src_root; /* borrowed: given back before worker_free */
+	if (s->remote != NULL) {
+		w.copier.source = s->remote->parent_source;
+		w.copier.src_path = "";
+		w.copier.meta = s->src_root_meta;
+	}
 	if (dst_enter(w.dst, "", 0) == 0)
 		(void)worker_copy_named(&w, kind_of_mode(es.mode), r->src_name, r->dst_name, "",
 					&es);
@@ -193,7 +203,8 @@ static void print_stats(const struct session *s, double elapsed)
 static void share_stats(struct session *s)
 {
 	s->spill_fd = -1;
-	s->worker_stats = !(s->force & FORCE_WALKER_STATS);
+	/* A remote source's listings come with every stat made there. */
+	s->worker_stats = !(s->force & FORCE_WALKER_STATS) && s->remote == NULL;
 	if (s->worker_stats && (s->opts->preserve & PRESERVE_LINKS)) {
 		s->spill_fd = spill_create();
 		s->worker_stats = s->spill_fd >= 0;
@@ -260,23 +271,47 @@ static int run_copy(struct session *s, const struct target *t, const struct root
 }
 
 /*
- * Copy one SRC operand to where cp's rules put it.  0, or -1 if it could
- * not start.  The copy's path is left in *path (malloc'd) when path is not NULL.
+ * Where SRC operand `index` (`src`) is copied to: cp's rules, from its stat
+ * here or, for a remote source, there.  0, or -1 with a message in err.
  */
-static int run_source(struct session *s, struct monitor *m, const char *src, char **path)
+static int resolve_source(struct session *s, int index, const char *src, struct target *t,
+			  char *err, size_t errlen)
+{
+	struct stat st;
+	char *quoted;
+
+	if (s->remote == NULL)
+		return target_resolve(s->opts, src, t, err, errlen);
+	if (s->remote->root(s->remote->ctx, index, &st, &s->src_root_meta) == 0)
+		return target_resolve_remote(s->opts, src, &st, t, err, errlen);
+	memset(t, 0, sizeof(*t));
+	quoted = quote_alloc(src, QUOTE_ALWAYS);
+	snprintf(err, errlen, "cannot stat %s: %s", quoted, strerror(errno));
+	free(quoted);
+	return -1;
+}
+
+/*
+ * Copy SRC operand `index` (`src`) to where cp's rules put it.  0, or -1
+ * if it could not start.  The copy's path is left in *path (malloc'd)
+ * when path is not NULL.
+ */
+static int run_source(struct session *s, struct monitor *m, int index, const char *src,
+		      char **path)
 {
 	struct roots r = { NULL, NULL };
 	struct target t;
 	char err[1024];
 	int rc = -1;
 
-	if (target_resolve(s->opts, src, &t, err, sizeof(err)) < 0) {
+	if (resolve_source(s, index, src, &t, err, sizeof(err)) < 0) {
 		report_message("%s", err);
 		target_free(&t);
 		return -1;
 	}
 	s->src_display = t.src;
 	s->dst_display = t.path;
+	s->src_root_st = &t.src_st;
 	if (s->list != NULL && !S_ISDIR(t.src_st.st_mode)) {
 		report_message("--files-from needs a directory SRC, not '%s'", t.src);
 		target_free(&t);
@@ -297,17 +332,21 @@ static int run_source(struct session *s, struct monitor *m, const char *src, cha
 	free(r.src_name);
 	free(r.dst_name);
 	target_free(&t);
+	s->src_root_st = NULL;
+	s->src_root_meta = NULL;
 	return rc;
 }
 
 int run_all(const struct options *o, const struct worker_kind *kind, const struct filter *filter,
 	    const struct files_from *list, mode_t user_umask, unsigned force,
-	    struct run_outcome *out)
+	    const struct src_remote *remote, struct run_outcome *out)
 {
 	struct session s = {
 		.opts = o,
 		.kind = kind,
 		.dst_ops = &dst_local,
+		.src_root = -1,
+		.remote = remote,
 		.dst_root = -1,
 		.umask = user_umask,
 		.filter = filter,
@@ -335,7 +374,7 @@ int run_all(const struct options *o, const struct worker_kind *kind, const struc
 		s.durable = &durable;
 	for (int i = 0; i < o->nsrcs && !atomic_load(&s.shared->stop); i++) {
 		s.final_source = i == o->nsrcs - 1;
-		if (run_source(&s, &m, o->srcs[i], o->nsrcs == 1 ? &target : NULL) == 0)
+		if (run_source(&s, &m, i, o->srcs[i], o->nsrcs == 1 ? &target : NULL) == 0)
 			out->started = 1;
 		else
 			out->cannot_start = 1;

@@ -13,6 +13,7 @@
 
 struct files_from;
 struct filter;
+struct src_remote;
 struct worker_kind;
 
 /* How a run went, for main to turn into the exit status. */
@@ -28,11 +29,13 @@ struct run_outcome {
  * Copy o->srcs to o->dst as cp's rules say, with workers of `kind`; the
  * filter rules and the --files-from list may be NULL; `user_umask` is the
  * user's (the process's is 0 by now), `force` PCOPY_FORCE's flags.
+ * `remote` is NULL, or where the SRCs are read on another machine
+ * (core/session.h; then `kind` is one whose workers fetch from there).
  * Progress, -v, -i and --stats are shown as the run goes.  0 with *out
  * filled, or -1 when not even the run's state could be made (reported).
  */
 int run_all(const struct options *o, const struct worker_kind *kind, const struct filter *filter,
 	    const struct files_from *list, mode_t user_umask, unsigned force,
-	    struct run_outcome *out);
+	    const struct src_remote *remote, struct run_outcome *out);
 
 #endif

@@ -114,8 +114,8 @@ static int choose_path(const struct options *o, struct target *t, char *err, siz
 	return 0;
 }
 
-/* Refusals that depend on what is at t->path.  0 or -1 with err. */
-static int check_existing(struct target *t, char *err, size_t errlen)
+/* Refusals that depend on what is at t->path (`local`: SRC is here too).  0 or -1 with err. */
+static int check_existing(struct target *t, int local, char *err, size_t errlen)
 {
 	struct stat lst, st;
 	int src_dir = S_ISDIR(t->src_st.st_mode);
@@ -129,7 +129,7 @@ static int check_existing(struct target *t, char *err, size_t errlen)
 	src = quote_alloc(t->operand, QUOTE_ALWAYS);
 	path = quote_alloc(t->path, QUOTE_ALWAYS);
 	err[0] = '\0';
-	if (same_inode(&lst, &t->src_st) || same_inode(&st, &t->src_st))
+	if (local && (same_inode(&lst, &t->src_st) || same_inode(&st, &t->src_st)))
 		snprintf(err, errlen, "%s and %s are the same file", src, path);
 	/*
 	 * A directory is never copied through a symlink in the copy's place:
@@ -146,20 +146,15 @@ static int check_existing(struct target *t, char *err, size_t errlen)
 	return err[0] == '\0' ? 0 : -1;
 }
 
-int target_resolve(const struct options *o, const char *operand, struct target *t, char *err,
-		   size_t errlen)
+/* target_resolve once SRC's stat is in t (`local`: SRC is here).  0 or -1 with err. */
+static int resolve(const struct options *o, const char *operand, struct target *t, int local,
+		   char *err, size_t errlen)
 {
 	struct stat pst;
 	char *parent, *src, *path;
 	int rc;
 
-	memset(t, 0, sizeof(*t));
-	t->operand = operand;
-	t->src = strip_slashes(operand);
-	rc = o->dereference ? stat(operand, &t->src_st) : lstat(operand, &t->src_st);
-	if (rc < 0)
-		return refuse(err, errlen, "cannot stat", operand, strerror(errno));
-	if (choose_path(o, t, err, errlen) < 0 || check_existing(t, err, errlen) < 0)
+	if (choose_path(o, t, err, errlen) < 0 || check_existing(t, local, err, errlen) < 0)
 		return -1;
 	parent = parent_of(t->path);
 	rc = stat(parent, &pst) < 0 ? errno : S_ISDIR(pst.st_mode) ? 0 : ENOTDIR;
@@ -167,7 +162,7 @@ int target_resolve(const struct options *o, const char *operand, struct target *
 		free(parent);
 		return refuse(err, errlen, "cannot create", t->path, strerror(rc));
 	}
-	rc = S_ISDIR(t->src_st.st_mode) && inside_source(&t->src_st, parent);
+	rc = local && S_ISDIR(t->src_st.st_mode) && inside_source(&t->src_st, parent);
 	free(parent);
 	if (!rc)
 		return 0;
@@ -177,6 +172,30 @@ int target_resolve(const struct options *o, const char *operand, struct target *
 	free(src);
 	free(path);
 	return -1;
+}
+
+int target_resolve(const struct options *o, const char *operand, struct target *t, char *err,
+		   size_t errlen)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->operand = operand;
+	t->src = strip_slashes(operand);
+	rc = o->dereference ? stat(operand, &t->src_st) : lstat(operand, &t->src_st);
+	if (rc < 0)
+		return refuse(err, errlen, "cannot stat", operand, strerror(errno));
+	return resolve(o, operand, t, 1, err, errlen);
+}
+
+int target_resolve_remote(const struct options *o, const char *operand, const struct stat *src_st,
+			  struct target *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->operand = operand;
+	t->src = strip_slashes(operand);
+	t->src_st = *src_st;
+	return resolve(o, operand, t, 0, err, errlen);
 }
 
 void target_free(struct target *t)

@@ -29,6 +29,14 @@ struct target {
 int target_resolve(const struct options *opts, const char *src, struct target *t, char *err,
 		   size_t errlen);
 
+/*
+ * The same for a SRC on another machine, whose stat there is `src_st`:
+ * nothing of it is looked at here, and no checks compare it with what is
+ * here (its device and inode numbers are another machine's).
+ */
+int target_resolve_remote(const struct options *opts, const char *src, const struct stat *src_st,
+			  struct target *t, char *err, size_t errlen);
+
 void target_free(struct target *t);
 
 #endif

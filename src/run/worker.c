@@ -57,14 +57,17 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 	int follow = w->s->opts->dereference;
 
 	/* DST's handle may have been moved elsewhere meanwhile: entering is cheap when not. */
-	if (w->src_dir >= 0 && w->dir.len == dirlen && memcmp(w->dir.data, relpath, dirlen) == 0)
+	if ((w->src_dir >= 0 || w->s->remote != NULL) && w->dir.len == dirlen && memcmp(w->dir.data, relpath, dirlen) == 0)
 		return dst_enter(w->dst, relpath, dirlen);
 	close_dirs(w);
 	pathbuf_set(&w->dir, relpath, dirlen);
 	w->copier.failed_dst = 0;
-	w->src_dir = open_beneath(w->s->src_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0, follow);
-	if (w->src_dir < 0)
-		return -1;
+	if (w->s->remote == NULL) { /* a remote source's is read there */
+		w->src_dir = open_beneath(w->s->src_root, w->dir.data, O_RDONLY | O_DIRECTORY, 0,
+					  follow);
+		if (w->src_dir < 0)
+			return -1;
+	}
 	if (dst_enter(w->dst, relpath, dirlen) < 0) {
 		int saved = errno;
 
@@ -88,6 +91,8 @@ int source_gone(const struct session *s, const char *relpath)
 {
 	int fd, gone;
 
+	if (s->remote != NULL) /* the other machine said ENOENT: it is gone */
+		return 1;
 	if (*relpath == '\0') /* SRC itself: the caller looks with source_gone_at */
 		return 0;
 	fd = open_parent_beneath(s->src_root, relpath, s->opts->dereference);
@@ -154,7 +159,7 @@ static void report_copy_failure(struct worker *w, const char *sname, const char 
 	if (w->copier.failed_dst)
 		report_dst_error(w->s, w->slot, relpath, err, reason);
 	else if (*relpath == '\0' && err == ENOENT && reason == NULL &&
-		 source_gone_at(w->s, w->src_dir, sname))
+		 (w->s->remote != NULL || source_gone_at(w->s, w->src_dir, sname)))
 		report_entry_vanished(w->s, w->slot, relpath);
 	else
 		report_entry_failure(w->s, w->slot, relpath, err, reason);

@@ -27,6 +27,8 @@ void listing_free(struct listing *l)
 {
 	free(l->names.data);
 	free(l->stats);
+	free(l->metas);
+	free(l->meta);
 	listing_init(l);
 }
 
@@ -38,7 +40,11 @@ void listing_add(struct listing *l, unsigned char d_type, const char *name, cons
 	if (l->count == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
 		l->stats = xrealloc(l->stats, l->cap * sizeof(*l->stats));
+		if (l->metas != NULL)
+			l->metas = xrealloc(l->metas, l->cap * sizeof(*l->metas));
 	}
+	if (l->metas != NULL)
+		memset(&l->metas[l->count], 0, sizeof(*l->metas));
 	ls = &l->stats[l->count++];
 	memset(ls, 0, sizeof(*ls));
 	if (st != NULL)
@@ -47,9 +53,35 @@ void listing_add(struct listing *l, unsigned char d_type, const char *name, cons
 	lookahead_list_add(&l->names, d_type, name);
 }
 
+void listing_set_meta(struct listing *l, const void *packed, size_t len)
+{
+	struct listing_meta *m;
+
+	if (l->metas == NULL)
+		l->metas = xcalloc(l->cap, sizeof(*l->metas));
+	if (l->meta_len + len > l->meta_cap) {
+		l->meta_cap = (l->meta_len + len) * 2;
+		l->meta = xrealloc(l->meta, l->meta_cap);
+	}
+	m = &l->metas[l->count - 1];
+	m->at = (uint32_t)l->meta_len;
+	m->len = (uint32_t)len;
+	memcpy(l->meta + l->meta_len, packed, len);
+	l->meta_len += len;
+}
+
+const unsigned char *listing_meta_of(const struct listing *l, size_t i, size_t *len)
+{
+	if (l->metas == NULL || l->metas[i].len == 0)
+		return NULL;
+	*len = l->metas[i].len;
+	return l->meta + l->metas[i].at;
+}
+
 size_t listing_bytes(const struct listing *l)
 {
-	return sizeof(*l) + l->names.cap + l->cap * sizeof(*l->stats);
+	return sizeof(*l) + l->names.cap + l->cap * sizeof(*l->stats) +
+	       (l->metas != NULL ? l->cap * sizeof(*l->metas) : 0) + l->meta_cap;
 }
 
 char *listing_pack(const struct listing *l, size_t *len)

@@ -33,11 +33,21 @@ struct listing_stat {
  */
 #define LISTING_UNCHANGED (-2)
 
+/* Where an entry's packed src_meta (core/job.h) is in a listing's `meta`. */
+struct listing_meta {
+	uint32_t at, len; /* len 0: none */
+};
+
 /* One directory's listing: names in the order read, and a stat for each. */
 struct listing {
 	struct lookahead_list names; /* d_type byte + name + NUL, as lookahead.h */
 	struct listing_stat *stats;  /* stats[i] is for the i-th name */
 	size_t count, cap;           /* names held, stats allocated */
+	/* A remote source's listing (transport/remote.h) also holds what was
+	   read of each entry there; NULL otherwise (and in listing_pack). */
+	struct listing_meta *metas; /* metas[i] is for the i-th name */
+	unsigned char *meta;        /* the packed src_metas */
+	size_t meta_len, meta_cap;
 };
 
 void listing_init(struct listing *l);
@@ -49,6 +59,12 @@ void listing_free(struct listing *l);
  */
 void listing_add(struct listing *l, unsigned char d_type, const char *name, const struct stat *st,
 		 int err);
+
+/* Give the entry added last `len` bytes of packed src_meta (job.h). */
+void listing_set_meta(struct listing *l, const void *packed, size_t len);
+
+/* The packed src_meta of entry i: its bytes and *len, or NULL. */
+const unsigned char *listing_meta_of(const struct listing *l, size_t i, size_t *len);
 
 /* Bytes the listing holds (for a memory budget). */
 size_t listing_bytes(const struct listing *l);

@@ -19,6 +19,7 @@
 #include "base/path.h"
 #include "base/strlist.h"
 #include "base/util.h"
+#include "core/job.h"
 #include "walk/files_from.h"
 #include "walk/filter.h"
 #include "walk/listing.h"
@@ -150,25 +151,47 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
 }
 
 /*
+ * An entry of a remote source (root -1) whose stat failed there with
+ * `err`: vanished, or an error, as for a local one.  One not stat'ed
+ * there (LISTING_NOT_STATED) was excluded there, and is here.  0.
+ */
+static int visit_unstated_remote(struct walk *w, int err)
+{
+	if (err == LISTING_NOT_STATED || excluded(w, 0))
+		return 0;
+	if (err == ENOENT && w->v->vanished != NULL)
+		w->v->vanished(w->v->ctx, w->path.data, 0);
+	else if (err != ENOENT)
+		w->v->error(w->v->ctx, w->path.data, err);
+	return 0;
+}
+
+/*
  * Visit one name read from the directory fd.  0 or -1 (stop).  When
  * d_type tells a directory from the rest, an excluded entry is dropped
  * before any stat: an excluded directory costs nothing and is never
  * entered, whatever would match inside it (as in rsync).
  */
 static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *name,
-		      const struct listing_stat *given, struct subdirs *sd)
+		      const struct listing_stat *given, const struct src_meta *meta,
+		      struct subdirs *sd)
 {
 	int typed = d_type != DT_UNKNOWN && !(d_type == DT_LNK && w->o->follow);
 	int stated = given != NULL && (given->err == 0 || given->err == LISTING_UNCHANGED);
 	struct walk_entry e = { .dirfd = fd,
 				.name = name,
-				.unchanged = stated && given->err == LISTING_UNCHANGED };
+				.unchanged = stated && given->err == LISTING_UNCHANGED,
+				.meta = meta };
 	size_t old;
 	int rc = 0;
 
 	old = pathbuf_push(&w->path, name);
 	e.relpath = w->path.data;
-	if (!(typed && excluded(w, d_type == DT_DIR)))
+	if (typed && excluded(w, d_type == DT_DIR))
+		; /* dropped before any stat */
+	else if (w->root < 0 && !stated)
+		rc = visit_unstated_remote(w, given != NULL ? given->err : EPROTO);
+	else
 		rc = visit_stat(w, &e, d_type, typed, stated ? &given->st : NULL, sd);
 	pathbuf_trim(&w->path, old);
 	return rc;
@@ -180,16 +203,24 @@ static int visit_name(struct walk *w, int fd, unsigned char d_type, const char *
  * so that errors are reported as always).  0 or -1.
  */
 static int visit_listing(struct walk *w, int fd, const struct lookahead_list *l,
-			 const struct listing_stat *stats, struct subdirs *sd)
+			 const struct listing *given, struct subdirs *sd)
 {
 	const char *name;
 	unsigned char d_type;
 	size_t pos = 0;
 
 	for (size_t i = 0; lookahead_list_next(l, &pos, &d_type, &name); i++) {
-		const struct listing_stat *given = stats != NULL ? &stats[i] : NULL;
+		const struct listing_stat *st = given != NULL ? &given->stats[i] : NULL;
+		struct src_meta meta, *m = NULL;
+		const unsigned char *packed;
+		size_t len;
 
-		if (stopped(w) || visit_name(w, fd, d_type, name, given, sd) < 0)
+		if (given != NULL && (packed = listing_meta_of(given, i, &len)) != NULL) {
+			m = &meta;
+			if (src_meta_unpack(packed, len, m) < 0) /* checked by whoever took it */
+				return -1;
+		}
+		if (stopped(w) || visit_name(w, fd, d_type, name, st, m, sd) < 0)
 			return -1;
 	}
 	return 0;
@@ -246,7 +277,7 @@ static int visit_readdir(struct walk *w, struct dirstream *d, struct subdirs *sd
 	while ((rc = dirstream_next(d, &type, &name)) > 0) {
 		if (keep)
 			lookahead_list_add(&l, type, name);
-		if (stopped(w) || visit_name(w, d->fd, type, name, NULL, sd) < 0) {
+		if (stopped(w) || visit_name(w, d->fd, type, name, NULL, NULL, sd) < 0) {
 			free(l.data);
 			return -1;
 		}
@@ -294,11 +325,11 @@ static int read_then_visit(struct walk *w, struct dirstream *d, struct subdirs *
 
 /* Visit a listing read for us (from the source, or the scan's).  0 or -1. */
 static int visit_given(struct walk *w, int fd, const struct lookahead_list *l,
-		       const struct listing_stat *stats, struct subdirs *sd)
+		       const struct listing *given, struct subdirs *sd)
 {
 	int rc = announce_listing(w, fd, l, 1);
 
-	return rc == 0 ? visit_listing(w, fd, l, stats, sd) : rc;
+	return rc == 0 ? visit_listing(w, fd, l, given, sd) : rc;
 }
 
 /* Has the source read the open directory w->path for us?  0 or -1 if so, else 1. */
@@ -310,9 +341,24 @@ static int take_from_source(struct walk *w, int fd, struct subdirs *sd)
 
 	if (src == NULL || !src->take(src->ctx, w->path.data, &given))
 		return 1;
-	rc = visit_given(w, fd, &given.names, given.stats, sd);
+	rc = visit_given(w, fd, &given.names, &given, sd);
 	listing_free(&given);
 	return rc;
+}
+
+/*
+ * Read the directory w->path of a source on another machine (root -1):
+ * take its listing from the source, or report why it could not be read
+ * there.  0 or -1.
+ */
+static int read_remote_directory(struct walk *w, struct subdirs *sd)
+{
+	int rc = take_from_source(w, -1, sd);
+
+	if (rc <= 0)
+		return rc;
+	report_unreadable(w, errno);
+	return announce_listing(w, -1, NULL, 0);
 }
 
 /*
@@ -322,12 +368,15 @@ static int take_from_source(struct walk *w, int fd, struct subdirs *sd)
  */
 static int read_directory(struct walk *w, struct subdirs *sd)
 {
-	int fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
-			      w->o->follow);
+	int fd;
 	struct lookahead_list l = { NULL, 0, 0 };
 	struct dirstream d;
 	int rc;
 
+	if (w->root < 0)
+		return read_remote_directory(w, sd);
+	fd = open_beneath(w->root, w->path.data, O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
+			  w->o->follow);
 	if (fd >= 0 && (rc = take_from_source(w, fd, sd)) <= 0) {
 		close(fd);
 		return rc;
@@ -466,7 +515,7 @@ static int visit_listed(struct walk *w, const char *path)
 	if (fd < 0 || fstatat(fd, path_basename(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
 		w->v->error(w->v->ctx, path, errno);
 	else
-		rc = visit_name(w, fd, DT_UNKNOWN, path_basename(path), NULL, &sd);
+		rc = visit_name(w, fd, DT_UNKNOWN, path_basename(path), NULL, NULL, &sd);
 	if (fd >= 0)
 		close(fd);
 	if (rc == 0)
@@ -512,7 +561,9 @@ int walk_tree(int root, const struct walk_options *o, const struct walk_visitor 
 	struct stat st;
 	int rc;
 
-	if (fstat(root, &st) < 0)
+	if (root < 0 && o->root_st != NULL && o->source != NULL && o->files == NULL)
+		st = *o->root_st;
+	else if (fstat(root, &st) < 0)
 		return -1;
 	w.root_dev = st.st_dev;
 	pathbuf_init(&w.path);

@@ -10,6 +10,7 @@ struct filter;
 struct listing;
 struct lookahead;
 struct lookahead_list;
+struct src_meta;
 
 /*
  * The `err` of a directory met again inside itself while following
@@ -29,6 +30,8 @@ struct walk_entry {
 	int unchanged;         /* whoever read the directory for the walker found
 				  DST's copy of this regular file up to date
 				  (listing.h's LISTING_UNCHANGED) */
+	const struct src_meta *meta; /* a remote source: what was read of the entry
+					there (core/job.h); dirfd is then -1 */
 };
 
 /* A source directory's listing, as read (for walk_visitor.listed). */
@@ -81,6 +84,11 @@ struct walk_visitor {
  * ranks, listing.h).  The walker still opens each directory (visitors
  * want its fd) and still decides everything; it only takes the names and
  * stats instead of reading them.  Called on the walker's thread.
+ *
+ * A source on another machine (walk_tree's root -1) reads every
+ * directory: nothing is opened here, `take` saying 0 means the directory
+ * could not be read there (errno says why), and each entry comes with
+ * its stat (or the errno of its stat there) and its src_meta.
  */
 struct walk_source {
 	/*
@@ -125,6 +133,8 @@ struct walk_options {
 	/* Directories read by someone else; NULL: the walker reads them all
 	   (it must be NULL with `files`). */
 	const struct walk_source *source;
+	/* Root -1 (a source on another machine): the root's stat there. */
+	const struct stat *root_st;
 };
 
 /*
@@ -136,7 +146,8 @@ int walk_type_is_enough(const struct walk_options *o, unsigned char d_type);
 
 /*
  * Walk the tree under the directory fd `root` (not visiting root itself),
- * or only the paths of o->files.
+ * or only the paths of o->files; root -1 walks what o->source reads on
+ * another machine, whose root is o->root_st (no o->files).
  * A directory's entries are visited first, then its subdirectories, each
  * opened afresh beneath root by relative path, so the walker holds only
  * one directory fd at any time, whatever the depth.  Returns 0 when the
