@@ -7,6 +7,7 @@
 #   make asan | tsan      build the sanitizer variants (build/address, build/thread)
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make bench [QUICK=1]  benchmarks (bench/run.sh), never part of check
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ=name]  libFuzzer targets (tests/fuzz/), never part of check
 #   make valgrind         unit tests under valgrind
 #   make format           clang-format the sources
 
@@ -75,7 +76,7 @@ endif
 endif
 
 .PHONY: all clean check check-deps build-deps unit shell-tests asan tsan install \
-	uninstall bench valgrind format mpi
+	uninstall bench valgrind format mpi fuzz fuzz-deps
 
 all: pcopy
 
@@ -158,6 +159,42 @@ valgrind: check-deps
 bench: pcopy
 	QUICK=$(QUICK) bash bench/run.sh
 
+# make fuzz: each tests/fuzz/fuzz_*.c is a libFuzzer target, built by clang
+# with AddressSanitizer and UBSan in build/fuzz and run for FUZZ_SECONDS
+# from its corpus, build/fuzz/corpus/NAME (kept between runs, never
+# committed); FUZZ=word runs only the targets whose name holds it.  A crash
+# fails make fuzz and leaves its input in build/fuzz/crash/ (tests/fuzz/run.sh).
+# Every target links against one archive of pcopy's sources but main, so the
+# linker takes only the objects it needs: a new target is only a new file.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ         ?=
+FUZZ_BUILD    = build/fuzz
+FUZZ_SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = $(BASE_CFLAGS) $(SRC_CFLAGS) -O1 -g $(FUZZ_SANFLAGS)
+FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJS = $(filter-out $(FUZZ_BUILD)/obj/cli/main.o,$(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o))
+FUZZ_LIB      = $(FUZZ_BUILD)/libpcopy.a
+
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ='$(FUZZ)' sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+# clang and its libFuzzer runtime: installed as root, else the command.
+fuzz-deps:
+	@FUZZ_CC=$(FUZZ_CC) sh tests/ensure-build-deps.sh fuzz
+
+$(FUZZ_LIB_OBJS): $(FUZZ_BUILD)/obj/%.o: src/%.c | build-deps fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_LIB_OBJS)
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB) | build-deps fuzz-deps
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< $(FUZZ_LIB) -pthread
+
 # pcopy-mpi goes in too when `make mpi` has built it.
 install: pcopy
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -173,9 +210,10 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/pcopy.1 $(DESTDIR)$(MANDIR)/man1/pcopy-mpi.1
 
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/tools/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/tools/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf build pcopy pcopy-mpi $(TOOLS)
 
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MPI_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MPI_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d) \
+	$(FUZZ_BINS:=.d)
