@@ -163,14 +163,18 @@ const void *wire_bytes(struct wire_in *in, size_t n)
 const char *wire_str(struct wire_in *in, size_t max, size_t *len)
 {
 	uint32_t n = wire_u32(in);
+	const char *s;
 
 	*len = 0;
 	if (n > max) {
 		in->bad = 1;
 		return NULL;
 	}
-	*len = n;
-	return (const char *)take(in, n);
+	/* A length past the payload gives no string and no length to misuse. */
+	s = (const char *)take(in, n);
+	if (s != NULL)
+		*len = n;
+	return s;
 }
 
 char *wire_cstr(struct wire_in *in, char *buf, size_t max)

@@ -115,7 +115,9 @@ START_TEST(test_bad_strings)
 	wire_put_u32(&o, 100); /* claims 100 bytes, has 2 */
 	wire_put_bytes(&o, "ab", 2);
 	wire_in_init(&in, o.buf, o.len);
+	len = 1;
 	ck_assert_ptr_null(wire_str(&in, 1000, &len));
+	ck_assert_uint_eq(len, 0); /* no length to use with the NULL */
 	ck_assert_int_eq(wire_ok(&in, 0), 0);
 	o.len = 0;
 	wire_put_u32(&o, 0xffffffffu); /* a length that would wrap */
