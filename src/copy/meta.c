@@ -117,8 +117,9 @@ static mode_t final_mode(const struct session *s, const struct entry_stat *st,
 	return mode;
 }
 
-int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  const struct meta_known *known, struct meta_loss *loss)
+int meta_apply_fd(const struct session *s, const struct xattr_source *src, int dst,
+		  const struct entry_stat *st, const struct meta_known *known,
+		  struct meta_loss *loss)
 {
 	static const struct meta_known nothing = { (mode_t)-1, 0, 1, 1 };
 	struct xattr_result xr = { 0 };
@@ -146,8 +147,8 @@ int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_
 	return loss->any && !lost ? -1 : 0;
 }
 
-int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  const struct entry_stat *st, const struct meta_known *known,
+int meta_apply_at(const struct session *s, const struct xattr_source *src, int ddir,
+		  const char *dname, const struct entry_stat *st, const struct meta_known *known,
 		  struct meta_loss *loss)
 {
 	struct xattr_result xr = { 0 };
@@ -163,8 +164,8 @@ int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir
 		else
 			meta_loss_add(loss, META_OWNER, errno, NULL);
 	}
-	if (sdir >= 0 && flags != 0)
-		(void)xattr_copy_at(s, sdir, sname, ddir, dname, flags, &xr, loss);
+	if (xattr_source_given(src) && flags != 0)
+		(void)xattr_copy_at(s, src, ddir, dname, flags, &xr, loss);
 	/* An ACL write or removal rewrites the group bits; links have none. */
 	if ((xr.changed > 0 || xr.acl_lost) && !S_ISLNK(st->mode)) {
 		mode_t mode = meta_create_mode(s, st);

@@ -8,9 +8,12 @@
 #include "core/job.h"
 #include "core/session.h"
 
+struct xattr_source;
+
 /*
- * Apply owner, extended attributes and ACLs (read from the open source fd
- * `src`; none when it is -1), mode and times of `st` to the open
+ * Apply owner, extended attributes and ACLs (read from `src`, copy/xattr.h:
+ * the source's fd or name, or the list read on its machine; none when it
+ * gives none of these), mode and times of `st` to the open
  * destination fd `dst`, in that order: chown may clear set-id bits and an
  * ACL write changes the group bits, so mode comes after both, and times
  * come last because every other change touches ctime only but some
@@ -31,8 +34,9 @@ struct meta_known {
 			      the attributes src does not have */
 };
 
-int meta_apply_fd(const struct session *s, int src, int dst, const struct entry_stat *st,
-		  const struct meta_known *known, struct meta_loss *loss);
+int meta_apply_fd(const struct session *s, const struct xattr_source *src, int dst,
+		  const struct entry_stat *st, const struct meta_known *known,
+		  struct meta_loss *loss);
 
 /*
  * Which extended attributes a copy carries (xattr.h's XATTR_ACLS,
@@ -47,12 +51,13 @@ int meta_has_default_acl(int dirfd);
 /*
  * Apply owner, extended attributes and times to the entry `dname` in `ddir`
  * without following it (symbolic links and special files, whose mode is
- * set when they are made).  The attributes are read from `sname` in `sdir`
- * (none when sdir is -1); of `known`, only inherited_acl and existing are
- * used.  What was lost goes to `loss`, as for meta_apply_fd.
+ * set when they are made).  The attributes are read from `src` as for
+ * meta_apply_fd, but where it gives none nothing is done with them, not
+ * even inherited ACLs removed; of `known`, only inherited_acl and existing
+ * are used.  What was lost goes to `loss`, as for meta_apply_fd.
  */
-int meta_apply_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  const struct entry_stat *st, const struct meta_known *known,
+int meta_apply_at(const struct session *s, const struct xattr_source *src, int ddir,
+		  const char *dname, const struct entry_stat *st, const struct meta_known *known,
 		  struct meta_loss *loss);
 
 /*

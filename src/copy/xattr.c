@@ -5,12 +5,18 @@
  * Whatever cannot be written is recorded as lost and the rest is still
  * copied; an access ACL that cannot be written leaves the bits it granted
  * for the caller, so that the mode grants no more than the ACL did.
+ *
+ * A remote source's attributes come as a packed list (xattr.h's
+ * xattr_list), which is read as if it were a file's: one copy and one
+ * comparison serve both.
  */
 #include "copy/xattr.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,32 +35,173 @@
 /*
  * Where the attributes of one entry are reached: an open fd, or, for
  * entries that cannot be opened (symbolic links, special files), a path
- * the l*xattr calls resolve without following its last component.
+ * the l*xattr calls resolve without following its last component, or,
+ * for an entry on another machine, the list read there (read only).
  */
 struct xnode {
-	int fd;           /* used when path is NULL; -1: no attributes */
-	const char *path; /* "/proc/self/fd/DIRFD/NAME" */
+	int fd;                    /* used when path is NULL; -1: no attributes */
+	const char *path;          /* "/proc/self/fd/DIRFD/NAME" */
+	int listed;                /* the attributes are in ... */
+	const unsigned char *list; /* ... this xattr_list, before all else */
+	size_t list_len;
 };
+
+/* One entry of an xattr_list. */
+struct xentry {
+	const char *name; /* NUL-terminated, inside the list */
+	size_t name_len;
+	const unsigned char *value;
+	size_t value_len;
+};
+
+/*
+ * The entry of `list` (`len` bytes) at `pos` (< len) into *e: the
+ * position after it, or 0 when it is malformed.  Nothing beyond the list
+ * is read, whatever its bytes.
+ */
+static size_t entry_at(const unsigned char *list, size_t len, size_t pos, struct xentry *e)
+{
+	size_t room = len - pos < XATTR_NAME_MAX + 1 ? len - pos : XATTR_NAME_MAX + 1;
+	const unsigned char *nul = memchr(list + pos, '\0', room);
+	uint32_t le;
+
+	if (nul == NULL || nul == list + pos)
+		return 0; /* a name too long, unterminated or empty */
+	e->name = (const char *)(list + pos);
+	e->name_len = (size_t)(nul - (list + pos));
+	pos += e->name_len + 1;
+	if (len - pos < sizeof(le))
+		return 0;
+	memcpy(&le, list + pos, sizeof(le));
+	e->value_len = le32toh(le);
+	pos += sizeof(le);
+	if (e->value_len > XATTR_SIZE_MAX || len - pos < e->value_len)
+		return 0;
+	e->value = list + pos;
+	return pos + e->value_len;
+}
+
+int xattr_list_check(const void *data, size_t len)
+{
+	struct xentry e;
+	size_t pos = 0, next;
+
+	while (pos < len && (next = entry_at(data, len, pos, &e)) != 0)
+		pos = next;
+	if (pos == len)
+		return 0;
+	errno = EINVAL;
+	return -1;
+}
+
+/* The entry of n's list at *pos into *e, *pos moved past it; 0 at the end. */
+static int list_next(const struct xnode *n, size_t *pos, struct xentry *e)
+{
+	size_t next = *pos < n->list_len ? entry_at(n->list, n->list_len, *pos, e) : 0;
+
+	*pos = next != 0 ? next : n->list_len; /* a malformed tail ends it */
+	return next != 0;
+}
+
+/* listxattr(2) of a list: its names, each with its NUL. */
+static ssize_t list_names(const struct xnode *n, char *buf, size_t size)
+{
+	struct xentry e;
+	size_t need = 0;
+
+	for (size_t pos = 0; list_next(n, &pos, &e);) {
+		if (need + e.name_len + 1 <= size)
+			memcpy(buf + need, e.name, e.name_len + 1);
+		need += e.name_len + 1;
+	}
+	if (size > 0 && need > size) {
+		errno = ERANGE;
+		return -1;
+	}
+	return (ssize_t)need;
+}
+
+/* getxattr(2) of a list. */
+static ssize_t list_value(const struct xnode *n, const char *name, void *buf, size_t size)
+{
+	struct xentry e;
+
+	for (size_t pos = 0; list_next(n, &pos, &e);) {
+		if (strcmp(e.name, name) != 0)
+			continue;
+		if (size > 0 && e.value_len > size) {
+			errno = ERANGE;
+			return -1;
+		}
+		if (size > 0)
+			memcpy(buf, e.value, e.value_len);
+		return (ssize_t)e.value_len;
+	}
+	errno = ENODATA;
+	return -1;
+}
 
 static ssize_t xn_list(const struct xnode *n, char *buf, size_t size)
 {
+	if (n->listed)
+		return list_names(n, buf, size);
 	return n->path ? llistxattr(n->path, buf, size) : flistxattr(n->fd, buf, size);
 }
 
 static ssize_t xn_get(const struct xnode *n, const char *name, void *buf, size_t size)
 {
+	if (n->listed)
+		return list_value(n, name, buf, size);
 	return n->path ? lgetxattr(n->path, name, buf, size) : fgetxattr(n->fd, name, buf, size);
 }
 
+/* Only a destination is written, and a list is never one: EROFS. */
 static int xn_set(const struct xnode *n, const char *name, const void *value, size_t size)
 {
+	if (n->listed) {
+		errno = EROFS;
+		return -1;
+	}
 	return n->path ? lsetxattr(n->path, name, value, size, 0)
 		       : fsetxattr(n->fd, name, value, size, 0);
 }
 
 static int xn_remove(const struct xnode *n, const char *name)
 {
+	if (n->listed) {
+		errno = EROFS;
+		return -1;
+	}
 	return n->path ? lremovexattr(n->path, name) : fremovexattr(n->fd, name);
+}
+
+/* Can n's attributes be read (otherwise: the source's are not known)? */
+static int xn_readable(const struct xnode *n)
+{
+	return n->listed || n->path != NULL || n->fd >= 0;
+}
+
+/*
+ * The node `src` names: its list, its fd, or a path to its name built in
+ * buf.  0, or -1 with ENAMETOOLONG when that path does not fit.
+ */
+static int source_node(const struct xattr_source *src, char buf[PROC_FD_PATH_MAX], struct xnode *n)
+{
+	*n = (struct xnode){ .fd = -1 };
+	if (src->listed) {
+		n->listed = 1;
+		n->list = src->list;
+		n->list_len = src->list_len;
+	} else if (src->fd >= 0) {
+		n->fd = src->fd;
+	} else if (src->dir >= 0) {
+		n->path = proc_fd_path(buf, src->dir, src->name);
+		if (n->path == NULL) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* List src's attribute names into a malloc'd buffer; its length or -1. */
@@ -233,7 +380,7 @@ static int xattr_copy(const struct session *s, const struct xnode *src, const st
 	int known = 0; /* src's attributes are known (none, if its file system has none) */
 
 	memset(res, 0, sizeof(*res));
-	if ((src->path != NULL || src->fd >= 0) && (flags & (XATTR_ACLS | XATTR_OTHERS))) {
+	if (xn_readable(src) && (flags & (XATTR_ACLS | XATTR_OTHERS))) {
 		len = list_xattrs(src, &names);
 		known = len >= 0 || errno == ENOTSUP;
 	}
@@ -254,27 +401,87 @@ static int xattr_copy(const struct session *s, const struct xnode *src, const st
 	return loss->any && !lost ? -1 : 0;
 }
 
-int xattr_copy_fd(const struct session *s, int src, int dst, unsigned flags,
+/* A path that does not fit: nothing copied, and that is a loss. */
+static int path_too_long(struct xattr_result *res, struct meta_loss *loss)
+{
+	memset(res, 0, sizeof(*res));
+	meta_loss_add(loss, META_XATTR, ENAMETOOLONG, NULL);
+	return -1;
+}
+
+int xattr_copy_fd(const struct session *s, const struct xattr_source *src, int dst, unsigned flags,
 		  struct xattr_result *res, struct meta_loss *loss)
 {
-	struct xnode from = { src, NULL }, to = { dst, NULL };
+	char sbuf[PROC_FD_PATH_MAX];
+	struct xnode from, to = { .fd = dst };
 
+	if (source_node(src, sbuf, &from) < 0)
+		return path_too_long(res, loss);
 	return xattr_copy(s, &from, &to, flags, res, loss);
 }
 
-int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  unsigned flags, struct xattr_result *res, struct meta_loss *loss)
+int xattr_copy_at(const struct session *s, const struct xattr_source *src, int ddir,
+		  const char *dname, unsigned flags, struct xattr_result *res,
+		  struct meta_loss *loss)
 {
 	char sbuf[PROC_FD_PATH_MAX], dbuf[PROC_FD_PATH_MAX];
-	struct xnode from = { -1, proc_fd_path(sbuf, sdir, sname) };
-	struct xnode to = { -1, proc_fd_path(dbuf, ddir, dname) };
+	struct xnode from, to = { .fd = -1, .path = proc_fd_path(dbuf, ddir, dname) };
 
-	if (from.path == NULL || to.path == NULL) {
-		memset(res, 0, sizeof(*res));
-		meta_loss_add(loss, META_XATTR, ENAMETOOLONG, NULL);
-		return -1;
-	}
+	if (source_node(src, sbuf, &from) < 0 || to.path == NULL)
+		return path_too_long(res, loss);
 	return xattr_copy(s, &from, &to, flags, res, loss);
+}
+
+/* Append the attribute `name` and its value to the list *list of *len bytes. */
+static void list_add(unsigned char **list, size_t *len, const char *name, const void *value,
+		     size_t value_len)
+{
+	size_t name_len = strlen(name) + 1;
+	uint32_t le = htole32((uint32_t)value_len);
+	unsigned char *at;
+
+	*list = xrealloc(*list, *len + name_len + sizeof(le) + value_len);
+	at = *list + *len;
+	memcpy(at, name, name_len);
+	memcpy(at + name_len, &le, sizeof(le));
+	memcpy(at + name_len + sizeof(le), value, value_len);
+	*len += name_len + sizeof(le) + value_len;
+}
+
+int xattr_list_read(int fd, int dir, const char *name, unsigned flags, unsigned char **out,
+		    size_t *len)
+{
+	const struct xattr_source src = { .fd = fd, .dir = fd < 0 ? dir : -1, .name = name };
+	char buf[PROC_FD_PATH_MAX], *names = NULL, *value = NULL;
+	size_t cap = 256;
+	struct xnode n;
+	ssize_t nlen = source_node(&src, buf, &n) < 0 ? -1 : list_xattrs(&n, &names);
+	int err = nlen < 0 && errno != ENOTSUP ? errno : 0; /* ENOTSUP: it holds none */
+
+	*out = NULL;
+	*len = 0;
+	if (nlen > 0)
+		value = xmalloc(cap);
+	for (char *a = names; err == 0 && nlen > 0 && a < names + nlen; a += strlen(a) + 1) {
+		ssize_t got;
+
+		if (!wanted(flags, a))
+			continue;
+		got = get_xattr(&n, a, &value, &cap);
+		if (got >= 0)
+			list_add(out, len, a, value, (size_t)got);
+		else if (errno != ENODATA) /* ENODATA: removed meanwhile */
+			err = errno;
+	}
+	free(value);
+	free(names);
+	if (err == 0)
+		return 0;
+	free(*out);
+	*out = NULL;
+	*len = 0;
+	errno = err;
+	return -1;
 }
 
 /* The size of n's name list; 0 where the file system keeps none.  -1 on error. */
@@ -363,20 +570,42 @@ static ssize_t list_size_at(int dir, const char *name)
 	return -1;
 }
 
-int xattr_equal_at(int adir, const char *aname, int bdir, const char *bname, unsigned flags)
+/*
+ * xattr_equal of a, whose name list is `asize` bytes (-1: not known yet),
+ * and `bname` in bdir.
+ */
+static int equal_to_at(const struct xnode *a, ssize_t asize, int bdir, const char *bname,
+		       unsigned flags)
 {
-	ssize_t asize = list_size_at(adir, aname);
 	ssize_t bsize = asize == 0 ? list_size_at(bdir, bname) : -1;
-	char abuf[PROC_FD_PATH_MAX], bbuf[PROC_FD_PATH_MAX];
-	struct xnode a = { -1, proc_fd_path(abuf, adir, aname) };
-	struct xnode b = { -1, proc_fd_path(bbuf, bdir, bname) };
+	char bbuf[PROC_FD_PATH_MAX];
+	struct xnode b = { .fd = -1, .path = proc_fd_path(bbuf, bdir, bname) };
 
 	/* Neither has any: equal (anything else is read through /proc). */
 	if (asize == 0 && bsize == 0)
 		return 1;
-	if (a.path == NULL || b.path == NULL) {
+	if (b.path == NULL) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return xattr_equal(&a, &b, flags);
+	return xattr_equal(a, &b, flags);
+}
+
+int xattr_equal_at(int adir, const char *aname, int bdir, const char *bname, unsigned flags)
+{
+	char abuf[PROC_FD_PATH_MAX];
+	struct xnode a = { .fd = -1, .path = proc_fd_path(abuf, adir, aname) };
+
+	if (a.path == NULL) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return equal_to_at(&a, list_size_at(adir, aname), bdir, bname, flags);
+}
+
+int xattr_list_equal_at(const void *list, size_t len, int bdir, const char *bname, unsigned flags)
+{
+	struct xnode a = { .fd = -1, .listed = 1, .list = list, .list_len = len };
+
+	return equal_to_at(&a, len == 0 ? 0 : -1, bdir, bname, flags);
 }

@@ -6,6 +6,8 @@
 #ifndef PCOPY_XATTR_H
 #define PCOPY_XATTR_H
 
+#include <limits.h> /* XATTR_NAME_MAX, XATTR_SIZE_MAX */
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "copy/loss.h"
@@ -30,20 +32,70 @@ struct xattr_result {
 };
 
 /*
- * Copy the attributes `flags` asks for from the open fd `src` (none when
- * -1) to the open fd `dst`.  Each one that cannot be kept is recorded in
- * `loss` and the others are still copied.  0, or -1 when something was
- * lost.
+ * An xattr_list: the attributes of an entry read on one machine and
+ * carried to another (a remote copy), as repeated entries
+ *
+ *	name    1 to XATTR_NAME_MAX (255) bytes, no NUL among them
+ *	NUL
+ *	u32     the value's length, little-endian, at most XATTR_SIZE_MAX (65536)
+ *	value   that many bytes
+ *
+ * with nothing after the last; no entries (0 bytes) is no attributes.
+ * Names come in the order the source listed them.
  */
-int xattr_copy_fd(const struct session *s, int src, int dst, unsigned flags,
+
+/*
+ * Read the attributes of the kinds `flags` asks for (XATTR_ACLS,
+ * XATTR_OTHERS) of the open fd `fd`, or with fd -1 of `name` in `dir`
+ * (not followed), into a malloc'd xattr_list: *out (NULL when empty) and
+ * *len.  A file system without attributes (ENOTSUP) has none.  0, or -1
+ * with errno (nothing to free).
+ */
+int xattr_list_read(int fd, int dir, const char *name, unsigned flags, unsigned char **out,
+		    size_t *len);
+
+/*
+ * Are `len` bytes at `data` (from another machine: trusted in nothing) a
+ * well-formed xattr_list?  0, or -1 with EINVAL.  Only a list that passed
+ * is given to what follows.
+ */
+int xattr_list_check(const void *data, size_t len);
+
+/*
+ * Where a source's attributes are read from, the first that applies: a
+ * list read on its machine (`listed`), an open fd, an entry named in a
+ * directory (not followed).  None of these: the source's are not known.
+ */
+struct xattr_source {
+	int listed;                /* the source is remote: its attributes are ... */
+	const unsigned char *list; /* ... this checked xattr_list ... */
+	size_t list_len;           /* ... of this many bytes */
+	int fd;                    /* else: the source open, or -1 */
+	int dir;                   /* else: `name` in `dir`, or -1 */
+	const char *name;
+};
+
+/* Does src say where its attributes are? */
+static inline int xattr_source_given(const struct xattr_source *src)
+{
+	return src->listed || src->fd >= 0 || src->dir >= 0;
+}
+
+/*
+ * Copy the attributes `flags` asks for from `src` to the open fd `dst`.
+ * Each one that cannot be kept is recorded in `loss` and the others are
+ * still copied.  0, or -1 when something was lost.
+ */
+int xattr_copy_fd(const struct session *s, const struct xattr_source *src, int dst, unsigned flags,
 		  struct xattr_result *res, struct meta_loss *loss);
 
 /*
- * The same for entries named in directories, neither of them followed
- * (through /proc/self/fd; without /proc, nothing is copied).
+ * The same to the entry `dname` in `ddir`, not followed (through
+ * /proc/self/fd; without /proc, nothing is copied).
  */
-int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir, const char *dname,
-		  unsigned flags, struct xattr_result *res, struct meta_loss *loss);
+int xattr_copy_at(const struct session *s, const struct xattr_source *src, int ddir,
+		  const char *dname, unsigned flags, struct xattr_result *res,
+		  struct meta_loss *loss);
 
 /*
  * Do `aname` in adir and `bname` in bdir (neither followed) carry the same
@@ -53,5 +105,8 @@ int xattr_copy_at(const struct session *s, int sdir, const char *sname, int ddir
  * (ENOTSUP) has none.  Costs one llistxattr per file when neither has any.
  */
 int xattr_equal_at(int adir, const char *aname, int bdir, const char *bname, unsigned flags);
+
+/* The same for a source read elsewhere: the xattr_list `list` of `len` bytes against bname. */
+int xattr_list_equal_at(const void *list, size_t len, int bdir, const char *bname, unsigned flags);
 
 #endif

@@ -32,6 +32,7 @@
 #include "copy/copy.h"
 #include "copy/data.h"
 #include "copy/durable.h"
+#include "copy/hash.h"
 #include "copy/meta.h"
 #include "copy/xattr.h"
 #include "report/message.h"
@@ -257,6 +258,24 @@ static void learn_dir(struct local *l)
 	l->learnt = 1;
 }
 
+/*
+ * Where src's attributes are read: for a remote source, the list read on
+ * its machine (none, if it was not read); else its open `fd`, or with fd
+ * -1 `name` in `dir` (-1: none).
+ */
+static struct xattr_source attrs_of(const struct src_entry *src, int fd, int dir, const char *name)
+{
+	const struct src_meta *m = src->meta;
+
+	if (m != NULL)
+		return (struct xattr_source){ .listed = m->has_xattrs,
+					      .list = m->xattrs,
+					      .list_len = m->xattrs_len,
+					      .fd = -1,
+					      .dir = -1 };
+	return (struct xattr_source){ .fd = fd, .dir = dir, .name = name };
+}
+
 /* --- looking --- */
 
 static int local_lstat(struct dst *d, int tree, const char *name, struct stat *st)
@@ -271,21 +290,64 @@ static ssize_t local_readlink(struct dst *d, const char *name, char *buf, size_t
 	return readlinkat(local_of(d)->dir_fd, name, buf, len);
 }
 
+/*
+ * Does the regular file open as `fd` differ from a remote source, whose
+ * machine sent its hash?  A size that differs tells without a read.
+ * 1, 0 or -1.
+ */
+static int differs_from_hash(int fd, const struct src_entry *src)
+{
+	unsigned char hash[HASH_SIZE];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || src->meta->hash == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)st.st_size != src->st->size)
+		return 1;
+	if (hash_fd(fd, (uint64_t)st.st_size, hash) < 0)
+		return -1;
+	return memcmp(hash, src->meta->hash, HASH_SIZE) != 0;
+}
+
+/* Locally both files are read (compare.h says why); across machines each side hashes its own. */
 static int local_compare(struct dst *d, int tree, const char *name, const struct src_entry *src)
 {
 	int dir = dir_of(local_of(d), tree);
+	int fd, rc;
 
 	if (dir < 0)
 		return -1;
-	return compare_contents_at(src->dir, src->name, src->follow, dir, name, src->st->size);
+	if (src->meta == NULL)
+		return compare_contents_at(src->dir, src->name, src->follow, dir, name,
+					   src->st->size);
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the open. */
+	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = differs_from_hash(fd, src);
+	close_both(fd, -1);
+	return rc;
 }
 
 static int local_attrs_equal(struct dst *d, int tree, const char *name, const struct src_entry *src,
 			     unsigned kinds)
 {
 	int dir = dir_of(local_of(d), tree);
+	const struct src_meta *m = src->meta;
 
-	return dir < 0 ? -1 : xattr_equal_at(src->dir, src->name, dir, name, kinds);
+	if (dir < 0)
+		return -1;
+	if (m == NULL)
+		return xattr_equal_at(src->dir, src->name, dir, name, kinds);
+	if (m->has_xattrs)
+		return xattr_list_equal_at(m->xattrs, m->xattrs_len, dir, name, kinds);
+	/* Not read on SRC's machine, so not asked for: nothing to tell them apart. */
+	errno = ENODATA;
+	return kinds == 0 ? 1 : -1;
 }
 
 static int local_trees(struct dst *d)
@@ -362,13 +424,14 @@ static int local_dir_meta(struct dst *d, const char *relpath, const struct src_e
 					  .inherited_acl = 1,
 					  .existing = (flags & DST_DIR_EXISTED) != 0 };
 	const struct session *s = run_of(d);
+	const struct xattr_source from = attrs_of(src, src->fd, -1, NULL);
 	int fd = open_beneath(s->dst_root, relpath, O_RDONLY | O_DIRECTORY, 0, 0);
 	int rc = 0;
 
 	if (fd < 0)
 		return -1;
 	if (!(flags & DST_DIR_UP_TO_DATE))
-		(void)meta_apply_fd(s, src->fd, fd, src->st, &known, lost);
+		(void)meta_apply_fd(s, &from, fd, src->st, &known, lost);
 	/* --fsync: its file system is synced at the end (durable.h). */
 	if (s->durable != NULL && durable_note(s->durable, fd) < 0)
 		rc = -1;
@@ -482,6 +545,7 @@ static int local_finish(struct dst *d, struct dst_file *f, const struct src_entr
 			struct meta_loss *lost)
 {
 	struct local *l = local_of(d);
+	const struct xattr_source from = attrs_of(src, src->fd, -1, NULL);
 	struct meta_known known;
 
 	learn_dir(l);
@@ -490,7 +554,7 @@ static int local_finish(struct dst *d, struct dst_file *f, const struct src_entr
 	known.inherited_acl = l->inherited_acl;
 	known.existing = 0;
 	/* Lost metadata is reported, but the data is right: the file is still good. */
-	(void)meta_apply_fd(d->s, src->fd, f->fd, src->st, &known, lost);
+	(void)meta_apply_fd(d->s, &from, f->fd, src->st, &known, lost);
 	/*
 	 * --fsync: data and inode (size, mode, times) on disk before the name,
 	 * so a crash never leaves an empty or partial file under it.  The
@@ -613,6 +677,7 @@ static int local_node(struct dst *d, const char *name, const struct src_entry *s
 	struct node_args a = { .target = target,
 			       .mode = (src->st->mode & S_IFMT) | meta_create_mode(d->s, src->st),
 			       .rdev = (dev_t)src->st->rdev };
+	const struct xattr_source from = attrs_of(src, -1, src->dir, src->name);
 	struct meta_known known = { .inherited_acl = 0 };
 	char tmp[TMPNAME_MAX];
 
@@ -620,8 +685,7 @@ static int local_node(struct dst *d, const char *name, const struct src_entry *s
 	known.inherited_acl = l->inherited_acl;
 	*replaced = 0;
 	if (make(&a, l->dir_fd, name) == 0) {
-		(void)meta_apply_at(d->s, src->dir, src->name, l->dir_fd, name, src->st, &known,
-				    lost);
+		(void)meta_apply_at(d->s, &from, l->dir_fd, name, src->st, &known, lost);
 		return 0;
 	}
 	if (errno != EEXIST)
@@ -633,21 +697,25 @@ static int local_node(struct dst *d, const char *name, const struct src_entry *s
 		note_tmpname(d, "");
 		return -1;
 	}
-	(void)meta_apply_at(d->s, src->dir, src->name, l->dir_fd, tmp, src->st, &known, lost);
+	(void)meta_apply_at(d->s, &from, l->dir_fd, tmp, src->st, &known, lost);
 	return rename_into_place(d, l->dir_fd, tmp, name);
 }
 
-/* A regular file's metadata, in place, from its source opened here. */
+/*
+ * A regular file's metadata, in place, from its source opened here (a
+ * remote source's attributes came with it: nothing to open).
+ */
 static int fix_regular(struct dst *d, const char *name, const struct src_entry *src,
 		       struct meta_loss *lost)
 {
 	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	int in = openat(src->dir, src->name, flags);
-	int out = in < 0 ? -1 : openat(local_of(d)->dir_fd, name, flags);
+	int in = src->meta != NULL ? -1 : openat(src->dir, src->name, flags);
+	int out = in < 0 && src->meta == NULL ? -1 : openat(local_of(d)->dir_fd, name, flags);
+	const struct xattr_source from = attrs_of(src, in, -1, NULL);
 	int rc = -1;
 
 	if (out >= 0) {
-		(void)meta_apply_fd(d->s, in, out, src->st, NULL, lost);
+		(void)meta_apply_fd(d->s, &from, out, src->st, NULL, lost);
 		rc = 0;
 	}
 	close_both(in, out);
@@ -659,11 +727,11 @@ static int local_fix_meta(struct dst *d, const char *name, const struct src_entr
 {
 	/* Attributes SRC no longer has go (a link has no ACLs to strip). */
 	struct meta_known known = { .inherited_acl = !S_ISLNK(src->st->mode), .existing = 1 };
+	const struct xattr_source from = attrs_of(src, -1, src->dir, src->name);
 
 	if (S_ISREG(src->st->mode))
 		return fix_regular(d, name, src, lost);
-	(void)meta_apply_at(d->s, src->dir, src->name, local_of(d)->dir_fd, name, src->st, &known,
-			    lost);
+	(void)meta_apply_at(d->s, &from, local_of(d)->dir_fd, name, src->st, &known, lost);
 	return 0;
 }
 
