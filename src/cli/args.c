@@ -30,6 +30,8 @@ enum {
 	OPT_LINK_DEST,
 	OPT_DELETE,
 	OPT_DELETE_EXCLUDED,
+	OPT_REMOTE_PCOPY,
+	OPT_STREAMS,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +60,9 @@ static const struct option long_options[] = {
 	{ "fsync", no_argument, NULL, OPT_FSYNC },
 	{ "delete", no_argument, NULL, OPT_DELETE },
 	{ "delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED },
+	{ "rsh", required_argument, NULL, 'e' },
+	{ "remote-pcopy", required_argument, NULL, OPT_REMOTE_PCOPY },
+	{ "streams", required_argument, NULL, OPT_STREAMS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -129,6 +134,12 @@ static const char usage_text[] =
 	"                           directory (made anew); excluded names are kept;\n"
 	"                           nothing is deleted where SRC could not be read\n"
 	"      --delete-excluded    --delete, and remove excluded names from the copy\n"
+	"\n"
+	"Remote copies: SRC or DST as [USER@]HOST:PATH (not both), over ssh:\n"
+	"  -e, --rsh=COMMAND        how to reach HOST (default: $PCOPY_RSH, or ssh)\n"
+	"      --remote-pcopy=PATH  pcopy's path on HOST (default: pcopy)\n"
+	"      --streams=N          at most N connections, 1..64 (default 4)\n"
+	"\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -243,6 +254,11 @@ static void set_defaults(struct options *opts)
 	opts->preserve = PRESERVE_ALL;
 	opts->update = UPDATE_ALL;
 	opts->changing = CHANGING_FAIL;
+	opts->rsh = getenv("PCOPY_RSH");
+	if (opts->rsh == NULL || *opts->rsh == '\0')
+		opts->rsh = "ssh";
+	opts->remote_pcopy = "pcopy";
+	opts->streams = DEFAULT_STREAMS;
 }
 
 /* Remember a filter option; main reads the files once all options are known (-0). */
@@ -337,6 +353,14 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		return 0;
 	case OPT_DELETE: opts->delete_extraneous = true; return 0;
 	case OPT_DELETE_EXCLUDED: opts->delete_extraneous = opts->delete_excluded = true; return 0;
+	case OPT_REMOTE_PCOPY: opts->remote_pcopy = arg; return 0;
+	case OPT_STREAMS:
+		if (parse_range(arg, 1, MAX_STREAMS, &v) < 0) {
+			snprintf(err, errlen, "invalid --streams '%s' (1..%d)", arg, MAX_STREAMS);
+			return -1;
+		}
+		opts->streams = (int)v;
+		return 0;
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);
@@ -370,6 +394,7 @@ static int parse_one(struct options *opts, int c, const char *argv_option, void 
 		opts->update_given = true;
 		return 0;
 	case 'c': opts->checksum = true; return 0;
+	case 'e': opts->rsh = optarg; return 0;
 	case 'i': opts->itemize = ITEMIZE_TEXT; return 0;
 	case '0': opts->from0 = true; return 0;
 	case 'h': options_usage(out); return 1;
@@ -428,7 +453,7 @@ enum parse_result options_parse(struct options *opts, int argc, char **argv, voi
 	err[0] = '\0';
 	optind = 0; /* full reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:PvnxLTuci0hV", long_options, &index)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:PvnxLTuci0hVe:", long_options, &index)) != -1) {
 		/* The option as the user wrote it, for messages. */
 		const char *as_written = argv[optind - 1];
 		char name[64];

@@ -23,6 +23,7 @@
 #include "report/message.h"
 #include "report/output.h"
 #include "run/run.h"
+#include "transport/remote_main.h"
 #include "walk/files_from.h"
 #include "walk/filter.h"
 
@@ -128,12 +129,13 @@ static int load_list(const struct options *o, struct files_from *l)
 	return -1;
 }
 
-/* Several sources go into DST, which must then be a directory (cp). */
-static int check_many_sources(const struct options *o)
+/* Several sources go into DST, which must then be a directory (cp): checked where DST is. */
+static int check_many_sources(const struct options *o, int remote)
 {
 	struct stat st;
 
-	if (o->nsrcs < 2 || (stat(o->dst, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (o->nsrcs < 2 || remote == REMOTE_PUSH ||
+	    (stat(o->dst, &st) == 0 && S_ISDIR(st.st_mode)))
 		return 0;
 	report_message("target '%s' is not a directory", o->dst);
 	return -1;
@@ -168,7 +170,8 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 	struct files_from list;
 	struct run_outcome outcome;
 	mode_t user_umask;
-	int status, ready;
+	int status, ready, rc;
+	int server = remote_is_server(argc, argv), remote = REMOTE_NONE;
 
 	/*
 	 * --help and --version are the only stdio output: a buffer that holds
@@ -178,6 +181,9 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 	static char help_buffer[16384];
 
 	setvbuf(stdout, help_buffer, _IOFBF, sizeof(help_buffer));
+	/* pcopy --server: the options come from the client, in the handshake. */
+	if (server && remote_server_start(&argc, &argv) < 0)
+		return EXIT_CANNOT_START;
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
 	case PARSE_EXIT: options_free(&opts); return close_stdout(EXIT_ALL_COPIED);
 	case PARSE_ERROR:
@@ -186,26 +192,51 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 		return close_stdout(EXIT_CANNOT_START);
 	case PARSE_RUN: break;
 	}
+	if (!server && (remote = remote_kind_of(&opts, err, sizeof(err))) < 0) {
+		usage_error(err);
+		options_free(&opts);
+		return close_stdout(EXIT_CANNOT_START);
+	}
 	if (opts.progress == PROGRESS_AUTO)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
 	filter_init(&filter);
 	files_from_init(&list);
-	ready = check_many_sources(&opts) == 0 && build_filter(&opts, &filter) == 0 &&
+	ready = check_many_sources(&opts, remote) == 0 && build_filter(&opts, &filter) == 0 &&
 		load_list(&opts, &list) == 0;
 	if (how->agree != NULL ? how->agree(&opts, ready) < 0 : !ready) {
 		status = EXIT_CANNOT_START;
 		goto out;
 	}
 	user_umask = setup_process(force);
-	if (how->serve != NULL)
+	if (how->serve != NULL) {
 		status = how->serve(&opts, filter.count > 0 ? &filter : NULL,
 				    opts.files_from ? &list : NULL, force);
-	else if (run_all(&opts, how->kind(&opts), filter.count > 0 ? &filter : NULL,
-			 opts.files_from ? &list : NULL, user_umask, force, NULL, &outcome) < 0)
-		status = EXIT_CANNOT_START;
+		goto out;
+	}
+	if (server)
+		rc = remote_server_run(&opts, filter.count > 0 ? &filter : NULL,
+				       opts.files_from ? &list : NULL, user_umask, force, &outcome,
+				       &status);
+	else if (remote != REMOTE_NONE)
+		rc = remote_client(&opts, remote, filter.count > 0 ? &filter : NULL,
+				   opts.files_from ? &list : NULL, user_umask, force, &outcome,
+				   &status);
 	else
+		rc = run_all(&opts, how->kind(&opts), filter.count > 0 ? &filter : NULL,
+			     opts.files_from ? &list : NULL, user_umask, force, NULL, &outcome);
+	if (rc < 0)
+		status = EXIT_CANNOT_START;
+	else if (rc == 0)
 		status = status_of(&outcome);
 out:
+	if (server) {
+		status = close_stdout(status);
+		remote_server_end(status);
+		files_from_free(&list);
+		filter_free(&filter);
+		options_free(&opts);
+		return status;
+	}
 	files_from_free(&list);
 	filter_free(&filter);
 	options_free(&opts);

@@ -19,6 +19,9 @@ void copier_init(struct copier *c, const struct session *s, struct worker_slot *
 	c->file_split = 0;
 	meta_loss_clear(&c->lost);
 	c->given_up = NULL;
+	c->source = NULL;
+	c->src_path = NULL;
+	c->meta = NULL;
 }
 
 void copier_free(struct copier *c)

@@ -118,6 +118,15 @@ struct options {
 	const char *link_dests[LINK_DEST_MAX];
 	bool delete_extraneous; /* --delete: remove what SRC does not have */
 	bool delete_excluded;   /* --delete-excluded: excluded entries too */
+
+	/* A remote copy (HOST:PATH operands: transport/remote.h). */
+	const char *rsh;          /* -e, --rsh: the command that reaches HOST */
+	const char *remote_pcopy; /* --remote-pcopy: pcopy's path there */
+	int streams;              /* --streams: connections, 1..64 */
 };
+
+/* --streams: the default and the most. */
+#define DEFAULT_STREAMS 4
+#define MAX_STREAMS 64
 
 #endif

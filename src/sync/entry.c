@@ -182,11 +182,20 @@ static int copy_regular(struct copier *c, struct dst *d, int sdir, const char *s
 	}
 }
 
-/* readlink into a malloc'd string; NULL with errno on failure. */
-static char *read_link(int dir, const char *name, uint64_t size_hint)
+/*
+ * readlink into a malloc'd string; NULL with errno on failure.  A remote
+ * source's target (`meta`, else NULL) was read on its machine.
+ */
+static char *read_link(const struct src_meta *meta, int dir, const char *name, uint64_t size_hint)
 {
 	size_t cap = size_hint > 0 && size_hint < PATH_MAX ? (size_t)size_hint + 1 : PATH_MAX;
 
+	if (meta != NULL) {
+		if (meta->link_target != NULL)
+			return xstrdup(meta->link_target);
+		errno = ENODATA;
+		return NULL;
+	}
 	for (;;) {
 		char *buf = xmalloc(cap);
 		ssize_t n = readlinkat(dir, name, buf, cap);
@@ -204,17 +213,20 @@ static char *read_link(int dir, const char *name, uint64_t size_hint)
 	}
 }
 
-/* A symbolic link (target read here) or a special file, made anew in DST. */
+/*
+ * A symbolic link (target read here, or for a remote source there:
+ * c->meta) or a special file, made anew in DST.
+ */
 static int copy_node(struct copier *c, struct dst *d, int sdir, const char *sname,
 		     const char *dname, const struct entry_stat *st)
 {
-	struct src_entry src = { .dir = sdir, .name = sname, .fd = -1, .st = st };
+	struct src_entry src = { .dir = sdir, .name = sname, .fd = -1, .st = st, .meta = c->meta };
 	char *target = NULL;
 	_Atomic uint64_t *counter = &c->slot->specials;
 	int rc;
 
 	if (S_ISLNK(st->mode)) {
-		target = read_link(sdir, sname, st->size);
+		target = read_link(c->meta, sdir, sname, st->size);
 		if (target == NULL)
 			return -1;
 		counter = &c->slot->symlinks;

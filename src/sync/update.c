@@ -13,6 +13,25 @@
 #include "sync/linkdest.h"
 
 /*
+ * readlink of src, read here or, for a remote source, there: at most
+ * `size` bytes of its target into buf (no NUL added); its length or -1.
+ */
+static ssize_t src_readlink(const struct src_entry *src, char *buf, size_t size)
+{
+	size_t len;
+
+	if (src->meta == NULL)
+		return readlinkat(src->dir, src->name, buf, size);
+	if (src->meta->link_target == NULL) {
+		errno = ENODATA;
+		return -1;
+	}
+	len = strnlen(src->meta->link_target, size);
+	memcpy(buf, src->meta->link_target, len);
+	return (ssize_t)len;
+}
+
+/*
  * Does the symbolic link `dname` in DST point elsewhere than src's (whose
  * target is `len` bytes)?  1 also when one cannot be read.
  */
@@ -20,7 +39,7 @@ static int link_targets_differ(struct dst *d, const struct src_entry *src, const
 			       size_t len)
 {
 	char *a = xmalloc(len + 1), *b = xmalloc(len + 1);
-	ssize_t na = readlinkat(src->dir, src->name, a, len + 1);
+	ssize_t na = src_readlink(src, a, len + 1);
 	ssize_t nb = dst_readlink(d, dname, b, len + 1);
 	int differ = na < 0 || nb < 0 || na != nb || (size_t)na > len || memcmp(a, b, (size_t)na);
 

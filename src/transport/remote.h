@@ -84,6 +84,35 @@ enum remote_frame {
  *	                 client), then the server's operands; server: 0
  */
 #define REMOTE_ARGS_MAX 4096 /* arguments in a HELLO, at most */
+#define REMOTE_ARG_MAX 8192  /* bytes of one, at most */
+
+/*
+ * Listings the receiver holds unread, at most: the sender sends ahead only
+ * what this credit allows (CREDIT gives back what the walker took), and a
+ * frame of one listing is at most REMOTE_LISTING_FRAME bytes (more follow).
+ */
+#define REMOTE_LISTING_CREDIT ((uint64_t)4 << 20)
+#define REMOTE_LISTING_FRAME ((size_t)256 << 10)
+
+/*
+ * File data.  The receiver asks for a regular file in ranges (WANT: u32
+ * id, str relpath, u64 offset, u64 length; the last range of a file asks
+ * for everything to its end, UINT64_MAX), each answered on the same stream
+ * in the order asked:
+ *
+ *	FILE    u32 id, stat            the file as opened
+ *	DATA    u32 id, u64 offset, bytes      in order, from the range's offset
+ *	HOLE    u32 id, u64 offset, u64 length
+ *	END     u32 id, u64 bytes, u8 changed (ctime or size moved while it
+ *	        was read), XXH3-128 of the range's bytes (a hole's as zeros)
+ *	or FAILED  u32 id, i32 errno
+ *
+ * A receiver keeps at most REMOTE_WINDOW bytes asked for and not yet taken
+ * on each stream, in ranges of at most REMOTE_RANGE: what arrives is what
+ * was asked, so memory stays bounded whatever the disks do.
+ */
+#define REMOTE_RANGE ((uint64_t)4 << 20)
+#define REMOTE_WINDOW ((uint64_t)8 << 20)
 
 /* Who the server is (HELLO from the client). */
 enum remote_role {

@@ -43,6 +43,7 @@ struct filter_rule {
 	size_t npieces; /* pieces (the number of "**" plus one) */
 	int slashes;    /* '/' in pattern */
 	unsigned flags; /* enum rule_flags */
+	char *text;     /* as given, without a "+ " or "- " (filter_rule_text) */
 };
 
 void filter_init(struct filter *f)
@@ -58,6 +59,7 @@ static void rule_free(struct filter_rule *r)
 		free(r->pieces[i]);
 	free(r->pieces);
 	free(r->pattern);
+	free(r->text);
 }
 
 void filter_free(struct filter *f)
@@ -123,7 +125,7 @@ static int rule_parse(struct filter_rule *r, const char *text)
 
 int filter_add(struct filter *f, const char *text, int include)
 {
-	struct filter_rule r = { NULL, NULL, 0, 0, 0 };
+	struct filter_rule r = { NULL, NULL, 0, 0, 0, NULL };
 
 	if (strcmp(text, "!") == 0) {
 		filter_free(f);
@@ -137,12 +139,19 @@ int filter_add(struct filter *f, const char *text, int include)
 		r.flags |= RULE_INCLUDE;
 	if (rule_parse(&r, text) < 0)
 		return 0;
+	r.text = xstrdup(text);
 	if (f->count == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 8;
 		f->rules = xrealloc(f->rules, f->cap * sizeof(*f->rules));
 	}
 	f->rules[f->count++] = r;
 	return 0;
+}
+
+const char *filter_rule_text(const struct filter *f, size_t i, int *include)
+{
+	*include = (f->rules[i].flags & RULE_INCLUDE) != 0;
+	return f->rules[i].text;
 }
 
 /* What filter_load hands to each line. */

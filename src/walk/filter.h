@@ -42,4 +42,11 @@ int filter_load(struct filter *f, const char *path, int include, int nul);
  */
 int filter_excluded(const struct filter *f, const char *relpath, int is_dir);
 
+/*
+ * Rule i as it was given (without a "+ " or "- "), and whether it
+ * includes: filter_add of "+ TEXT" or "- TEXT" makes it again (a remote
+ * copy sends the rules so).
+ */
+const char *filter_rule_text(const struct filter *f, size_t i, int *include);
+
 #endif

@@ -78,6 +78,24 @@ const unsigned char *listing_meta_of(const struct listing *l, size_t i, size_t *
 	return l->meta + l->metas[i].at;
 }
 
+void listing_append(struct listing *l, const struct listing *from)
+{
+	size_t pos = 0;
+	unsigned char d_type;
+	const char *name;
+
+	for (size_t i = 0; lookahead_list_next(&from->names, &pos, &d_type, &name); i++) {
+		const struct listing_stat *ls = &from->stats[i];
+		int stated = ls->err == 0 || ls->err == LISTING_UNCHANGED;
+		const unsigned char *meta;
+		size_t len;
+
+		listing_add(l, d_type, name, stated ? &ls->st : NULL, ls->err);
+		if ((meta = listing_meta_of(from, i, &len)) != NULL)
+			listing_set_meta(l, meta, len);
+	}
+}
+
 size_t listing_bytes(const struct listing *l)
 {
 	return sizeof(*l) + l->names.cap + l->cap * sizeof(*l->stats) +

@@ -66,6 +66,9 @@ void listing_set_meta(struct listing *l, const void *packed, size_t len);
 /* The packed src_meta of entry i: its bytes and *len, or NULL. */
 const unsigned char *listing_meta_of(const struct listing *l, size_t i, size_t *len);
 
+/* Append every entry of `from` (stats and metas too) to l. */
+void listing_append(struct listing *l, const struct listing *from);
+
 /* Bytes the listing holds (for a memory budget). */
 size_t listing_bytes(const struct listing *l);
 

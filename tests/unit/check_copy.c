@@ -25,9 +25,12 @@
 
 #include "copy/copy.h"
 #include "copy/data.h"
+#include "copy/hash.h"
+#include "copy/xattr.h"
 #include "dst/dst.h"
 #include "suites.h"
 #include "sync/entry.h"
+#include "sync/update.h"
 #include "testlib.h"
 
 static struct scratch tmp;
@@ -802,6 +805,119 @@ START_TEST(test_pseudo_files)
 }
 END_TEST
 
+/* --- a source on another machine: what was read there, in src_meta --- */
+
+/* A remote source: nothing of it here but its stat and `meta`. */
+static struct src_entry remote(const struct entry_stat *es, const struct src_meta *meta)
+{
+	return (struct src_entry){ .dir = -1, .fd = -1, .st = es, .meta = meta };
+}
+
+/* -c: DST's file is hashed against the hash sent; no source is read. */
+START_TEST(test_remote_compare)
+{
+	size_t size = (1 << 20) + 3;
+	unsigned char *data = malloc(size), hash[HASH_SIZE];
+	struct src_meta meta = { .hash = hash };
+	struct entry_stat es = { .mode = S_IFREG | 0644, .size = size };
+	struct src_entry from = remote(&es, &meta);
+	struct hash_state *h = hash_new();
+
+	fill_pattern(data, size, 3);
+	hash_update(h, data, size);
+	hash_final(h, hash);
+	hash_free(h);
+	ck_assert_int_eq(write_file_at(dst, "f", data, size, 0644), 0);
+	ck_assert_int_eq(dst_compare(dstv, 0, "f", &from), 0);
+	hash[HASH_SIZE - 1] ^= 1;
+	ck_assert_int_eq(dst_compare(dstv, 0, "f", &from), 1);
+	hash[HASH_SIZE - 1] ^= 1;
+	es.size = size - 1; /* told apart by the size alone */
+	ck_assert_int_eq(dst_compare(dstv, 0, "f", &from), 1);
+	es.size = size;
+	meta.hash = NULL; /* not sent: cannot tell */
+	ck_assert_int_eq(dst_compare(dstv, 0, "f", &from), -1);
+	meta.hash = hash;
+	ck_assert_int_eq(dst_compare(dstv, 0, "missing", &from), -1);
+	ck_assert_int_eq(symlinkat("f", dst, "link"), 0); /* never followed */
+	ck_assert_int_eq(dst_compare(dstv, 0, "link", &from), -1);
+	ck_assert_int_eq(mkfifoat(dst, "fifo", 0644), 0); /* never a hang */
+	ck_assert_int_eq(dst_compare(dstv, 0, "fifo", &from), -1);
+	free(data);
+}
+END_TEST
+
+/*
+ * Attributes compared with, and set from, the list read there: --update's
+ * metadata fix of a regular file opens nothing of the source.
+ */
+START_TEST(test_remote_attributes)
+{
+	unsigned char *data = make_source("f", 10, 0640);
+	unsigned char *list = NULL;
+	struct src_meta meta = { .has_xattrs = 1 };
+	struct entry_stat es;
+	struct src_entry from = remote(&es, &meta);
+	char path[sizeof(dst_path) + 2], value[8];
+	struct stat st;
+	int fd = openat(src, "f", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	entry_stat_from(&es, &st);
+	if (fsetxattr(fd, "user.a", "1", 1, 0) < 0) {
+		ck_assert_int_eq(errno, ENOTSUP);
+		goto out;
+	}
+	ck_assert_int_eq(xattr_list_read(fd, -1, NULL, XATTR_OTHERS, &list, &meta.xattrs_len), 0);
+	meta.xattrs = list;
+	ck_assert_int_eq(write_file_at(dst, "f", "old", 3, 0600), 0);
+	snprintf(path, sizeof(path), "%s/f", dst_path);
+	ck_assert_int_eq(setxattr(path, "user.extra", "x", 1, 0), 0);
+	ck_assert_int_eq(dst_attrs_equal(dstv, 0, "f", &from, XATTR_OTHERS), 0);
+	ck_assert_int_eq(dst_fix_meta(dstv, "f", &from, &copier.lost), 0);
+	ck_assert_int_eq(dst_attrs_equal(dstv, 0, "f", &from, XATTR_OTHERS), 1);
+	ck_assert_int_eq(getxattr(path, "user.extra", NULL, 0), -1);
+	ck_assert_int_eq(getxattr(path, "user.a", value, sizeof(value)), 1);
+	ck_assert_int_eq(value[0], '1');
+	assert_metadata("f", S_IFREG, 0640, 1);
+	meta.has_xattrs = 0; /* not read there: nothing can be said, unless nothing is asked */
+	ck_assert_int_eq(dst_attrs_equal(dstv, 0, "f", &from, XATTR_OTHERS), -1);
+	ck_assert_int_eq(dst_attrs_equal(dstv, 0, "f", &from, 0), 1);
+out:
+	close(fd);
+	free(list);
+	free(data);
+}
+END_TEST
+
+/* A symbolic link is made from the target read there, and --update compares with it. */
+START_TEST(test_remote_symlink)
+{
+	struct src_meta meta = { .link_target = "target/x", .has_xattrs = 1 }; /* none */
+	struct entry_stat es = { .mode = S_IFLNK | 0777, .size = 8 };
+	struct src_entry from = remote(&es, &meta);
+	struct stat st;
+	char got[16];
+	int tree;
+
+	copier.meta = &meta;
+	ck_assert_int_eq(copy_entry(&copier, dstv, -1, NULL, "l", JOB_SYMLINK, &es), 0);
+	copier.meta = NULL;
+	ck_assert_int_eq(readlinkat(dst, "l", got, sizeof(got)), 8);
+	ck_assert_mem_eq(got, "target/x", 8);
+	ck_assert_uint_eq(load(&slot()->symlinks), 1);
+	ck_assert_int_eq(fstatat(dst, "l", &st, AT_SYMLINK_NOFOLLOW), 0);
+	entry_stat_from(&es, &st); /* the same stat: only the target can differ */
+	opts.update = UPDATE_CHANGED;
+	ck_assert_int_eq(update_decide(&session, dstv, &from, "l", &st, &tree), PLAN_SKIP);
+	meta.link_target = "target/y";
+	ck_assert_int_eq(update_decide(&session, dstv, &from, "l", &st, &tree), PLAN_COPY);
+	meta.link_target = NULL; /* not sent: copied, as one that cannot be read */
+	ck_assert_int_eq(update_decide(&session, dstv, &from, "l", &st, &tree), PLAN_COPY);
+}
+END_TEST
+
 /* The tests that every data path must pass, for the fallback TCases. */
 static TCase *data_tcase(const char *name, void (*fixture)(void))
 {
@@ -836,6 +952,12 @@ Suite *copy_suite(void)
 	tcase_add_test(tc, test_remove_temporary);
 	tcase_add_test(tc, test_link_entry);
 	tcase_add_test(tc, test_pseudo_files);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("remote_source");
+	tcase_add_checked_fixture(tc, setup_default, teardown);
+	tcase_add_test(tc, test_remote_compare);
+	tcase_add_test(tc, test_remote_attributes);
+	tcase_add_test(tc, test_remote_symlink);
 	suite_add_tcase(s, tc);
 	/* Sticky fallbacks last, read/write before named temporaries. */
 	suite_add_tcase(s, data_tcase("cross_fs", setup_cross_fs));

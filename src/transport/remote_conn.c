@@ -1,0 +1,355 @@
+/* remote_conn.c - a remote copy's connections and their frames (remote_conn.h). */
+#include "transport/remote_conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "copy/hash.h"
+#include "transport/remote.h"
+
+void rconn_init(struct rconn *c, int in, int out)
+{
+	memset(c, 0, sizeof(*c));
+	c->in = in;
+	c->out = out;
+	pthread_mutex_init(&c->wlock, NULL);
+}
+
+int rconn_spawn(struct rconn *c, char *const argv[])
+{
+	int to[2], from[2];
+	pid_t pid;
+
+	if (pipe2(to, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		close_both(to[0], to[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int saved = errno;
+
+		close_both(to[0], to[1]);
+		close_both(from[0], from[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0) {
+		/* The child: our pipes become its stdin and stdout. */
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(to[0], STDIN_FILENO) < 0 || dup2(from[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "pcopy: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close_both(to[0], from[1]);
+	rconn_init(c, from[0], to[1]);
+	c->pid = pid;
+	return 0;
+}
+
+static int write_iov(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t got = writev(fd, iov, n);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)got >= iov->iov_len) {
+			got -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + got;
+			iov->iov_len -= (size_t)got;
+		}
+	}
+	return 0;
+}
+
+int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payload, size_t len)
+{
+	unsigned char head[WIRE_HEAD_SIZE];
+	struct wire_head h = { (uint32_t)len, type, stream };
+	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)payload, len } };
+	int rc;
+
+	if (len > WIRE_FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (atomic_load(&c->broken)) {
+		errno = EPIPE;
+		return -1;
+	}
+	wire_head_put(head, &h);
+	pthread_mutex_lock(&c->wlock);
+	rc = write_iov(c->out, iov, len > 0 ? 2 : 1);
+	pthread_mutex_unlock(&c->wlock);
+	if (rc < 0)
+		atomic_store(&c->broken, 1);
+	else
+		atomic_fetch_add_explicit(&c->sent, sizeof(head) + len, memory_order_relaxed);
+	return rc;
+}
+
+int rconn_send_out(struct rconn *c, uint16_t type, uint16_t stream, struct wire_out *o)
+{
+	int rc = rconn_send(c, type, stream, o->buf, o->len);
+
+	o->len = 0;
+	return rc;
+}
+
+/* Read exactly len bytes.  0, or -1 with errno (ECONNRESET at an end of file). */
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t got = read(fd, p, len);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		p += got;
+		len -= (size_t)got;
+	}
+	return 0;
+}
+
+int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t *cap)
+{
+	unsigned char head[WIRE_HEAD_SIZE];
+
+	if (read_full(c->in, head, sizeof(head)) < 0)
+		goto broken;
+	if (wire_head_get(head, h) < 0) {
+		errno = EPROTO;
+		goto broken;
+	}
+	if (*cap < h->length || *buf == NULL) {
+		*cap = h->length > 4096 ? h->length : 4096;
+		*buf = xrealloc(*buf, *cap);
+	}
+	if (read_full(c->in, *buf, h->length) < 0)
+		goto broken;
+	atomic_fetch_add_explicit(&c->received, sizeof(head) + h->length, memory_order_relaxed);
+	return 0;
+broken:
+	atomic_store(&c->broken, 1);
+	return -1;
+}
+
+int rconn_close(struct rconn *c, int kill_it)
+{
+	int status = 0;
+
+	atomic_store(&c->broken, 1);
+	if (c->out >= 0)
+		close(c->out);
+	if (c->in >= 0 && c->in != c->out)
+		close(c->in);
+	c->in = c->out = -1;
+	if (c->pid > 0) {
+		if (kill_it)
+			kill(c->pid, SIGTERM);
+		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+	pthread_mutex_destroy(&c->wlock);
+	return status;
+}
+
+/* --- the handshake --- */
+
+#define PROGRAM "pcopy " PCOPY_VERSION
+
+int remote_hello_send(struct rconn *c, int role, int nargs, char *const args[])
+{
+	struct wire_out o = { 0 };
+	int rc;
+
+	wire_put_u32(&o, REMOTE_MAGIC);
+	wire_put_u32(&o, REMOTE_VERSION);
+	wire_put_str(&o, PROGRAM, strlen(PROGRAM));
+	wire_put_u8(&o, (uint8_t)role);
+	wire_put_u32(&o, (uint32_t)nargs);
+	for (int i = 0; i < nargs; i++)
+		wire_put_str(&o, args[i], strlen(args[i]));
+	rc = rconn_send_out(c, FRAME_HELLO, 0, &o);
+	wire_out_free(&o);
+	return rc;
+}
+
+void remote_args_free(int nargs, char **args)
+{
+	for (int i = 0; args != NULL && i < nargs; i++)
+		free(args[i]);
+	free(args);
+}
+
+/* The arguments of a HELLO: args[0] "pcopy", then nargs strings.  0 or -1. */
+static int read_args(struct wire_in *in, int *nargs, char ***args)
+{
+	uint32_t n = wire_u32(in);
+
+	*nargs = 0;
+	*args = NULL;
+	if (n > REMOTE_ARGS_MAX || !wire_ok(in, 0))
+		return -1;
+	*args = xcalloc((size_t)n + 2, sizeof(**args));
+	(*args)[0] = xstrdup("pcopy");
+	*nargs = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		static __thread char buf[REMOTE_ARG_MAX + 1];
+
+		if (wire_cstr(in, buf, REMOTE_ARG_MAX) == NULL)
+			return -1;
+		(*args)[(*nargs)++] = xstrdup(buf);
+	}
+	return wire_ok(in, 1) ? 0 : -1;
+}
+
+int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args, char *err,
+		      size_t errlen)
+{
+	unsigned char *buf = NULL;
+	size_t cap = 0, len;
+	struct wire_head h;
+	struct wire_in in;
+	uint32_t magic, version;
+	const char *program;
+	int rc = -1;
+
+	*nargs = 0;
+	*args = NULL;
+	if (rconn_recv(c, &h, &buf, &cap) < 0) {
+		snprintf(err, errlen, "the connection closed before the handshake (%s)",
+			 strerror(errno));
+		free(buf);
+		return -1;
+	}
+	wire_in_init(&in, buf, h.length);
+	magic = wire_u32(&in);
+	version = wire_u32(&in);
+	program = wire_str(&in, 256, &len);
+	if (h.type != FRAME_HELLO || magic != REMOTE_MAGIC || !wire_ok(&in, 0)) {
+		snprintf(err, errlen, "the other side does not speak pcopy's protocol");
+	} else if (version != REMOTE_VERSION) {
+		snprintf(err, errlen,
+			 "the other side speaks protocol version %u (%.*s), this pcopy version %u "
+			 "(%s)",
+			 (unsigned)version, (int)len, program, (unsigned)REMOTE_VERSION, PROGRAM);
+	} else {
+		*role = wire_u8(&in);
+		rc = read_args(&in, nargs, args);
+		if (rc < 0) {
+			snprintf(err, errlen, "a malformed handshake");
+			remote_args_free(*nargs, *args);
+			*nargs = 0;
+			*args = NULL;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+void remote_hash_zeros(struct hash_state *h, uint64_t n)
+{
+	static const unsigned char zeros[64 << 10];
+
+	while (n > 0) {
+		size_t step = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		hash_update(h, zeros, step);
+		n -= step;
+	}
+}
+
+/* --- fields --- */
+
+void wire_put_stat(struct wire_out *o, const struct stat *st)
+{
+	wire_put_u64(o, st->st_dev);
+	wire_put_u64(o, st->st_ino);
+	wire_put_u32(o, st->st_mode);
+	wire_put_u32(o, (uint32_t)st->st_nlink);
+	wire_put_u32(o, st->st_uid);
+	wire_put_u32(o, st->st_gid);
+	wire_put_u64(o, st->st_rdev);
+	wire_put_u64(o, (uint64_t)st->st_size);
+	wire_put_u64(o, (uint64_t)st->st_blocks);
+	wire_put_i64(o, st->st_atim.tv_sec);
+	wire_put_u32(o, (uint32_t)st->st_atim.tv_nsec);
+	wire_put_i64(o, st->st_mtim.tv_sec);
+	wire_put_u32(o, (uint32_t)st->st_mtim.tv_nsec);
+	wire_put_i64(o, st->st_ctim.tv_sec);
+	wire_put_u32(o, (uint32_t)st->st_ctim.tv_nsec);
+}
+
+/* Is `mode` the type of a file we copy? */
+static int known_type(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK: return 1;
+	default: return 0;
+	}
+}
+
+void wire_get_stat(struct wire_in *in, struct stat *st)
+{
+	uint64_t size, blocks;
+	uint32_t ansec, mnsec, cnsec;
+
+	memset(st, 0, sizeof(*st));
+	st->st_dev = wire_u64(in);
+	st->st_ino = wire_u64(in);
+	st->st_mode = wire_u32(in);
+	st->st_nlink = wire_u32(in);
+	st->st_uid = wire_u32(in);
+	st->st_gid = wire_u32(in);
+	st->st_rdev = wire_u64(in);
+	size = wire_u64(in);
+	blocks = wire_u64(in);
+	st->st_atim.tv_sec = wire_i64(in);
+	ansec = wire_u32(in);
+	st->st_mtim.tv_sec = wire_i64(in);
+	mnsec = wire_u32(in);
+	st->st_ctim.tv_sec = wire_i64(in);
+	cnsec = wire_u32(in);
+	/* Nothing past what the types hold: a size is an off_t, a ns below 1e9. */
+	if (size > INT64_MAX || blocks > INT64_MAX || ansec >= 1000000000u ||
+	    mnsec >= 1000000000u || cnsec >= 1000000000u || !known_type(st->st_mode))
+		in->bad = 1;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)blocks;
+	st->st_atim.tv_nsec = ansec;
+	st->st_mtim.tv_nsec = mnsec;
+	st->st_ctim.tv_nsec = cnsec;
+}

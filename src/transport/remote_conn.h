@@ -1,0 +1,81 @@
+/*
+ * remote_conn.h - one connection of a remote copy (remote.h): the pipes to
+ * the user's ssh (or, on the server, its own stdin and stdout), frames
+ * written whole under a lock from any thread and read by one, the
+ * handshake, and the fields every side encodes the same way.
+ */
+#ifndef PCOPY_REMOTE_CONN_H
+#define PCOPY_REMOTE_CONN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "transport/wire.h"
+
+struct rconn {
+	int in, out;           /* read frames from, write frames to */
+	pid_t pid;             /* the rsh process (client), or 0 */
+	pthread_mutex_t wlock; /* one frame at a time on `out` */
+	_Atomic int broken;    /* a read or write failed (or the peer ended it) */
+	_Atomic uint64_t sent, received; /* bytes, frames included */
+};
+
+/* A connection over the fds in, out (the server's stdin and stdout). */
+void rconn_init(struct rconn *c, int in, int out);
+
+/*
+ * Start `argv` (the rsh command, the host, the far pcopy and its
+ * arguments) with pipes for its stdin and stdout; its stderr is ours.
+ * 0, or -1 with errno.
+ */
+int rconn_spawn(struct rconn *c, char *const argv[]);
+
+/* Send one frame (whole, under the lock).  0, or -1 with errno (broken). */
+int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payload, size_t len);
+/* The same with a built payload, which is then emptied for reuse. */
+int rconn_send_out(struct rconn *c, uint16_t type, uint16_t stream, struct wire_out *o);
+
+/*
+ * Read the next frame: its header into *h and its payload into *buf
+ * (grown as needed, *cap its size; the caller frees it).  0, or -1 with
+ * errno: ECONNRESET when the peer closed it, EPROTO for a bad header.
+ * One reader per connection.
+ */
+int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t *cap);
+
+/*
+ * Stop using the connection: close its fds and, for a spawned rsh, wait
+ * for it (killing it first when `kill_it`).  Its wait status, or 0.
+ */
+int rconn_close(struct rconn *c, int kill_it);
+
+/* --- the handshake (remote.h's HELLO) --- */
+
+/* Send our HELLO: role (0 from a server) and the arguments for the server. */
+int remote_hello_send(struct rconn *c, int role, int nargs, char *const args[]);
+
+/*
+ * Read the peer's HELLO.  0 with *role and the arguments (args[*nargs],
+ * malloc'd, NULL-terminated, args[0] "pcopy"; free with
+ * remote_args_free) set, or -1 with a one-line reason in err: not pcopy,
+ * or another protocol version (both named).
+ */
+int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args, char *err,
+		      size_t errlen);
+void remote_args_free(int nargs, char **args);
+
+/* Hash n zero bytes into h (copy/hash.h): a hole, as it reads. */
+struct hash_state;
+void remote_hash_zeros(struct hash_state *h, uint64_t n);
+
+/* --- fields --- */
+
+/* A stat as the other side needs it: type and mode, ids, sizes, times, dev/ino. */
+void wire_put_stat(struct wire_out *o, const struct stat *st);
+/* Read one; its fields are checked for sense (a type of file we know). */
+void wire_get_stat(struct wire_in *in, struct stat *st);
+
+#endif

@@ -1,0 +1,628 @@
+/*
+ * remote_send.c - the sending side of a remote copy (remote_side.h): it
+ * walks each SRC the receiver starts with pcopy's own walker, in the
+ * order the receiver's walker will ask for them, and sends every
+ * directory's listing ahead as credit allows; and it serves the files the
+ * receiver asks for, hashing what it sends.
+ *
+ * Everything the receiver names is a path it built from our listings, but
+ * it is checked all the same (wire_path_ok) and opened beneath the SRC
+ * named on our command line, never through a symbolic link (-L aside).
+ */
+#include "transport/remote_side.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/path.h"
+#include "base/util.h"
+#include "copy/hash.h"
+#include "copy/xattr.h"
+#include "core/job.h"
+#include "core/options.h"
+#include "transport/remote.h"
+#include "transport/remote_conn.h"
+#include "transport/remote_listing.h"
+#include "walk/filter.h"
+#include "walk/listing.h"
+#include "walk/lookahead.h"
+#include "walk/walk.h"
+
+/* Bytes of file data in one DATA frame. */
+#define DATA_CHUNK ((size_t)256 << 10)
+
+struct sender {
+	struct rconn *c;
+	const struct options *o;
+	const struct filter *filter;
+	char *const *roots;
+	int nroots;
+	unsigned xattr_kinds; /* what the receiver keeps of attributes */
+
+	/* The operand being served: its root (a directory), or the directory
+	   holding it and its name (a single entry). */
+	int operand;
+	int root_fd;
+	char *single_name;
+
+	/* The walk of a directory operand, on its own thread. */
+	pthread_t walker;
+	int walking;
+	_Atomic int stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int64_t credit; /* bytes of listings the receiver will take */
+
+	/* The directory being listed (walker's thread). */
+	struct listing_frame frame;
+	const struct lookahead_list *names; /* every name read, excluded too */
+	size_t pos;                         /* the next name in `names` */
+	char relpath[4096];
+	int open;            /* a frame of relpath's listing is being built */
+	int dir_err;         /* why the next directory could not be read, or 0 */
+	unsigned char *data; /* a file's bytes being sent (serving thread) */
+	int *status;         /* a client's: the run's exit status there (EXIT) */
+};
+
+/* --- listing --- */
+
+/* Wait for credit for `len` bytes, then spend it.  0, or -1 on a stop. */
+static int spend_credit(struct sender *sd, size_t len)
+{
+	pthread_mutex_lock(&sd->lock);
+	while (sd->credit < (int64_t)len && !atomic_load(&sd->stop))
+		pthread_cond_wait(&sd->cond, &sd->lock);
+	sd->credit -= (int64_t)len;
+	pthread_mutex_unlock(&sd->lock);
+	return atomic_load(&sd->stop) ? -1 : 0;
+}
+
+/* Send the frame built so far (more: the directory goes on).  0 or -1. */
+static int send_listing(struct sender *sd, int more)
+{
+	listing_frame_end(&sd->frame, more);
+	if (spend_credit(sd, sd->frame.o.len) < 0 ||
+	    rconn_send_out(sd->c, FRAME_LISTING, 0, &sd->frame.o) < 0) {
+		atomic_store(&sd->stop, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the receiver is told of an entry: src_meta, packed into *out (malloc'd). */
+static size_t read_meta(struct sender *sd, int dirfd, const char *name, const struct stat *st,
+			unsigned char **out)
+{
+	struct src_meta m = { 0 };
+	unsigned char hash[SRC_META_HASH_SIZE];
+	unsigned char *xattrs = NULL;
+	char target[4096];
+	size_t xlen = 0, len;
+
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+
+		if (n > 0) {
+			target[n] = '\0';
+			m.link_target = target;
+		}
+	}
+	if (sd->xattr_kinds != 0 &&
+	    xattr_list_read(-1, dirfd, name, sd->xattr_kinds, &xattrs, &xlen) == 0) {
+		m.xattrs = xattrs;
+		m.xattrs_len = xlen;
+		m.has_xattrs = 1;
+	}
+	if (sd->o->checksum && S_ISREG(st->st_mode)) {
+		int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+		int fd = openat(dirfd, name, flags | (sd->o->dereference ? 0 : O_NOFOLLOW));
+
+		if (fd >= 0 && hash_fd(fd, (uint64_t)st->st_size, hash) == 0)
+			m.hash = hash;
+		if (fd >= 0)
+			close(fd);
+	}
+	len = src_meta_size(&m);
+	*out = xmalloc(len);
+	src_meta_pack(&m, *out);
+	free(xattrs);
+	return len;
+}
+
+/* The next name of the listing is `name`: names before it were excluded (not stat'ed). */
+static void skip_to(struct sender *sd, const char *name)
+{
+	unsigned char d_type;
+	const char *n;
+	size_t at = sd->pos;
+
+	while (sd->names != NULL && lookahead_list_next(sd->names, &at, &d_type, &n)) {
+		if (strcmp(n, name) == 0)
+			return;
+		listing_frame_entry(&sd->frame, d_type, n, LISTING_NOT_STATED, NULL, NULL, 0);
+		sd->pos = at;
+	}
+}
+
+/* Add `name`'s entry (skipping the excluded names before it), sending a full frame. */
+static int add_entry(struct sender *sd, const char *name, int32_t err, const struct stat *st,
+		     int dirfd)
+{
+	unsigned char d_type = DT_UNKNOWN;
+	unsigned char *meta = NULL;
+	size_t meta_len = 0, at;
+	const char *n;
+
+	skip_to(sd, name);
+	at = sd->pos;
+	if (sd->names != NULL && lookahead_list_next(sd->names, &at, &d_type, &n))
+		sd->pos = at;
+	if (st != NULL)
+		meta_len = read_meta(sd, dirfd, name, st, &meta);
+	listing_frame_entry(&sd->frame, d_type, name, err, st, meta, meta_len);
+	free(meta);
+	if (sd->frame.count < LISTING_FRAME_ENTRIES && sd->frame.o.len < REMOTE_LISTING_FRAME)
+		return 0;
+	if (send_listing(sd, 1) < 0)
+		return -1;
+	listing_frame_begin(&sd->frame, (uint32_t)sd->operand, sd->relpath, 0);
+	return 0;
+}
+
+static int sent_entry(void *ctx, const struct walk_entry *e)
+{
+	return add_entry(ctx, e->name, 0, e->st, e->dirfd);
+}
+
+static int sent_directory(void *ctx, const struct walk_entry *e, int descend)
+{
+	(void)descend; /* the receiver's walker decides the same from the same stats */
+	return add_entry(ctx, e->name, 0, e->st, e->dirfd) < 0 ? -1 : 1;
+}
+
+/* relpath's last name, if relpath is inside the directory being listed. */
+static const char *in_listing(const struct sender *sd, const char *relpath)
+{
+	size_t n = strlen(sd->relpath);
+
+	if (n == 0)
+		return strchr(relpath, '/') == NULL ? relpath : NULL;
+	if (strncmp(relpath, sd->relpath, n) != 0 || relpath[n] != '/' ||
+	    strchr(relpath + n + 1, '/') != NULL)
+		return NULL;
+	return relpath + n + 1;
+}
+
+/*
+ * An entry of the listing being built that could not be stat'ed; or,
+ * between listings, the directory about to be listed that could not be
+ * read (told with its listing: sent_listed).
+ */
+static void sent_error(void *ctx, const char *relpath, int err)
+{
+	struct sender *sd = ctx;
+	const char *name = sd->open ? in_listing(sd, relpath) : NULL;
+
+	if (err == WALK_CYCLE)
+		err = LISTING_CYCLE;
+	if (name != NULL)
+		(void)add_entry(sd, name, err, NULL, -1);
+	else if (!sd->open)
+		sd->dir_err = err > 0 ? err : EIO;
+}
+
+static void sent_vanished(void *ctx, const char *relpath, int is_dir)
+{
+	sent_error(ctx, relpath, ENOENT);
+	(void)is_dir;
+}
+
+/* A directory's listing is read: start its frame. */
+static int sent_listed(void *ctx, const struct walk_listing *l)
+{
+	struct sender *sd = ctx;
+	int32_t err = 0;
+
+	snprintf(sd->relpath, sizeof(sd->relpath), "%s", l->relpath);
+	sd->names = l->names;
+	sd->pos = 0;
+	if (!l->complete)
+		err = sd->dir_err != 0 ? sd->dir_err : EIO;
+	sd->dir_err = 0;
+	listing_frame_begin(&sd->frame, (uint32_t)sd->operand, sd->relpath, err);
+	sd->open = l->names != NULL;
+	return sd->open ? 0 : send_listing(sd, 0);
+}
+
+/* Every entry of the directory is in: the rest of its names were excluded. */
+static void sent_dir_done(void *ctx)
+{
+	struct sender *sd = ctx;
+
+	if (sd->names == NULL)
+		return; /* unreadable: sent already */
+	skip_to(sd, "/"); /* no name is "/": every name left */
+	(void)send_listing(sd, 0);
+	sd->names = NULL;
+	sd->open = 0;
+}
+
+static void *walk_main(void *arg)
+{
+	struct sender *sd = arg;
+	struct walk_options wo = {
+		.follow = sd->o->dereference,
+		.one_file_system = sd->o->one_file_system,
+		.stop = &sd->stop,
+		.filter = sd->filter,
+	};
+	struct walk_visitor v = { .entry = sent_entry,
+				  .directory = sent_directory,
+				  .error = sent_error,
+				  .ctx = sd,
+				  .vanished = sent_vanished,
+				  .listed = sent_listed,
+				  .dir_done = sent_dir_done };
+	struct wire_out o = { 0 };
+
+	if (walk_tree(sd->root_fd, &wo, &v) == 0) {
+		wire_put_u32(&o, (uint32_t)sd->operand);
+		(void)rconn_send_out(sd->c, FRAME_WALKED, 0, &o);
+	}
+	wire_out_free(&o);
+	return NULL;
+}
+
+/* --- the operands --- */
+
+static void end_walk(struct sender *sd)
+{
+	if (sd->walking) {
+		atomic_store(&sd->stop, 1);
+		pthread_mutex_lock(&sd->lock);
+		pthread_cond_broadcast(&sd->cond);
+		pthread_mutex_unlock(&sd->lock);
+		pthread_join(sd->walker, NULL);
+		sd->walking = 0;
+		atomic_store(&sd->stop, 0);
+	}
+	if (sd->root_fd >= 0)
+		close(sd->root_fd);
+	sd->root_fd = -1;
+	free(sd->single_name);
+	sd->single_name = NULL;
+}
+
+/*
+ * START: stat operand k, answer ROOT, and walk it if it is a directory.
+ * 0, or -1 when k is not an operand.
+ */
+static int start_operand(struct sender *sd, uint32_t k)
+{
+	const char *path;
+	struct stat st;
+	struct wire_out o = { 0 };
+	int err = 0, rc;
+
+	if (k >= (uint32_t)sd->nroots)
+		return -1;
+	end_walk(sd);
+	sd->operand = (int)k;
+	path = sd->roots[k];
+	rc = sd->o->dereference ? stat(path, &st) : lstat(path, &st);
+	if (rc < 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		sd->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		sd->root_fd = open_parent_dir(path, &sd->single_name);
+	if (rc == 0 && sd->root_fd < 0)
+		err = errno;
+	wire_put_u32(&o, k);
+	wire_put_u32(&o, (uint32_t)err);
+	if (err == 0) {
+		unsigned char *meta;
+		size_t len;
+
+		wire_put_stat(&o, &st);
+		len = S_ISDIR(st.st_mode) ? read_meta(sd, sd->root_fd, ".", &st, &meta)
+					  : read_meta(sd, sd->root_fd, sd->single_name, &st, &meta);
+		wire_put_str(&o, (const char *)meta, len);
+		free(meta);
+	}
+	rc = rconn_send_out(sd->c, FRAME_ROOT, 0, &o);
+	wire_out_free(&o);
+	if (rc == 0 && err == 0 && S_ISDIR(st.st_mode) &&
+	    pthread_create(&sd->walker, NULL, walk_main, sd) == 0)
+		sd->walking = 1;
+	return 0;
+}
+
+/* --- files --- */
+
+/* Tell the receiver file `id` could not be read. */
+static int send_failed(struct sender *sd, uint16_t stream, uint32_t id, int err)
+{
+	struct wire_out o = { 0 };
+	int rc;
+
+	wire_put_u32(&o, id);
+	wire_put_u32(&o, (uint32_t)err);
+	rc = rconn_send_out(sd->c, FRAME_FAILED, stream, &o);
+	wire_out_free(&o);
+	return rc;
+}
+
+/* Open the operand's file at relpath for reading; its fd or -1. */
+static int open_wanted(struct sender *sd, const char *relpath)
+{
+	int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+
+	if (sd->root_fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (sd->single_name != NULL) {
+		if (*relpath != '\0') { /* a single entry has nothing beneath it */
+			errno = ENOENT;
+			return -1;
+		}
+		return openat(sd->root_fd, sd->single_name,
+			      flags | (sd->o->dereference ? 0 : O_NOFOLLOW));
+	}
+	return open_beneath(sd->root_fd, relpath, flags, 0, sd->o->dereference);
+}
+
+/* Send bytes [from, to) of fd as DATA frames, hashing them.  0, or -1 with errno. */
+static int send_range(struct sender *sd, uint16_t stream, uint32_t id, int fd, off_t from,
+		      off_t to, struct hash_state *h, uint64_t *sent, int *eof)
+{
+	struct wire_out o = { 0 };
+	int rc = 0;
+
+	while (from < to && rc == 0) {
+		size_t want = (uint64_t)(to - from) < DATA_CHUNK ? (size_t)(to - from) : DATA_CHUNK;
+		ssize_t got = pread(fd, sd->data, want, from);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			*eof = got == 0;
+			rc = got == 0 ? 0 : -1;
+			break;
+		}
+		hash_update(h, sd->data, (size_t)got);
+		o.len = 0;
+		wire_put_u32(&o, id);
+		wire_put_u64(&o, (uint64_t)from);
+		wire_put_bytes(&o, sd->data, (size_t)got);
+		rc = rconn_send_out(sd->c, FRAME_DATA, stream, &o);
+		from += got;
+		*sent += (uint64_t)got;
+	}
+	wire_out_free(&o);
+	return rc;
+}
+
+/* A hole [from, to): told, and hashed as the zeros it reads as. */
+static int send_hole(struct sender *sd, uint16_t stream, uint32_t id, off_t from, off_t to,
+		     struct hash_state *h)
+{
+	struct wire_out o = { 0 };
+	int rc;
+
+	wire_put_u32(&o, id);
+	wire_put_u64(&o, (uint64_t)from);
+	wire_put_u64(&o, (uint64_t)(to - from));
+	rc = rconn_send_out(sd->c, FRAME_HOLE, stream, &o);
+	wire_out_free(&o);
+	remote_hash_zeros(h, (uint64_t)(to - from));
+	return rc;
+}
+
+/*
+ * Send bytes [from, to) of fd (st its stat), holes as holes; a range past
+ * what stat said is read to the end of the file, as a local copy does.
+ * 0, or -1 with errno.
+ */
+static int send_data(struct sender *sd, uint16_t stream, uint32_t id, int fd,
+		     const struct stat *st, off_t from, off_t to, struct hash_state *h,
+		     uint64_t *sent)
+{
+	int sparse = (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
+	off_t at = from, end = to < st->st_size ? to : st->st_size;
+	int eof = 0;
+
+	while (sparse && at < end) {
+		off_t data = lseek(fd, at, SEEK_DATA);
+		off_t hole;
+
+		if (data < 0 && errno == ENXIO)
+			data = end; /* holes to the end */
+		if (data < 0)
+			break; /* no SEEK_DATA here: send it all */
+		if (data > end)
+			data = end;
+		if (data > at && send_hole(sd, stream, id, at, data, h) < 0)
+			return -1;
+		*sent += (uint64_t)(data - at);
+		at = data;
+		if (at >= end)
+			break;
+		hole = lseek(fd, at, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		if (send_range(sd, stream, id, fd, at, hole, h, sent, &eof) < 0)
+			return -1;
+		at = hole;
+		if (eof)
+			return 0;
+	}
+	/* The rest, to `to` even past what stat said: a file read to its end. */
+	return at < to ? send_range(sd, stream, id, fd, at, to, h, sent, &eof) : 0;
+}
+
+/*
+ * WANT: send bytes [from, to) of the operand's file relpath as file `id`:
+ * FILE (its stat), its data, END; or FAILED.
+ */
+static int serve_file(struct sender *sd, uint16_t stream, uint32_t id, const char *relpath,
+		      off_t from, off_t to)
+{
+	struct stat st, now;
+	struct wire_out o = { 0 };
+	unsigned char hash[HASH_SIZE];
+	struct hash_state *h;
+	uint64_t sent = 0;
+	int fd = open_wanted(sd, relpath), rc;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int err = fd < 0 ? errno : S_ISREG(st.st_mode) ? errno : EINVAL;
+
+		if (fd >= 0)
+			close(fd);
+		return send_failed(sd, stream, id, err);
+	}
+	h = hash_new();
+	wire_put_u32(&o, id);
+	wire_put_stat(&o, &st);
+	rc = rconn_send_out(sd->c, FRAME_FILE, stream, &o);
+	if (rc == 0 && send_data(sd, stream, id, fd, &st, from, to, h, &sent) < 0)
+		rc = atomic_load(&sd->c->broken) ? -1 : send_failed(sd, stream, id, errno);
+	else if (rc == 0) {
+		int changed = fstat(fd, &now) < 0 || now.st_size != st.st_size ||
+			      now.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+			      now.st_ctim.tv_nsec != st.st_ctim.tv_nsec;
+
+		hash_final(h, hash);
+		o.len = 0;
+		wire_put_u32(&o, id);
+		wire_put_u64(&o, sent);
+		wire_put_u8(&o, (uint8_t)changed);
+		wire_put_bytes(&o, hash, sizeof(hash));
+		rc = rconn_send_out(sd->c, FRAME_END, stream, &o);
+	}
+	hash_free(h);
+	wire_out_free(&o);
+	close(fd);
+	return rc;
+}
+
+/* --- the loop --- */
+
+static int fail(char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
+/* Handle one frame from the receiver.  1 at DONE, 0 to go on, -1 (err). */
+static int handle(struct sender *sd, const struct wire_head *h, const unsigned char *buf,
+		  char *err, size_t errlen)
+{
+	struct wire_in in;
+	size_t len;
+	const char *path;
+	char relpath[4096];
+	uint32_t k, id;
+	uint64_t n, from;
+
+	wire_in_init(&in, buf, h->length);
+	switch (h->type) {
+	case FRAME_START:
+		k = wire_u32(&in);
+		if (!wire_ok(&in, 1) || start_operand(sd, k) < 0)
+			return fail(err, errlen, "a START for no operand");
+		return 0;
+	case FRAME_CREDIT:
+		n = wire_u64(&in);
+		if (!wire_ok(&in, 1) || n > REMOTE_LISTING_CREDIT)
+			return fail(err, errlen, "a malformed CREDIT");
+		pthread_mutex_lock(&sd->lock);
+		sd->credit += (int64_t)n;
+		pthread_cond_broadcast(&sd->cond);
+		pthread_mutex_unlock(&sd->lock);
+		return 0;
+	case FRAME_WANT:
+		id = wire_u32(&in);
+		path = wire_str(&in, sizeof(relpath) - 1, &len);
+		from = wire_u64(&in);
+		n = wire_u64(&in);
+		if (!wire_ok(&in, 1) || !wire_path_ok(path, len) || from > INT64_MAX)
+			return fail(err, errlen, "a WANT for a path outside SRC");
+		memcpy(relpath, path, len);
+		relpath[len] = '\0';
+		n = n > (uint64_t)INT64_MAX - from ? (uint64_t)INT64_MAX - from : n;
+		return serve_file(sd, h->stream, id, relpath, (off_t)from, (off_t)(from + n)) < 0
+			       ? -1
+			       : 0;
+	case FRAME_DONE:
+		/* Said back, so the receiver's reader knows nothing more comes. */
+		end_walk(sd);
+		if (rconn_send(sd->c, FRAME_DONE, 0, NULL, 0) < 0)
+			return -1;
+		return sd->status == NULL ? 1 : 0; /* a client waits for EXIT */
+	case FRAME_OUTPUT:
+		if (sd->status == NULL || (h->stream != 1 && h->stream != 2))
+			return fail(err, errlen, "an unexpected OUTPUT");
+		(void)write_all(h->stream, buf, h->length); /* as the run there wrote it */
+		return 0;
+	case FRAME_EXIT:
+		k = wire_u32(&in);
+		if (sd->status == NULL || !wire_ok(&in, 1) || k > 255)
+			return fail(err, errlen, "an unexpected EXIT");
+		*sd->status = (int)k;
+		return 1;
+	case FRAME_FATAL:
+		path = wire_str(&in, 1024, &len);
+		snprintf(err, errlen, "%.*s", wire_ok(&in, 1) ? (int)len : 0, path ? path : "");
+		return -1;
+	default: return fail(err, errlen, "an unexpected frame");
+	}
+}
+
+int remote_send(struct rconn *c, const struct options *o, const struct filter *filter,
+		char *const *roots, int nroots, int *status, char *err, size_t errlen)
+{
+	struct sender sd = {
+		.c = c, .o = o, .filter = filter, .roots = roots, .nroots = nroots, .status = status
+	};
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	struct wire_head h;
+	int rc = 0;
+
+	sd.root_fd = -1;
+	sd.operand = -1;
+	sd.credit = (int64_t)REMOTE_LISTING_CREDIT;
+	sd.xattr_kinds = ((o->preserve & PRESERVE_MODE) ? XATTR_ACLS : 0) |
+			 ((o->preserve & PRESERVE_XATTR) ? XATTR_OTHERS : 0);
+	sd.data = xmalloc(DATA_CHUNK);
+	pthread_mutex_init(&sd.lock, NULL);
+	pthread_cond_init(&sd.cond, NULL);
+	err[0] = '\0';
+	while (rc == 0) {
+		if (rconn_recv(c, &h, &buf, &cap) < 0) {
+			snprintf(err, errlen, "the connection failed: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		rc = handle(&sd, &h, buf, err, errlen);
+		if (rc < 0 && err[0] == '\0')
+			snprintf(err, errlen, "the connection failed: %s", strerror(errno));
+	}
+	end_walk(&sd);
+	wire_out_free(&sd.frame.o);
+	pthread_mutex_destroy(&sd.lock);
+	pthread_cond_destroy(&sd.cond);
+	free(sd.data);
+	free(buf);
+	return rc > 0 ? 0 : -1;
+}
