@@ -54,10 +54,10 @@ struct queue {
 	struct job records[]; /* the ring */
 };
 
-/* Bytes of a record worth copying: header, path and its NUL. */
+/* Bytes of a record worth copying: header, path and its NUL, what follows it. */
 static size_t job_used_size(const struct job *job)
 {
-	return JOB_HEADER_SIZE + job->path_len + 1;
+	return JOB_HEADER_SIZE + job->path_len + 1 + job->meta_len;
 }
 
 static void futex_wait(struct queue *q, _Atomic uint32_t *word, uint32_t seen)

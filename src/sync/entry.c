@@ -151,6 +151,47 @@ out:
 	return rc;
 }
 
+/*
+ * One attempt at a file of a source on another machine (c->source): its
+ * data into a fresh temporary, installed once it arrived whole and
+ * checked, with the stat it was read with.  A file that changed while it
+ * was read there is kept on the `last` attempt only under --changing=copy.
+ */
+static enum attempt copy_remote_once(struct copier *c, struct dst *d, const char *dname, int last)
+{
+	struct dst_file f = { .fd = -1 };
+	struct entry_stat es;
+	struct src_entry src;
+	uint64_t copied = 0;
+	enum attempt rc = ATTEMPT_FAILED;
+	int got;
+
+	if (dst_create(d, &f) < 0) {
+		c->failed_dst = 1;
+		return ATTEMPT_FAILED;
+	}
+	got = c->source->fetch(c, f.fd, &es, &copied);
+	if (got > 0 && last) {
+		struct stat now = { .st_size = (off_t)es.size };
+
+		got = keep_last_copy(c, copied, &now) == ATTEMPT_DONE ? 0 : -1;
+	}
+	if (got != 0) {
+		rc = got > 0 ? ATTEMPT_CHANGED : ATTEMPT_FAILED;
+		goto out;
+	}
+	src = (struct src_entry){ .dir = -1, .fd = -1, .st = &es, .meta = c->meta };
+	if (dst_finish(d, &f, &src, &c->lost) < 0 || dst_install(d, &f, dname, &c->replaced) < 0) {
+		c->failed_dst = 1;
+		goto out;
+	}
+	count_file(c, copied);
+	rc = ATTEMPT_DONE;
+out:
+	dst_discard(d, &f);
+	return rc;
+}
+
 /* Sleep `ms` milliseconds in short steps, watching for a stop.  0 or -1. */
 static int pause_before_retry(struct copier *c, unsigned ms)
 {
@@ -172,8 +213,9 @@ static int copy_regular(struct copier *c, struct dst *d, int sdir, const char *s
 			const char *dname)
 {
 	for (size_t retry = 0;; retry++) {
-		enum attempt rc = copy_regular_once(c, d, sdir, sname, dname,
-						    retry == ARRAY_LEN(change_backoff_ms));
+		int last = retry == ARRAY_LEN(change_backoff_ms);
+		enum attempt rc = c->source != NULL ? copy_remote_once(c, d, dname, last)
+						    : copy_regular_once(c, d, sdir, sname, dname, last);
 
 		if (rc != ATTEMPT_CHANGED)
 			return rc == ATTEMPT_DONE ? 0 : -1;

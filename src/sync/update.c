@@ -167,9 +167,12 @@ int update_entry(struct copier *c, struct dst *d, int sdir, const char *sname, c
 		 enum job_kind kind, const struct entry_stat *st, enum plan_action *action,
 		 mode_t *before)
 {
-	struct src_entry src = {
-		.dir = sdir, .name = sname, .fd = -1, .follow = c->s->opts->dereference, .st = st
-	};
+	struct src_entry src = { .dir = sdir,
+				 .name = sname,
+				 .fd = -1,
+				 .follow = c->s->opts->dereference,
+				 .st = st,
+				 .meta = c->meta };
 
 	c->reason = NULL;
 	c->failed_dst = 0;

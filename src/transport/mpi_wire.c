@@ -226,6 +226,7 @@ size_t mpi_unpack_job(const char *batch, size_t len, size_t at, struct job *job)
 	if (len - at < PACKED_HEAD)
 		return 0;
 	memcpy(job, batch + at, PACKED_HEAD);
+	job->meta_len = 0; /* ranks share one machine's source: nothing read elsewhere */
 	stat_size = packed_stat_size(job);
 	if (job->path_len >= JOB_PATH_MAX || mpi_packed_size(job) > len - at)
 		return 0;

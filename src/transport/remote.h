@@ -114,6 +114,14 @@ enum remote_frame {
 #define REMOTE_RANGE ((uint64_t)4 << 20)
 #define REMOTE_WINDOW ((uint64_t)8 << 20)
 
+/*
+ * Paths cross shorter than PATH_MAX (wire.h's wire_path_ok): an entry
+ * deeper is reported as an error (ENAMETOOLONG) and a directory is not
+ * entered where a name inside it would not fit.
+ */
+#define REMOTE_PATH_MAX 4096
+#define REMOTE_DIR_PATH_MAX (REMOTE_PATH_MAX - 256)
+
 /* Who the server is (HELLO from the client). */
 enum remote_role {
 	ROLE_SENDER = 1,

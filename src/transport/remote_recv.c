@@ -98,6 +98,7 @@ struct receiver {
 	char why[512];             /* then: why, for the one line */
 
 	int operand;        /* the SRC operand being copied */
+	int walked;         /* and the sender has listed all of it */
 	uint64_t taken;     /* listing bytes taken since the last CREDIT */
 	struct stat root_st;
 	unsigned char *root_meta;
@@ -288,6 +289,7 @@ static int remote_root(void *ctx, int i, struct stat *st, const struct src_meta 
 	struct frame *f;
 
 	r->operand = i;
+	r->walked = 0;
 	wire_put_u32(&o, (uint32_t)i);
 	(void)send_frame(&r->streams[0], FRAME_START, &o);
 	wire_out_free(&o);
@@ -345,14 +347,15 @@ static int remote_take(void *ctx, const char *relpath, struct listing *out)
 	int have = 0; /* frames of relpath's listing taken into out */
 
 	listing_init(out);
-	while ((f = next_control(r)) != NULL) {
+	while (!r->walked && (f = next_control(r)) != NULL) {
 		struct listing_frame_head h;
 		struct listing part;
 		int rc;
 
 		if (f->type == FRAME_WALKED) {
 			free(f);
-			break; /* the walk there never listed relpath */
+			r->walked = 1; /* the walk there never listed relpath */
+			break;
 		}
 		listing_init(&part);
 		rc = f->type == FRAME_LISTING ? listing_frame_decode(f->data, f->len, &h, &part) : -1;

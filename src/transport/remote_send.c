@@ -176,14 +176,27 @@ static int add_entry(struct sender *sd, const char *name, int32_t err, const str
 	return 0;
 }
 
+/*
+ * Is relpath too long to cross?  Every path on the wire is shorter than
+ * PATH_MAX (wire_path_ok), and a directory's with room for a name inside.
+ */
+static int too_long(const char *relpath, int is_dir)
+{
+	return strlen(relpath) >= (size_t)(is_dir ? REMOTE_DIR_PATH_MAX : REMOTE_PATH_MAX);
+}
+
 static int sent_entry(void *ctx, const struct walk_entry *e)
 {
+	if (too_long(e->relpath, 0))
+		return add_entry(ctx, e->name, ENAMETOOLONG, NULL, -1);
 	return add_entry(ctx, e->name, 0, e->st, e->dirfd);
 }
 
 static int sent_directory(void *ctx, const struct walk_entry *e, int descend)
 {
 	(void)descend; /* the receiver's walker decides the same from the same stats */
+	if (too_long(e->relpath, 1)) /* told as an error there, not entered */
+		return add_entry(ctx, e->name, ENAMETOOLONG, NULL, -1) < 0 ? -1 : 0;
 	return add_entry(ctx, e->name, 0, e->st, e->dirfd) < 0 ? -1 : 1;
 }
 
@@ -272,10 +285,10 @@ static void *walk_main(void *arg)
 				  .dir_done = sent_dir_done };
 	struct wire_out o = { 0 };
 
-	if (walk_tree(sd->root_fd, &wo, &v) == 0) {
-		wire_put_u32(&o, (uint32_t)sd->operand);
-		(void)rconn_send_out(sd->c, FRAME_WALKED, 0, &o);
-	}
+	/* Said also after a walk that stopped, so that no walker waits on. */
+	(void)walk_tree(sd->root_fd, &wo, &v);
+	wire_put_u32(&o, (uint32_t)sd->operand);
+	(void)rconn_send_out(sd->c, FRAME_WALKED, 0, &o);
 	wire_out_free(&o);
 	return NULL;
 }
