@@ -456,3 +456,97 @@ run_kind() {
 kind_ok() {
 	assert_exit 0 run_kind "$@"
 }
+
+# --- helpers for the remote tests (pcopy HOST:..., pcopy --server) ---
+
+# remote_init: both ends of a remote copy on this machine, through the ssh
+# stand-in tests/tools/lsh.sh.  Sets and exports:
+#   LSH       tests/tools/lsh.sh (every host is this machine)
+#   LSH_HOME  the far side's home directory, where it starts ($W/home)
+#   LSH_LOG   where lsh.sh logs each connection it is asked for ($T/lsh.log)
+#   RPCOPY    the far program: a wrapper of $PCOPY that appends its pid to
+#             $T/server.pids and then execs pcopy (so a stream's server too)
+#   RTMP      TMPDIR of both ends ($W/rtmp): empty whenever no run is on
+#   RCMD      the array: env TMPDIR=$RTMP $PCOPY -e $LSH --remote-pcopy=$RPCOPY
+remote_init() {
+	LSH=$SRCDIR/tests/tools/lsh.sh
+	[ -x "$LSH" ] || fail "$LSH is missing or not executable"
+	LSH_HOME=$W/home
+	LSH_LOG=$T/lsh.log
+	RTMP=$W/rtmp
+	RPCOPY=$T/remote-pcopy
+	mkdir -p "$LSH_HOME" "$RTMP"
+	: >"$LSH_LOG"
+	: >"$T/server.pids"
+	printf '#!/bin/sh\necho $$ >>"%s"\nexec "%s" "$@"\n' "$T/server.pids" "$PCOPY" >"$RPCOPY"
+	chmod 0755 "$RPCOPY"
+	RCMD=(env TMPDIR="$RTMP" "$PCOPY" -e "$LSH" --remote-pcopy="$RPCOPY")
+	export LSH LSH_HOME LSH_LOG RTMP RPCOPY
+}
+
+# rpcopy ARGS...: pcopy ARGS with the stand-in rsh and far program (RCMD)
+rpcopy() {
+	"${RCMD[@]}" "$@"
+}
+
+# servers_gone SECS WHAT: every far end started since the last call
+# (their pids in $T/server.pids) ends within SECS seconds; fails naming
+# WHAT otherwise (the processes are killed first)
+servers_gone() {
+	local secs=$1 what=$2 pid left=
+	while read -r pid; do
+		[ -n "$pid" ] || continue
+		if ! wait_gone "$pid" "$secs"; then
+			left="$left $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))"
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	done <"$T/server.pids"
+	: >"$T/server.pids"
+	[ -z "$left" ] || fail "$what: far end still running ${secs}s after the run:$left"
+}
+
+# remote_clean WHAT: after a remote run, its far ends have ended (within
+# 5 s) and left nothing in the TMPDIR of both ends
+remote_clean() {
+	local left
+	servers_gone 5 "$1"
+	left=$(find "$RTMP" -mindepth 1 -print 2>/dev/null | head -n 5)
+	[ -z "$left" ] || fail "$1: left in TMPDIR: $left"
+}
+
+# old_or_new OLD NEW DST WHAT: every entry of DST is in OLD or in NEW, each
+# regular file byte for byte its version in OLD or the one in NEW (never a
+# mix, nothing partial under a final name), and no temporaries.  A DST
+# that does not exist passes.  Sets NNEW to the files that are new.
+old_or_new() {
+	local old=$1 new=$2 dst=$3 what=$4 rel
+	NNEW=0
+	[ -e "$dst" ] || return 0
+	no_temporaries "$dst"
+	while IFS= read -r -d '' rel; do
+		if [ -L "$dst/$rel" ] || [ -d "$dst/$rel" ]; then
+			[ -e "$old/$rel" ] || [ -L "$old/$rel" ] || [ -e "$new/$rel" ] ||
+				[ -L "$new/$rel" ] || fail "$what: stray entry $dst/$rel"
+		elif [ -f "$dst/$rel" ]; then
+			if cmp -s -- "$new/$rel" "$dst/$rel"; then
+				NNEW=$((NNEW + 1))
+			elif ! cmp -s -- "$old/$rel" "$dst/$rel"; then
+				fail "$what: $dst/$rel is neither its old nor its new version"
+			fi
+		else
+			fail "$what: unexpected entry $dst/$rel"
+		fi
+	done < <(cd "$dst" && find . -mindepth 1 -print0)
+}
+
+# one_message FILE WHAT: FILE (a stderr) holds one message, a line
+# "pcopy: ...", and nothing else but, after a usage error, the hint
+# "Try 'pcopy --help' for more information."
+one_message() {
+	local n
+	n=$(grep -cv "^Try 'pcopy --help' for more information\.$" "$1")
+	if [ "$n" -ne 1 ] || ! grep -q '^pcopy: ' "$1"; then
+		head -n 10 "$1" >&2
+		fail "$2: expected one line 'pcopy: ...' on stderr, got $n lines"
+	fi
+}
