@@ -32,6 +32,7 @@ enum {
 	OPT_DELETE_EXCLUDED,
 	OPT_REMOTE_PCOPY,
 	OPT_STREAMS,
+	OPT_UMASK,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +64,7 @@ static const struct option long_options[] = {
 	{ "rsh", required_argument, NULL, 'e' },
 	{ "remote-pcopy", required_argument, NULL, OPT_REMOTE_PCOPY },
 	{ "streams", required_argument, NULL, OPT_STREAMS },
+	{ "umask", required_argument, NULL, OPT_UMASK },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -259,6 +261,7 @@ static void set_defaults(struct options *opts)
 		opts->rsh = "ssh";
 	opts->remote_pcopy = "pcopy";
 	opts->streams = DEFAULT_STREAMS;
+	opts->umask = -1;
 }
 
 /* Remember a filter option; main reads the files once all options are known (-0). */
@@ -361,6 +364,17 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		}
 		opts->streams = (int)v;
 		return 0;
+	case OPT_UMASK: { /* not in --help: the client's, for its server */
+		char *end;
+		unsigned long m = strtoul(arg, &end, 8);
+
+		if (*arg == '\0' || *end != '\0' || m > 0777) {
+			snprintf(err, errlen, "invalid --umask '%s'", arg);
+			return -1;
+		}
+		opts->umask = (int)m;
+		return 0;
+	}
 	}
 bad:
 	snprintf(err, errlen, "invalid argument '%s' for '%s'", arg ? arg : "", argv_option);

@@ -182,6 +182,8 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 
 	setvbuf(stdout, help_buffer, _IOFBF, sizeof(help_buffer));
 	/* pcopy --server: the options come from the client, in the handshake. */
+	if (server == 2)
+		return remote_join(argv[3]);
 	if (server && remote_server_start(&argc, &argv) < 0)
 		return EXIT_CANNOT_START;
 	switch (options_parse(&opts, argc, argv, stdout, err, sizeof(err))) {
@@ -208,6 +210,8 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 		goto out;
 	}
 	user_umask = setup_process(force);
+	if (opts.umask >= 0) /* a server copies as its client's user would */
+		user_umask = (mode_t)opts.umask;
 	if (how->serve != NULL) {
 		status = how->serve(&opts, filter.count > 0 ? &filter : NULL,
 				    opts.files_from ? &list : NULL, force);

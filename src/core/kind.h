@@ -67,6 +67,13 @@ struct worker_kind {
 	/* Where the walker takes directory listings (KIND_LISTS), or NULL. */
 	const struct walk_source *(*listing)(void *state);
 
+	/*
+	 * May be NULL.  How many workers the kind can run now: one whose
+	 * workers need something that comes as the run goes (a connection
+	 * each) says so, and the pool grows to it (pool_follow).
+	 */
+	int (*ready)(void *state);
+
 	/* Free the state, once every worker has ended. */
 	void (*close)(void *state);
 };

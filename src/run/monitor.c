@@ -81,6 +81,7 @@ static void *monitor_main(void *arg)
 		if (m->pool != NULL) {
 			pool_reap(m->pool); /* SIGCHLD, or a missed one */
 			adapt_tick(&m->adapt, m->pool);
+			pool_follow(m->pool);
 		}
 		if (interval > 0 && monotonic_seconds() - m->last_draw >= interval &&
 		    !atomic_load(&m->finish)) {

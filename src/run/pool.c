@@ -235,6 +235,17 @@ int pool_grow(struct pool *p, int n)
 	return now;
 }
 
+void pool_follow(struct pool *p)
+{
+	int n;
+
+	if (p->kind->ready == NULL)
+		return;
+	n = p->kind->ready(p->state);
+	if (n > pool_size(p))
+		(void)pool_grow(p, n);
+}
+
 int pool_size(struct pool *p)
 {
 	int n;

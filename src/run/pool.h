@@ -31,6 +31,12 @@ void pool_reap(struct pool *p);
  */
 int pool_grow(struct pool *p, int n);
 
+/*
+ * Grow to as many workers as the kind says it can run now (its `ready`),
+ * if it says; called by the monitor as the run goes.
+ */
+void pool_follow(struct pool *p);
+
 /* Workers started so far (slots [0, n) are in use); 0 once pool_wait ended. */
 int pool_size(struct pool *p);
 

@@ -65,7 +65,11 @@ enum remote_frame {
 	FRAME_FAILED,    /* ... or why it could not be read */
 	FRAME_META,      /* receiver -> sender: the current stats of these directories */
 	FRAME_METAS,     /* sender -> receiver: the answer */
-	FRAME_DONE,      /* receiver -> sender: nothing more will be asked */
+	FRAME_DONE,      /* receiver -> sender: nothing more will be asked; and back */
+	FRAME_RENDEZVOUS, /* server -> client, after HELLO with --streams > 1: where
+			     more streams join (str socket path, 16-byte token) */
+	FRAME_JOIN,      /* client -> server, first on a new stream: the token, u16 index */
+	FRAME_GROW,      /* receiver server -> client: open one more stream */
 	FRAME_TYPES,     /* one past the last */
 };
 
@@ -85,6 +89,7 @@ enum remote_frame {
  */
 #define REMOTE_ARGS_MAX 4096 /* arguments in a HELLO, at most */
 #define REMOTE_ARG_MAX 8192  /* bytes of one, at most */
+#define REMOTE_TOKEN_SIZE 16
 
 /*
  * Listings the receiver holds unread, at most: the sender sends ahead only

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +158,19 @@ int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t
 broken:
 	atomic_store(&c->broken, 1);
 	return -1;
+}
+
+void rconn_hangup(struct rconn *c)
+{
+	pthread_mutex_lock(&c->wlock);
+	/* sshd may give a command one socket as both stdin and stdout: closing
+	   our copy of it would end nothing while the other is open. */
+	if (c->out >= 0) {
+		(void)shutdown(c->out, SHUT_WR); /* ENOTSOCK on a pipe: the close does it */
+		close(c->out);
+	}
+	c->out = -1;
+	pthread_mutex_unlock(&c->wlock);
 }
 
 int rconn_close(struct rconn *c, int kill_it)

@@ -47,6 +47,12 @@ int rconn_send_out(struct rconn *c, uint16_t type, uint16_t stream, struct wire_
 int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t *cap);
 
 /*
+ * End our side of the connection: nothing more is written, the peer sees
+ * its end and ends its own, and so a reader blocked on ours wakes up.
+ */
+void rconn_hangup(struct rconn *c);
+
+/*
  * Stop using the connection: close its fds and, for a spawned rsh, wait
  * for it (killing it first when `kill_it`).  Its wait status, or 0.
  */

@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/strlist.h"
@@ -30,16 +34,20 @@
 
 int remote_operand(const char *arg, char **host, char **path)
 {
-	const char *colon, *slash = strchr(arg, '/');
+	const char *colon, *slash = strchr(arg, '/'), *at = strchr(arg, '@');
+	const char *open = at != NULL && at[1] == '[' ? at + 1 : arg;
 
-	if (arg[0] == '[') { /* [ADDR]:PATH */
-		const char *close = strchr(arg, ']');
+	if (*open == '[') { /* [USER@][ADDR]:PATH, the host given to ssh without brackets */
+		const char *close = strchr(open, ']');
+		size_t user = (size_t)(open - arg), addr;
 
 		if (close == NULL || close[1] != ':' || (slash != NULL && slash < close))
 			return 0;
-		*host = xmalloc((size_t)(close - arg));
-		memcpy(*host, arg + 1, (size_t)(close - arg - 1));
-		(*host)[close - arg - 1] = '\0';
+		addr = (size_t)(close - open - 1);
+		*host = xmalloc(user + addr + 1);
+		memcpy(*host, arg, user);
+		memcpy(*host + user, open + 1, addr);
+		(*host)[user + addr] = '\0';
 		*path = xstrdup(close + 2);
 		return 1;
 	}
@@ -111,7 +119,7 @@ static void add(struct strlist *l, const char *option, const char *value)
 
 /* The options the server needs, as arguments its options_parse reads. */
 static void server_options(const struct options *o, const struct filter *f, int receiver,
-			   struct strlist *l)
+			   mode_t user_umask, struct strlist *l)
 {
 	static const char *const progress[] = { "none", "none", "bar", "plain", "json" };
 	static const char *const updates[] = { "all", "older", "none", "changed" };
@@ -134,6 +142,8 @@ static void server_options(const struct options *o, const struct filter *f, int 
 				 list[0] ? "," : "", parts[i]);
 	if (list[0] != '\0')
 		add(l, "--no-preserve=", list);
+	snprintf(list, sizeof(list), "%d", o->streams); /* both sides: RENDEZVOUS or not */
+	add(l, "--streams=", list);
 	for (size_t i = 0; f != NULL && i < f->count; i++) {
 		int include;
 		const char *text = filter_rule_text(f, i, &include);
@@ -143,6 +153,8 @@ static void server_options(const struct options *o, const struct filter *f, int 
 	if (!receiver)
 		return;
 	/* What only the side that runs the copy needs. */
+	snprintf(list, sizeof(list), "%03o", (unsigned)user_umask);
+	add(l, "--umask=", list);
 	if (o->no_target_directory)
 		strlist_add(l, "-T");
 	if (o->verbose)
@@ -162,12 +174,6 @@ static void server_options(const struct options *o, const struct filter *f, int 
 		strlist_add(l, "--delete");
 	for (int i = 0; i < o->nlink_dests; i++)
 		add(l, "--link-dest=", o->link_dests[i]);
-	{
-		char n[16];
-
-		snprintf(n, sizeof(n), "%d", o->streams);
-		add(l, "--streams=", n);
-	}
 }
 
 /* --- the client --- */
@@ -194,8 +200,12 @@ static void split_words(const char *cmd, struct strlist *l)
 	}
 }
 
-/* Start `RSH HOST REMOTE-PCOPY --server`.  0, or -1 (said). */
-static int start_server(const struct options *o, const char *host, struct rconn *c)
+/*
+ * Start `RSH HOST REMOTE-PCOPY --server`, or with `join` (a stream after
+ * the first) `... --server --join SOCKET`.  0, or -1 with errno.
+ */
+static int start_server(const struct options *o, const char *host, const char *join,
+			struct rconn *c)
 {
 	struct strlist words;
 	char **argv;
@@ -206,12 +216,14 @@ static int start_server(const struct options *o, const char *host, struct rconn 
 	strlist_add(&words, host);
 	strlist_add(&words, o->remote_pcopy);
 	strlist_add(&words, "--server");
+	if (join != NULL) {
+		strlist_add(&words, "--join");
+		strlist_add(&words, join);
+	}
 	argv = xcalloc(words.count + 1, sizeof(*argv));
 	for (size_t i = 0; i < words.count; i++)
 		argv[i] = (char *)strlist_get(&words, i);
 	rc = rconn_spawn(c, argv);
-	if (rc < 0)
-		report_message("cannot run %s: %s", argv[0], strerror(errno));
 	free(argv);
 	strlist_free(&words);
 	return rc;
@@ -237,6 +249,128 @@ static int client_hello(struct rconn *c, const char *host, int role, struct strl
 			 strerror(errno));
 	report_message("%s: %s", host, err);
 	return -1;
+}
+
+/* The client's side of the streams after the first. */
+struct client {
+	const struct options *o;
+	const char *host;
+	int pull;                         /* the client receives */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* where they join */
+	unsigned char token[REMOTE_TOKEN_SIZE];
+	pthread_mutex_t lock;
+	pthread_t openers[MAX_STREAMS];   /* one per stream asked for */
+	int asked;                        /* streams asked for after the first */
+	int failed;                       /* one could not open: no more are tried */
+};
+
+/*
+ * Open stream `index`: RSH ... --join, JOIN with the token, and the
+ * server's JOIN back once it took the stream; then the side here takes
+ * it.  0, or -1 with errno.
+ */
+static int open_stream(struct client *cl, int index, struct rconn *c)
+{
+	struct wire_out o = { 0 };
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	struct wire_head h;
+	int rc;
+
+	if (start_server(cl->o, cl->host, cl->path, c) < 0)
+		return -1;
+	wire_put_bytes(&o, cl->token, sizeof(cl->token));
+	wire_put_u16(&o, (uint16_t)index);
+	rc = rconn_send_out(c, FRAME_JOIN, 0, &o);
+	wire_out_free(&o);
+	if (rc == 0 && (rconn_recv(c, &h, &buf, &cap) < 0 || h.type != FRAME_JOIN)) {
+		errno = errno == 0 || h.type != FRAME_JOIN ? EPROTO : errno;
+		rc = -1;
+	}
+	free(buf);
+	if (rc == 0)
+		rc = cl->pull ? remote_receive_add(c, index) : remote_send_add(c, index);
+	if (rc < 0) {
+		int saved = errno;
+
+		(void)rconn_close(c, 1);
+		errno = saved;
+	}
+	return rc;
+}
+
+static void *opener_main(void *arg)
+{
+	struct client *cl = arg;
+	struct rconn *c = xmalloc(sizeof(*c));
+	int index;
+
+	pthread_mutex_lock(&cl->lock);
+	index = cl->asked; /* one opens at a time: the receiver asks for the next once it is up */
+	pthread_mutex_unlock(&cl->lock);
+	if (open_stream(cl, index, c) == 0)
+		return NULL; /* the side owns it now */
+	free(c);
+	pthread_mutex_lock(&cl->lock);
+	if (!cl->failed)
+		report_message("%s: could not open stream %d, going on with %d: %s", cl->host,
+			       index + 1, index, strerror(errno));
+	cl->failed = 1;
+	pthread_mutex_unlock(&cl->lock);
+	return NULL;
+}
+
+/* remote_streams.more: open one more stream, on a thread of its own. */
+static void client_more(void *ctx)
+{
+	struct client *cl = ctx;
+
+	pthread_mutex_lock(&cl->lock);
+	if (!cl->failed && cl->asked + 1 < cl->o->streams && cl->path[0] != '\0') {
+		cl->asked++;
+		if (pthread_create(&cl->openers[cl->asked], NULL, opener_main, cl) != 0)
+			cl->asked--;
+	}
+	pthread_mutex_unlock(&cl->lock);
+}
+
+/* Wait for the openers (their streams have ended with the run). */
+static void client_end(struct client *cl)
+{
+	for (int i = 1; i <= cl->asked; i++)
+		pthread_join(cl->openers[i], NULL);
+	pthread_mutex_destroy(&cl->lock);
+}
+
+/*
+ * After the handshake, with --streams above 1: where more streams join.
+ * 0, or -1 (said).
+ */
+static int read_rendezvous(struct rconn *c, struct client *cl)
+{
+	unsigned char *buf = NULL;
+	size_t cap = 0, len;
+	struct wire_head h;
+	struct wire_in in;
+	const char *path = NULL;
+	const void *token = NULL;
+
+	if (rconn_recv(c, &h, &buf, &cap) == 0 && h.type == FRAME_RENDEZVOUS) {
+		wire_in_init(&in, buf, h.length);
+		path = wire_str(&in, sizeof(cl->path) - 1, &len);
+		token = wire_bytes(&in, sizeof(cl->token));
+		if (!wire_ok(&in, 1) || memchr(path, '\0', len) != NULL || len == 0)
+			path = NULL;
+	}
+	if (path != NULL) {
+		memcpy(cl->path, path, len);
+		cl->path[len] = '\0';
+		memcpy(cl->token, token, sizeof(cl->token));
+	} else {
+		report_message("%s: the other side did not say where more streams join", cl->host);
+	}
+	free(buf);
+	return path != NULL ? 0 : -1;
 }
 
 /* The paths of the remote operands, without their host. */
@@ -289,21 +423,29 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		}
 	}
 	strlist_init(&args);
-	server_options(o, filter, !pull, &args);
+	server_options(o, filter, !pull, user_umask, &args);
 	strlist_add(&args, "--");
 	for (int i = 0; i < o->nsrcs; i++)
 		strlist_add(&args, pull ? srcs[i] : o->srcs[i]);
 	strlist_add(&args, pull ? "." : dst_path);
-	if (start_server(o, host, &c) == 0) {
-		if (client_hello(&c, host, pull ? ROLE_SENDER : ROLE_RECEIVER, &args) == 0) {
+	struct client cl = { .o = o, .host = host, .pull = pull };
+	struct remote_streams grow = { client_more, &cl };
+
+	pthread_mutex_init(&cl.lock, NULL);
+	if (start_server(o, host, NULL, &c) < 0) {
+		report_message("cannot run %s: %s", o->rsh, strerror(errno));
+	} else {
+		if (client_hello(&c, host, pull ? ROLE_SENDER : ROLE_RECEIVER, &args) == 0 &&
+		    (o->streams == 1 || read_rendezvous(&c, &cl) == 0)) {
 			if (pull) {
 				struct options here = *o;
 
 				here.srcs = srcs;
-				rc = remote_receive(&c, &here, filter, list, user_umask, force, out) < 0
+				rc = remote_receive(&c, &here, filter, list, user_umask, force, &grow,
+						    out) < 0
 					     ? -1
 					     : 0;
-			} else if (remote_send(&c, o, filter, o->srcs, o->nsrcs, status, err,
+			} else if (remote_send(&c, o, filter, o->srcs, o->nsrcs, &grow, status, err,
 					       sizeof(err)) == 0) {
 				rc = 1;
 			} else {
@@ -314,6 +456,7 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		}
 		(void)rconn_close(&c, rc < 0);
 	}
+	client_end(&cl);
 	strlist_free(&args);
 	free_paths(srcs);
 	free(dst_path);
@@ -325,12 +468,212 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 
 /* The connection (our stdin and stdout as we started) and the relay of our own stdout. */
 static struct rconn server_conn;
+static int server_role;
 static int relay_fd = -1;
 static pthread_t relay;
 
 int remote_is_server(int argc, char **argv)
 {
-	return argc == 2 && strcmp(argv[1], "--server") == 0;
+	if (argc < 2 || strcmp(argv[1], "--server") != 0)
+		return 0;
+	if (argc == 2)
+		return 1;
+	return argc == 4 && strcmp(argv[2], "--join") == 0 ? 2 : 0;
+}
+
+/* --- more streams, on the server: the rendezvous --- */
+
+/* Where the streams after the first join the server, and those that did. */
+static struct {
+	char dir[64];     /* a directory of our own, mode 0700 ... */
+	char path[128];   /* ... holding the socket */
+	int fd;           /* listening, or -1 */
+	unsigned char token[REMOTE_TOKEN_SIZE];
+	pthread_t thread; /* accepting */
+	int joiners[MAX_STREAMS]; /* their sockets: closing one lets it end */
+	int njoiners;
+	pthread_mutex_t lock;
+} rv = { .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Receive the two fds a joiner passes (its stdin, stdout).  0 or -1. */
+static int receive_fds(int sock, int fds[2])
+{
+	char data;
+	struct iovec iov = { &data, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+	return 0;
+}
+
+/*
+ * A joiner connected: take its stdin and stdout as a connection, check
+ * the JOIN that comes first on it, and give it to the side that runs.
+ */
+static void take_joiner(int sock)
+{
+	struct rconn *c;
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	struct wire_head h;
+	struct wire_in in;
+	const void *token;
+	uint16_t index = 0;
+	int fds[2], ok = 0;
+
+	if (receive_fds(sock, fds) < 0) {
+		close(sock);
+		return;
+	}
+	c = xmalloc(sizeof(*c));
+	rconn_init(c, fds[0], fds[1]);
+	if (rconn_recv(c, &h, &buf, &cap) == 0 && h.type == FRAME_JOIN) {
+		wire_in_init(&in, buf, h.length);
+		token = wire_bytes(&in, sizeof(rv.token));
+		index = wire_u16(&in);
+		ok = wire_ok(&in, 1) && memcmp(token, rv.token, sizeof(rv.token)) == 0;
+	}
+	free(buf);
+	/* Said back before the side uses it, so the client counts it only now. */
+	if (ok)
+		ok = rconn_send(c, FRAME_JOIN, 0, NULL, 0) == 0 &&
+		     (server_role == ROLE_RECEIVER ? remote_receive_add(c, index)
+						   : remote_send_add(c, index)) == 0;
+	pthread_mutex_lock(&rv.lock);
+	if (ok && rv.njoiners < MAX_STREAMS)
+		rv.joiners[rv.njoiners++] = sock;
+	else
+		close(sock);
+	pthread_mutex_unlock(&rv.lock);
+	if (!ok) {
+		(void)rconn_close(c, 0);
+		free(c);
+	}
+}
+
+static void *accept_main(void *arg)
+{
+	int sock;
+
+	(void)arg;
+	while ((sock = accept4(rv.fd, NULL, NULL, SOCK_CLOEXEC)) >= 0 || errno == EINTR)
+		if (sock >= 0)
+			take_joiner(sock);
+	return NULL;
+}
+
+/* Make the rendezvous and tell the client where it is.  0 or -1. */
+static int rendezvous_open(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct wire_out o = { 0 };
+	int rc;
+
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(rv.dir, sizeof(rv.dir), "%s/pcopy-XXXXXX", tmp);
+	if (mkdtemp(rv.dir) == NULL) /* mode 0700: only we (and root) get in */
+		return -1;
+	snprintf(rv.path, sizeof(rv.path), "%s/s", rv.dir);
+	memcpy(sa.sun_path, rv.path, strlen(rv.path) + 1); /* 40 + 16 bytes at most: it fits */
+	rv.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (rv.fd < 0 || bind(rv.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(rv.fd, MAX_STREAMS) < 0 ||
+	    getrandom(rv.token, sizeof(rv.token), 0) != (ssize_t)sizeof(rv.token) ||
+	    pthread_create(&rv.thread, NULL, accept_main, NULL) != 0)
+		return -1;
+	wire_put_str(&o, rv.path, strlen(rv.path));
+	wire_put_bytes(&o, rv.token, sizeof(rv.token));
+	rc = rconn_send_out(&server_conn, FRAME_RENDEZVOUS, 0, &o);
+	wire_out_free(&o);
+	return rc;
+}
+
+/* No more streams join; those that did may end. */
+static void rendezvous_close(void)
+{
+	if (rv.fd >= 0) {
+		shutdown(rv.fd, SHUT_RDWR); /* wakes accept_main */
+		pthread_join(rv.thread, NULL);
+		close(rv.fd);
+		rv.fd = -1;
+		unlink(rv.path);
+		rmdir(rv.dir);
+	}
+	pthread_mutex_lock(&rv.lock);
+	for (int i = 0; i < rv.njoiners; i++)
+		close(rv.joiners[i]);
+	rv.njoiners = 0;
+	pthread_mutex_unlock(&rv.lock);
+}
+
+/* remote_streams.more of a server that receives: the client opens it. */
+static void server_more(void *ctx)
+{
+	(void)ctx;
+	(void)rconn_send(&server_conn, FRAME_GROW, 0, NULL, 0);
+}
+
+int remote_join(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char data = 'j', c;
+	int fds[2] = { STDIN_FILENO, STDOUT_FILENO };
+	struct iovec iov = { &data, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), null;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "pcopy --server --join: %s: %s\n", path, strerror(ENAMETOOLONG));
+		return 2;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    sendmsg(sock, &msg, 0) != 1) {
+		fprintf(stderr, "pcopy --server --join: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	/*
+	 * The server has our stdin and stdout now: let go of ours and of our
+	 * stderr (sshd ends a session's output only when both are closed), so
+	 * that its closing them ends the connection; stay until its run ends.
+	 */
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, STDIN_FILENO);
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	while (read(sock, &c, 1) < 0 && errno == EINTR)
+		;
+	return 0;
 }
 
 /* Copy what we print on stdout to the client, in OUTPUT frames, until it closes. */
@@ -372,8 +715,6 @@ static int take_stdio(void)
 	return pthread_create(&relay, NULL, relay_main, NULL) == 0 ? 0 : -1;
 }
 
-static int server_role;
-
 int remote_server_start(int *argc, char ***argv)
 {
 	char err[512];
@@ -398,16 +739,28 @@ int remote_server_run(const struct options *o, const struct filter *filter,
 		      const struct files_from *list, mode_t user_umask, unsigned force,
 		      struct run_outcome *out, int *status)
 {
+	static const struct remote_streams grow = { server_more, NULL };
 	char err[512];
+	int rc;
 
-	if (server_role == ROLE_RECEIVER)
-		return remote_receive(&server_conn, o, filter, list, user_umask, force, out) < 0
-			       ? -1
-			       : 0;
-	*status = remote_send(&server_conn, o, filter, o->srcs, o->nsrcs, NULL, err,
+	if (o->streams > 1 && rendezvous_open() < 0) {
+		fprintf(stderr, "pcopy --server: cannot make a rendezvous for more streams: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	if (server_role == ROLE_RECEIVER) {
+		rc = remote_receive(&server_conn, o, filter, list, user_umask, force,
+				    o->streams > 1 ? &grow : NULL, out) < 0
+			     ? -1
+			     : 0;
+		rendezvous_close();
+		return rc;
+	}
+	*status = remote_send(&server_conn, o, filter, o->srcs, o->nsrcs, NULL, NULL, err,
 			      sizeof(err)) == 0
 			  ? 0
 			  : 1;
+	rendezvous_close();
 	if (*status != 0 && err[0] != '\0')
 		fprintf(stderr, "pcopy --server: %s\n", err);
 	return 1;

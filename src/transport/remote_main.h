@@ -44,8 +44,17 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		  const struct files_from *list, mode_t user_umask, unsigned force,
 		  struct run_outcome *out, int *status);
 
-/* --server: the argv is ["pcopy", "--server"]. */
+/*
+ * 1 for --server (argv ["pcopy", "--server"]), 2 for a stream joining
+ * one (["pcopy", "--server", "--join", SOCKET]), else 0.
+ */
 int remote_is_server(int argc, char **argv);
+
+/*
+ * --server --join SOCKET: hand our stdin and stdout to the server that
+ * listens at SOCKET, and stay until its run ends.  The exit status.
+ */
+int remote_join(const char *socket);
 
 /*
  * The server's first steps: the connection on stdin and stdout, its own

@@ -47,7 +47,7 @@
 #include "walk/walk.h"
 
 /* Jobs a stream holds ahead of the one it copies, at most. */
-#define AHEAD 64
+#define AHEAD 1024
 
 /* A frame received and not yet taken. */
 struct frame {
@@ -82,7 +82,9 @@ struct stream {
 	uint32_t next_id;       /* the next request's id */
 	uint64_t inflight;      /* bytes asked for and not yet taken */
 	struct copy_source source;
-	struct job ahead[AHEAD]; /* jobs popped, in order; `reserved` is the id of
+	struct job pop;           /* a job as it leaves the queue */
+	struct job *ahead[AHEAD]; /* jobs popped, in order, each as long as it needs
+				     (job_copy); `reserved` is the id of
 				    their first range asked for ahead, or 0 */
 	size_t first, count;
 	struct hash_state *hash;
@@ -106,12 +108,16 @@ struct receiver {
 
 	struct src_remote remote;
 	struct walk_source source;
-	struct stream streams[1];
-	int nstreams;
+	struct stream *streams[MAX_STREAMS]; /* [0, nstreams) connected */
+	_Atomic int nstreams;
+	int wanted;                          /* streams the sender was asked for */
+	const struct remote_streams *grow;   /* how more are asked for */
+	int max_streams;                     /* --streams */
 };
 
 /* The receiver of this process's run (the kind's open finds it there). */
 static struct receiver *current;
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* --- frames in, from the reader threads --- */
 
@@ -277,7 +283,7 @@ static void took_listing(struct receiver *r, size_t len)
 		return;
 	wire_put_u64(&o, r->taken);
 	r->taken = 0;
-	(void)send_frame(&r->streams[0], FRAME_CREDIT, &o);
+	(void)send_frame(r->streams[0], FRAME_CREDIT, &o);
 	wire_out_free(&o);
 }
 
@@ -291,7 +297,7 @@ static int remote_root(void *ctx, int i, struct stat *st, const struct src_meta 
 	r->operand = i;
 	r->walked = 0;
 	wire_put_u32(&o, (uint32_t)i);
-	(void)send_frame(&r->streams[0], FRAME_START, &o);
+	(void)send_frame(r->streams[0], FRAME_START, &o);
 	wire_out_free(&o);
 	while ((f = next_control(r)) != NULL) {
 		struct wire_in in;
@@ -567,7 +573,7 @@ static int same_file(const struct stat *a, const struct stat *b)
 static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64_t *copied)
 {
 	struct stream *st = (struct stream *)c->source->ctx;
-	struct job *job = &st->ahead[st->first];
+	struct job *job = st->ahead[st->first];
 	uint64_t size = job->st.size, from = 0, len;
 	uint32_t id = job->reserved;
 	struct stat first;
@@ -656,32 +662,63 @@ static const struct src_meta *job_meta(const struct job *job, struct src_meta *m
 	return m;
 }
 
+/*
+ * Data waits: this stream's window is full and more jobs are queued.  Ask
+ * for one more stream, one at a time, up to --streams: a run with
+ * nothing to move never opens more than the first.
+ */
+static void ask_for_stream(struct receiver *r)
+{
+	int n = atomic_load(&r->nstreams), ask;
+
+	if (r->grow == NULL || queue_length(r->s->queue) == 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	ask = r->wanted <= n && r->wanted < r->max_streams;
+	if (ask)
+		r->wanted = n + 1;
+	pthread_mutex_unlock(&r->lock);
+	if (ask)
+		r->grow->more(r->grow->ctx);
+}
+
+/* A malloc'd copy of job, as long as its path and meta need. */
+static struct job *job_copy(const struct job *job)
+{
+	size_t used = JOB_HEADER_SIZE + job->path_len + 1 + job->meta_len;
+	struct job *copy = xmalloc(used);
+
+	memcpy(copy, job, used);
+	return copy;
+}
+
 /* Pop jobs ahead while there is room, asking for the data they will need.  0, or -1 at the end. */
 static int fill_ahead(struct stream *st)
 {
 	const struct session *s = st->r->s;
 	struct worker_slot *slot = st->w.slot;
 
-	while (st->count < AHEAD) {
-		struct job *job = &st->ahead[(st->first + st->count) % AHEAD];
+	while (st->count < AHEAD && st->inflight < REMOTE_WINDOW) {
+		struct job *job;
 		struct src_meta m;
 		uint64_t len;
 		int rc;
 
 		if (st->count == 0)
-			rc = queue_pop(s->queue, job, &slot->busy);
-		else if (st->inflight >= REMOTE_WINDOW)
-			break;
+			rc = queue_pop(s->queue, &st->pop, &slot->busy);
 		else
-			rc = queue_try_pop(s->queue, job);
+			rc = queue_try_pop(s->queue, &st->pop);
 		if (rc < 0)
 			return st->count > 0 ? 0 : -1;
+		job = st->ahead[(st->first + st->count) % AHEAD] = job_copy(&st->pop);
 		job->reserved = 0;
 		len = range_len(job->st.size, 0);
 		if (will_copy(st, job, job_meta(job, &m)))
 			job->reserved = want(st, job->path, 0, len, range_bytes(job->st.size, 0, len));
 		st->count++;
 	}
+	/* Full with more queued: the data waits for this stream. */
+	ask_for_stream(st->r);
 	return 0;
 }
 
@@ -708,7 +745,7 @@ static void *stream_main(void *arg)
 
 	atomic_store(&w->slot->tid, (int)gettid());
 	while (!atomic_load(&s->shared->stop) && fill_ahead(st) == 0) {
-		struct job *job = &st->ahead[st->first];
+		struct job *job = st->ahead[st->first];
 		struct src_meta m;
 
 		atomic_store(&w->slot->busy, 1);
@@ -717,10 +754,15 @@ static void *stream_main(void *arg)
 		(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 		if (job->reserved != 0)
 			drop_range(st, job);
+		free(job);
 		st->first = (st->first + 1) % AHEAD;
 		st->count--;
 		if (st->count == 0)
 			atomic_store(&w->slot->busy, 0);
+	}
+	for (; st->count > 0; st->count--) { /* stopped: what was popped goes */
+		free(st->ahead[st->first]);
+		st->first = (st->first + 1) % AHEAD;
 	}
 	atomic_store(&w->slot->busy, 0);
 	atomic_store(&w->slot->tid, 0);
@@ -740,13 +782,14 @@ static void *streams_open(const struct session *s, int capacity)
 static int streams_start(void *state, int index)
 {
 	struct receiver *r = state;
-	struct stream *st = &r->streams[index];
+	struct stream *st;
 	int rc;
 
-	if (index >= r->nstreams) {
+	if (index >= atomic_load(&r->nstreams)) {
 		errno = EAGAIN;
 		return -1;
 	}
+	st = r->streams[index];
 	worker_init(&st->w, r->s, &r->s->shared->slots[index]);
 	st->w.copier.source = &st->source;
 	st->look = dst_open(r->s, st->w.slot);
@@ -764,7 +807,7 @@ static int streams_start(void *state, int index)
 
 static int streams_ended(void *state, int index, int block, int *status)
 {
-	struct stream *st = &((struct receiver *)state)->streams[index];
+	struct stream *st = ((struct receiver *)state)->streams[index];
 
 	if (!block && !atomic_load(&st->done))
 		return 0;
@@ -775,6 +818,11 @@ static int streams_ended(void *state, int index, int block, int *status)
 	st->hash = NULL;
 	*status = 0;
 	return 1;
+}
+
+static int streams_ready(void *state)
+{
+	return atomic_load(&((struct receiver *)state)->nstreams);
 }
 
 static const struct walk_source *streams_listing(void *state)
@@ -797,6 +845,7 @@ static const struct worker_kind ssh_kind = {
 	.ended = streams_ended,
 	.listing = streams_listing,
 	.close = streams_close,
+	.ready = streams_ready,
 };
 
 /* --- the run --- */
@@ -812,25 +861,22 @@ static void hang_up(struct rconn *c, const char *why)
 	wire_put_str(&o, why, strlen(why));
 	(void)rconn_send_out(c, FRAME_FATAL, 0, &o);
 	wire_out_free(&o);
-	pthread_mutex_lock(&c->wlock);
-	if (c->out >= 0)
-		close(c->out);
-	c->out = -1;
-	pthread_mutex_unlock(&c->wlock);
+	rconn_hangup(c);
 }
 
 /* The parent's own copies (a single-entry SRC): through stream 0, none running. */
 static int parent_fetch(struct copier *c, int out, struct entry_stat *es, uint64_t *copied)
 {
 	struct receiver *r = (struct receiver *)c->source->ctx;
-	struct stream *st = &r->streams[0];
+	struct stream *st = r->streams[0];
 	struct copy_source via = { remote_fetch, st };
 	const struct copy_source *mine = c->source;
 	int rc;
 
 	st->first = st->count = 0;
-	memset(&st->ahead[0], 0, sizeof(st->ahead[0]));
-	st->ahead[0].st.size = (uint64_t)r->root_st.st_size;
+	memset(&st->pop, 0, JOB_HEADER_SIZE);
+	st->pop.st.size = (uint64_t)r->root_st.st_size;
+	st->ahead[0] = &st->pop;
 	if (st->hash == NULL)
 		st->hash = hash_new();
 	c->source = &via;
@@ -839,11 +885,73 @@ static int parent_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 	return rc;
 }
 
+/* A stream for connection c, its reader started.  0, or -1 with errno. */
+static int add_stream(struct receiver *r, struct rconn *c, int index)
+{
+	struct stream *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	st->r = r;
+	st->c = c;
+	st->index = index;
+	st->source = (struct copy_source){ remote_fetch, st };
+	rc = pthread_create(&st->reader, NULL, reader_main, st);
+	if (rc != 0) {
+		free(st);
+		errno = rc;
+		return -1;
+	}
+	st->reading = 1;
+	r->streams[index] = st;
+	return 0;
+}
+
+int remote_receive_add(struct rconn *c, int index)
+{
+	struct receiver *r;
+	int rc = -1;
+
+	pthread_mutex_lock(&current_lock);
+	r = current;
+	if (r != NULL && index == atomic_load(&r->nstreams) && index < r->max_streams &&
+	    add_stream(r, c, index) == 0) {
+		atomic_store(&r->nstreams, index + 1); /* the pool grows to it (kind's ready) */
+		rc = 0;
+	}
+	pthread_mutex_unlock(&current_lock);
+	return rc;
+}
+
+/*
+ * The run is over: end the other streams' connections (the sender ends
+ * its side of each in turn) and wait for their readers.
+ */
+static void end_streams(struct receiver *r)
+{
+	int n = atomic_load(&r->nstreams);
+
+	for (int i = 1; i < n; i++)
+		rconn_hangup(r->streams[i]->c);
+	for (int i = 0; i < n; i++) {
+		struct stream *st = r->streams[i];
+
+		if (st->reading)
+			pthread_join(st->reader, NULL);
+		list_free(&st->inbox);
+		hash_free(st->hash);
+		if (i > 0) { /* the first is the caller's */
+			(void)rconn_close(st->c, 0);
+			free(st->c);
+		}
+		free(st);
+	}
+}
+
 int remote_receive(struct rconn *c, const struct options *o, const struct filter *filter,
 		   const struct files_from *list, mode_t user_umask, unsigned force,
-		   struct run_outcome *out)
+		   const struct remote_streams *grow, struct run_outcome *out)
 {
-	struct receiver r = { .nstreams = 1 };
+	struct receiver r = { .grow = grow, .max_streams = o->streams };
 	struct options mine = *o;
 	struct copy_source parent = { parent_fetch, &r };
 	struct wire_out done = { 0 };
@@ -851,18 +959,21 @@ int remote_receive(struct rconn *c, const struct options *o, const struct filter
 
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
-	r.streams[0] = (struct stream){ .r = &r, .c = c, .index = 0 };
-	r.streams[0].source = (struct copy_source){ remote_fetch, &r.streams[0] };
 	r.remote = (struct src_remote){ remote_root, &parent, &r };
 	r.source = (struct walk_source){ remote_take, remote_read_itself, remote_finished, &r };
-	/* Workers are the streams: as many as there are. */
-	mine.jobs = mine.jobs_max = r.nstreams;
+	/* Workers are the streams: one, and one more for each that opens. */
+	mine.jobs = 1;
+	mine.jobs_max = o->streams;
 	mine.jobs_adaptive = false;
+	r.wanted = 1;
+	pthread_mutex_lock(&current_lock);
 	current = &r;
-	if (pthread_create(&r.streams[0].reader, NULL, reader_main, &r.streams[0]) != 0) {
+	pthread_mutex_unlock(&current_lock);
+	if (add_stream(&r, c, 0) < 0) {
 		report_message("cannot start: %s", strerror(errno));
 		return -1;
 	}
+	atomic_store(&r.nstreams, 1);
 	rc = run_all(&mine, &ssh_kind, filter, list, user_umask, force, &r.remote, out);
 	pthread_mutex_lock(&r.lock);
 	r.s = NULL; /* the run's session is gone */
@@ -878,11 +989,11 @@ int remote_receive(struct rconn *c, const struct options *o, const struct filter
 	/* The sender ends the connection after DONE; on a failure, we do. */
 	if (failed)
 		hang_up(c, r.why);
-	pthread_join(r.streams[0].reader, NULL);
-	current = NULL;
+	pthread_mutex_lock(&current_lock);
+	current = NULL; /* no more streams join */
+	pthread_mutex_unlock(&current_lock);
+	end_streams(&r);
 	list_free(&r.control);
-	list_free(&r.streams[0].inbox);
-	hash_free(r.streams[0].hash);
 	free(r.root_meta);
 	wire_out_free(&done);
 	pthread_mutex_destroy(&r.lock);

@@ -38,6 +38,16 @@
 /* Bytes of file data in one DATA frame. */
 #define DATA_CHUNK ((size_t)256 << 10)
 
+struct sender;
+
+/* One connection files are served on, by one thread. */
+struct server_conn {
+	struct sender *sd;
+	struct rconn *c;
+	unsigned char *data; /* a file's bytes being sent */
+	pthread_t thread;    /* streams after the first: serving them */
+};
+
 struct sender {
 	struct rconn *c;
 	const struct options *o;
@@ -67,8 +77,12 @@ struct sender {
 	char relpath[4096];
 	int open;            /* a frame of relpath's listing is being built */
 	int dir_err;         /* why the next directory could not be read, or 0 */
-	unsigned char *data; /* a file's bytes being sent (serving thread) */
 	int *status;         /* a client's: the run's exit status there (EXIT) */
+	const struct remote_streams *grow; /* how the client opens more streams */
+	pthread_mutex_t root_lock;         /* root_fd and single_name, for the streams */
+	struct server_conn first;          /* stream 0, served with the run's frames */
+	struct server_conn *others[MAX_STREAMS]; /* [1, nstreams): a thread each */
+	int nstreams;
 };
 
 /* --- listing --- */
@@ -306,11 +320,13 @@ static void end_walk(struct sender *sd)
 		sd->walking = 0;
 		atomic_store(&sd->stop, 0);
 	}
+	pthread_mutex_lock(&sd->root_lock);
 	if (sd->root_fd >= 0)
 		close(sd->root_fd);
 	sd->root_fd = -1;
 	free(sd->single_name);
 	sd->single_name = NULL;
+	pthread_mutex_unlock(&sd->root_lock);
 }
 
 /*
@@ -330,6 +346,7 @@ static int start_operand(struct sender *sd, uint32_t k)
 	sd->operand = (int)k;
 	path = sd->roots[k];
 	rc = sd->o->dereference ? stat(path, &st) : lstat(path, &st);
+	pthread_mutex_lock(&sd->root_lock);
 	if (rc < 0)
 		err = errno;
 	else if (S_ISDIR(st.st_mode))
@@ -338,6 +355,7 @@ static int start_operand(struct sender *sd, uint32_t k)
 		sd->root_fd = open_parent_dir(path, &sd->single_name);
 	if (rc == 0 && sd->root_fd < 0)
 		err = errno;
+	pthread_mutex_unlock(&sd->root_lock);
 	wire_put_u32(&o, k);
 	wire_put_u32(&o, (uint32_t)err);
 	if (err == 0) {
@@ -361,14 +379,14 @@ static int start_operand(struct sender *sd, uint32_t k)
 /* --- files --- */
 
 /* Tell the receiver file `id` could not be read. */
-static int send_failed(struct sender *sd, uint16_t stream, uint32_t id, int err)
+static int send_failed(struct server_conn *sc, uint32_t id, int err)
 {
 	struct wire_out o = { 0 };
 	int rc;
 
 	wire_put_u32(&o, id);
 	wire_put_u32(&o, (uint32_t)err);
-	rc = rconn_send_out(sd->c, FRAME_FAILED, stream, &o);
+	rc = rconn_send_out(sc->c, FRAME_FAILED, 0, &o);
 	wire_out_free(&o);
 	return rc;
 }
@@ -377,24 +395,25 @@ static int send_failed(struct sender *sd, uint16_t stream, uint32_t id, int err)
 static int open_wanted(struct sender *sd, const char *relpath)
 {
 	int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+	int fd;
 
+	pthread_mutex_lock(&sd->root_lock); /* START may change the operand */
 	if (sd->root_fd < 0) {
 		errno = EBADF;
-		return -1;
+		fd = -1;
+	} else if (sd->single_name != NULL) {
+		fd = *relpath != '\0' ? (errno = ENOENT, -1) /* nothing beneath a single entry */
+				      : openat(sd->root_fd, sd->single_name,
+					       flags | (sd->o->dereference ? 0 : O_NOFOLLOW));
+	} else {
+		fd = open_beneath(sd->root_fd, relpath, flags, 0, sd->o->dereference);
 	}
-	if (sd->single_name != NULL) {
-		if (*relpath != '\0') { /* a single entry has nothing beneath it */
-			errno = ENOENT;
-			return -1;
-		}
-		return openat(sd->root_fd, sd->single_name,
-			      flags | (sd->o->dereference ? 0 : O_NOFOLLOW));
-	}
-	return open_beneath(sd->root_fd, relpath, flags, 0, sd->o->dereference);
+	pthread_mutex_unlock(&sd->root_lock);
+	return fd;
 }
 
 /* Send bytes [from, to) of fd as DATA frames, hashing them.  0, or -1 with errno. */
-static int send_range(struct sender *sd, uint16_t stream, uint32_t id, int fd, off_t from,
+static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from,
 		      off_t to, struct hash_state *h, uint64_t *sent, int *eof)
 {
 	struct wire_out o = { 0 };
@@ -402,7 +421,7 @@ static int send_range(struct sender *sd, uint16_t stream, uint32_t id, int fd, o
 
 	while (from < to && rc == 0) {
 		size_t want = (uint64_t)(to - from) < DATA_CHUNK ? (size_t)(to - from) : DATA_CHUNK;
-		ssize_t got = pread(fd, sd->data, want, from);
+		ssize_t got = pread(fd, sc->data, want, from);
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -411,12 +430,12 @@ static int send_range(struct sender *sd, uint16_t stream, uint32_t id, int fd, o
 			rc = got == 0 ? 0 : -1;
 			break;
 		}
-		hash_update(h, sd->data, (size_t)got);
+		hash_update(h, sc->data, (size_t)got);
 		o.len = 0;
 		wire_put_u32(&o, id);
 		wire_put_u64(&o, (uint64_t)from);
-		wire_put_bytes(&o, sd->data, (size_t)got);
-		rc = rconn_send_out(sd->c, FRAME_DATA, stream, &o);
+		wire_put_bytes(&o, sc->data, (size_t)got);
+		rc = rconn_send_out(sc->c, FRAME_DATA, 0, &o);
 		from += got;
 		*sent += (uint64_t)got;
 	}
@@ -425,7 +444,7 @@ static int send_range(struct sender *sd, uint16_t stream, uint32_t id, int fd, o
 }
 
 /* A hole [from, to): told, and hashed as the zeros it reads as. */
-static int send_hole(struct sender *sd, uint16_t stream, uint32_t id, off_t from, off_t to,
+static int send_hole(struct server_conn *sc, uint32_t id, off_t from, off_t to,
 		     struct hash_state *h)
 {
 	struct wire_out o = { 0 };
@@ -434,7 +453,7 @@ static int send_hole(struct sender *sd, uint16_t stream, uint32_t id, off_t from
 	wire_put_u32(&o, id);
 	wire_put_u64(&o, (uint64_t)from);
 	wire_put_u64(&o, (uint64_t)(to - from));
-	rc = rconn_send_out(sd->c, FRAME_HOLE, stream, &o);
+	rc = rconn_send_out(sc->c, FRAME_HOLE, 0, &o);
 	wire_out_free(&o);
 	remote_hash_zeros(h, (uint64_t)(to - from));
 	return rc;
@@ -445,7 +464,7 @@ static int send_hole(struct sender *sd, uint16_t stream, uint32_t id, off_t from
  * what stat said is read to the end of the file, as a local copy does.
  * 0, or -1 with errno.
  */
-static int send_data(struct sender *sd, uint16_t stream, uint32_t id, int fd,
+static int send_data(struct server_conn *sc, uint32_t id, int fd,
 		     const struct stat *st, off_t from, off_t to, struct hash_state *h,
 		     uint64_t *sent)
 {
@@ -463,7 +482,7 @@ static int send_data(struct sender *sd, uint16_t stream, uint32_t id, int fd,
 			break; /* no SEEK_DATA here: send it all */
 		if (data > end)
 			data = end;
-		if (data > at && send_hole(sd, stream, id, at, data, h) < 0)
+		if (data > at && send_hole(sc, id, at, data, h) < 0)
 			return -1;
 		*sent += (uint64_t)(data - at);
 		at = data;
@@ -472,21 +491,21 @@ static int send_data(struct sender *sd, uint16_t stream, uint32_t id, int fd,
 		hole = lseek(fd, at, SEEK_HOLE);
 		if (hole < 0 || hole > end)
 			hole = end;
-		if (send_range(sd, stream, id, fd, at, hole, h, sent, &eof) < 0)
+		if (send_range(sc, id, fd, at, hole, h, sent, &eof) < 0)
 			return -1;
 		at = hole;
 		if (eof)
 			return 0;
 	}
 	/* The rest, to `to` even past what stat said: a file read to its end. */
-	return at < to ? send_range(sd, stream, id, fd, at, to, h, sent, &eof) : 0;
+	return at < to ? send_range(sc, id, fd, at, to, h, sent, &eof) : 0;
 }
 
 /*
  * WANT: send bytes [from, to) of the operand's file relpath as file `id`:
  * FILE (its stat), its data, END; or FAILED.
  */
-static int serve_file(struct sender *sd, uint16_t stream, uint32_t id, const char *relpath,
+static int serve_file(struct server_conn *sc, uint32_t id, const char *relpath,
 		      off_t from, off_t to)
 {
 	struct stat st, now;
@@ -494,21 +513,25 @@ static int serve_file(struct sender *sd, uint16_t stream, uint32_t id, const cha
 	unsigned char hash[HASH_SIZE];
 	struct hash_state *h;
 	uint64_t sent = 0;
-	int fd = open_wanted(sd, relpath), rc;
+	int fd = open_wanted(sc->sd, relpath), rc;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : S_ISREG(st.st_mode) ? errno : EINVAL;
 
 		if (fd >= 0)
 			close(fd);
-		return send_failed(sd, stream, id, err);
+		return send_failed(sc, id, err);
 	}
 	h = hash_new();
+	if (h == NULL) {
+		close(fd);
+		return send_failed(sc, id, ENOMEM);
+	}
 	wire_put_u32(&o, id);
 	wire_put_stat(&o, &st);
-	rc = rconn_send_out(sd->c, FRAME_FILE, stream, &o);
-	if (rc == 0 && send_data(sd, stream, id, fd, &st, from, to, h, &sent) < 0)
-		rc = atomic_load(&sd->c->broken) ? -1 : send_failed(sd, stream, id, errno);
+	rc = rconn_send_out(sc->c, FRAME_FILE, 0, &o);
+	if (rc == 0 && send_data(sc, id, fd, &st, from, to, h, &sent) < 0)
+		rc = atomic_load(&sc->c->broken) ? -1 : send_failed(sc, id, errno);
 	else if (rc == 0) {
 		int changed = fstat(fd, &now) < 0 || now.st_size != st.st_size ||
 			      now.st_ctim.tv_sec != st.st_ctim.tv_sec ||
@@ -520,7 +543,7 @@ static int serve_file(struct sender *sd, uint16_t stream, uint32_t id, const cha
 		wire_put_u64(&o, sent);
 		wire_put_u8(&o, (uint8_t)changed);
 		wire_put_bytes(&o, hash, sizeof(hash));
-		rc = rconn_send_out(sd->c, FRAME_END, stream, &o);
+		rc = rconn_send_out(sc->c, FRAME_END, 0, &o);
 	}
 	hash_free(h);
 	wire_out_free(&o);
@@ -536,6 +559,30 @@ static int fail(char *err, size_t errlen, const char *why)
 	return -1;
 }
 
+/* WANT: decode it and serve the range asked for.  0, or -1 (err). */
+static int serve_want(struct server_conn *sc, const struct wire_head *h, const unsigned char *buf,
+		      char *err, size_t errlen)
+{
+	struct wire_in in;
+	char relpath[REMOTE_PATH_MAX];
+	const char *path;
+	size_t len;
+	uint32_t id;
+	uint64_t n, from;
+
+	wire_in_init(&in, buf, h->length);
+	id = wire_u32(&in);
+	path = wire_str(&in, sizeof(relpath) - 1, &len);
+	from = wire_u64(&in);
+	n = wire_u64(&in);
+	if (!wire_ok(&in, 1) || !wire_path_ok(path, len) || from > INT64_MAX)
+		return fail(err, errlen, "a WANT for a path outside SRC");
+	memcpy(relpath, path, len);
+	relpath[len] = '\0';
+	n = n > (uint64_t)INT64_MAX - from ? (uint64_t)INT64_MAX - from : n;
+	return serve_file(sc, id, relpath, (off_t)from, (off_t)(from + n)) < 0 ? -1 : 0;
+}
+
 /* Handle one frame from the receiver.  1 at DONE, 0 to go on, -1 (err). */
 static int handle(struct sender *sd, const struct wire_head *h, const unsigned char *buf,
 		  char *err, size_t errlen)
@@ -543,9 +590,8 @@ static int handle(struct sender *sd, const struct wire_head *h, const unsigned c
 	struct wire_in in;
 	size_t len;
 	const char *path;
-	char relpath[4096];
-	uint32_t k, id;
-	uint64_t n, from;
+	uint32_t k;
+	uint64_t n;
 
 	wire_in_init(&in, buf, h->length);
 	switch (h->type) {
@@ -563,23 +609,15 @@ static int handle(struct sender *sd, const struct wire_head *h, const unsigned c
 		pthread_cond_broadcast(&sd->cond);
 		pthread_mutex_unlock(&sd->lock);
 		return 0;
-	case FRAME_WANT:
-		id = wire_u32(&in);
-		path = wire_str(&in, sizeof(relpath) - 1, &len);
-		from = wire_u64(&in);
-		n = wire_u64(&in);
-		if (!wire_ok(&in, 1) || !wire_path_ok(path, len) || from > INT64_MAX)
-			return fail(err, errlen, "a WANT for a path outside SRC");
-		memcpy(relpath, path, len);
-		relpath[len] = '\0';
-		n = n > (uint64_t)INT64_MAX - from ? (uint64_t)INT64_MAX - from : n;
-		return serve_file(sd, h->stream, id, relpath, (off_t)from, (off_t)(from + n)) < 0
-			       ? -1
-			       : 0;
+	case FRAME_WANT: return serve_want(&sd->first, h, buf, err, errlen);
+	case FRAME_GROW:
+		if (sd->grow != NULL)
+			sd->grow->more(sd->grow->ctx);
+		return 0;
 	case FRAME_DONE:
 		/* Said back, so the receiver's reader knows nothing more comes. */
 		end_walk(sd);
-		if (rconn_send(sd->c, FRAME_DONE, 0, NULL, 0) < 0)
+		if (rconn_send(sd->first.c, FRAME_DONE, 0, NULL, 0) < 0)
 			return -1;
 		return sd->status == NULL ? 1 : 0; /* a client waits for EXIT */
 	case FRAME_OUTPUT:
@@ -601,12 +639,79 @@ static int handle(struct sender *sd, const struct wire_head *h, const unsigned c
 	}
 }
 
-int remote_send(struct rconn *c, const struct options *o, const struct filter *filter,
-		char *const *roots, int nroots, int *status, char *err, size_t errlen)
+/* The sender of this process's run, for the streams that join it. */
+static struct sender *current;
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A stream after the first: serve what is asked on it until it ends. */
+static void *serve_main(void *arg)
 {
-	struct sender sd = {
-		.c = c, .o = o, .filter = filter, .roots = roots, .nroots = nroots, .status = status
-	};
+	struct server_conn *sc = arg;
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	struct wire_head h;
+	char err[256];
+
+	while (rconn_recv(sc->c, &h, &buf, &cap) == 0)
+		if (h.type != FRAME_WANT || serve_want(sc, &h, buf, err, sizeof(err)) < 0)
+			break;
+	rconn_hangup(sc->c); /* our end too: the receiver's reader of it then ends */
+	free(buf);
+	return NULL;
+}
+
+int remote_send_add(struct rconn *c, int index)
+{
+	struct sender *sd;
+	struct server_conn *sc;
+	int rc = -1;
+
+	pthread_mutex_lock(&current_lock);
+	sd = current;
+	if (sd != NULL && index == sd->nstreams && index < MAX_STREAMS) {
+		sc = xcalloc(1, sizeof(*sc));
+		*sc = (struct server_conn){ .sd = sd, .c = c, .data = xmalloc(DATA_CHUNK) };
+		if (pthread_create(&sc->thread, NULL, serve_main, sc) == 0) {
+			sd->others[sd->nstreams++] = sc;
+			rc = 0;
+		} else {
+			free(sc->data);
+			free(sc);
+		}
+	}
+	pthread_mutex_unlock(&current_lock);
+	return rc;
+}
+
+/* The run is over: wait for the other streams to end (the receiver ends them). */
+static void end_streams(struct sender *sd)
+{
+	pthread_mutex_lock(&current_lock);
+	current = NULL;
+	pthread_mutex_unlock(&current_lock);
+	for (int i = 1; i < sd->nstreams; i++) {
+		struct server_conn *sc = sd->others[i];
+
+		pthread_join(sc->thread, NULL);
+		(void)rconn_close(sc->c, 0);
+		free(sc->c);
+		free(sc->data);
+		free(sc);
+	}
+}
+
+int remote_send(struct rconn *c, const struct options *o, const struct filter *filter,
+		char *const *roots, int nroots, const struct remote_streams *grow, int *status,
+		char *err, size_t errlen)
+{
+	struct sender sd = { .c = c,
+			     .o = o,
+			     .filter = filter,
+			     .roots = roots,
+			     .nroots = nroots,
+			     .status = status,
+			     .grow = grow,
+			     .nstreams = 1 };
 	unsigned char *buf = NULL;
 	size_t cap = 0;
 	struct wire_head h;
@@ -617,9 +722,13 @@ int remote_send(struct rconn *c, const struct options *o, const struct filter *f
 	sd.credit = (int64_t)REMOTE_LISTING_CREDIT;
 	sd.xattr_kinds = ((o->preserve & PRESERVE_MODE) ? XATTR_ACLS : 0) |
 			 ((o->preserve & PRESERVE_XATTR) ? XATTR_OTHERS : 0);
-	sd.data = xmalloc(DATA_CHUNK);
+	sd.first = (struct server_conn){ .sd = &sd, .c = c, .data = xmalloc(DATA_CHUNK) };
 	pthread_mutex_init(&sd.lock, NULL);
 	pthread_cond_init(&sd.cond, NULL);
+	pthread_mutex_init(&sd.root_lock, NULL);
+	pthread_mutex_lock(&current_lock);
+	current = &sd;
+	pthread_mutex_unlock(&current_lock);
 	err[0] = '\0';
 	while (rc == 0) {
 		if (rconn_recv(c, &h, &buf, &cap) < 0) {
@@ -632,10 +741,15 @@ int remote_send(struct rconn *c, const struct options *o, const struct filter *f
 			snprintf(err, errlen, "the connection failed: %s", strerror(errno));
 	}
 	end_walk(&sd);
+	if (rc < 0) /* a failure: the other streams end with this one */
+		for (int i = 1; i < sd.nstreams; i++)
+			rconn_hangup(sd.others[i]->c);
+	end_streams(&sd);
 	wire_out_free(&sd.frame.o);
 	pthread_mutex_destroy(&sd.lock);
 	pthread_cond_destroy(&sd.cond);
-	free(sd.data);
+	pthread_mutex_destroy(&sd.root_lock);
+	free(sd.first.data);
 	free(buf);
 	return rc > 0 ? 0 : -1;
 }

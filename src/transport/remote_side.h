@@ -16,6 +16,16 @@ struct rconn;
 struct run_outcome;
 
 /*
+ * How a side asks for one more stream: the client opens it (RSH ...
+ * --server --join), and the new connection is given to the side that
+ * runs here (remote_receive_add, remote_send_add).  `more` must not wait.
+ */
+struct remote_streams {
+	void (*more)(void *ctx);
+	void *ctx;
+};
+
+/*
  * Serve SRCs `roots` (nroots) to the receiver at the other end of c, as
  * the options say (-L, -x, filters, -c, what is preserved), until it says
  * DONE; or, for a client (`status` not NULL), until the server that
@@ -25,7 +35,11 @@ struct run_outcome;
  * reason in err).
  */
 int remote_send(struct rconn *c, const struct options *o, const struct filter *filter,
-		char *const *roots, int nroots, int *status, char *err, size_t errlen);
+		char *const *roots, int nroots, const struct remote_streams *grow, int *status,
+		char *err, size_t errlen);
+
+/* As remote_receive_add, for the run being sent from here. */
+int remote_send_add(struct rconn *c, int index);
 
 /*
  * Copy the SRCs at the other end of c (o->srcs, as they are named there)
@@ -35,6 +49,12 @@ int remote_send(struct rconn *c, const struct options *o, const struct filter *f
  */
 int remote_receive(struct rconn *c, const struct options *o, const struct filter *filter,
 		   const struct files_from *list, mode_t user_umask, unsigned force,
-		   struct run_outcome *out);
+		   const struct remote_streams *grow, struct run_outcome *out);
+
+/*
+ * Stream `index` (1, 2, ... in order) of the run being received here is
+ * connection c (owned from now on).  0, or -1 when no run takes it.
+ */
+int remote_receive_add(struct rconn *c, int index);
 
 #endif
