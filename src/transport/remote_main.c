@@ -30,6 +30,7 @@
 #include "transport/remote.h"
 #include "transport/remote_conn.h"
 #include "transport/remote_side.h"
+#include "walk/files_from.h"
 #include "walk/filter.h"
 
 int remote_operand(const char *arg, char **host, char **path)
@@ -174,6 +175,83 @@ static void server_options(const struct options *o, const struct filter *f, int 
 		strlist_add(l, "--delete");
 	for (int i = 0; i < o->nlink_dests; i++)
 		add(l, "--link-dest=", o->link_dests[i]);
+}
+
+/* --- --files-from, as filter rules --- */
+
+/* A growing string. */
+struct strbuf_lite {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_put(struct strbuf_lite *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = 2 * (b->len + n + 1);
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void put_escaped(struct strbuf_lite *b, const char *text, int wild)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if (wild && strchr("*?[\\", *p) != NULL)
+			sb_put(b, "\\", 1);
+		sb_put(b, p, 1);
+	}
+}
+
+/* Does `text` hold a character that makes a pattern a wildcard one? */
+static int has_wildcard(const char *text)
+{
+	return strpbrk(text, "*?[") != NULL;
+}
+
+/* Add the include rule "/PATH" followed by `suffix` (a directory, or all inside one). */
+static void include_path(struct filter *f, const char *path, size_t len, const char *suffix)
+{
+	struct strbuf_lite b = { 0 };
+	char *copy = xmalloc(len + 1);
+	int wild;
+
+	memcpy(copy, path, len);
+	copy[len] = '\0';
+	wild = has_wildcard(suffix) || has_wildcard(copy);
+
+	sb_put(&b, "/", 1);
+	put_escaped(&b, copy, wild);
+	sb_put(&b, suffix, strlen(suffix));
+	filter_add(f, b.s, 1);
+	free(b.s);
+	free(copy);
+}
+
+/*
+ * --files-from on a remote copy: the list read here becomes rules both
+ * sides apply, after the user's: each listed path, the directories that
+ * lead to it, all inside a listed directory, and nothing else.
+ */
+static void files_from_rules(struct filter *f, const struct files_from *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		const char *path = l->paths[i];
+		size_t len = strlen(path);
+
+		if (len == 0) { /* SRC itself: everything */
+			filter_add(f, "+ **", 1);
+			continue;
+		}
+		for (size_t end = 1; end < len; end++)
+			if (path[end] == '/')
+				include_path(f, path, end, "/");
+		include_path(f, path, len, "");
+		include_path(f, path, len, "/**");
+	}
+	filter_add(f, "*", 0);
 }
 
 /* --- the client --- */
@@ -423,6 +501,23 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		}
 	}
 	strlist_init(&args);
+	struct filter combined;
+
+	filter_init(&combined);
+	if (list != NULL) { /* the user's rules first, then the list's */
+		for (size_t i = 0; filter != NULL && i < filter->count; i++) {
+			int include;
+			const char *text = filter_rule_text(filter, i, &include);
+			char *rule = xmalloc(strlen(text) + 3);
+
+			sprintf(rule, "%c %s", include ? '+' : '-', text);
+			filter_add(&combined, rule, include);
+			free(rule);
+		}
+		files_from_rules(&combined, list);
+		filter = &combined;
+		list = NULL;
+	}
 	server_options(o, filter, !pull, user_umask, &args);
 	strlist_add(&args, "--");
 	for (int i = 0; i < o->nsrcs; i++)
@@ -457,6 +552,7 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		(void)rconn_close(&c, rc < 0);
 	}
 	client_end(&cl);
+	filter_free(&combined);
 	strlist_free(&args);
 	free_paths(srcs);
 	free(dst_path);

@@ -72,7 +72,9 @@ struct sender {
 
 	/* The directory being listed (walker's thread). */
 	struct listing_frame frame;
-	const struct lookahead_list *names; /* every name read, excluded too */
+	const struct lookahead_list *names; /* every name read, excluded too: `held` */
+	struct lookahead_list held;         /* our copy (the walker's lasts only while
+					       it visits the directory) */
 	size_t pos;                         /* the next name in `names` */
 	char relpath[4096];
 	int open;            /* a frame of relpath's listing is being built */
@@ -258,7 +260,18 @@ static int sent_listed(void *ctx, const struct walk_listing *l)
 	int32_t err = 0;
 
 	snprintf(sd->relpath, sizeof(sd->relpath), "%s", l->relpath);
-	sd->names = l->names;
+	sd->names = NULL;
+	sd->held.len = 0;
+	if (l->names != NULL) {
+		if (sd->held.cap < l->names->len) {
+			sd->held.cap = l->names->len;
+			sd->held.data = xrealloc(sd->held.data, sd->held.cap);
+		}
+		if (l->names->len > 0)
+			memcpy(sd->held.data, l->names->data, l->names->len);
+		sd->held.len = l->names->len;
+		sd->names = &sd->held;
+	}
 	sd->pos = 0;
 	if (!l->complete)
 		err = sd->dir_err != 0 ? sd->dir_err : EIO;
@@ -741,6 +754,7 @@ int remote_send(struct rconn *c, const struct options *o, const struct filter *f
 			snprintf(err, errlen, "the connection failed: %s", strerror(errno));
 	}
 	end_walk(&sd);
+	free(sd.held.data);
 	if (rc < 0) /* a failure: the other streams end with this one */
 		for (int i = 1; i < sd.nstreams; i++)
 			rconn_hangup(sd.others[i]->c);
