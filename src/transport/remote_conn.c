@@ -21,6 +21,7 @@ void rconn_init(struct rconn *c, int in, int out)
 	memset(c, 0, sizeof(*c));
 	c->in = in;
 	c->out = out;
+	c->joiner = -1;
 	pthread_mutex_init(&c->wlock, NULL);
 }
 
@@ -170,6 +171,9 @@ void rconn_hangup(struct rconn *c)
 		close(c->out);
 	}
 	c->out = -1;
+	if (c->joiner >= 0)
+		close(c->joiner);
+	c->joiner = -1;
 	pthread_mutex_unlock(&c->wlock);
 }
 
@@ -178,6 +182,9 @@ int rconn_close(struct rconn *c, int kill_it)
 	int status = 0;
 
 	atomic_store(&c->broken, 1);
+	if (c->joiner >= 0)
+		close(c->joiner);
+	c->joiner = -1;
 	if (c->out >= 0)
 		close(c->out);
 	if (c->in >= 0 && c->in != c->out)

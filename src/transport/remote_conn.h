@@ -18,6 +18,9 @@
 struct rconn {
 	int in, out;           /* read frames from, write frames to */
 	pid_t pid;             /* the rsh process (client), or 0 */
+	int joiner;            /* a joined stream (server): the socket its joiner waits on,
+				  which lets it go (and with it every other holder of
+				  the connection's pipes) when closed; else -1 */
 	pthread_mutex_t wlock; /* one frame at a time on `out` */
 	_Atomic int broken;    /* a read or write failed (or the peer ended it) */
 	_Atomic uint64_t sent, received; /* bytes, frames included */

@@ -586,10 +586,7 @@ static struct {
 	int fd;           /* listening, or -1 */
 	unsigned char token[REMOTE_TOKEN_SIZE];
 	pthread_t thread; /* accepting */
-	int joiners[MAX_STREAMS]; /* their sockets: closing one lets it end */
-	int njoiners;
-	pthread_mutex_t lock;
-} rv = { .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+} rv = { .fd = -1 };
 
 /* Receive the two fds a joiner passes (its stdin, stdout).  0 or -1. */
 static int receive_fds(int sock, int fds[2])
@@ -645,16 +642,11 @@ static void take_joiner(int sock)
 	}
 	free(buf);
 	/* Said back before the side uses it, so the client counts it only now. */
+	c->joiner = sock; /* closed with the connection */
 	if (ok)
 		ok = rconn_send(c, FRAME_JOIN, 0, NULL, 0) == 0 &&
 		     (server_role == ROLE_RECEIVER ? remote_receive_add(c, index)
 						   : remote_send_add(c, index)) == 0;
-	pthread_mutex_lock(&rv.lock);
-	if (ok && rv.njoiners < MAX_STREAMS)
-		rv.joiners[rv.njoiners++] = sock;
-	else
-		close(sock);
-	pthread_mutex_unlock(&rv.lock);
 	if (!ok) {
 		(void)rconn_close(c, 0);
 		free(c);
@@ -700,7 +692,7 @@ static int rendezvous_open(void)
 	return rc;
 }
 
-/* No more streams join; those that did may end. */
+/* No more streams join (those that did end with their connections). */
 static void rendezvous_close(void)
 {
 	if (rv.fd >= 0) {
@@ -711,11 +703,6 @@ static void rendezvous_close(void)
 		unlink(rv.path);
 		rmdir(rv.dir);
 	}
-	pthread_mutex_lock(&rv.lock);
-	for (int i = 0; i < rv.njoiners; i++)
-		close(rv.joiners[i]);
-	rv.njoiners = 0;
-	pthread_mutex_unlock(&rv.lock);
 }
 
 /* remote_streams.more of a server that receives: the client opens it. */
