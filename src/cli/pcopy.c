@@ -191,7 +191,10 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 	case PARSE_ERROR:
 		usage_error(err);
 		options_free(&opts);
-		return close_stdout(EXIT_CANNOT_START);
+		status = close_stdout(EXIT_CANNOT_START);
+		if (server) /* a client of another version, say */
+			remote_server_end(status);
+		return status;
 	case PARSE_RUN: break;
 	}
 	if (!server && (remote = remote_kind_of(&opts, err, sizeof(err))) < 0) {

@@ -565,6 +565,8 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 /* The connection (our stdin and stdout as we started) and the relay of our own stdout. */
 static struct rconn server_conn;
 static int server_role;
+static int server_argc; /* the client's arguments, freed at the end */
+static char **server_argv;
 static int relay_fd = -1;
 static pthread_t relay;
 
@@ -807,7 +809,8 @@ int remote_server_start(int *argc, char ***argv)
 		return -1;
 	}
 	if (remote_hello_send(&server_conn, 0, 0, NULL) < 0 ||
-	    remote_hello_recv(&server_conn, &server_role, argc, argv, err, sizeof(err)) < 0) {
+	    remote_hello_recv(&server_conn, &server_role, &server_argc, &server_argv, err,
+			      sizeof(err)) < 0) {
 		fprintf(stderr, "pcopy --server: %s\n", err);
 		return -1;
 	}
@@ -815,6 +818,8 @@ int remote_server_start(int *argc, char ***argv)
 		fprintf(stderr, "pcopy --server: the client asked for no role it has\n");
 		return -1;
 	}
+	*argc = server_argc;
+	*argv = server_argv;
 	return 0;
 }
 
@@ -861,4 +866,5 @@ void remote_server_end(int status)
 	if (server_role == ROLE_RECEIVER)
 		(void)rconn_send(&server_conn, FRAME_EXIT, 0, code, sizeof(code));
 	(void)rconn_close(&server_conn, 0);
+	remote_args_free(server_argc, server_argv);
 }
