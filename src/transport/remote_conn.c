@@ -83,11 +83,53 @@ static int write_iov(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payload, size_t len)
+/* Bytes queued by rconn_send_more past which they are written at once. */
+#define OBUF_FLUSH ((size_t)64 << 10)
+/* Bytes read from a connection at a time. */
+#define IBUF_SIZE ((size_t)64 << 10)
+
+/*
+ * Write what is queued and then (payload may be NULL) one frame, or with
+ * `more` queue the frame while little is queued.  c->wlock is held.
+ */
+static int put_frame(struct rconn *c, const unsigned char *head, const void *payload, size_t len,
+		     int more)
+{
+	struct iovec iov[3];
+	int n = 0;
+
+	if (more && c->olen + WIRE_HEAD_SIZE + len <= OBUF_FLUSH) {
+		if (c->ocap < OBUF_FLUSH) {
+			c->ocap = OBUF_FLUSH;
+			c->obuf = xrealloc(c->obuf, c->ocap);
+		}
+		memcpy(c->obuf + c->olen, head, WIRE_HEAD_SIZE);
+		if (len > 0)
+			memcpy(c->obuf + c->olen + WIRE_HEAD_SIZE, payload, len);
+		c->olen += WIRE_HEAD_SIZE + len;
+		return 0;
+	}
+	if (c->olen > 0)
+		iov[n++] = (struct iovec){ c->obuf, c->olen };
+	if (head != NULL)
+		iov[n++] = (struct iovec){ (void *)head, WIRE_HEAD_SIZE };
+	if (len > 0)
+		iov[n++] = (struct iovec){ (void *)payload, len };
+	c->olen = 0;
+	if (n == 0)
+		return 0;
+	if (c->out < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	return write_iov(c->out, iov, n);
+}
+
+static int send_frame(struct rconn *c, uint16_t type, uint16_t stream, const void *payload,
+		      size_t len, int more)
 {
 	unsigned char head[WIRE_HEAD_SIZE];
 	struct wire_head h = { (uint32_t)len, type, stream };
-	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)payload, len } };
 	int rc;
 
 	if (len > WIRE_FRAME_MAX) {
@@ -100,12 +142,35 @@ int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payl
 	}
 	wire_head_put(head, &h);
 	pthread_mutex_lock(&c->wlock);
-	rc = write_iov(c->out, iov, len > 0 ? 2 : 1);
+	rc = put_frame(c, head, payload, len, more);
 	pthread_mutex_unlock(&c->wlock);
 	if (rc < 0)
 		atomic_store(&c->broken, 1);
 	else
 		atomic_fetch_add_explicit(&c->sent, sizeof(head) + len, memory_order_relaxed);
+	return rc;
+}
+
+int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payload, size_t len)
+{
+	return send_frame(c, type, stream, payload, len, 0);
+}
+
+int rconn_send_more(struct rconn *c, uint16_t type, uint16_t stream, const void *payload,
+		    size_t len)
+{
+	return send_frame(c, type, stream, payload, len, 1);
+}
+
+int rconn_flush(struct rconn *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->wlock);
+	rc = put_frame(c, NULL, NULL, 0, 0);
+	pthread_mutex_unlock(&c->wlock);
+	if (rc < 0)
+		atomic_store(&c->broken, 1);
 	return rc;
 }
 
@@ -117,14 +182,35 @@ int rconn_send_out(struct rconn *c, uint16_t type, uint16_t stream, struct wire_
 	return rc;
 }
 
-/* Read exactly len bytes.  0, or -1 with errno (ECONNRESET at an end of file). */
-static int read_full(int fd, void *buf, size_t len)
+/*
+ * Read exactly len bytes, from what was read ahead first, reading ahead
+ * as much as there is (up to IBUF_SIZE) when short.  0, or -1 with errno
+ * (ECONNRESET at an end of file).
+ */
+static int read_full(struct rconn *c, void *buf, size_t len)
 {
-	char *p = buf;
+	unsigned char *p = buf;
 
 	while (len > 0) {
-		ssize_t got = read(fd, p, len);
+		ssize_t got;
 
+		if (c->ilen > 0) {
+			size_t n = c->ilen < len ? c->ilen : len;
+
+			memcpy(p, c->ibuf + c->ihead, n);
+			c->ihead += n;
+			c->ilen -= n;
+			p += n;
+			len -= n;
+			continue;
+		}
+		if (c->ibuf == NULL)
+			c->ibuf = xmalloc(IBUF_SIZE);
+		/* A large payload goes straight where it belongs. */
+		if (len >= IBUF_SIZE)
+			got = read(c->in, p, len);
+		else
+			got = read(c->in, c->ibuf, IBUF_SIZE);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -132,17 +218,30 @@ static int read_full(int fd, void *buf, size_t len)
 				errno = ECONNRESET;
 			return -1;
 		}
-		p += got;
-		len -= (size_t)got;
+		if (len >= IBUF_SIZE) {
+			p += got;
+			len -= (size_t)got;
+		} else {
+			c->ihead = 0;
+			c->ilen = (size_t)got;
+		}
 	}
 	return 0;
+}
+
+int rconn_ready(const struct rconn *c)
+{
+	struct wire_head h;
+
+	return c->ilen >= WIRE_HEAD_SIZE && wire_head_get(c->ibuf + c->ihead, &h) == 0 &&
+	       c->ilen - WIRE_HEAD_SIZE >= h.length;
 }
 
 int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t *cap)
 {
 	unsigned char head[WIRE_HEAD_SIZE];
 
-	if (read_full(c->in, head, sizeof(head)) < 0)
+	if (read_full(c, head, sizeof(head)) < 0)
 		goto broken;
 	if (wire_head_get(head, h) < 0) {
 		errno = EPROTO;
@@ -152,7 +251,7 @@ int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t
 		*cap = h->length > 4096 ? h->length : 4096;
 		*buf = xrealloc(*buf, *cap);
 	}
-	if (read_full(c->in, *buf, h->length) < 0)
+	if (read_full(c, *buf, h->length) < 0)
 		goto broken;
 	atomic_fetch_add_explicit(&c->received, sizeof(head) + h->length, memory_order_relaxed);
 	return 0;
@@ -198,6 +297,10 @@ int rconn_close(struct rconn *c, int kill_it)
 		c->pid = 0;
 	}
 	pthread_mutex_destroy(&c->wlock);
+	free(c->obuf);
+	free(c->ibuf);
+	c->obuf = c->ibuf = NULL;
+	c->olen = c->ocap = c->ilen = 0;
 	return status;
 }
 

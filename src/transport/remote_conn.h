@@ -21,7 +21,11 @@ struct rconn {
 	int joiner;            /* a joined stream (server): the socket its joiner waits on,
 				  which lets it go (and with it every other holder of
 				  the connection's pipes) when closed; else -1 */
-	pthread_mutex_t wlock; /* one frame at a time on `out` */
+	pthread_mutex_t wlock; /* one frame at a time on `out`, and obuf */
+	unsigned char *obuf;   /* frames sent with rconn_send_more, not yet written */
+	size_t olen, ocap;
+	unsigned char *ibuf;   /* bytes read from `in` not yet taken (the reader's) */
+	size_t ihead, ilen;    /* where they start, how many */
 	_Atomic int broken;    /* a read or write failed (or the peer ended it) */
 	_Atomic uint64_t sent, received; /* bytes, frames included */
 };
@@ -40,6 +44,18 @@ int rconn_spawn(struct rconn *c, char *const argv[]);
 int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payload, size_t len);
 /* The same with a built payload, which is then emptied for reuse. */
 int rconn_send_out(struct rconn *c, uint16_t type, uint16_t stream, struct wire_out *o);
+
+/*
+ * Queue one frame, to be written with the next rconn_send or rconn_flush
+ * (or once enough are queued): many small frames in one write.  Whoever
+ * queues must flush before it waits for an answer.  0, or -1 (broken).
+ */
+int rconn_send_more(struct rconn *c, uint16_t type, uint16_t stream, const void *payload,
+		    size_t len);
+int rconn_flush(struct rconn *c);
+
+/* Has the peer sent a whole frame that rconn_recv would return without waiting? */
+int rconn_ready(const struct rconn *c);
 
 /*
  * Read the next frame: its header into *h and its payload into *buf

@@ -430,8 +430,13 @@ static struct frame *next_of(struct stream *st, uint32_t id)
 }
 
 /* Ask for bytes [from, from + len) of relpath (len UINT64_MAX: to its end); its id. */
+/*
+ * Ask for bytes [from, from + len) of relpath (len UINT64_MAX: to its
+ * end), `expect` of them for the window; with `more`, queued to go with
+ * the next (rconn_flush).  Its id.
+ */
 static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint64_t len,
-		     uint64_t expect)
+		     uint64_t expect, int more)
 {
 	struct wire_out o = { 0 };
 	uint32_t id = ++st->next_id ? st->next_id : ++st->next_id; /* never 0 */
@@ -440,7 +445,9 @@ static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint
 	wire_put_str(&o, relpath, strlen(relpath));
 	wire_put_u64(&o, from);
 	wire_put_u64(&o, len);
-	(void)send_frame(st, FRAME_WANT, &o);
+	if ((more ? rconn_send_more(st->c, FRAME_WANT, 0, o.buf, o.len)
+		  : rconn_send(st->c, FRAME_WANT, 0, o.buf, o.len)) < 0)
+		give_up(st->r, "the connection was lost: cannot write to it");
 	wire_out_free(&o);
 	st->inflight += expect;
 	return id;
@@ -585,7 +592,7 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 
 		len = range_len(size, from);
 		if (id == 0)
-			id = want(st, c->src_path, from, len, range_bytes(size, from, len));
+			id = want(st, c->src_path, from, len, range_bytes(size, from, len), 0);
 		if (take_range(st, c, id, from, out, &rg) < 0)
 			return -1;
 		st->inflight -= range_bytes(size, from, len);
@@ -704,19 +711,25 @@ static int fill_ahead(struct stream *st)
 		uint64_t len;
 		int rc;
 
-		if (st->count == 0)
+		if (st->count == 0) {
+			(void)rconn_flush(st->c); /* nothing ahead: what is asked goes now */
 			rc = queue_pop(s->queue, &st->pop, &slot->busy);
-		else
+		} else {
 			rc = queue_try_pop(s->queue, &st->pop);
-		if (rc < 0)
+		}
+		if (rc < 0) {
+			(void)rconn_flush(st->c);
 			return st->count > 0 ? 0 : -1;
+		}
 		job = st->ahead[(st->first + st->count) % AHEAD] = job_copy(&st->pop);
 		job->reserved = 0;
 		len = range_len(job->st.size, 0);
 		if (will_copy(st, job, job_meta(job, &m)))
-			job->reserved = want(st, job->path, 0, len, range_bytes(job->st.size, 0, len));
+			job->reserved =
+				want(st, job->path, 0, len, range_bytes(job->st.size, 0, len), 1);
 		st->count++;
 	}
+	(void)rconn_flush(st->c);
 	/* Full with more queued: the data waits for this stream. */
 	ask_for_stream(st->r);
 	return 0;

@@ -448,7 +448,7 @@ static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from,
 		wire_put_u32(&o, id);
 		wire_put_u64(&o, (uint64_t)from);
 		wire_put_bytes(&o, sc->data, (size_t)got);
-		rc = rconn_send_out(sc->c, FRAME_DATA, 0, &o);
+		rc = rconn_send_more(sc->c, FRAME_DATA, 0, o.buf, o.len);
 		from += got;
 		*sent += (uint64_t)got;
 	}
@@ -466,7 +466,7 @@ static int send_hole(struct server_conn *sc, uint32_t id, off_t from, off_t to,
 	wire_put_u32(&o, id);
 	wire_put_u64(&o, (uint64_t)from);
 	wire_put_u64(&o, (uint64_t)(to - from));
-	rc = rconn_send_out(sc->c, FRAME_HOLE, 0, &o);
+	rc = rconn_send_more(sc->c, FRAME_HOLE, 0, o.buf, o.len);
 	wire_out_free(&o);
 	remote_hash_zeros(h, (uint64_t)(to - from));
 	return rc;
@@ -542,7 +542,7 @@ static int serve_file(struct server_conn *sc, uint32_t id, const char *relpath,
 	}
 	wire_put_u32(&o, id);
 	wire_put_stat(&o, &st);
-	rc = rconn_send_out(sc->c, FRAME_FILE, 0, &o);
+	rc = rconn_send_more(sc->c, FRAME_FILE, 0, o.buf, o.len);
 	if (rc == 0 && send_data(sc, id, fd, &st, from, to, h, &sent) < 0)
 		rc = atomic_load(&sc->c->broken) ? -1 : send_failed(sc, id, errno);
 	else if (rc == 0) {
@@ -556,7 +556,9 @@ static int serve_file(struct server_conn *sc, uint32_t id, const char *relpath,
 		wire_put_u64(&o, sent);
 		wire_put_u8(&o, (uint8_t)changed);
 		wire_put_bytes(&o, hash, sizeof(hash));
-		rc = rconn_send_out(sc->c, FRAME_END, 0, &o);
+		/* Written at once unless more is asked already: the next answers join it. */
+		rc = rconn_ready(sc->c) ? rconn_send_more(sc->c, FRAME_END, 0, o.buf, o.len)
+					: rconn_send(sc->c, FRAME_END, 0, o.buf, o.len);
 	}
 	hash_free(h);
 	wire_out_free(&o);
