@@ -185,7 +185,9 @@ void stats_collect(const struct session *s, double elapsed_s, struct run_stats *
 	SUM_SLOTS(s, idle_ns, ns);
 	out->idle_s = (double)ns / 1e9;
 	out->unit = s->kind->unit;
-	out->units = out->unit != NULL ? s->shared->nslots : 0;
+	/* The walker's, then each worker that ran (streams open only as needed). */
+	out->units = out->unit != NULL ? atomic_load(&s->shared->jobs_peak) + 1 : 0;
+	out->nslots = s->shared->nslots;
 	out->slots = out->unit != NULL ? s->shared->slots : NULL;
 	SUM_SLOTS(s, files, out->files);
 	SUM_SLOTS(s, dirs, out->dirs);
@@ -265,7 +267,7 @@ static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
 /* Worker k's slot (worker 0, the walker, is the parent's, after the others'). */
 static const struct worker_slot *unit_slot(const struct run_stats *st, int k)
 {
-	return &st->slots[k == 0 ? st->units - 1 : k - 1];
+	return &st->slots[k == 0 ? st->nslots - 1 : k - 1];
 }
 
 static double ns_to_s(const _Atomic uint64_t *ns)

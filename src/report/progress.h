@@ -61,6 +61,7 @@ struct run_stats {
 	 */
 	const char *unit;
 	int units;
+	int nslots; /* slots in all: the walker's is the last */
 	const struct worker_slot *slots;
 	uint64_t files, dirs, symlinks, specials, hardlinks; /* entries made, by kind */
 	uint64_t created, updated, meta_updated, unchanged;  /* entries by change (change.h) */
