@@ -391,7 +391,7 @@ static int remote_take(void *ctx, const char *relpath, struct listing *out)
 			return 1;
 	}
 	listing_free(out);
-	errno = r->broken ? EPROTO : EIO;
+	errno = r->broken ? ECANCELED : EIO;
 	return 0;
 }
 

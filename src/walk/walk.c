@@ -357,6 +357,8 @@ static int read_remote_directory(struct walk *w, struct subdirs *sd)
 
 	if (rc <= 0)
 		return rc;
+	if (errno == ECANCELED) /* the source gave up (and said why): the walk ends */
+		return -1;
 	report_unreadable(w, errno);
 	return announce_listing(w, -1, NULL, 0);
 }

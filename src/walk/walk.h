@@ -88,7 +88,9 @@ struct walk_visitor {
  * A source on another machine (walk_tree's root -1) reads every
  * directory: nothing is opened here, `take` saying 0 means the directory
  * could not be read there (errno says why), and each entry comes with
- * its stat (or the errno of its stat there) and its src_meta.
+ * its stat (or the errno of its stat there) and its src_meta.  A take
+ * that says 0 with ECANCELED ends the walk without a word: the source
+ * has said why.
  */
 struct walk_source {
 	/*

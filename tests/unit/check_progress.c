@@ -334,7 +334,7 @@ START_TEST(test_stats_json_ranks)
 {
 	struct worker_slot slots[3];
 	struct run_stats st = {
-		.mode = "mpi", .jobs = 2, .unit = "rank", .units = 3, .slots = slots
+		.mode = "mpi", .jobs = 2, .unit = "rank", .units = 3, .nslots = 3, .slots = slots
 	};
 	char buf[1024];
 
