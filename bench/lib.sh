@@ -72,8 +72,9 @@ cleanup() {
 }
 
 # tmpfs_kib: an upper bound, in KiB, of what the trees of $trees (small
-# four more times, for the backup rows), the walk tree and one copy of the
-# largest need; a tmpfs only takes what is used.
+# four more times, for the backup rows), the walk tree, the remote rows'
+# trees (remote.sh) and one copy of the largest need; a tmpfs only takes
+# what is used.
 tmpfs_kib() {
 	local t kib sum=0 largest=0
 	# shellcheck disable=SC2086 # a list of words
@@ -86,6 +87,8 @@ tmpfs_kib() {
 		((kib > largest)) && largest=$kib
 	done < <(bash "$here/mktrees.sh" --kib $trees)
 	knob BENCH_WALK 0 1 && sum=$((sum + 128 * 1024))
+	# the remote rows' trees when the main table has not made them
+	declare -F remote_kib >/dev/null && sum=$((sum + $(remote_kib)))
 	echo $((sum + largest + 512 * 1024))
 }
 

@@ -15,13 +15,16 @@
 #   scale.sh        the scale rows: pcopy-mpi on the many tree (300,000
 #                   files) against pcopy, dcp and dsync (BENCH_SCALE; not
 #                   in QUICK)
+#   remote.sh       the remote rows: pcopy SRC HOST:DST over ssh to a
+#                   private sshd on 127.0.0.1 against rsync -e, tar | ssh
+#                   and scp (BENCH_REMOTE; root; not in QUICK)
 #   disk.sh         the real-storage rows (BENCH_DISK; not in QUICK)
 #   ab.sh           with PCOPY_B set, only A (PCOPY) against B, instead
 #
 # bench/README lists the knobs.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for s in lib copy mpi small incremental walk scale disk ab; do
+for s in lib copy mpi small incremental walk scale remote disk ab; do
 	# shellcheck source=/dev/null
 	. "$here/$s.sh"
 done
@@ -39,6 +42,7 @@ main() {
 	bench_start
 	copy_commands
 	scale_commands
+	remote_commands
 	knob BENCH_WALK 0 1 || off_in_quick "walk rows" BENCH_WALK
 	knob BENCH_DISK 0 1 || off_in_quick "disk rows" BENCH_DISK
 	for s in "${skipped[@]}"; do
@@ -63,8 +67,10 @@ main() {
 		print_walk >>"$table"
 	fi
 	bench_scale
+	bench_remote
 	{
 		print_scale
+		print_remote
 		draw_chart
 		echo "runs: $csv"
 	} >>"$table"
