@@ -36,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, listing_suite());
 	srunner_add_suite(sr, mpi_listing_suite());
 	srunner_add_suite(sr, wire_suite());
+	srunner_add_suite(sr, remote_suite());
 	srunner_add_suite(sr, xattr_list_suite());
 	srunner_add_suite(sr, hash_suite());
 	srunner_add_suite(sr, walk_suite());

@@ -25,6 +25,7 @@ Suite *adapt_suite(void);
 Suite *listing_suite(void);
 Suite *mpi_listing_suite(void);
 Suite *wire_suite(void);
+Suite *remote_suite(void);
 Suite *xattr_list_suite(void);
 Suite *hash_suite(void);
 
