@@ -23,9 +23,25 @@
 #     end's TMPDIR;
 #   - SIGINT to the client (to it alone, and to its process group, as ^C
 #     does) during a paced push and pull: exit 130 within 5 s, the far end
-#     gone, no temporaries on either side, every file old or new.
-# A hostile far end (valid HELLO, then frames a real one never sends) is
-# a skeleton still (hostile_server below): it says so on stderr.
+#     gone, no temporaries on either side, every file old or new;
+#   - a hostile far end (a fake server: a valid HELLO, then what a real
+#     one never sends).  As the sender of a pull: names and listing paths
+#     that are not one name or not beneath the root ("../escape", "a/b",
+#     "", ".", "..", "x\0y", 256 bytes; "../x", "/abs", "d/../../x"),
+#     counts (entries, xattr bytes, HELLO arguments) past what follows, a
+#     ROOT without its meta, a header claiming 4 GiB, a frame of an unknown
+#     type, a file whose hash does not match (asked for once more, never
+#     installed), DATA out of order, past its range or never asked for:
+#     non-zero within seconds, one line.  A symlink out of DST then a
+#     listing through it, the same name as a symlink and a directory, hard
+#     links with a symlink among them: whatever the outcome, nothing made
+#     outside DST.  Every case: nothing else under the test's tree changed,
+#     no temporaries.  As the receiver of a push: WANTs of paths outside
+#     SRC ("../outside-file", absolute, ".." or empty components) end the
+#     run non-zero with one line, before any file byte is sent; WANTs
+#     through SRC's symlinks are answered FAILED; no byte of a canary file
+#     beside SRC is ever sent.  (A far end that goes silent mid-frame is
+#     not a case: like ssh, pcopy has no timeout of its own.)
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -321,7 +337,7 @@ for side in push pull; do
 	reap_signalled "$pid" 10 "$what"
 	[ "$RC" -ne 0 ] || fail "$what: exit 0"
 	[ -s "$T/err" ] || fail "$what: exit $RC and no message"
-	log "$what: exit $RC: $(head -n 1 "$T/err")"
+	log "$what: exit $RC in $took ms: $(head -n 1 "$T/err")"
 	servers_gone 2 "$what"
 	slowlinks_gone "$what"
 	# (a SIGKILLed far end cannot clean its TMPDIR; DST is checked below)
@@ -358,27 +374,453 @@ for target in pid group; do
 done
 
 # ---- a hostile far end ----
-# TODO: a fake `pcopy --server` that answers the HELLO as version 1 does
-# (frames.hello(1, b"pcopy 0.1.0")) and then sends, each in its own case,
-# what a real one never would; for each the client must end non-zero
-# within seconds with one clear line, and write nothing outside DST (a
-# canary file beside DST untouched, nothing under DST's parent but DST):
-#   - a frame longer than WIRE_FRAME_MAX, or a length past the payload;
-#   - an unknown frame type, a frame on a stream never opened;
-#   - a listing (pull) with the names "..", "a/b", "", "x\0y", a name
-#     longer than NAME_MAX, the same name twice, a symlink pointing out
-#     of DST followed by a file "through" it;
-#   - a file's DATA past its announced size, at a negative or overflowing
-#     offset, an END whose hash does not match the bytes (nothing installed
-#     under the final name), more files than were asked for;
-#   - counts (entries, xattrs, args) of 2^32-1 with no bytes behind them;
-#   - a server that stops mid-frame and never closes (the client must not
-#     hang: it is the link going silent; --timeout, if there is one).
-# It needs the frames after HELLO (remote.h's LISTING, FILE, DATA, END,
-# ...), whose payloads are not written down yet.
-hostile_server() {
-	log "NOT CHECKED YET: hostile far end (tests/t_remote_faults.sh hostile_server is a skeleton)"
-	return 0
+# $T/hostile: a fake `pcopy --server` that answers the HELLO as version 1
+# does and then, as the SENDER of a pull or the RECEIVER of a push, says
+# what the case in HOSTILE_CASE (or HOSTILE_WANTS) has it say: each
+# listing, file frame or request below, before the run would go on as a
+# real one does.  It logs in $T/hostile.log a line per frame it reads
+# ("frame TYPE", "want ID 'PATH'", "answer ID TYPE [ERRNO]") and keeps
+# every byte it reads in $T/hostile.in.  The hashes it sends are the
+# XXH3-128 of the bytes it sends, computed by $T/xxh128 (built here from
+# xxhash.h, the header pcopy builds with).
+cat >"$T/xxh128.c" <<'C'
+#define XXH_INLINE_ALL
+#include <stdio.h>
+#include <xxhash.h>
+/* XXH3-128 of stdin, canonical (big-endian), in hex: as copy/hash.c makes it. */
+int main(void)
+{
+	static unsigned char buf[1 << 16];
+	XXH3_state_t s;
+	XXH128_canonical_t c;
+	size_t n;
+
+	XXH3_128bits_reset(&s);
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		XXH3_128bits_update(&s, buf, n);
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&s));
+	for (int i = 0; i < 16; i++)
+		printf("%02x", c.digest[i]);
+	printf("\n");
+	return 0;
 }
-hostile_server
+C
+"${CC:-cc}" -O1 -o "$T/xxh128" "$T/xxh128.c" || fail "cannot build the XXH3-128 helper"
+assert_eq "$(printf '' | "$T/xxh128")" 99aa06d3014798d86001c324468d497f "XXH3-128 of nothing"
+
+cat >"$T/hostile" <<'PY'
+#!/usr/bin/env python3
+"""A hostile `pcopy --server` (tests/t_remote_faults.sh): see there."""
+import os, signal, struct, subprocess, sys
+
+D = os.environ["HOSTILE_DIR"]
+sys.path.insert(0, D)
+import frames
+
+# remote.h's enum remote_frame
+(HELLO, FATAL, OUTPUT, EXIT, ROOT, START, LISTING, WALKED, CREDIT, WANT, FILE, DATA,
+ HOLE, END, FAILED, META, METAS, DONE) = range(1, 19)
+REG, DIR, LNK = 0o100644, 0o40755, 0o120777
+DT = {REG: 8, DIR: 4, LNK: 10}
+MIB = 1 << 20
+
+with open(D + "/server.pids", "a") as f:
+    f.write("%d\n" % os.getpid())
+signal.alarm(20)
+LOG = open(D + "/hostile.log", "a")
+RAW = open(D + "/hostile.in", "ab")
+
+def log(line):
+    LOG.write(line + "\n")
+    LOG.flush()
+
+def bye():
+    LOG.close()
+    RAW.close()
+    sys.exit(0)
+
+def send(data):
+    try:
+        while data:
+            data = data[os.write(1, data):]
+    except BrokenPipeError:
+        log("the client closed")
+        bye()
+
+def u8(v): return struct.pack("<B", v)
+def u32(v): return struct.pack("<I", v & 0xffffffff)
+def u64(v): return struct.pack("<Q", v)
+def s(b): return u32(len(b)) + b
+def frame(ftype, payload): return frames.frame(ftype, payload)
+
+inbuf = b""
+def recv():
+    """The next frame read, (type, payload), logged; (None, None) at the end."""
+    global inbuf
+    while True:
+        if len(inbuf) >= 8:
+            n, ftype, _ = struct.unpack_from("<IHH", inbuf)
+            if len(inbuf) >= 8 + n:
+                p = inbuf[8:8 + n]
+                inbuf = inbuf[8 + n:]
+                if ftype == WANT:
+                    i, n = struct.unpack_from("<II", p)
+                    log("want %d %r" % (i, p[8:8 + n]))
+                else:
+                    log("frame %d" % ftype)
+                return ftype, p
+        data = os.read(0, 1 << 16)
+        if not data:
+            return None, None
+        RAW.write(data)
+        RAW.flush()
+        inbuf += data
+
+def drain():
+    """Read (and log) all the client says until it closes."""
+    while recv()[0] is not None:
+        pass
+    bye()
+
+# --- what a sender says ---
+UID, GID, T0 = os.getuid(), os.getgid(), 1600000000
+next_ino = [1000]
+
+def stat(mode, size=0, nlink=1, ino=None):
+    """remote_conn.h's wire_put_stat"""
+    if ino is None:
+        next_ino[0] += 1
+        ino = next_ino[0]
+    return struct.pack("<QQIIIIQQQqIqIqI", 42, ino, mode, nlink, UID, GID, 0, size,
+                       (size + 511) // 512, T0, 0, T0, 0, T0, 0)
+
+def entry(name, mode, size=0, meta=b"", **kw):
+    """one entry of a LISTING: d_type, name, err 0, stat, meta"""
+    return u8(DT[mode]) + s(name) + u32(0) + stat(mode, size, **kw) + s(meta)
+
+def reg(name, size=0, **kw): return entry(name, REG, size, **kw)
+def sub(name, **kw): return entry(name, DIR, 4096, nlink=2, **kw)
+def lnk(name, target, **kw):
+    """a symlink, its target in its meta (core/job.h: part 1, u32 length, NUL)"""
+    return entry(name, LNK, len(target), u8(1) + s(target + b"\0"), **kw)
+
+def listing(relpath, entries, count=None):
+    """remote_listing.h's LISTING payload"""
+    n = len(entries) if count is None else count
+    return u32(0) + s(relpath) + u32(0) + u8(0) + u32(n) + b"".join(entries)
+
+def listings(*payloads):
+    """LISTING frames, then WALKED"""
+    return b"".join(frame(LISTING, p) for p in payloads) + frame(WALKED, u32(0))
+
+def xxh128(data):
+    out = subprocess.run([D + "/xxh128"], input=data, stdout=subprocess.PIPE, check=True)
+    return bytes.fromhex(out.stdout.decode().strip())
+
+def file_frames(i, content, off=0, data=None, bad_hash=False):
+    """FILE, DATA... (from off: data, or content), END: one answer to a WANT"""
+    body = content[off:] if data is None else data
+    out = frame(FILE, u32(i) + stat(REG, len(content)))
+    for at in range(0, len(body), 256 << 10):
+        out += frame(DATA, u32(i) + u64(off + at) + body[at:at + (256 << 10)])
+    digest = b"\0" * 16 if bad_hash else xxh128(body)
+    return out + frame(END, u32(i) + u64(len(body)) + u8(0) + digest)
+
+OUTSIDE = os.fsencode(os.environ.get("HOSTILE_OUTSIDE", "/nonexistent"))
+CASE = os.environ.get("HOSTILE_CASE", "")
+FILES = {b"f": b"hello", b"d/g": b"", b"sub/x": b"abc", b"x/evil": b"EVIL",
+         b"link/evil": b"EVIL", b"h1": b"hi", b"h2": b"hi", b"hs": b"zz",
+         b"big": b"B" * (5 * MIB)}
+F5 = [reg(b"f", 5)]
+
+# what each case sends after ROOT
+AFTER_ROOT = {
+    "good": listings(listing(b"", F5 + [sub(b"d")]), listing(b"d", [reg(b"g")])),
+    "name-escape": listings(listing(b"", [reg(b"../escape", 5)])),
+    "name-slash": listings(listing(b"", [reg(b"a/b", 5)])),
+    "name-empty": listings(listing(b"", [reg(b"", 5)])),
+    "name-dot": listings(listing(b"", [sub(b".")])),
+    "name-dotdot": listings(listing(b"", [sub(b"..")])),
+    "name-nul": listings(listing(b"", [reg(b"x\0y", 5)])),
+    "name-long": listings(listing(b"", [reg(b"n" * 256, 5)])),
+    "relpath-up": listings(listing(b"../x", F5), listing(b"", F5)),
+    "relpath-abs": listings(listing(b"/abs", F5), listing(b"", F5)),
+    "relpath-inner": listings(listing(b"", [sub(b"d")]), listing(b"d/../../x", F5)),
+    "count-short": listings(listing(b"", F5, count=3)),
+    "count-huge": listings(listing(b"", [], count=0xffffffff)),
+    "xattrs-huge": listings(listing(b"", [reg(b"f", 5, meta=u8(2) + u32(0xffffffff))])),
+    "frame-unknown": listings(listing(b"", F5)),
+    "symlink-listing": listings(listing(b"", [lnk(b"link", OUTSIDE), sub(b"sub")]),
+                                listing(b"link", [reg(b"evil", 4)]),
+                                listing(b"sub", [reg(b"x", 3)])),
+    "dup-link-dir": listings(listing(b"", [lnk(b"x", OUTSIDE), sub(b"x")]),
+                             listing(b"x", [reg(b"evil", 4)])),
+    "dup-dir-link": listings(listing(b"", [sub(b"x"), lnk(b"x", OUTSIDE)]),
+                             listing(b"x", [reg(b"evil", 4)])),
+    "hardlink": listings(listing(b"", [reg(b"h1", 2, nlink=2, ino=77),
+                                       reg(b"h2", 2, nlink=2, ino=77)])),
+    "hardlink-symlink": listings(listing(b"", [lnk(b"hl", OUTSIDE, nlink=2, ino=88),
+                                               reg(b"hs", 2, nlink=2, ino=88)])),
+    "data-more": listings(listing(b"", [reg(b"big", 5 * MIB)])),
+}
+for c in ("hash-wrong", "data-gap", "data-back", "data-unasked"):
+    AFTER_ROOT[c] = listings(listing(b"", F5))
+
+def answer(i, rel, off, length):
+    """a WANT's answer, as the case has it"""
+    content = FILES.get(rel)
+    if CASE == "frame-unknown":
+        return frame(99, u32(i))
+    if content is None:
+        return frame(FAILED, u32(i) + u32(2))
+    if CASE == "hash-wrong":
+        return file_frames(i, content, off, bad_hash=True)
+    if CASE == "data-gap":  # its first byte left out
+        return file_frames(i, content, off + 1)
+    if CASE == "data-back":  # "hel", then "ello" from offset 1
+        return (frame(FILE, u32(i) + stat(REG, 5)) + frame(DATA, u32(i) + u64(0) + b"hel") +
+                frame(DATA, u32(i) + u64(1) + b"ello") +
+                frame(END, u32(i) + u64(7) + u8(0) + xxh128(b"helello")))
+    if CASE == "data-more":  # 4 KiB more than the range asked for, its hash right
+        return file_frames(i, content, off, data=content[off:off + length][:4 * MIB] + b"M" * 4096)
+    body = content[off:off + length]
+    return file_frames(i, content, off, data=body)
+
+def sender():
+    unasked = CASE == "data-unasked"
+    while True:
+        ftype, p = recv()
+        if ftype is None:
+            bye()
+        if ftype == START and CASE == "frame-4gib":  # in place of ROOT
+            send(struct.pack("<IHH", 0xffffffff, ROOT, 0) + b"x" * 64)
+        elif ftype == START and CASE == "root-nometa":  # its meta empty, not "\0"
+            send(frame(ROOT, u32(0) + u32(0) + stat(DIR, 4096, 2) + s(b"")))
+        elif ftype == START:
+            send(frame(ROOT, u32(0) + u32(0) + stat(DIR, 4096, 2) + s(b"\0")))
+            send(AFTER_ROOT[CASE])
+        elif ftype == WANT:
+            i, n = struct.unpack_from("<II", p)
+            rel = p[8:8 + n]
+            off, length = struct.unpack_from("<QQ", p, 8 + n)
+            if unasked:  # 24 MiB of a file never asked for first
+                unasked = False
+                junk = frame(FILE, u32(0xdead) + stat(REG, 24 * MIB))
+                chunk = b"U" * (256 << 10)
+                junk += b"".join(frame(DATA, u32(0xdead) + u64(k * len(chunk)) + chunk)
+                                 for k in range(96))
+                send(junk)
+            send(answer(i, rel, off, length))
+        elif ftype == DONE:
+            send(frame(DONE, b""))
+            bye()
+
+# --- what a receiver asks ---
+def receiver():
+    send(frame(START, u32(0)))
+    ftype = 0
+    while ftype != ROOT:
+        ftype, p = recv()
+        if ftype is None:
+            bye()
+    wants = os.environ["HOSTILE_WANTS"].split("\n")
+    for i, path in enumerate(wants, 1):
+        send(frame(WANT, u32(i) + s(os.fsencode(path)) + u64(0) + u64(2**64 - 1)))
+        while True:
+            ftype, p = recv()
+            if ftype is None:
+                bye()
+            if ftype in (END, FAILED) and struct.unpack_from("<I", p)[0] == i:
+                err = " %d" % struct.unpack_from("<i", p, 4)[0] if ftype == FAILED else ""
+                log("answer %d %d%s" % (i, ftype, err))
+                break
+    send(frame(DONE, b""))
+    while ftype != DONE:
+        ftype, p = recv()
+        if ftype is None:
+            bye()
+    send(frame(EXIT, u32(3)))
+    drain()
+
+if CASE == "hello-nargs":  # 2^32-1 arguments, none behind
+    send(frame(HELLO, u32(frames.MAGIC) + u32(1) + s(b"pcopy x") + u8(0) + u32(0xffffffff)))
+else:
+    send(frames.hello(1, b"pcopy x"))
+ftype, p = recv()
+if ftype != HELLO:
+    bye()
+role = frames.read_hello(p)[3]
+if role == 1:
+    sender()
+else:
+    receiver()
+PY
+chmod 0755 "$T/hostile"
+
+# what a run that writes DIR must leave as it was: every name under $W
+# but DIR's, and the contents of the files beside DIR (where the fake's
+# symlinks point)
+outside_of() {
+	(cd "$W" && find . -path "./${1#"$W"/}" -prune -o -printf '%p %y %l\n' | sort)
+	find "${1%/*}" -path "$1" -prune -o -type f -exec cksum {} + | sort
+}
+
+# one_line WHAT: the run refused with one line, "pcopy: ..." ($T/err);
+# else WHAT and its lines are kept in MANY_LINES, and the test fails
+# after every case has run (all else about a case fails at once)
+MANY_LINES=()
+one_line() {
+	if [ "$(grep -c '' "$T/err")" -ne 1 ] || ! grep -q '^pcopy: ' "$T/err"; then
+		MANY_LINES+=("$1: $(tr '\n' '|' <"$T/err")")
+	fi
+}
+
+# hostile_pull CASE OUTCOME WHAT [REGEX]: pull from the fake sender saying
+# CASE into a fresh DST beside a canary directory (OUTSIDE, the target of
+# the fake's symlinks): within seconds; OUTCOME fail: non-zero with one
+# line matching REGEX, ok: exit 0, any: either; nothing outside DST
+# changed, no temporaries, the far end gone and TMPDIR empty
+hostile_pull() {
+	local case=$1 outcome=$2 what="hostile sender: $3" re=${4:-.} top=$W/hp-$1 rc=0 t0 took
+	mkdir -p "$top/outside"
+	echo canary >"$top/outside/canary"
+	DST=$top/dst
+	outside_of "$DST" >"$T/outside.before"
+	: >"$T/hostile.log"
+	: >"$T/hostile.in"
+	t0=$(now_ms)
+	timeout -k 5 30 env TMPDIR="$RTMP" HOSTILE_DIR="$T" HOSTILE_CASE="$case" \
+		HOSTILE_OUTSIDE="$top/outside" "$PCOPY" -e "$LSH" --remote-pcopy="$T/hostile" \
+		--streams=1 lo:/the/src "$DST" >"$T/out" 2>"$T/err" || rc=$?
+	took=$(($(now_ms) - t0))
+	case $rc in 124 | 137) fail "$what: still running after 30 s" ;; esac
+	[ "$took" -lt 10000 ] || fail "$what: took ${took} ms"
+	case $outcome in
+	fail)
+		[ "$rc" -ne 0 ] || fail "$what: exit 0 (not refused)"
+		assert_grep "$T/err" "$re"
+		one_line "$what"
+		;;
+	ok)
+		[ "$rc" -eq 0 ] || {
+			head -n 5 "$T/err" >&2
+			fail "$what: exit $rc"
+		}
+		;;
+	esac
+	log "$what: exit $rc in $took ms: $(head -n 1 "$T/err")"
+	remote_clean "$what"
+	outside_of "$DST" >"$T/outside.after"
+	diff "$T/outside.before" "$T/outside.after" >"$T/outside.diff" || {
+		head -n 20 "$T/outside.diff" >&2
+		fail "$what: written outside DST (< before, > after)"
+	}
+	[ ! -e "$DST" ] || no_temporaries "$DST"
+}
+
+# a well-behaved fake first: what the hostile cases change is all that
+# makes them fail
+hostile_pull good ok "well-behaved (the fake itself works)"
+if [ "$(cat "$DST/f")" != hello ] || [ ! -f "$DST/d/g" ] || [ -s "$DST/d/g" ]; then
+	fail "hostile sender, well-behaved: DST is not what the fake sent"
+fi
+
+# names and paths a listing must not carry
+listing_bad='malformed listing'
+hostile_pull name-escape fail "a name '../escape'" "$listing_bad"
+hostile_pull name-slash fail "a name 'a/b'" "$listing_bad"
+hostile_pull name-empty fail "an empty name" "$listing_bad"
+hostile_pull name-dot fail "a directory named '.'" "$listing_bad"
+hostile_pull name-dotdot fail "a directory named '..'" "$listing_bad"
+hostile_pull name-nul fail "a name with a NUL inside" "$listing_bad"
+hostile_pull name-long fail "a name of 256 bytes" "$listing_bad"
+hostile_pull relpath-up fail "a listing of '../x'" "$listing_bad"
+hostile_pull relpath-abs fail "a listing of '/abs'" "$listing_bad"
+hostile_pull relpath-inner fail "a listing of 'd/../../x'" "$listing_bad"
+# frames that do not add up
+hostile_pull count-short fail "a listing of 3 entries holding 1" "$listing_bad"
+hostile_pull count-huge fail "a listing of 2^32-1 entries holding none" "$listing_bad"
+hostile_pull xattrs-huge fail "an entry's xattrs of 2^32-1 bytes, none behind" "$listing_bad"
+hostile_pull hello-nargs fail "a HELLO of 2^32-1 arguments, none behind"
+hostile_pull root-nometa fail "a ROOT without its meta" 'malformed ROOT'
+hostile_pull frame-4gib fail "a frame header claiming 4 GiB, in place of ROOT" \
+	'connection was lost: Protocol error'
+hostile_pull frame-unknown fail "a frame of type 99, in answer to a WANT" "not asked for"
+
+# a symlink out of DST, then a listing "through" it: never asked for, so
+# ignored (or refused); nothing is made through it
+hostile_pull symlink-listing any "a symlink to OUTSIDE, then a listing of it"
+[ -L "$DST/link" ] || log "hostile sender, symlink then listing: no symlink made (refused)"
+! grep -q "^want [0-9]* b'link/" "$T/hostile.log" ||
+	fail "hostile sender, symlink then listing: the client asked for a file beneath the symlink"
+# the same name twice, a symlink out of DST and a directory (either
+# order), then a file in that directory
+hostile_pull dup-link-dir any "the name 'x' twice: a symlink to OUTSIDE, then a directory"
+hostile_pull dup-dir-link any "the name 'x' twice: a directory, then a symlink to OUTSIDE"
+
+# file data
+hostile_pull hash-wrong fail "a file whose hash does not match" "damaged"
+assert_eq "$(grep -c "^want [0-9]* b'f'$" "$T/hostile.log")" 2 "WANTs of a damaged file (asked once more)"
+[ ! -e "$DST/f" ] || fail "hostile sender: a damaged file installed"
+hostile_pull data-gap fail "DATA at a later offset than the last ended" "out of order"
+hostile_pull data-back fail "DATA at an earlier offset, overlapping" "out of order"
+hostile_pull data-unasked fail "24 MiB of DATA for a file never asked for" "not asked for"
+[ ! -e "$DST/f" ] || [ "$(cat "$DST/f")" = hello ] || fail "hostile sender: a wrong f installed"
+hostile_pull data-more fail "4 KiB more DATA than a range asked for" "changed"
+[ ! -e "$DST/big" ] || fail "hostile sender: a file with more data than asked for installed"
+
+# hard links, one of them to a symlink out of DST
+hostile_pull hardlink any "two files, one inode"
+hostile_pull hardlink-symlink any "a symlink to OUTSIDE and a file, one inode"
+
+# hostile_push WHAT WANT...: push SRC to the fake receiver, which asks
+# for each WANT in turn; no byte of the canary file beside SRC (or of
+# anything) is sent, the far end gone, TMPDIR empty.  The exit status is
+# left in RC.
+hostile_push() {
+	local what="hostile receiver: $1" wants t0 took
+	shift
+	wants=$(printf '%s\n' "$@")
+	: >"$T/hostile.log"
+	: >"$T/hostile.in"
+	RC=0
+	t0=$(now_ms)
+	timeout -k 5 30 env TMPDIR="$RTMP" HOSTILE_DIR="$T" HOSTILE_WANTS="$wants" \
+		"$PCOPY" -e "$LSH" --remote-pcopy="$T/hostile" --streams=1 "$psrc" "lo:$W/push-dst" \
+		>"$T/out" 2>"$T/err" || RC=$?
+	took=$(($(now_ms) - t0))
+	case $RC in 124 | 137) fail "$what: still running after 30 s" ;; esac
+	[ "$took" -lt 10000 ] || fail "$what: took ${took} ms"
+	log "$what: exit $RC in $took ms: $(head -n 1 "$T/err")"
+	remote_clean "$what"
+	[ -s "$T/hostile.in" ] || fail "$what: the fake kept nothing"
+	! grep -aq 'CANARY-c4f3' "$T/hostile.in" || fail "$what: the canary beside SRC was sent"
+	! grep -Eq '^frame (11|12|13)$' "$T/hostile.log" || fail "$what: file data was sent"
+	[ ! -e "$W/push-dst" ] || fail "$what: DST made"
+}
+ptop=$W/hpush
+psrc=$ptop/src
+mkdir -p "$psrc/sub"
+echo CANARY-c4f3 >"$ptop/outside-file"
+echo plain >"$psrc/f"
+echo plain >"$psrc/sub/f"
+ln -s "$ptop/outside-file" "$psrc/tofile"
+ln -s "$ptop" "$psrc/todir"
+for want in ../outside-file "$ptop/outside-file" /etc/passwd sub/../../outside-file sub//f \
+	./f; do
+	hostile_push "a WANT for '$want'" "$want"
+	[ "$RC" -ne 0 ] || fail "hostile receiver, a WANT for '$want': exit 0 (not refused)"
+	assert_grep "$T/err" 'WANT for a path outside SRC'
+	one_line "hostile receiver, a WANT for '$want'"
+done
+# well-formed paths that lead out of SRC through its symlinks: not
+# followed (FAILED), the run goes on to the fake's EXIT 3
+hostile_push "WANTs through SRC's symlinks" tofile todir/outside-file
+assert_eq "$RC" 3 "hostile receiver, WANTs through symlinks: exit status (the fake's EXIT)"
+assert_eq "$(grep -c '^answer [12] 15 ' "$T/hostile.log")" 2 \
+	"hostile receiver, WANTs through symlinks: FAILED answers"
+if [ "${#MANY_LINES[@]}" -gt 0 ]; then
+	printf '%s\n' "${MANY_LINES[@]}" >&2
+	fail "${#MANY_LINES[@]} hostile cases refused, but not with one line on stderr (above)"
+fi
 exit 0
