@@ -285,6 +285,10 @@ static int resolve_source(struct session *s, int index, const char *src, struct 
 	if (s->remote->root(s->remote->ctx, index, &st, &s->src_root_meta) == 0)
 		return target_resolve_remote(s->opts, src, &st, t, err, errlen);
 	memset(t, 0, sizeof(*t));
+	if (errno == ECANCELED) { /* the source gave up, and says why itself */
+		err[0] = '\0';
+		return -1;
+	}
 	quoted = quote_alloc(src, QUOTE_ALWAYS);
 	snprintf(err, errlen, "cannot stat %s: %s", quoted, strerror(errno));
 	free(quoted);
@@ -305,7 +309,8 @@ static int run_source(struct session *s, struct monitor *m, int index, const cha
 	int rc = -1;
 
 	if (resolve_source(s, index, src, &t, err, sizeof(err)) < 0) {
-		report_message("%s", err);
+		if (err[0] != '\0')
+			report_message("%s", err);
 		target_free(&t);
 		return -1;
 	}

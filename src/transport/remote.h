@@ -116,8 +116,8 @@ enum remote_frame {
  * on each stream, in ranges of at most REMOTE_RANGE: what arrives is what
  * was asked, so memory stays bounded whatever the disks do.
  */
-#define REMOTE_RANGE ((uint64_t)4 << 20)
-#define REMOTE_WINDOW ((uint64_t)8 << 20)
+#define REMOTE_RANGE ((uint64_t)1 << 20)
+#define REMOTE_WINDOW ((uint64_t)4 << 20)
 
 /*
  * Paths cross shorter than PATH_MAX (wire.h's wire_path_ok): an entry

@@ -241,6 +241,10 @@ int rconn_recv(struct rconn *c, struct wire_head *h, unsigned char **buf, size_t
 {
 	unsigned char head[WIRE_HEAD_SIZE];
 
+	/* About to wait for the peer: nothing of ours may wait with us. */
+	if (!rconn_ready(c) && rconn_flush(c) < 0 && c->out >= 0)
+		goto broken;
+
 	if (read_full(c, head, sizeof(head)) < 0)
 		goto broken;
 	if (wire_head_get(head, h) < 0) {

@@ -46,9 +46,11 @@ int rconn_send(struct rconn *c, uint16_t type, uint16_t stream, const void *payl
 int rconn_send_out(struct rconn *c, uint16_t type, uint16_t stream, struct wire_out *o);
 
 /*
- * Queue one frame, to be written with the next rconn_send or rconn_flush
- * (or once enough are queued): many small frames in one write.  Whoever
- * queues must flush before it waits for an answer.  0, or -1 (broken).
+ * Queue one frame, to be written with the next rconn_send or rconn_flush,
+ * once enough are queued, or when the connection's reader is about to
+ * wait (rconn_recv): many small frames in one write.  A thread that
+ * queues and then waits on something else must flush first.  0, or -1
+ * (broken).
  */
 int rconn_send_more(struct rconn *c, uint16_t type, uint16_t stream, const void *payload,
 		    size_t len);

@@ -340,6 +340,7 @@ struct client {
 	pthread_t openers[MAX_STREAMS];   /* one per stream asked for */
 	int asked;                        /* streams asked for after the first */
 	int failed;                       /* one could not open: no more are tried */
+	int over;                         /* the run has ended: none is wanted now */
 };
 
 /*
@@ -381,16 +382,17 @@ static void *opener_main(void *arg)
 {
 	struct client *cl = arg;
 	struct rconn *c = xmalloc(sizeof(*c));
-	int index;
+	int index, rc;
 
 	pthread_mutex_lock(&cl->lock);
 	index = cl->asked; /* one opens at a time: the receiver asks for the next once it is up */
 	pthread_mutex_unlock(&cl->lock);
-	if (open_stream(cl, index, c) == 0)
+	rc = open_stream(cl, index, c);
+	if (rc == 0)
 		return NULL; /* the side owns it now */
 	free(c);
 	pthread_mutex_lock(&cl->lock);
-	if (!cl->failed)
+	if (!cl->failed && !cl->over) /* one the run's end cut short is no news */
 		report_message("%s: could not open stream %d, going on with %d: %s", cl->host,
 			       index + 1, index, strerror(errno));
 	cl->failed = 1;
@@ -404,7 +406,7 @@ static void client_more(void *ctx)
 	struct client *cl = ctx;
 
 	pthread_mutex_lock(&cl->lock);
-	if (!cl->failed && cl->asked + 1 < cl->o->streams && cl->path[0] != '\0') {
+	if (!cl->failed && !cl->over && cl->asked + 1 < cl->o->streams && cl->path[0] != '\0') {
 		cl->asked++;
 		if (pthread_create(&cl->openers[cl->asked], NULL, opener_main, cl) != 0)
 			cl->asked--;
@@ -412,9 +414,15 @@ static void client_more(void *ctx)
 	pthread_mutex_unlock(&cl->lock);
 }
 
-/* Wait for the openers (their streams have ended with the run). */
+/*
+ * Wait for the openers: their streams have ended with the run, and one
+ * still opening finds no run to join (said by no one).
+ */
 static void client_end(struct client *cl)
 {
+	pthread_mutex_lock(&cl->lock);
+	cl->over = 1;
+	pthread_mutex_unlock(&cl->lock);
 	for (int i = 1; i <= cl->asked; i++)
 		pthread_join(cl->openers[i], NULL);
 	pthread_mutex_destroy(&cl->lock);

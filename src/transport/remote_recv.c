@@ -81,6 +81,7 @@ struct stream {
 	struct dst *look;       /* a second DST handle, to decide ahead */
 	uint32_t next_id;       /* the next request's id */
 	uint64_t inflight;      /* bytes asked for and not yet taken */
+	uint64_t wrote_to;      /* the end of the data written to the file being fetched */
 	struct copy_source source;
 	struct job pop;           /* a job as it leaves the queue */
 	struct job *ahead[AHEAD]; /* jobs popped, in order, each as long as it needs
@@ -336,7 +337,7 @@ static int remote_root(void *ctx, int i, struct stat *st, const struct src_meta 
 		*meta = &r->root_m;
 		return 0;
 	}
-	errno = EPIPE;
+	errno = ECANCELED; /* given up: the reason is said once, at the end */
 	return -1;
 }
 
@@ -513,6 +514,8 @@ static int take_data(struct stream *st, struct copier *c, const struct frame *f,
 			}
 			done += (size_t)n;
 		}
+		if (offset + len > st->wrote_to)
+			st->wrote_to = offset + len;
 	}
 	*at += len;
 	return 0;
@@ -571,65 +574,115 @@ static int same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec && a->st_ino == b->st_ino;
 }
 
+/* Ranges of one file asked for at once, at most (within the window). */
+#define RANGES_AHEAD 8
+
+/* A range asked for. */
+struct asked {
+	uint32_t id;
+	uint64_t from, len, expect;
+};
+
+/* Drop the answers to the ranges asked for and not taken. */
+static void drop_asked(struct stream *st, struct asked *q, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct frame *f;
+
+		while ((f = next_of(st, q[i].id)) != NULL) {
+			int last = f->type == FRAME_END || f->type == FRAME_FAILED;
+
+			free(f);
+			if (last)
+				break;
+		}
+		st->inflight -= q[i].expect;
+	}
+}
+
 /*
- * copy_source.fetch: the file c->src_path, in ranges, the first maybe
- * asked for ahead (the job's `reserved`), the others as the window
- * allows; each checked as it ends.  A range whose hash does not match is
- * asked for once more.
+ * copy_source.fetch: the file c->src_path, in ranges asked for ahead of
+ * the one being written (the first maybe before, with the job:
+ * `reserved`) as the window allows, each checked as it ends.  A range
+ * whose hash does not match is asked for once more.
  */
 static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64_t *copied)
 {
 	struct stream *st = (struct stream *)c->source->ctx;
 	struct job *job = st->ahead[st->first];
-	uint64_t size = job->st.size, from = 0, len;
-	uint32_t id = job->reserved;
+	uint64_t size = job->st.size, next = 0, done = 0;
+	struct asked q[RANGES_AHEAD];
 	struct stat first;
-	int retried = 0;
+	int n = 0, retried = 0, end = 0, rc = 0;
 
+	if (job->reserved != 0) {
+		uint64_t len = range_len(size, 0);
+
+		q[n++] = (struct asked){ job->reserved, 0, len, range_bytes(size, 0, len) };
+		end = len == UINT64_MAX;
+		next = len;
+	}
 	job->reserved = 0;
+	st->wrote_to = 0;
 	for (;;) {
 		struct range rg;
+		struct asked a;
 
-		len = range_len(size, from);
-		if (id == 0)
-			id = want(st, c->src_path, from, len, range_bytes(size, from, len), 0);
-		if (take_range(st, c, id, from, out, &rg) < 0)
-			return -1;
-		st->inflight -= range_bytes(size, from, len);
-		id = 0;
-		if (rg.err != 0) {
+		while (!end && n < RANGES_AHEAD && (n == 0 || st->inflight < REMOTE_WINDOW)) {
+			uint64_t len = range_len(size, next), expect = range_bytes(size, next, len);
+
+			q[n++] = (struct asked){ want(st, c->src_path, next, len, expect, 1), next, len,
+						 expect };
+			end = len == UINT64_MAX;
+			next += end ? 0 : len;
+		}
+		(void)rconn_flush(st->c);
+		a = q[0];
+		memmove(q, q + 1, (size_t)--n * sizeof(*q));
+		if (take_range(st, c, a.id, a.from, out, &rg) < 0)
+			rc = -1;
+		st->inflight -= a.expect;
+		if (rc == 0 && rg.err != 0) {
 			errno = rg.err;
-			return -1;
-		}
-		if (rg.damaged && !retried++) {
-			continue; /* once more, the same range */
-		}
-		if (rg.damaged) {
+			rc = -1;
+		} else if (rc == 0 && rg.damaged && !retried++) {
+			/* Once more, from this range on. */
+			drop_asked(st, q, n);
+			n = 0;
+			end = 0;
+			next = a.from;
+			continue;
+		} else if (rc == 0 && rg.damaged) {
 			c->reason = "its data arrived damaged twice (hash mismatch)";
 			errno = EIO;
-			return -1;
+			rc = -1;
 		}
-		if (from == 0)
+		if (rc < 0)
+			break;
+		if (a.from == 0)
 			first = rg.st;
 		else if (!same_file(&first, &rg.st))
 			rg.changed = 1;
 		/* Short of a range that was not the last: it shrank meanwhile. */
-		if (rg.changed || (len != UINT64_MAX && rg.bytes != len)) {
+		if (rg.changed || (a.len != UINT64_MAX && rg.bytes != a.len)) {
 			entry_stat_from(es, &rg.st);
-			*copied = from + rg.bytes;
-			return 1;
-		}
-		from += rg.bytes;
-		if (len == UINT64_MAX)
+			*copied = a.from + rg.bytes;
+			rc = 1;
 			break;
-		size = (uint64_t)first.st_size;
+		}
+		done = a.from + rg.bytes;
+		if (a.len == UINT64_MAX)
+			break;
 	}
-	if (ftruncate(out, (off_t)from) < 0) { /* holes at the end */
-		c->failed_dst = 1;
+	drop_asked(st, q, n);
+	if (rc != 0)
+		return rc;
+	if (st->wrote_to != done && ftruncate(out, (off_t)done) < 0) {
+		c->failed_dst = 1; /* a file that ends in a hole: its size */
 		return -1;
 	}
 	entry_stat_from(es, &first);
-	*copied = from;
+	*copied = done;
 	return 0;
 }
 
@@ -678,7 +731,8 @@ static void ask_for_stream(struct receiver *r)
 {
 	int n = atomic_load(&r->nstreams), ask;
 
-	if (r->grow == NULL || queue_length(r->s->queue) == 0)
+	/* Only for work that lasts: a queue at least half full (the walker ahead). */
+	if (r->grow == NULL || queue_length(r->s->queue) < queue_capacity(r->s->queue) / 2)
 		return;
 	pthread_mutex_lock(&r->lock);
 	ask = r->wanted <= n && r->wanted < r->max_streams;
