@@ -590,4 +590,22 @@ for side in push pull; do
 		;;
 	esac
 done
+
+# --bwlimit: the sending side paces all the file data, in both directions;
+# 4 MiB at 2 MiB/s cannot take much less than 2 s, however fast the rest
+mkdir -p "$W/bw-src"
+head -c 4194304 /dev/urandom >"$W/bw-src/f"
+for side in push pull; do
+	rm -rf "$W/bw-$side"
+	t0=$(date +%s%N)
+	case $side in
+	push) assert_exit 0 rpcopy --bwlimit=2M "$W/bw-src" "lo:$W/bw-$side" ;;
+	pull) assert_exit 0 rpcopy --bwlimit=2048 "lo:$W/bw-src" "$W/bw-$side" ;;
+	esac
+	took=$((($(date +%s%N) - t0) / 1000000))
+	remote_clean "$side with --bwlimit"
+	cmp -s "$W/bw-src/f" "$W/bw-$side/f" || fail "$side with --bwlimit: the copy differs"
+	[ "$took" -ge 1500 ] || fail "$side with --bwlimit=2M: 4 MiB in ${took} ms"
+done
+assert_exit 2 "$PCOPY" --bwlimit=fast "$W/bw-src" "lo:$W/bw-x"
 exit 0

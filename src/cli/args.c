@@ -33,6 +33,7 @@ enum {
 	OPT_REMOTE_PCOPY,
 	OPT_STREAMS,
 	OPT_UMASK,
+	OPT_BWLIMIT,
 };
 
 static const struct option long_options[] = {
@@ -65,6 +66,7 @@ static const struct option long_options[] = {
 	{ "remote-pcopy", required_argument, NULL, OPT_REMOTE_PCOPY },
 	{ "streams", required_argument, NULL, OPT_STREAMS },
 	{ "umask", required_argument, NULL, OPT_UMASK },
+	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -140,6 +142,8 @@ static const char usage_text[] =
 	"Remote copies: SRC or DST as [USER@]HOST:PATH (not both), over ssh:\n"
 	"  -e, --rsh=COMMAND        how to reach HOST (default: $PCOPY_RSH, or ssh)\n"
 	"      --remote-pcopy=PATH  pcopy's path on HOST (default: pcopy)\n"
+	"      --bwlimit=RATE       send file data at most this fast, all streams\n"
+	"                           together: KiB/s, or with a suffix K, M or G\n"
 	"      --streams=N          at most N connections, 1..64 (default 4)\n"
 	"\n"
 	"  -h, --help               show this help and exit\n"
@@ -232,6 +236,36 @@ static int parse_no_preserve(const char *list, unsigned *preserve, char *err, si
 	}
 	free(copy);
 	return rc;
+}
+
+/*
+ * --bwlimit's RATE as rsync reads it: a number of KiB a second, or with a
+ * suffix K, M or G (powers of 1024); 0 is no limit.  0, or -1 and err.
+ */
+static int parse_rate(const char *arg, unsigned long long *rate, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+	double unit = 1024;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end != arg && *end != '\0' && end[1] == '\0') {
+		const char *units = "KMG";
+		const char *u = strchr(units, *end & ~0x20);
+
+		if (u != NULL) {
+			for (unit = 1024; u > units; u--)
+				unit *= 1024;
+			end++;
+		}
+	}
+	if (errno != 0 || end == arg || *end != '\0' || v < 0 || v * unit > 1e18) {
+		snprintf(err, errlen, "invalid --bwlimit '%s'", arg);
+		return -1;
+	}
+	*rate = (unsigned long long)(v * unit);
+	return 0;
 }
 
 int options_default_jobs(void)
@@ -364,6 +398,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		}
 		opts->streams = (int)v;
 		return 0;
+	case OPT_BWLIMIT: return parse_rate(arg, &opts->bwlimit, err, errlen);
 	case OPT_UMASK: { /* not in --help: the client's, for its server */
 		char *end;
 		unsigned long m = strtoul(arg, &end, 8);

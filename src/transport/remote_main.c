@@ -145,6 +145,10 @@ static void server_options(const struct options *o, const struct filter *f, int 
 		add(l, "--no-preserve=", list);
 	snprintf(list, sizeof(list), "%d", o->streams); /* both sides: RENDEZVOUS or not */
 	add(l, "--streams=", list);
+	if (o->bwlimit > 0) { /* the sending side paces */
+		snprintf(list, sizeof(list), "%lluK", o->bwlimit / 1024 > 0 ? o->bwlimit / 1024 : 1);
+		add(l, "--bwlimit=", list);
+	}
 	for (size_t i = 0; f != NULL && i < f->count; i++) {
 		int include;
 		const char *text = filter_rule_text(f, i, &include);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/path.h"
@@ -80,6 +81,8 @@ struct sender {
 	int open;            /* a frame of relpath's listing is being built */
 	int dir_err;         /* why the next directory could not be read, or 0 */
 	int *status;         /* a client's: the run's exit status there (EXIT) */
+	uint64_t paced;      /* --bwlimit: bytes sent so far, since ... */
+	double pace_start;   /* ... this (under lock) */
 	const struct remote_streams *grow; /* how the client opens more streams */
 	pthread_mutex_t root_lock;         /* root_fd and single_name, for the streams */
 	struct server_conn first;          /* stream 0, served with the run's frames */
@@ -425,6 +428,31 @@ static int open_wanted(struct sender *sd, const char *relpath)
 	return fd;
 }
 
+/*
+ * --bwlimit: all the streams' file data together at most o->bwlimit bytes
+ * a second.  Each sender of `n` bytes waits until the run's pace allows
+ * them, so the rate holds over the run, not per stream.
+ */
+static void pace(struct sender *sd, size_t n)
+{
+	double due, now;
+
+	if (sd->o->bwlimit == 0)
+		return;
+	pthread_mutex_lock(&sd->lock);
+	if (sd->paced == 0)
+		sd->pace_start = monotonic_seconds();
+	sd->paced += n;
+	due = sd->pace_start + (double)sd->paced / (double)sd->o->bwlimit;
+	pthread_mutex_unlock(&sd->lock);
+	while ((now = monotonic_seconds()) < due && !atomic_load(&sd->c->broken)) {
+		double left = due - now < 0.1 ? due - now : 0.1;
+		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Send bytes [from, to) of fd as DATA frames, hashing them.  0, or -1 with errno. */
 static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from,
 		      off_t to, struct hash_state *h, uint64_t *sent, int *eof)
@@ -444,6 +472,7 @@ static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from,
 			break;
 		}
 		hash_update(h, sc->data, (size_t)got);
+		pace(sc->sd, (size_t)got);
 		o.len = 0;
 		wire_put_u32(&o, id);
 		wire_put_u64(&o, (uint64_t)from);
