@@ -170,6 +170,17 @@ static void give_up(struct receiver *r, const char *why)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Has the run been given up? */
+static int given_up(struct receiver *r)
+{
+	int broken;
+
+	pthread_mutex_lock(&r->lock);
+	broken = r->broken;
+	pthread_mutex_unlock(&r->lock);
+	return broken;
+}
+
 /* Is `type` a frame of file data, answering a request? */
 static int file_frame(uint16_t type)
 {
@@ -264,14 +275,17 @@ static struct frame *next_control(struct receiver *r)
 {
 	struct frame *f;
 
+	int broken;
+
 	pthread_mutex_lock(&r->lock);
 	while (r->control.head == NULL && !r->broken)
 		pthread_cond_wait(&r->cond, &r->lock);
 	f = r->control.head;
 	if (f != NULL)
 		list_unlink(&r->control, NULL, f);
+	broken = r->broken;
 	pthread_mutex_unlock(&r->lock);
-	return r->broken ? (free(f), NULL) : f;
+	return broken ? (free(f), NULL) : f;
 }
 
 /* Give the sender back credit for `len` bytes of listings taken (in batches). */
@@ -392,7 +406,7 @@ static int remote_take(void *ctx, const char *relpath, struct listing *out)
 			return 1;
 	}
 	listing_free(out);
-	errno = r->broken ? ECANCELED : EIO;
+	errno = given_up(r) ? ECANCELED : EIO;
 	return 0;
 }
 
@@ -415,6 +429,7 @@ static struct frame *next_of(struct stream *st, uint32_t id)
 {
 	struct receiver *r = st->r;
 	struct frame *f = NULL, *prev;
+	int broken;
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->broken) {
@@ -426,8 +441,9 @@ static struct frame *next_of(struct stream *st, uint32_t id)
 		}
 		pthread_cond_wait(&r->cond, &r->lock);
 	}
+	broken = r->broken;
 	pthread_mutex_unlock(&r->lock);
-	return r->broken ? (free(f), NULL) : f;
+	return broken ? (free(f), NULL) : f;
 }
 
 /* Ask for bytes [from, from + len) of relpath (len UINT64_MAX: to its end); its id. */
