@@ -15,46 +15,10 @@
  * beneath the root without following a symbolic link (base/path.h), and
  * every entry relative to its directory's fd.
  *
- * A second implementation would be a `pcopy --server` on the machine that
- * holds DST, driven through a connection (ssh).  It would provide the same
- * operations as messages, client to server unless marked "<-" (a reply):
- *
- *   ROOT     the copy's path, tree or single entry, the --link-dest DIRs;
- *            <- the root's stat and the DIRs found, or why not
- *   ENTER    a directory below the root (the directory of what follows)
- *   LSTAT    tree, names; <- their lstat (one message per directory: the
- *            server may answer for the whole directory at once, so that
- *            the decisions of a directory cost one round trip, not one per
- *            entry, and can be asked for ahead of the walk)
- *   READLINK name; <- its target
- *   COMPARE  tree, name, size; the two sides hash (no data crosses);
- *            <- differ?
- *   ATTRS    tree, name, SRC's attributes of the kinds asked; <- equal?
- *   LIST     <- the names and types of the directory entered
- *   MKDIR    name; <- what was there before
- *   CHMOD    name, mode (a directory narrowed before it is written in)
- *   CREATE   a new temporary; <- its handle
- *   DATA     handle, offset, bytes (and their hash, checked before
- *            FINISH: a mismatch fails the file)
- *   FINISH   handle, SRC's stat and attributes; <- what could not be kept
- *   INSTALL  handle, name; <- replaced?
- *   DISCARD  handle
- *   NODE     name, type, SRC's stat and attributes, a link's target
- *   FIXMETA  name, SRC's stat and attributes; <- what could not be kept
- *   LINK     target path, name (a hard link inside DST); <- same already?
- *   LDLINK   tree, name (a hard link from a --link-dest DIR)
- *   REMOVE   name, directory?
- *   DIRMETA  path, SRC's stat and attributes, flags; <- what was lost
- *   UNTEMP   path, temporary name (a dead worker's)
- *   SYNC     <- errors (--fsync)
- *
- * "tree" is 0 for DST itself, k for the k-th --link-dest DIR, whose
- * directory of the same path is looked into.
- *
- * Messages without a reply are pipelined: nothing waits for them but the
- * next reply on the same connection, which the server sends in order, and
- * an error of one comes back with the next reply.  So a copy of a tree
- * costs a few round trips per directory at most, none per file.
+ * A copy to another machine does not need a second implementation: it
+ * runs pcopy where DST is, with a source that is elsewhere (src_entry's
+ * meta; transport/remote.h), so every decision and write stays local to
+ * DST and goes through this interface.
  */
 #ifndef PCOPY_DST_H
 #define PCOPY_DST_H
