@@ -553,7 +553,8 @@ static int copy_on_its_own(struct copytree *ct, const char *link)
 	struct stat st;
 
 	if (remote(ct)) { /* its first name's copy failed there; reported */
-		report_entry_error(ct->s, w->slot, link, 0, "its hard link's target could not be copied");
+		report_entry_error(ct->s, w->slot, link, 0,
+				   "its hard link's target could not be copied");
 		atomic_fetch_add(&w->slot->entries_done, 1);
 		return -1;
 	}
@@ -648,13 +649,13 @@ static int dir_up_to_date(const struct session *s, struct dst *d, const char *re
 static int apply_remote_dir_metadata(struct copytree *ct, size_t i, unsigned flags,
 				     struct meta_loss *loss);
 
-static int apply_dir_metadata(struct copytree *ct, size_t i, unsigned flags,
-			      struct meta_loss *loss)
+static int apply_dir_metadata(struct copytree *ct, size_t i, unsigned flags, struct meta_loss *loss)
 {
 	const char *relpath = strlist_get(&ct->dirs, i);
 	const struct session *s = ct->s;
 	int follow = s->opts->dereference;
-	int fd = remote(ct) ? -1 : open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
+	int fd = remote(ct) ? -1
+			    : open_beneath(s->src_root, relpath, O_RDONLY | O_DIRECTORY, 0, follow);
 	int readable = fd >= 0;
 	struct entry_stat es;
 	struct src_entry src = { .name = ".", .st = &es };
@@ -687,14 +688,12 @@ static int apply_remote_dir_metadata(struct copytree *ct, size_t i, unsigned fla
 {
 	const struct remote_dir *rd = &ct->remote_dirs[i];
 	const char *relpath = strlist_get(&ct->dirs, i);
-	struct src_meta meta;
-	struct src_entry src = { .dir = -1, .name = ".", .fd = -1, .st = &rd->st };
+	struct src_meta meta = { 0 }; /* none read there: nothing to apply */
+	struct src_entry src = { .dir = -1, .name = ".", .fd = -1, .st = &rd->st, .meta = &meta };
 
 	if (rd->meta_len > 0 &&
-	    src_meta_unpack(ct->remote_meta + rd->meta_at, rd->meta_len, &meta) == 0)
-		src.meta = &meta;
-	else
-		src.meta = &(const struct src_meta){ 0 };
+	    src_meta_unpack(ct->remote_meta + rd->meta_at, rd->meta_len, &meta) < 0)
+		memset(&meta, 0, sizeof(meta));
 	if (dir_up_to_date(ct->s, ct->self.dst, relpath, &rd->st, flags & DST_DIR_ATTRS_DIFFER))
 		flags |= DST_DIR_UP_TO_DATE;
 	return dst_dir_meta(ct->self.dst, relpath, &src, flags, loss) < 0 ? -2 : 0;
