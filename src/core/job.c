@@ -65,8 +65,8 @@ void src_meta_pack(const struct src_meta *m, unsigned char *out)
 {
 	unsigned char *p = out + 1;
 
-	*out = (unsigned char)((m->link_target ? META_TARGET : 0) | (m->has_xattrs ? META_XATTRS : 0) |
-			       (m->hash ? META_HASH : 0));
+	*out = (unsigned char)((m->link_target ? META_TARGET : 0) |
+			       (m->has_xattrs ? META_XATTRS : 0) | (m->hash ? META_HASH : 0));
 	if (m->link_target != NULL) {
 		size_t n = strlen(m->link_target) + 1; /* its NUL too: read in place */
 

@@ -82,9 +82,9 @@ int src_meta_unpack(const unsigned char *buf, size_t len, struct src_meta *m);
  * it beneath its root fds.  No pointers, so it can live in shared memory.
  */
 struct job {
-	uint32_t kind;           /* enum job_kind */
-	uint32_t path_len;       /* strlen(path) */
-	uint32_t meta_len;       /* a remote source: bytes of packed src_meta
+	uint32_t kind;     /* enum job_kind */
+	uint32_t path_len; /* strlen(path) */
+	uint32_t meta_len; /* a remote source: bytes of packed src_meta
 				    after the path's NUL, else 0 */
 	uint32_t reserved;
 	uint64_t seq;            /* walk order (JOB_UNSTATED only) */

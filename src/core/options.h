@@ -120,11 +120,11 @@ struct options {
 	bool delete_excluded;   /* --delete-excluded: excluded entries too */
 
 	/* A remote copy (HOST:PATH operands: transport/remote.h). */
-	const char *rsh;          /* -e, --rsh: the command that reaches HOST */
-	const char *remote_pcopy; /* --remote-pcopy: pcopy's path there */
-	int streams;              /* --streams: connections, 1..64 */
+	const char *rsh;            /* -e, --rsh: the command that reaches HOST */
+	const char *remote_pcopy;   /* --remote-pcopy: pcopy's path there */
+	int streams;                /* --streams: connections, 1..64 */
 	unsigned long long bwlimit; /* --bwlimit: bytes of file data a second, or 0 */
-	int umask;                /* --umask (what a client tells its server): the
+	int umask;                  /* --umask (what a client tells its server): the
 				     user's umask there, or -1: this process's */
 };
 

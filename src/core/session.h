@@ -133,19 +133,19 @@ struct session {
 	const struct src_remote *remote;
 	const struct stat *src_root_st;
 	const struct src_meta *src_root_meta;
-	int dst_root;                   /* local DST (dst/local.c): its directory's fd */
-	const char *src_display;        /* SRC as the user wrote it, for messages */
-	const char *dst_display;        /* target path, for -v */
-	struct queue *queue;            /* walker -> workers */
-	struct shared_state *shared;    /* slots and flags */
-	const struct filter *filter;    /* --exclude/--include rules, or NULL */
-	const struct files_from *list;  /* --files-from paths, or NULL: all */
-	struct durable *durable;        /* --fsync: file systems to sync (parent only), or NULL */
-	int worker_stats; /* regular files are stat'ed by the workers (JOB_UNSTATED) */
-	int spill_fd;     /* where they hand back multiply-linked ones (spill.h),
+	int dst_root;                  /* local DST (dst/local.c): its directory's fd */
+	const char *src_display;       /* SRC as the user wrote it, for messages */
+	const char *dst_display;       /* target path, for -v */
+	struct queue *queue;           /* walker -> workers */
+	struct shared_state *shared;   /* slots and flags */
+	const struct filter *filter;   /* --exclude/--include rules, or NULL */
+	const struct files_from *list; /* --files-from paths, or NULL: all */
+	struct durable *durable;       /* --fsync: file systems to sync (parent only), or NULL */
+	int worker_stats;              /* regular files are stat'ed by the workers (JOB_UNSTATED) */
+	int spill_fd;                  /* where they hand back multiply-linked ones (spill.h),
 					or -1 when hard links are not kept */
-	mode_t umask;     /* the user's umask (ours is 0) */
-	uid_t euid;       /* effective ids, for ownership decisions */
+	mode_t umask;                  /* the user's umask (ours is 0) */
+	uid_t euid;                    /* effective ids, for ownership decisions */
 	gid_t egid;
 	gid_t *groups;    /* supplementary groups (malloc'd), for the same */
 	int ngroups;      /* how many */

@@ -37,15 +37,14 @@ struct lookahead_list;
 /* The local file system's implementation (dst/local.c). */
 extern const struct dst_ops dst_local;
 
-
 /* The source entry an operation copies from, as the DST side may read it. */
 struct src_entry {
-	int dir;                      /* the source directory ... */
-	const char *name;             /* ... and the entry's name in it */
-	int fd;                       /* the entry open for reading (regular files), or -1 */
-	int follow;                   /* -L: `name` may be a link to follow */
-	const struct entry_stat *st;  /* its stat */
-	const struct src_meta *meta;  /* a remote source: what was read there (dir is
+	int dir;                     /* the source directory ... */
+	const char *name;            /* ... and the entry's name in it */
+	int fd;                      /* the entry open for reading (regular files), or -1 */
+	int follow;                  /* -L: `name` may be a link to follow */
+	const struct entry_stat *st; /* its stat */
+	const struct src_meta *meta; /* a remote source: what was read there (dir is
 					 then -1 and fd -1); NULL for a local one */
 };
 

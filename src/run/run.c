@@ -300,8 +300,7 @@ static int resolve_source(struct session *s, int index, const char *src, struct 
  * if it could not start.  The copy's path is left in *path (malloc'd)
  * when path is not NULL.
  */
-static int run_source(struct session *s, struct monitor *m, int index, const char *src,
-		      char **path)
+static int run_source(struct session *s, struct monitor *m, int index, const char *src, char **path)
 {
 	struct roots r = { NULL, NULL };
 	struct target t;

@@ -57,7 +57,8 @@ int worker_open_dirs(struct worker *w, const char *relpath, size_t dirlen)
 	int follow = w->s->opts->dereference;
 
 	/* DST's handle may have been moved elsewhere meanwhile: entering is cheap when not. */
-	if ((w->src_dir >= 0 || w->s->remote != NULL) && w->dir.len == dirlen && memcmp(w->dir.data, relpath, dirlen) == 0)
+	if ((w->src_dir >= 0 || w->s->remote != NULL) && w->dir.len == dirlen &&
+	    memcmp(w->dir.data, relpath, dirlen) == 0)
 		return dst_enter(w->dst, relpath, dirlen);
 	close_dirs(w);
 	pathbuf_set(&w->dir, relpath, dirlen);

@@ -214,8 +214,9 @@ static int copy_regular(struct copier *c, struct dst *d, int sdir, const char *s
 {
 	for (size_t retry = 0;; retry++) {
 		int last = retry == ARRAY_LEN(change_backoff_ms);
-		enum attempt rc = c->source != NULL ? copy_remote_once(c, d, dname, last)
-						    : copy_regular_once(c, d, sdir, sname, dname, last);
+		enum attempt rc = c->source != NULL
+					  ? copy_remote_once(c, d, dname, last)
+					  : copy_regular_once(c, d, sdir, sname, dname, last);
 
 		if (rc != ATTEMPT_CHANGED)
 			return rc == ATTEMPT_DONE ? 0 : -1;

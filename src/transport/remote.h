@@ -48,29 +48,29 @@
 
 /* What a frame is (wire_head.type). */
 enum remote_frame {
-	FRAME_HELLO = 1, /* both ways, first: magic, version, then the request or answer */
-	FRAME_FATAL,     /* a reason: the run ends (either way, any time) */
-	FRAME_OUTPUT,    /* receiver server -> client: bytes for its stdout or stderr */
-	FRAME_EXIT,      /* receiver server -> client: the run's exit status, last */
-	FRAME_ROOT,      /* sender -> receiver: an operand's stat, or why it cannot be */
-	FRAME_START,     /* receiver -> sender: list operand k, with these walk options */
-	FRAME_LISTING,   /* sender -> receiver: one directory's entries */
-	FRAME_WALKED,    /* sender -> receiver: operand k is listed to its end */
-	FRAME_CREDIT,    /* receiver -> sender: bytes of listings it may send more */
-	FRAME_WANT,      /* receiver -> sender, on a stream: send these files */
-	FRAME_FILE,      /* sender -> receiver, on that stream: a file's data begins */
-	FRAME_DATA,      /* ... its bytes at an offset */
-	FRAME_HOLE,      /* ... a hole */
-	FRAME_END,       /* ... its end: the size read and the hash */
-	FRAME_FAILED,    /* ... or why it could not be read */
-	FRAME_META,      /* receiver -> sender: the current stats of these directories */
-	FRAME_METAS,     /* sender -> receiver: the answer */
-	FRAME_DONE,      /* receiver -> sender: nothing more will be asked; and back */
+	FRAME_HELLO = 1,  /* both ways, first: magic, version, then the request or answer */
+	FRAME_FATAL,      /* a reason: the run ends (either way, any time) */
+	FRAME_OUTPUT,     /* receiver server -> client: bytes for its stdout or stderr */
+	FRAME_EXIT,       /* receiver server -> client: the run's exit status, last */
+	FRAME_ROOT,       /* sender -> receiver: an operand's stat, or why it cannot be */
+	FRAME_START,      /* receiver -> sender: list operand k, with these walk options */
+	FRAME_LISTING,    /* sender -> receiver: one directory's entries */
+	FRAME_WALKED,     /* sender -> receiver: operand k is listed to its end */
+	FRAME_CREDIT,     /* receiver -> sender: bytes of listings it may send more */
+	FRAME_WANT,       /* receiver -> sender, on a stream: send these files */
+	FRAME_FILE,       /* sender -> receiver, on that stream: a file's data begins */
+	FRAME_DATA,       /* ... its bytes at an offset */
+	FRAME_HOLE,       /* ... a hole */
+	FRAME_END,        /* ... its end: the size read and the hash */
+	FRAME_FAILED,     /* ... or why it could not be read */
+	FRAME_META,       /* receiver -> sender: the current stats of these directories */
+	FRAME_METAS,      /* sender -> receiver: the answer */
+	FRAME_DONE,       /* receiver -> sender: nothing more will be asked; and back */
 	FRAME_RENDEZVOUS, /* server -> client, after HELLO with --streams > 1: where
 			     more streams join (str socket path, 16-byte token) */
-	FRAME_JOIN,      /* client -> server, first on a new stream: the token, u16 index */
-	FRAME_GROW,      /* receiver server -> client: open one more stream */
-	FRAME_TYPES,     /* one past the last */
+	FRAME_JOIN,       /* client -> server, first on a new stream: the token, u16 index */
+	FRAME_GROW,       /* receiver server -> client: open one more stream */
+	FRAME_TYPES,      /* one past the last */
 };
 
 /*

@@ -24,9 +24,9 @@ struct rconn {
 	pthread_mutex_t wlock; /* one frame at a time on `out`, and obuf */
 	unsigned char *obuf;   /* frames sent with rconn_send_more, not yet written */
 	size_t olen, ocap;
-	unsigned char *ibuf;   /* bytes read from `in` not yet taken (the reader's) */
-	size_t ihead, ilen;    /* where they start, how many */
-	_Atomic int broken;    /* a read or write failed (or the peer ended it) */
+	unsigned char *ibuf;             /* bytes read from `in` not yet taken (the reader's) */
+	size_t ihead, ilen;              /* where they start, how many */
+	_Atomic int broken;              /* a read or write failed (or the peer ended it) */
 	_Atomic uint64_t sent, received; /* bytes, frames included */
 };
 

@@ -85,16 +85,18 @@ int remote_kind_of(const struct options *o, char *err, size_t errlen)
 		if (h != NULL && first == NULL)
 			first = h;
 		else if (h != NULL && strcmp(h, first) != 0) {
-			snprintf(err, errlen, "every remote SRC must be on one host, not '%s' and '%s'",
-				 first, h);
+			snprintf(err, errlen,
+				 "every remote SRC must be on one host, not '%s' and '%s'", first,
+				 h);
 			rc = -1;
 		}
 		if (h != first)
 			free(h);
 	}
 	if (rc == 0 && remote > 0 && dst != NULL) {
-		snprintf(err, errlen, "a copy from one remote host to another is not supported: "
-				      "one of SRC and DST must be local");
+		snprintf(err, errlen,
+			 "a copy from one remote host to another is not supported: "
+			 "one of SRC and DST must be local");
 		rc = -1;
 	} else if (rc == 0 && remote > 0 && remote < o->nsrcs) {
 		snprintf(err, errlen, "SRCs must be all local or all on the remote host");
@@ -146,7 +148,8 @@ static void server_options(const struct options *o, const struct filter *f, int 
 	snprintf(list, sizeof(list), "%d", o->streams); /* both sides: RENDEZVOUS or not */
 	add(l, "--streams=", list);
 	if (o->bwlimit > 0) { /* the sending side paces */
-		snprintf(list, sizeof(list), "%lluK", o->bwlimit / 1024 > 0 ? o->bwlimit / 1024 : 1);
+		snprintf(list, sizeof(list), "%lluK",
+			 o->bwlimit / 1024 > 0 ? o->bwlimit / 1024 : 1);
 		add(l, "--bwlimit=", list);
 	}
 	for (size_t i = 0; f != NULL && i < f->count; i++) {
@@ -337,14 +340,14 @@ static int client_hello(struct rconn *c, const char *host, int role, struct strl
 struct client {
 	const struct options *o;
 	const char *host;
-	int pull;                         /* the client receives */
+	int pull;                                               /* the client receives */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* where they join */
 	unsigned char token[REMOTE_TOKEN_SIZE];
 	pthread_mutex_t lock;
-	pthread_t openers[MAX_STREAMS];   /* one per stream asked for */
-	int asked;                        /* streams asked for after the first */
-	int failed;                       /* one could not open: no more are tried */
-	int over;                         /* the run has ended: none is wanted now */
+	pthread_t openers[MAX_STREAMS]; /* one per stream asked for */
+	int asked;                      /* streams asked for after the first */
+	int failed;                     /* one could not open: no more are tried */
+	int over;                       /* the run has ended: none is wanted now */
 };
 
 /*
@@ -548,8 +551,8 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 				struct options here = *o;
 
 				here.srcs = srcs;
-				rc = remote_receive(&c, &here, filter, list, user_umask, force, &grow,
-						    out) < 0
+				rc = remote_receive(&c, &here, filter, list, user_umask, force,
+						    &grow, out) < 0
 					     ? -1
 					     : 0;
 			} else if (remote_send(&c, o, filter, o->srcs, o->nsrcs, &grow, status, err,
@@ -595,9 +598,9 @@ int remote_is_server(int argc, char **argv)
 
 /* Where the streams after the first join the server, and those that did. */
 static struct {
-	char dir[64];     /* a directory of our own, mode 0700 ... */
-	char path[128];   /* ... holding the socket */
-	int fd;           /* listening, or -1 */
+	char dir[64];   /* a directory of our own, mode 0700 ... */
+	char path[128]; /* ... holding the socket */
+	int fd;         /* listening, or -1 */
 	unsigned char token[REMOTE_TOKEN_SIZE];
 	pthread_t thread; /* accepting */
 } rv = { .fd = -1 };

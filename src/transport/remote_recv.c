@@ -78,10 +78,10 @@ struct stream {
 	pthread_t thread;
 	_Atomic int done;
 	struct worker w;
-	struct dst *look;       /* a second DST handle, to decide ahead */
-	uint32_t next_id;       /* the next request's id */
-	uint64_t inflight;      /* bytes asked for and not yet taken */
-	uint64_t wrote_to;      /* the end of the data written to the file being fetched */
+	struct dst *look;  /* a second DST handle, to decide ahead */
+	uint32_t next_id;  /* the next request's id */
+	uint64_t inflight; /* bytes asked for and not yet taken */
+	uint64_t wrote_to; /* the end of the data written to the file being fetched */
 	struct copy_source source;
 	struct job pop;           /* a job as it leaves the queue */
 	struct job *ahead[AHEAD]; /* jobs popped, in order, each as long as it needs
@@ -100,9 +100,9 @@ struct receiver {
 	_Atomic int finished;      /* the run is over: the connection may end */
 	char why[512];             /* then: why, for the one line */
 
-	int operand;        /* the SRC operand being copied */
-	int walked;         /* and the sender has listed all of it */
-	uint64_t taken;     /* listing bytes taken since the last CREDIT */
+	int operand;    /* the SRC operand being copied */
+	int walked;     /* and the sender has listed all of it */
+	uint64_t taken; /* listing bytes taken since the last CREDIT */
 	struct stat root_st;
 	unsigned char *root_meta;
 	struct src_meta root_m;
@@ -111,9 +111,9 @@ struct receiver {
 	struct walk_source source;
 	struct stream *streams[MAX_STREAMS]; /* [0, nstreams) connected */
 	_Atomic int nstreams;
-	int wanted;                          /* streams the sender was asked for */
-	const struct remote_streams *grow;   /* how more are asked for */
-	int max_streams;                     /* --streams */
+	int wanted;                        /* streams the sender was asked for */
+	const struct remote_streams *grow; /* how more are asked for */
+	int max_streams;                   /* --streams */
 };
 
 /* The receiver of this process's run (the kind's open finds it there). */
@@ -217,7 +217,8 @@ static void *reader_main(void *arg)
 
 		if (rconn_recv(st->c, &h, &buf, &cap) < 0) {
 			snprintf(why, sizeof(why), "the connection was lost: %s",
-				 errno == ECONNRESET ? "the other side closed it" : strerror(errno));
+				 errno == ECONNRESET ? "the other side closed it"
+						     : strerror(errno));
 			give_up(r, why);
 			break;
 		}
@@ -335,9 +336,10 @@ static int remote_root(void *ctx, int i, struct stat *st, const struct src_meta 
 			r->root_meta = len > 0 ? memcpy(xmalloc(len), m, len) : NULL;
 		}
 		if (!wire_ok(&in, 1) || k != (uint32_t)i || err >= 4096 ||
-		    (err == 0 && (len == 0 || src_meta_unpack(r->root_meta, len, &r->root_m) < 0 ||
-				  (r->root_m.has_xattrs && r->root_m.xattrs_len > 0 &&
-				   xattr_list_check(r->root_m.xattrs, r->root_m.xattrs_len) < 0)))) {
+		    (err == 0 &&
+		     (len == 0 || src_meta_unpack(r->root_meta, len, &r->root_m) < 0 ||
+		      (r->root_m.has_xattrs && r->root_m.xattrs_len > 0 &&
+		       xattr_list_check(r->root_m.xattrs, r->root_m.xattrs_len) < 0)))) {
 			free(f);
 			give_up(r, "the other side sent a malformed ROOT");
 			break;
@@ -379,7 +381,8 @@ static int remote_take(void *ctx, const char *relpath, struct listing *out)
 			break;
 		}
 		listing_init(&part);
-		rc = f->type == FRAME_LISTING ? listing_frame_decode(f->data, f->len, &h, &part) : -1;
+		rc = f->type == FRAME_LISTING ? listing_frame_decode(f->data, f->len, &h, &part)
+					      : -1;
 		took_listing(r, f->len);
 		free(f);
 		if (rc < 0) {
@@ -486,11 +489,11 @@ static uint64_t range_len(uint64_t size, uint64_t from)
 
 /* How one range arrived. */
 struct range {
-	struct stat st;   /* the file as the sender opened it */
-	uint64_t bytes;   /* bytes it covered */
-	int changed;      /* the sender saw it change */
-	int err;          /* FAILED: why */
-	int damaged;      /* its hash did not match */
+	struct stat st; /* the file as the sender opened it */
+	uint64_t bytes; /* bytes it covered */
+	int changed;    /* the sender saw it change */
+	int err;        /* FAILED: why */
+	int damaged;    /* its hash did not match */
 };
 
 /* Write a DATA frame's bytes at *at; 0, or -1 (c->failed_dst, or a bad frame). */
@@ -647,8 +650,8 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		while (!end && n < RANGES_AHEAD && (n == 0 || st->inflight < REMOTE_WINDOW)) {
 			uint64_t len = range_len(size, next), expect = range_bytes(size, next, len);
 
-			q[n++] = (struct asked){ want(st, c->src_path, next, len, expect, 1), next, len,
-						 expect };
+			q[n++] = (struct asked){ want(st, c->src_path, next, len, expect, 1), next,
+						 len, expect };
 			end = len == UINT64_MAX;
 			next += end ? 0 : len;
 		}

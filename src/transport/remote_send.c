@@ -78,11 +78,11 @@ struct sender {
 					       it visits the directory) */
 	size_t pos;                         /* the next name in `names` */
 	char relpath[4096];
-	int open;            /* a frame of relpath's listing is being built */
-	int dir_err;         /* why the next directory could not be read, or 0 */
-	int *status;         /* a client's: the run's exit status there (EXIT) */
-	uint64_t paced;      /* --bwlimit: bytes sent so far, since ... */
-	double pace_start;   /* ... this (under lock) */
+	int open;                          /* a frame of relpath's listing is being built */
+	int dir_err;                       /* why the next directory could not be read, or 0 */
+	int *status;                       /* a client's: the run's exit status there (EXIT) */
+	uint64_t paced;                    /* --bwlimit: bytes sent so far, since ... */
+	double pace_start;                 /* ... this (under lock) */
 	const struct remote_streams *grow; /* how the client opens more streams */
 	pthread_mutex_t root_lock;         /* root_fd and single_name, for the streams */
 	struct server_conn first;          /* stream 0, served with the run's frames */
@@ -290,7 +290,7 @@ static void sent_dir_done(void *ctx)
 	struct sender *sd = ctx;
 
 	if (sd->names == NULL)
-		return; /* unreadable: sent already */
+		return;   /* unreadable: sent already */
 	skip_to(sd, "/"); /* no name is "/": every name left */
 	(void)send_listing(sd, 0);
 	sd->names = NULL;
@@ -454,8 +454,8 @@ static void pace(struct sender *sd, size_t n)
 }
 
 /* Send bytes [from, to) of fd as DATA frames, hashing them.  0, or -1 with errno. */
-static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from,
-		      off_t to, struct hash_state *h, uint64_t *sent, int *eof)
+static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from, off_t to,
+		      struct hash_state *h, uint64_t *sent, int *eof)
 {
 	struct wire_out o = { 0 };
 	int rc = 0;
@@ -506,9 +506,8 @@ static int send_hole(struct server_conn *sc, uint32_t id, off_t from, off_t to,
  * what stat said is read to the end of the file, as a local copy does.
  * 0, or -1 with errno.
  */
-static int send_data(struct server_conn *sc, uint32_t id, int fd,
-		     const struct stat *st, off_t from, off_t to, struct hash_state *h,
-		     uint64_t *sent)
+static int send_data(struct server_conn *sc, uint32_t id, int fd, const struct stat *st, off_t from,
+		     off_t to, struct hash_state *h, uint64_t *sent)
 {
 	int sparse = (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
 	off_t at = from, end = to < st->st_size ? to : st->st_size;
@@ -547,8 +546,8 @@ static int send_data(struct server_conn *sc, uint32_t id, int fd,
  * WANT: send bytes [from, to) of the operand's file relpath as file `id`:
  * FILE (its stat), its data, END; or FAILED.
  */
-static int serve_file(struct server_conn *sc, uint32_t id, const char *relpath,
-		      off_t from, off_t to)
+static int serve_file(struct server_conn *sc, uint32_t id, const char *relpath, off_t from,
+		      off_t to)
 {
 	struct stat st, now;
 	struct wire_out o = { 0 };
@@ -628,8 +627,8 @@ static int serve_want(struct server_conn *sc, const struct wire_head *h, const u
 }
 
 /* Handle one frame from the receiver.  1 at DONE, 0 to go on, -1 (err). */
-static int handle(struct sender *sd, const struct wire_head *h, const unsigned char *buf,
-		  char *err, size_t errlen)
+static int handle(struct sender *sd, const struct wire_head *h, const unsigned char *buf, char *err,
+		  size_t errlen)
 {
 	struct wire_in in;
 	size_t len;

@@ -21,13 +21,13 @@ struct src_meta;
 
 /* One entry met by the walker. */
 struct walk_entry {
-	int dirfd;             /* open source directory holding the entry */
-	const char *name;      /* its name in dirfd */
-	const char *relpath;   /* its path from the root */
-	const struct stat *st; /* fstatat of it (links followed only with follow) */
-	int typed_only;        /* st holds only the type, from d_type (names_only,
+	int dirfd;                   /* open source directory holding the entry */
+	const char *name;            /* its name in dirfd */
+	const char *relpath;         /* its path from the root */
+	const struct stat *st;       /* fstatat of it (links followed only with follow) */
+	int typed_only;              /* st holds only the type, from d_type (names_only,
 				  lazy_regular) */
-	int unchanged;         /* whoever read the directory for the walker found
+	int unchanged;               /* whoever read the directory for the walker found
 				  DST's copy of this regular file up to date
 				  (listing.h's LISTING_UNCHANGED) */
 	const struct src_meta *meta; /* a remote source: what was read of the entry

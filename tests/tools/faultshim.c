@@ -153,7 +153,7 @@ static long env_long(const char *name)
 __attribute__((constructor)) static void faultshim_init(void)
 {
 	static const char *ops[] = { "",        "write",    "read",  "copy_file_range", "open",
-				     "opendir", "readlink", "fsync", "sendfile", "close" };
+				     "opendir", "readlink", "fsync", "sendfile",        "close" };
 	static const char *acts[] = { "",        "unlink", "shrink", "grow",
 				      "rewrite", "dir",    "fifo",   "symlink" };
 	const char *s;
