@@ -757,7 +757,10 @@ int remote_join(const char *path)
 	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    sendmsg(sock, &msg, 0) != 1) {
-		fprintf(stderr, "pcopy --server --join: %s: %s\n", path, strerror(errno));
+		/* Gone or refusing: the run it was to join has ended, which the
+		   client knows; anything else is news. */
+		if (errno != ENOENT && errno != ECONNREFUSED)
+			fprintf(stderr, "pcopy --server --join: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
 	/*
