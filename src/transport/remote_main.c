@@ -186,55 +186,34 @@ static void server_options(const struct options *o, const struct filter *f, int 
 
 /* --- --files-from, as filter rules --- */
 
-/* A growing string. */
-struct strbuf_lite {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_put(struct strbuf_lite *b, const char *p, size_t n)
+/* Is c a character that makes a pattern a wildcard one? */
+static int wildcard_char(char c)
 {
-	if (b->len + n + 1 > b->cap) {
-		b->cap = 2 * (b->len + n + 1);
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
+	return c == '*' || c == '?' || c == '[';
 }
 
-static void put_escaped(struct strbuf_lite *b, const char *text, int wild)
-{
-	for (const char *p = text; *p != '\0'; p++) {
-		if (wild && strchr("*?[\\", *p) != NULL)
-			sb_put(b, "\\", 1);
-		sb_put(b, p, 1);
-	}
-}
-
-/* Does `text` hold a character that makes a pattern a wildcard one? */
-static int has_wildcard(const char *text)
-{
-	return strpbrk(text, "*?[") != NULL;
-}
-
-/* Add the include rule "/PATH" followed by `suffix` (a directory, or all inside one). */
+/*
+ * Add the include rule "/PATH" (the first len bytes of path) followed by
+ * `suffix` (a directory, or all inside one).  In a rule with wildcards the
+ * path's own wildcards and backslashes are escaped; one without is
+ * matched literally (filter.c), as it is.
+ */
 static void include_path(struct filter *f, const char *path, size_t len, const char *suffix)
 {
-	struct strbuf_lite b = { 0 };
-	char *copy = xmalloc(len + 1);
-	int wild;
+	char *rule = xmalloc(2 * len + strlen(suffix) + 2), *at = rule;
+	int wild = strpbrk(suffix, "*?[") != NULL;
 
-	memcpy(copy, path, len);
-	copy[len] = '\0';
-	wild = has_wildcard(suffix) || has_wildcard(copy);
-
-	sb_put(&b, "/", 1);
-	put_escaped(&b, copy, wild);
-	sb_put(&b, suffix, strlen(suffix));
-	filter_add(f, b.s, 1);
-	free(b.s);
-	free(copy);
+	for (size_t i = 0; i < len && !wild; i++)
+		wild = wildcard_char(path[i]);
+	*at++ = '/';
+	for (size_t i = 0; i < len; i++) {
+		if (wild && (wildcard_char(path[i]) || path[i] == '\\'))
+			*at++ = '\\';
+		*at++ = path[i];
+	}
+	strcpy(at, suffix);
+	filter_add(f, rule, 1);
+	free(rule);
 }
 
 /*
@@ -605,24 +584,52 @@ static struct {
 	pthread_t thread; /* accepting */
 } rv = { .fd = -1 };
 
-/* Receive the two fds a joiner passes (its stdin, stdout).  0 or -1. */
-static int receive_fds(int sock, int fds[2])
-{
+/* What a joiner sends the server: one byte, and its stdin and stdout (SCM_RIGHTS). */
+struct fd_message {
 	char data;
-	struct iovec iov = { &data, 1 };
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(2 * sizeof(int))];
 	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	struct msghdr msg;
+};
+
+static void fd_message_init(struct fd_message *m)
+{
+	m->data = 'j';
+	m->iov = (struct iovec){ &m->data, 1 };
+	m->msg = (struct msghdr){ .msg_iov = &m->iov,
+				  .msg_iovlen = 1,
+				  .msg_control = m->u.buf,
+				  .msg_controllen = sizeof(m->u.buf) };
+}
+
+/* Pass fds[2] over the socket.  0 or -1 with errno. */
+static int send_fds(int sock, const int fds[2])
+{
+	struct fd_message m;
 	struct cmsghdr *cm;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+	fd_message_init(&m);
+	cm = CMSG_FIRSTHDR(&m.msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, 2 * sizeof(int));
+	return sendmsg(sock, &m.msg, 0) == 1 ? 0 : -1;
+}
+
+/* Receive the two fds a joiner passes (its stdin, stdout).  0 or -1. */
+static int receive_fds(int sock, int fds[2])
+{
+	struct fd_message m;
+	struct cmsghdr *cm;
+
+	fd_message_init(&m);
+	if (recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC) != 1)
 		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
+	cm = CMSG_FIRSTHDR(&m.msg);
 	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
 	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)))
 		return -1;
@@ -732,18 +739,8 @@ static void server_more(void *ctx)
 int remote_join(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char data = 'j', c;
-	int fds[2] = { STDIN_FILENO, STDOUT_FILENO };
-	struct iovec iov = { &data, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	static const int fds[2] = { STDIN_FILENO, STDOUT_FILENO };
+	char c;
 	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), null;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -751,12 +748,8 @@ int remote_join(const char *path)
 		return 2;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    sendmsg(sock, &msg, 0) != 1) {
+	    send_fds(sock, fds) < 0) {
 		/* Gone or refusing: the run it was to join has ended, which the
 		   client knows; anything else is news. */
 		if (errno != ENOENT && errno != ECONNREFUSED)

@@ -619,6 +619,14 @@ static void drop_asked(struct stream *st, struct asked *q, int n)
 	}
 }
 
+/* The range a job's file was asked for from when the job was popped (its `reserved` id). */
+static struct asked asked_ahead(const struct job *job)
+{
+	uint64_t len = range_len(job->st.size, 0);
+
+	return (struct asked){ job->reserved, 0, len, range_bytes(job->st.size, 0, len) };
+}
+
 /*
  * copy_source.fetch: the file c->src_path, in ranges asked for ahead of
  * the one being written (the first maybe before, with the job:
@@ -635,11 +643,9 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 	int n = 0, retried = 0, end = 0, rc = 0;
 
 	if (job->reserved != 0) {
-		uint64_t len = range_len(size, 0);
-
-		q[n++] = (struct asked){ job->reserved, 0, len, range_bytes(size, 0, len) };
-		end = len == UINT64_MAX;
-		next = len;
+		q[n++] = asked_ahead(job);
+		end = q[0].len == UINT64_MAX;
+		next = q[0].len;
 	}
 	job->reserved = 0;
 	st->wrote_to = 0;
@@ -808,21 +814,6 @@ static int fill_ahead(struct stream *st)
 	return 0;
 }
 
-/* Drop the answer to a range asked for ahead and not used (the copy decided otherwise). */
-static void drop_range(struct stream *st, const struct job *job)
-{
-	struct frame *f;
-
-	while ((f = next_of(st, job->reserved)) != NULL) {
-		int last = f->type == FRAME_END || f->type == FRAME_FAILED;
-
-		free(f);
-		if (last)
-			break;
-	}
-	st->inflight -= range_bytes(job->st.size, 0, range_len(job->st.size, 0));
-}
-
 static void *stream_main(void *arg)
 {
 	struct stream *st = arg;
@@ -838,8 +829,11 @@ static void *stream_main(void *arg)
 		w->copier.meta = job_meta(job, &m);
 		w->copier.src_path = job->path;
 		(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
-		if (job->reserved != 0)
-			drop_range(st, job);
+		if (job->reserved != 0) { /* asked for, and the copy decided otherwise */
+			struct asked a = asked_ahead(job);
+
+			drop_asked(st, &a, 1);
+		}
 		free(job);
 		st->first = (st->first + 1) % AHEAD;
 		st->count--;
