@@ -550,3 +550,20 @@ one_message() {
 		fail "$2: expected one line 'pcopy: ...' on stderr, got $n lines"
 	fi
 }
+
+# agreed_entries DIR: what a copy and rsync's of the same tree must agree
+# on: path, type, mode, owner, and for non-directories size and symlink
+# target (no times: rsync sets directories' its own way)
+agreed_entries() {
+	(cd "$1" && find . -mindepth 1 \( -type d -printf '%P d %m %U:%G\n' \) -o \
+		-printf '%P %y %m %U:%G %s %l\n' | sort)
+}
+
+# same_contents A B WHAT: every regular file of tree A has the contents of
+# the same path in B
+same_contents() {
+	local rel
+	while IFS= read -r -d '' rel; do
+		cmp -s -- "$1/$rel" "$2/$rel" || fail "$3: $rel differs between $1 and $2"
+	done < <(cd "$1" && find . -type f -print0)
+}

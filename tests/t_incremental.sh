@@ -33,21 +33,6 @@ snapshot() {
 	(cd "$1" && find . -printf '%p %y %s %m %U:%G %T@ %C@ %i\n' | sort)
 }
 
-# what rsync and pcopy must agree on: path, type, mode, owner, and for
-# non-directories size and symlink target (no times: see the header)
-entries() {
-	(cd "$1" && find . -mindepth 1 \( -type d -printf '%P d %m %U:%G\n' \) -o \
-		-printf '%P %y %m %U:%G %s %l\n' | sort)
-}
-
-# every regular file of tree $1 has the contents of the same path in $2
-same_contents() {
-	local rel
-	while IFS= read -r -d '' rel; do
-		cmp -s -- "$1/$rel" "$2/$rel" || fail "$3: $rel differs between $1 and $2"
-	done < <(cd "$1" && find . -type f -print0)
-}
-
 # the -i lines of file $1 (no stats), sorted
 items() {
 	grep -v '^{' "$1" | sort
@@ -312,7 +297,7 @@ for c in "" -c; do
 			# what rsync -aH --delete makes from the same start
 			if [ "$have_rsync" = 1 ]; then
 				rsync -aH --delete ${c:+"$c"} "$src/" "$W/start/" || fail "$tag: rsync failed"
-				assert_eq "$(entries "$dst")" "$(entries "$W/start")" "$tag: entries vs rsync's"
+				assert_eq "$(agreed_entries "$dst")" "$(agreed_entries "$W/start")" "$tag: entries vs rsync's"
 				same_contents "$dst" "$W/start" "$tag: vs rsync"
 			fi
 
@@ -465,7 +450,7 @@ for um in older none all; do
 				# (cp -n exits 1 for what it skips in some coreutils versions)
 				$ref "$l/." "$W/ref/" 2>/dev/null || [ "$ref" = "cp -a -n" ] ||
 					fail "$tag: $ref failed"
-				assert_eq "$(entries "$ldst")" "$(entries "$W/ref")" "$tag: entries vs $ref"
+				assert_eq "$(agreed_entries "$ldst")" "$(agreed_entries "$W/ref")" "$tag: entries vs $ref"
 				same_contents "$ldst" "$W/ref" "$tag: vs $ref"
 			done
 		done

@@ -12,19 +12,6 @@ have_cmd rsync "the comparison with rsync" || skip "rsync missing"
 use_tmpfs 256m
 LSH=$SRCDIR/tests/tools/lsh.sh
 
-# what both must agree on (no times: rsync keeps directories' own way)
-entries() {
-	(cd "$1" && find . -mindepth 1 \( -type d -printf '%P d %m %U:%G\n' \) -o \
-		-printf '%P %y %m %U:%G %s %l\n' | sort)
-}
-
-same_contents() {
-	local rel
-	while IFS= read -r -d '' rel; do
-		cmp -s -- "$1/$rel" "$2/$rel" || fail "$3: $rel differs"
-	done < <(cd "$1" && find . -type f -print0)
-}
-
 make_start() {
 	local s=$1
 	mkdir -p "$s"/{a/b/c,keep/x,gone/deep,t/d2f,h,links}
@@ -79,8 +66,8 @@ for side in push pull; do
 			rsync -aH --delete $c -e "$LSH" "lo:$src/" "$dr/" || fail "$tag: rsync failed"
 			;;
 		esac
-		entries "$dp" >"$T/pcopy.entries"
-		entries "$dr" >"$T/rsync.entries"
+		agreed_entries "$dp" >"$T/pcopy.entries"
+		agreed_entries "$dr" >"$T/rsync.entries"
 		diff "$T/rsync.entries" "$T/pcopy.entries" >"$T/diff" ||
 			fail "$tag: pcopy and rsync disagree: $(head -c 800 "$T/diff")"
 		same_contents "$dr" "$dp" "$tag: pcopy against rsync"
