@@ -608,4 +608,29 @@ for side in push pull; do
 	[ "$took" -ge 1500 ] || fail "$side with --bwlimit=2M: 4 MiB in ${took} ms"
 done
 assert_exit 2 "$PCOPY" --bwlimit=fast "$W/bw-src" "lo:$W/bw-x"
+
+# A big file is split across the streams: one 48 MiB file, paced so that
+# more streams open while most of it is still to come, arrives whole
+# through more than one (--stats' split_files), in both directions; and
+# with one stream it is not split
+mkdir -p "$W/split-src"
+head -c $((48 << 20)) /dev/urandom >"$W/split-src/big"
+for side in push pull one; do
+	rm -rf "$W/split-$side"
+	case $side in
+	push) assert_exit 0 rpcopy --streams=4 --bwlimit=24M --stats=json "$W/split-src" \
+		"lo:$W/split-$side" ;;
+	pull) assert_exit 0 rpcopy --streams=4 --bwlimit=24M --stats=json "lo:$W/split-src" \
+		"$W/split-$side" ;;
+	one) assert_exit 0 rpcopy --streams=1 --stats=json "$W/split-src" \
+		"lo:$W/split-$side" ;;
+	esac
+	remote_clean "a big file, $side"
+	cmp -s "$W/split-src/big" "$W/split-$side/big" || fail "a big file, $side: the copy differs"
+	split=$(sed -n 's/.*"split_files":\([0-9]*\).*/\1/p' "$T/out")
+	case $side in
+	one) [ "$split" = 0 ] || fail "one stream: split_files is '$split', not 0" ;;
+	*) [ "$split" = 1 ] || fail "a big file, $side: split_files is '$split', not 1" ;;
+	esac
+done
 exit 0

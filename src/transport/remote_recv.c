@@ -78,10 +78,12 @@ struct stream {
 	pthread_t thread;
 	_Atomic int done;
 	struct worker w;
-	struct dst *look;  /* a second DST handle, to decide ahead */
-	uint32_t next_id;  /* the next request's id */
-	uint64_t inflight; /* bytes asked for and not yet taken */
-	uint64_t wrote_to; /* the end of the data written to the file being fetched */
+	struct dst *look; /* a second DST handle, to decide ahead */
+	/* Requests on this stream: its own worker's, and ranges of big files
+	   other workers split across the streams (range_stream). */
+	_Atomic uint32_t next_id;  /* the last request's id */
+	_Atomic uint64_t inflight; /* bytes asked for and not yet taken */
+	uint64_t wrote_to;         /* the end of the data written to the file being fetched */
 	struct copy_source source;
 	struct job pop;           /* a job as it leaves the queue */
 	struct job *ahead[AHEAD]; /* jobs popped, in order, each as long as it needs
@@ -449,17 +451,18 @@ static struct frame *next_of(struct stream *st, uint32_t id)
 	return broken ? (free(f), NULL) : f;
 }
 
-/* Ask for bytes [from, from + len) of relpath (len UINT64_MAX: to its end); its id. */
 /*
  * Ask for bytes [from, from + len) of relpath (len UINT64_MAX: to its
- * end), `expect` of them for the window; with `more`, queued to go with
- * the next (rconn_flush).  Its id.
+ * end), their room in the window reserved (reserve); with `more`, queued
+ * to go with the next (rconn_flush).  Its id.
  */
-static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint64_t len,
-		     uint64_t expect, int more)
+static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint64_t len, int more)
 {
 	struct wire_out o = { 0 };
-	uint32_t id = ++st->next_id ? st->next_id : ++st->next_id; /* never 0 */
+	uint32_t id;
+
+	while ((id = atomic_fetch_add(&st->next_id, 1) + 1) == 0) /* never 0 */
+		;
 
 	wire_put_u32(&o, id);
 	wire_put_str(&o, relpath, strlen(relpath));
@@ -469,8 +472,24 @@ static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint
 		  : rconn_send(st->c, FRAME_WANT, 0, o.buf, o.len)) < 0)
 		give_up(st->r, "the connection was lost: cannot write to it");
 	wire_out_free(&o);
-	st->inflight += expect;
 	return id;
+}
+
+/*
+ * Reserve room for `expect` bytes in st's window, if the window is not
+ * full (or `anyway`: the first range of a file, so that every file
+ * moves).  1 if reserved.  Any thread may ask on any stream; so a
+ * stream holds at most a window and a range or two asked for.
+ */
+static int reserve(struct stream *st, uint64_t expect, int anyway)
+{
+	uint64_t used = atomic_load(&st->inflight);
+
+	do {
+		if (!anyway && used >= REMOTE_WINDOW)
+			return 0;
+	} while (!atomic_compare_exchange_weak(&st->inflight, &used, used + expect));
+	return 1;
 }
 
 /* The bytes a range is expected to bring, for the window. */
@@ -494,6 +513,13 @@ struct range {
 	int changed;    /* the sender saw it change */
 	int err;        /* FAILED: why */
 	int damaged;    /* its hash did not match */
+};
+
+/* A range asked for: on which stream, its id, where, and its bytes for the window. */
+struct asked {
+	struct stream *via;
+	uint32_t id;
+	uint64_t from, len, expect;
 };
 
 /* Write a DATA frame's bytes at *at; 0, or -1 (c->failed_dst, or a bad frame). */
@@ -541,20 +567,20 @@ static int take_data(struct stream *st, struct copier *c, const struct frame *f,
 }
 
 /*
- * Take the answer to request `id`, a range starting at `from`, into out.
- * 0 with *rg filled (rg->err: it failed there), or -1 (the run is given
- * up, or writing failed: c->failed_dst).
+ * Take the answer to range *a (on its stream) into out, for the worker of
+ * stream `home` (its hash).  0 with *rg filled (rg->err: it failed
+ * there), or -1 (the run is given up, or writing failed: c->failed_dst).
  */
-static int take_range(struct stream *st, struct copier *c, uint32_t id, uint64_t from, int out,
+static int take_range(struct stream *home, const struct asked *a, struct copier *c, int out,
 		      struct range *rg)
 {
-	struct frame *f = next_of(st, id);
-	uint64_t at = from;
+	struct frame *f = next_of(a->via, a->id);
+	uint64_t at = a->from;
 	int rc = 0;
 
 	memset(rg, 0, sizeof(*rg));
-	hash_reset(st->hash);
-	for (; f != NULL; f = rc == 0 ? next_of(st, id) : NULL) {
+	hash_reset(home->hash);
+	for (; f != NULL; f = rc == 0 ? next_of(a->via, a->id) : NULL) {
 		struct wire_in in;
 
 		wire_in_init(&in, f->data, f->len);
@@ -564,9 +590,9 @@ static int take_range(struct stream *st, struct copier *c, uint32_t id, uint64_t
 			rc = wire_ok(&in, 1) && rg->err > 0 && rg->err < 4096 ? 1 : -2;
 		} else if (f->type == FRAME_FILE) {
 			wire_get_stat(&in, &rg->st);
-			rc = wire_ok(&in, 1) && S_ISREG(rg->st.st_mode) && at == from ? 0 : -2;
+			rc = wire_ok(&in, 1) && S_ISREG(rg->st.st_mode) && at == a->from ? 0 : -2;
 		} else if (f->type == FRAME_DATA || f->type == FRAME_HOLE) {
-			rc = take_data(st, c, f, out, &at, f->type == FRAME_HOLE);
+			rc = take_data(home, c, f, out, &at, f->type == FRAME_HOLE);
 		} else { /* END */
 			unsigned char mine[HASH_SIZE];
 			const void *theirs;
@@ -574,14 +600,15 @@ static int take_range(struct stream *st, struct copier *c, uint32_t id, uint64_t
 			rg->bytes = wire_u64(&in);
 			rg->changed = wire_u8(&in) != 0;
 			theirs = wire_bytes(&in, HASH_SIZE);
-			hash_final(st->hash, mine);
+			hash_final(home->hash, mine);
 			rg->damaged = theirs == NULL || memcmp(mine, theirs, HASH_SIZE) != 0;
-			rc = wire_ok(&in, 1) && rg->bytes == at - from ? 1 : -2;
+			rc = wire_ok(&in, 1) && rg->bytes == at - a->from ? 1 : -2;
 		}
 		free(f);
 	}
+	atomic_fetch_sub(&a->via->inflight, a->expect);
 	if (rc == -2)
-		give_up(st->r, "the other side sent a malformed file frame");
+		give_up(home->r, "the other side sent a malformed file frame");
 	return rc == 1 ? 0 : -1;
 }
 
@@ -593,45 +620,85 @@ static int same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec && a->st_ino == b->st_ino;
 }
 
-/* Ranges of one file asked for at once, at most (within the window). */
-#define RANGES_AHEAD 8
+/* Ranges of one file asked for at once, at most (within the windows of the streams). */
+#define RANGES_AHEAD 32
 
-/* A range asked for. */
-struct asked {
-	uint32_t id;
-	uint64_t from, len, expect;
-};
+/*
+ * A file with at least this much left to fetch is split across the
+ * streams; with at least SPLIT_GROW left while every window is full, it
+ * is data that waits, and one more stream is asked for.
+ */
+#define SPLIT_MIN REMOTE_WINDOW
+#define SPLIT_GROW ((uint64_t)32 << 20)
 
 /* Drop the answers to the ranges asked for and not taken. */
-static void drop_asked(struct stream *st, struct asked *q, int n)
+static void drop_asked(struct asked *q, int n)
 {
 	for (int i = 0; i < n; i++) {
 		struct frame *f;
 
-		while ((f = next_of(st, q[i].id)) != NULL) {
+		while ((f = next_of(q[i].via, q[i].id)) != NULL) {
 			int last = f->type == FRAME_END || f->type == FRAME_FAILED;
 
 			free(f);
 			if (last)
 				break;
 		}
-		st->inflight -= q[i].expect;
+		atomic_fetch_sub(&q[i].via->inflight, q[i].expect);
 	}
 }
 
 /* The range a job's file was asked for from when the job was popped (its `reserved` id). */
-static struct asked asked_ahead(const struct job *job)
+static struct asked asked_ahead(struct stream *st, const struct job *job)
 {
 	uint64_t len = range_len(job->st.size, 0);
 
-	return (struct asked){ job->reserved, 0, len, range_bytes(job->st.size, 0, len) };
+	return (struct asked){ st, job->reserved, 0, len, range_bytes(job->st.size, 0, len) };
+}
+
+static void ask_for_stream(struct receiver *r, int lasting);
+
+/*
+ * The stream to ask for the next range of a file on, `expect` bytes of
+ * it in the window reserved, `left` bytes of the file still to ask for
+ * and `n` of its ranges asked for: the worker's own, or for a big file
+ * the one with the fewest bytes in flight; NULL while every window is
+ * full (the first range of a file is always asked for).
+ */
+static struct stream *range_stream(struct stream *home, uint64_t left, uint64_t expect, int n)
+{
+	struct receiver *r = home->r;
+
+	for (int tries = 0; tries < 4; tries++) {
+		struct stream *best = home;
+		uint64_t least = atomic_load(&home->inflight);
+
+		if (left >= SPLIT_MIN) {
+			int streams = atomic_load(&r->nstreams);
+
+			for (int i = 0; i < streams; i++) {
+				uint64_t used = atomic_load(&r->streams[i]->inflight);
+
+				if (used < least)
+					best = r->streams[i], least = used;
+			}
+		}
+		if (least >= REMOTE_WINDOW && n > 0)
+			break;
+		if (reserve(best, expect, n == 0))
+			return best;
+	}
+	if (left >= SPLIT_GROW)
+		ask_for_stream(r, 1);
+	return NULL;
 }
 
 /*
  * copy_source.fetch: the file c->src_path, in ranges asked for ahead of
  * the one being written (the first maybe before, with the job:
- * `reserved`) as the window allows, each checked as it ends.  A range
- * whose hash does not match is asked for once more.
+ * `reserved`) as the windows allow, each checked as it ends; a big
+ * file's ranges spread over the streams.  A range whose hash does not
+ * match is asked for once more.
  */
 static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64_t *copied)
 {
@@ -643,36 +710,43 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 	int n = 0, retried = 0, end = 0, rc = 0;
 
 	if (job->reserved != 0) {
-		q[n++] = asked_ahead(job);
+		q[n++] = asked_ahead(st, job);
 		end = q[0].len == UINT64_MAX;
 		next = q[0].len;
 	}
 	job->reserved = 0;
 	st->wrote_to = 0;
+	c->file_split = 0;
 	for (;;) {
 		struct range rg;
 		struct asked a;
+		struct stream *via;
 
-		while (!end && n < RANGES_AHEAD && (n == 0 || st->inflight < REMOTE_WINDOW)) {
+		while (!end && n < RANGES_AHEAD) {
 			uint64_t len = range_len(size, next), expect = range_bytes(size, next, len);
 
-			q[n++] = (struct asked){ want(st, c->src_path, next, len, expect, 1), next,
+			via = range_stream(st, size > next ? size - next : 0, expect, n);
+			if (via == NULL)
+				break;
+			q[n++] = (struct asked){ via, want(via, c->src_path, next, len, 1), next,
 						 len, expect };
+			c->file_split |= via != st; /* --stats' split_files */
 			end = len == UINT64_MAX;
 			next += end ? 0 : len;
 		}
-		(void)rconn_flush(st->c);
+		for (int i = 0; i < n; i++) /* what is asked goes now, on every stream used */
+			if (i == 0 || q[i].via != q[i - 1].via)
+				(void)rconn_flush(q[i].via->c);
 		a = q[0];
 		memmove(q, q + 1, (size_t)--n * sizeof(*q));
-		if (take_range(st, c, a.id, a.from, out, &rg) < 0)
+		if (take_range(st, &a, c, out, &rg) < 0)
 			rc = -1;
-		st->inflight -= a.expect;
 		if (rc == 0 && rg.err != 0) {
 			errno = rg.err;
 			rc = -1;
 		} else if (rc == 0 && rg.damaged && !retried++) {
 			/* Once more, from this range on. */
-			drop_asked(st, q, n);
+			drop_asked(q, n);
 			n = 0;
 			end = 0;
 			next = a.from;
@@ -699,7 +773,7 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		if (a.len == UINT64_MAX)
 			break;
 	}
-	drop_asked(st, q, n);
+	drop_asked(q, n);
 	if (rc != 0)
 		return rc;
 	if (st->wrote_to != done && ftruncate(out, (off_t)done) < 0) {
@@ -710,7 +784,6 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 	*copied = done;
 	return 0;
 }
-
 /* --- the streams as workers (core/kind.h) --- */
 
 /*
@@ -748,16 +821,16 @@ static const struct src_meta *job_meta(const struct job *job, struct src_meta *m
 }
 
 /*
- * Data waits: this stream's window is full and more jobs are queued.  Ask
- * for one more stream, one at a time, up to --streams: a run with
- * nothing to move never opens more than the first.
+ * Data waits (`lasting`): a stream's window is full and more jobs are
+ * queued, or a big file's ranges fill every window.  Ask for one more
+ * stream, one at a time, up to --streams: a run with nothing to move
+ * never opens more than the first.
  */
-static void ask_for_stream(struct receiver *r)
+static void ask_for_stream(struct receiver *r, int lasting)
 {
 	int n = atomic_load(&r->nstreams), ask;
 
-	/* Only for work that lasts: a queue at least half full (the walker ahead). */
-	if (r->grow == NULL || queue_length(r->s->queue) < queue_capacity(r->s->queue) / 2)
+	if (r->grow == NULL || !lasting)
 		return;
 	pthread_mutex_lock(&r->lock);
 	ask = r->wanted <= n && r->wanted < r->max_streams;
@@ -784,7 +857,8 @@ static int fill_ahead(struct stream *st)
 	const struct session *s = st->r->s;
 	struct worker_slot *slot = st->w.slot;
 
-	while (st->count < AHEAD && st->inflight < REMOTE_WINDOW) {
+	/* One job at least: other workers may fill the window too (range_stream). */
+	while (st->count < AHEAD && (st->count == 0 || st->inflight < REMOTE_WINDOW)) {
 		struct job *job;
 		struct src_meta m;
 		uint64_t len;
@@ -803,14 +877,15 @@ static int fill_ahead(struct stream *st)
 		job = st->ahead[(st->first + st->count) % AHEAD] = job_copy(&st->pop);
 		job->reserved = 0;
 		len = range_len(job->st.size, 0);
-		if (will_copy(st, job, job_meta(job, &m)))
-			job->reserved =
-				want(st, job->path, 0, len, range_bytes(job->st.size, 0, len), 1);
+		if (will_copy(st, job, job_meta(job, &m)) &&
+		    reserve(st, range_bytes(job->st.size, 0, len), 1))
+			job->reserved = want(st, job->path, 0, len, 1);
 		st->count++;
 	}
 	(void)rconn_flush(st->c);
-	/* Full with more queued: the data waits for this stream. */
-	ask_for_stream(st->r);
+	/* Full with more queued, for work that lasts (a queue at least half
+	   full, the walker ahead): the data waits for this stream. */
+	ask_for_stream(st->r, queue_length(s->queue) >= queue_capacity(s->queue) / 2);
 	return 0;
 }
 
@@ -830,9 +905,9 @@ static void *stream_main(void *arg)
 		w->copier.src_path = job->path;
 		(void)worker_run(w, (enum job_kind)job->kind, job->path, &job->st);
 		if (job->reserved != 0) { /* asked for, and the copy decided otherwise */
-			struct asked a = asked_ahead(job);
+			struct asked a = asked_ahead(st, job);
 
-			drop_asked(st, &a, 1);
+			drop_asked(&a, 1);
 		}
 		free(job);
 		st->first = (st->first + 1) % AHEAD;
@@ -873,9 +948,9 @@ static int streams_start(void *state, int index)
 	worker_init(&st->w, r->s, &r->s->shared->slots[index]);
 	st->w.copier.source = &st->source;
 	st->look = dst_open(r->s, st->w.slot);
-	st->hash = hash_new();
+	if (st->hash == NULL)
+		st->hash = hash_new();
 	st->first = st->count = 0;
-	st->inflight = 0;
 	atomic_store(&st->done, 0);
 	rc = pthread_create(&st->thread, NULL, stream_main, st);
 	if (rc != 0) {
