@@ -3,12 +3,12 @@
 # for ssh, tests/tools/slowlink between them to delay, pace or cut the
 # link):
 #   - a far end speaking protocol version 99 (a fake server written here):
-#     exit 2 within seconds, one line on stderr naming both versions (1 and
+#     exit 2 within seconds, one line on stderr naming both versions (ours and
 #     99), nothing made; what the client sent first is a HELLO as the
-#     protocol says (magic, version 1, "pcopy ...", the role: receiver for
+#     protocol says (magic, our version, "pcopy ...", the role: receiver for
 #     a push, sender for a pull);
 #   - the real `pcopy --server` given a HELLO of version 99: its own HELLO
-#     (version 1) first, then exit 2 (a FATAL frame, if sent, names 99);
+#     (our version) first, then exit 2 (a FATAL frame, if sent, names 99);
 #     given nothing, garbage or a header claiming 4 GiB: it ends, non-zero,
 #     within seconds;
 #   - a far shell that prints a banner before pcopy starts, a far program
@@ -58,20 +58,25 @@ now_ms() {
 }
 
 # ---- frames, for the fakes ----
-cat >"$T/frames.py" <<'PY'
+# the protocol's version, as remote.h says it
+proto=$(sed -n 's/^#define REMOTE_VERSION \([0-9]*\)$/\1/p' "$SRCDIR/src/transport/remote.h")
+[ -n "$proto" ] || fail "no REMOTE_VERSION in src/transport/remote.h"
+cat >"$T/frames.py" <<PY
 """The protocol's frames as remote.h and wire.h give them."""
 import struct
 MAGIC = 0x59504350
+VERSION = $proto
 HELLO, FATAL = 1, 2
 
 def frame(ftype, payload, stream=0):
     return struct.pack("<IHH", len(payload), ftype, stream) + payload
 
-def hello(version, program=b"pcopy 99.0.0", role=0, args=()):
+def hello(version, program=b"pcopy 99.0.0", role=0, args=(), cpus=1, boot=b""):
     p = struct.pack("<II", MAGIC, version) + struct.pack("<I", len(program)) + program
     p += struct.pack("<BI", role, len(args))
     for a in args:
         p += struct.pack("<I", len(a)) + a
+    p += struct.pack("<II", cpus, len(boot)) + boot
     return frame(HELLO, p)
 
 def frames(data):
@@ -135,7 +140,7 @@ for side in push pull; do
 	[ "$took" -lt 10000 ] || fail "$side, version 99: took ${took} ms"
 	one_message "$T/err" "$side, version 99"
 	assert_grep "$T/err" '(^|[^0-9])99([^0-9]|$)'
-	assert_grep "$T/err" '(^|[^0-9.])1([^0-9]|$)'
+	assert_grep "$T/err" "(^|[^0-9.])$proto([^0-9]|\$)"
 	[ ! -e "$W/vm-$side" ] || fail "$side, version 99: DST made"
 	remote_clean "$side, version 99"
 	# what the client said first: its HELLO
@@ -151,7 +156,7 @@ ftype, stream, payload = fs[0]
 assert (ftype, stream) == (frames.HELLO, 0), (ftype, stream)
 magic, version, program, role, nargs = frames.read_hello(payload)
 assert magic == frames.MAGIC, hex(magic)
-assert version == 1, version
+assert version == frames.VERSION, version
 assert program.startswith("pcopy "), program
 assert role == int(sys.argv[2]), ("role", role)
 assert nargs >= 1, ("nargs", nargs)
@@ -195,8 +200,8 @@ python3 "$T/serve.py" hello99 >"$T/serve.out" || fail "serve.py failed"
 assert_eq "$(head -n 1 "$T/serve.out")" 2 "the server's exit status after a HELLO of version 99"
 first=$(sed -n 2p "$T/serve.out")
 case $first in
-"1 0 0x59504350 1 pcopy "*) ;;
-*) fail "the server's first frame: '$first', expected its HELLO of version 1" ;;
+"1 0 0x59504350 $proto pcopy "*) ;;
+*) fail "the server's first frame: '$first', expected its HELLO of version $proto" ;;
 esac
 if grep -q '^2 ' "$T/serve.out"; then
 	assert_grep "$T/serve.out" '^2 0 .*(^|[^0-9])99([^0-9]|$)'
@@ -643,9 +648,10 @@ def receiver():
     drain()
 
 if CASE == "hello-nargs":  # 2^32-1 arguments, none behind
-    send(frame(HELLO, u32(frames.MAGIC) + u32(1) + s(b"pcopy x") + u8(0) + u32(0xffffffff)))
+    send(frame(HELLO, u32(frames.MAGIC) + u32(frames.VERSION) + s(b"pcopy x") + u8(0) +
+               u32(0xffffffff)))
 else:
-    send(frames.hello(1, b"pcopy x"))
+    send(frames.hello(frames.VERSION, b"pcopy x"))
 ftype, p = recv()
 if ftype != HELLO:
     bye()

@@ -144,7 +144,7 @@ static const char usage_text[] =
 	"      --remote-pcopy=PATH  pcopy's path on HOST (default: pcopy)\n"
 	"      --bwlimit=RATE       send file data at most this fast, all streams\n"
 	"                           together: KiB/s, or with a suffix K, M or G\n"
-	"      --streams=N          at most N connections, 1..64 (default 4)\n"
+	"      --streams=N          at most N connections, 1..64 (default: by CPUs, <= 4)\n"
 	"\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -397,6 +397,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 			return -1;
 		}
 		opts->streams = (int)v;
+		opts->streams_given = true;
 		return 0;
 	case OPT_BWLIMIT: return parse_rate(arg, &opts->bwlimit, err, errlen);
 	case OPT_UMASK: { /* not in --help: the client's, for its server */

@@ -123,6 +123,8 @@ struct options {
 	const char *rsh;            /* -e, --rsh: the command that reaches HOST */
 	const char *remote_pcopy;   /* --remote-pcopy: pcopy's path there */
 	int streams;                /* --streams: connections, 1..64 */
+	bool streams_given;         /* it was given: else a default from the CPUs of
+				       both machines (remote_default_streams) */
 	unsigned long long bwlimit; /* --bwlimit: bytes of file data a second, or 0 */
 	int umask;                  /* --umask (what a client tells its server): the
 				     user's umask there, or -1: this process's */

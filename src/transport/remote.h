@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #define REMOTE_MAGIC 0x59504350u /* "PCPY", little-endian */
-#define REMOTE_VERSION 1
+#define REMOTE_VERSION 2
 
 /* What a frame is (wire_head.type). */
 enum remote_frame {
@@ -86,6 +86,11 @@ enum remote_frame {
  *	u32 nargs        client -> server: the run's options as arguments
  *	str args[nargs]  (cli/args.c parses them on the server as on the
  *	                 client), then the server's operands; server: 0
+ *	u32 cpus         the CPUs the side may run on, and
+ *	str boot         its kernel's boot id (at most 39 bytes, maybe
+ *	                 empty): without --streams, the receiver opens as
+ *	                 many streams as the CPUs allow (remote_conn.h's
+ *	                 remote_default_streams)
  */
 #define REMOTE_ARGS_MAX 4096 /* arguments in a HELLO, at most */
 #define REMOTE_ARG_MAX 8192  /* bytes of one, at most */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,9 +313,39 @@ int rconn_close(struct rconn *c, int kill_it)
 
 #define PROGRAM "pcopy " PCOPY_VERSION
 
+void remote_host_self(struct remote_host *h)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, h->boot, sizeof(h->boot) - 1) : -1;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	h->cpus = n > 0 && n < 65536 ? (unsigned)n : 1;
+	h->boot[len > 0 ? len : 0] = '\0';
+	h->boot[strcspn(h->boot, "\n")] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+int remote_default_streams(const struct remote_host *peer, int most)
+{
+	struct remote_host self;
+	unsigned n;
+
+	remote_host_self(&self);
+	if (self.boot[0] != '\0' && strcmp(self.boot, peer->boot) == 0)
+		n = self.cpus / 2;
+	else
+		n = self.cpus < peer->cpus ? self.cpus : peer->cpus;
+	return n < 1 ? 1 : n > (unsigned)most ? most : (int)n;
+}
+
 int remote_hello_send(struct rconn *c, int role, int nargs, char *const args[])
 {
 	struct wire_out o = { 0 };
+	struct remote_host self;
 	int rc;
 
 	wire_put_u32(&o, REMOTE_MAGIC);
@@ -324,6 +355,9 @@ int remote_hello_send(struct rconn *c, int role, int nargs, char *const args[])
 	wire_put_u32(&o, (uint32_t)nargs);
 	for (int i = 0; i < nargs; i++)
 		wire_put_str(&o, args[i], strlen(args[i]));
+	remote_host_self(&self);
+	wire_put_u32(&o, self.cpus);
+	wire_put_str(&o, self.boot, strlen(self.boot));
 	rc = rconn_send_out(c, FRAME_HELLO, 0, &o);
 	wire_out_free(&o);
 	return rc;
@@ -355,11 +389,11 @@ static int read_args(struct wire_in *in, int *nargs, char ***args)
 			return -1;
 		(*args)[(*nargs)++] = xstrdup(buf);
 	}
-	return wire_ok(in, 1) ? 0 : -1;
+	return wire_ok(in, 0) ? 0 : -1;
 }
 
-int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args, char *err,
-		      size_t errlen)
+int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args,
+		      struct remote_host *peer, char *err, size_t errlen)
 {
 	unsigned char *buf = NULL;
 	size_t cap = 0, len;
@@ -391,6 +425,10 @@ int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args, char
 	} else {
 		*role = wire_u8(&in);
 		rc = read_args(&in, nargs, args);
+		peer->cpus = wire_u32(&in);
+		if (rc == 0 && (wire_cstr(&in, peer->boot, sizeof(peer->boot) - 1) == NULL ||
+				!wire_ok(&in, 1) || peer->cpus == 0 || peer->cpus > 65535))
+			rc = -1;
 		if (rc < 0) {
 			snprintf(err, errlen, "a malformed handshake");
 			remote_args_free(*nargs, *args);

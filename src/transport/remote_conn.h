@@ -81,17 +81,35 @@ int rconn_close(struct rconn *c, int kill_it);
 
 /* --- the handshake (remote.h's HELLO) --- */
 
+/* What each side says of its machine in HELLO, for the default of --streams. */
+struct remote_host {
+	unsigned cpus;   /* CPUs pcopy may run on there */
+	char boot[40];   /* its kernel's boot id: the same at both ends of a copy
+			    within one machine (or container host), else "" */
+};
+
+/* This machine's. */
+void remote_host_self(struct remote_host *h);
+
+/*
+ * Streams worth opening when --streams is not given, at most `most`:
+ * each stream's cipher keeps a CPU busy at each end, so as many as the
+ * machine with fewer CPUs has, or half of them when both ends are one
+ * machine (the same boot id) and share its CPUs.  At least 1.
+ */
+int remote_default_streams(const struct remote_host *peer, int most);
+
 /* Send our HELLO: role (0 from a server) and the arguments for the server. */
 int remote_hello_send(struct rconn *c, int role, int nargs, char *const args[]);
 
 /*
- * Read the peer's HELLO.  0 with *role and the arguments (args[*nargs],
+ * Read the peer's HELLO.  0 with *role, the arguments (args[*nargs],
  * malloc'd, NULL-terminated, args[0] "pcopy"; free with
- * remote_args_free) set, or -1 with a one-line reason in err: not pcopy,
- * or another protocol version (both named).
+ * remote_args_free) and *peer set, or -1 with a one-line reason in err:
+ * not pcopy, or another protocol version (both named).
  */
-int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args, char *err,
-		      size_t errlen);
+int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args,
+		      struct remote_host *peer, char *err, size_t errlen);
 void remote_args_free(int nargs, char **args);
 
 /* Hash n zero bytes into h (copy/hash.h): a hole, as it reads. */

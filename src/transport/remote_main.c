@@ -145,8 +145,10 @@ static void server_options(const struct options *o, const struct filter *f, int 
 				 list[0] ? "," : "", parts[i]);
 	if (list[0] != '\0')
 		add(l, "--no-preserve=", list);
-	snprintf(list, sizeof(list), "%d", o->streams); /* both sides: RENDEZVOUS or not */
-	add(l, "--streams=", list);
+	if (o->streams_given) { /* both sides: RENDEZVOUS or not */
+		snprintf(list, sizeof(list), "%d", o->streams);
+		add(l, "--streams=", list);
+	}
 	if (o->bwlimit > 0) { /* the sending side paces */
 		snprintf(list, sizeof(list), "%lluK",
 			 o->bwlimit / 1024 > 0 ? o->bwlimit / 1024 : 1);
@@ -293,8 +295,12 @@ static int start_server(const struct options *o, const char *host, const char *j
 	return rc;
 }
 
-/* Handshake as the client: ask for `role` with these arguments.  0, or -1 (said). */
-static int client_hello(struct rconn *c, const char *host, int role, struct strlist *args)
+/*
+ * Handshake as the client: ask for `role` with these arguments; what the
+ * server says of its machine in *peer.  0, or -1 (said).
+ */
+static int client_hello(struct rconn *c, const char *host, int role, struct strlist *args,
+			struct remote_host *peer)
 {
 	char **argv = xcalloc(args->count + 1, sizeof(*argv));
 	char err[512], **theirs;
@@ -304,7 +310,7 @@ static int client_hello(struct rconn *c, const char *host, int role, struct strl
 		argv[i] = (char *)strlist_get(args, i);
 	rc = remote_hello_send(c, role, (int)args->count, argv);
 	free(argv);
-	if (rc == 0 && remote_hello_recv(c, &their_role, &n, &theirs, err, sizeof(err)) == 0) {
+	if (rc == 0 && remote_hello_recv(c, &their_role, &n, &theirs, peer, err, sizeof(err)) == 0) {
 		remote_args_free(n, theirs);
 		return 0;
 	}
@@ -518,18 +524,21 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		strlist_add(&args, pull ? srcs[i] : o->srcs[i]);
 	strlist_add(&args, pull ? "." : dst_path);
 	struct client cl = { .o = o, .host = host, .pull = pull };
+	struct remote_host peer;
 	struct remote_streams grow = { client_more, &cl };
 
 	pthread_mutex_init(&cl.lock, NULL);
 	if (start_server(o, host, NULL, &c) < 0) {
 		report_message("cannot run %s: %s", o->rsh, strerror(errno));
 	} else {
-		if (client_hello(&c, host, pull ? ROLE_SENDER : ROLE_RECEIVER, &args) == 0 &&
+		if (client_hello(&c, host, pull ? ROLE_SENDER : ROLE_RECEIVER, &args, &peer) == 0 &&
 		    (o->streams == 1 || read_rendezvous(&c, &cl) == 0)) {
 			if (pull) {
 				struct options here = *o;
 
 				here.srcs = srcs;
+				if (!o->streams_given)
+					here.streams = remote_default_streams(&peer, o->streams);
 				rc = remote_receive(&c, &here, filter, list, user_umask, force,
 						    &grow, out) < 0
 					     ? -1
@@ -558,6 +567,7 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 
 /* The connection (our stdin and stdout as we started) and the relay of our own stdout. */
 static struct rconn server_conn;
+static struct remote_host client_host; /* what the client said of its machine */
 static int server_role;
 static int server_argc; /* the client's arguments, freed at the end */
 static char **server_argv;
@@ -820,8 +830,8 @@ int remote_server_start(int *argc, char ***argv)
 		return -1;
 	}
 	if (remote_hello_send(&server_conn, 0, 0, NULL) < 0 ||
-	    remote_hello_recv(&server_conn, &server_role, &server_argc, &server_argv, err,
-			      sizeof(err)) < 0) {
+	    remote_hello_recv(&server_conn, &server_role, &server_argc, &server_argv, &client_host,
+			      err, sizeof(err)) < 0) {
 		fprintf(stderr, "pcopy --server: %s\n", err);
 		return -1;
 	}
@@ -848,7 +858,11 @@ int remote_server_run(const struct options *o, const struct filter *filter,
 		return -1;
 	}
 	if (server_role == ROLE_RECEIVER) {
-		rc = remote_receive(&server_conn, o, filter, list, user_umask, force,
+		struct options mine = *o;
+
+		if (!o->streams_given)
+			mine.streams = remote_default_streams(&client_host, o->streams);
+		rc = remote_receive(&server_conn, &mine, filter, list, user_umask, force,
 				    o->streams > 1 ? &grow : NULL, out) < 0
 			     ? -1
 			     : 0;

@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/job.h"
 #include "suites.h"
+#include "transport/remote.h"
+#include "transport/remote_conn.h"
 #include "transport/remote_listing.h"
 #include "transport/remote_main.h"
 #include "transport/wire.h"
@@ -680,6 +683,90 @@ START_TEST(test_operands)
 }
 END_TEST
 
+/* A HELLO sent over a pipe, as the peer reads it: role, arguments, machine. */
+START_TEST(test_hello_round_trip)
+{
+	char *args[] = { "--update", "--", "src" }, err[256], **got;
+	struct remote_host self, peer;
+	struct rconn tx, rx;
+	int p[2], role, n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	rconn_init(&tx, -1, p[1]);
+	rconn_init(&rx, p[0], -1);
+	ck_assert_int_eq(remote_hello_send(&tx, ROLE_SENDER, 3, args), 0);
+	ck_assert_int_eq(remote_hello_recv(&rx, &role, &n, &got, &peer, err, sizeof(err)), 0);
+	ck_assert_int_eq(role, ROLE_SENDER);
+	ck_assert_int_eq(n, 4); /* "pcopy" first */
+	ck_assert_str_eq(got[0], "pcopy");
+	ck_assert_str_eq(got[1], "--update");
+	ck_assert_str_eq(got[3], "src");
+	ck_assert_ptr_null(got[4]);
+	remote_args_free(n, got);
+	remote_host_self(&self);
+	ck_assert_uint_ge(self.cpus, 1);
+	ck_assert_uint_eq(peer.cpus, self.cpus);
+	ck_assert_str_eq(peer.boot, self.boot);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* A HELLO whose machine part is missing, or says 0 CPUs, is refused. */
+START_TEST(test_hello_malformed)
+{
+	static const unsigned char cut[] = { 'P', 'C', 'P', 'Y', REMOTE_VERSION, 0, 0, 0,
+					     1, 0, 0, 0, 'x', 2, 0, 0, 0, 0 };
+	static const unsigned char zero[] = { 'P', 'C', 'P', 'Y', REMOTE_VERSION, 0, 0, 0,
+					      1, 0, 0, 0, 'x', 2, 0, 0, 0, 0,
+					      0, 0, 0, 0, 0, 0, 0, 0 };
+	const struct {
+		const unsigned char *p;
+		size_t len;
+	} cases[] = { { cut, sizeof(cut) }, { zero, sizeof(zero) } };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct remote_host peer;
+		struct rconn tx, rx;
+		char err[256] = "", **got;
+		int p[2], role, n;
+
+		ck_assert_int_eq(pipe(p), 0);
+		rconn_init(&tx, -1, p[1]);
+		rconn_init(&rx, p[0], -1);
+		ck_assert_int_eq(rconn_send(&tx, FRAME_HELLO, 0, cases[i].p, cases[i].len), 0);
+		ck_assert_int_eq(remote_hello_recv(&rx, &role, &n, &got, &peer, err, sizeof(err)),
+				 -1);
+		ck_assert_str_eq(err, "a malformed handshake");
+		close(p[0]);
+		close(p[1]);
+	}
+}
+END_TEST
+
+/* Without --streams: the CPUs of the smaller machine, half of one shared. */
+START_TEST(test_default_streams)
+{
+	struct remote_host self, other;
+	unsigned half;
+
+	remote_host_self(&self);
+	other = self;
+	strcpy(other.boot, "another-machine");
+	other.cpus = 64;
+	ck_assert_int_eq(remote_default_streams(&other, 4), self.cpus < 4 ? (int)self.cpus : 4);
+	ck_assert_int_eq(remote_default_streams(&other, 1), 1);
+	other.cpus = 1;
+	ck_assert_int_eq(remote_default_streams(&other, 4), 1);
+	other.cpus = 3;
+	ck_assert_int_eq(remote_default_streams(&other, 64), self.cpus < 3 ? (int)self.cpus : 3);
+	if (self.boot[0] != '\0') { /* one machine at both ends: its CPUs shared */
+		half = self.cpus / 2 < 1 ? 1 : self.cpus / 2;
+		ck_assert_int_eq(remote_default_streams(&self, 64), (int)half);
+	}
+}
+END_TEST
+
 Suite *remote_suite(void)
 {
 	Suite *s = suite_create("remote");
@@ -702,6 +789,11 @@ Suite *remote_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("operand");
 	tcase_add_test(tc, test_operands);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hello");
+	tcase_add_test(tc, test_hello_round_trip);
+	tcase_add_test(tc, test_hello_malformed);
+	tcase_add_test(tc, test_default_streams);
 	suite_add_tcase(s, tc);
 	return s;
 }
