@@ -173,7 +173,8 @@ pcopy_ok() {
 # fail if any temporary of pcopy (".pcopy-tmp*") is left under DIR
 no_temporaries() {
 	local left
-	left=$(find "$1" -name '.pcopy-tmp*' -print 2>/dev/null | head -n 5)
+	left=$(find "$1" \( -name '.pcopy-tmp*' -o -name '*.pcopy-partial' \) -print 2>/dev/null |
+		head -n 5)
 	[ -z "$left" ] || fail "temporaries left in $1: $left"
 }
 

@@ -378,6 +378,57 @@ for target in pid group; do
 	done
 done
 
+# --partial: a run cut by SIGINT keeps what arrived of its big file,
+# checked, as a hidden owner-only partial beside it (the runs above, cut
+# without it, kept none: no_temporaries); the next run resumes it,
+# moving only the rest, and --delete leaves it to that; a partial whose
+# file changed since is not trusted: all of it moves again
+part_size=$((24 << 20))
+mkdir -p "$W/part-src"
+head -c "$part_size" /dev/urandom >"$W/part-src/big"
+for side in push pull; do
+	what="$side, --partial"
+	part=$W/part-$side/.big.pcopy-partial
+	rm -rf "$W/part-$side"
+	case $side in
+	push) ops=("$W/part-src" "lo:$W/part-$side") ;;
+	pull) ops=("lo:$W/part-src" "$W/part-$side") ;;
+	esac
+	setsid env --default-signal=INT TMPDIR="$RTMP" "$PCOPY" -e "$LSH" \
+		--remote-pcopy="$RPCOPY" --partial --bwlimit=8M -T "${ops[@]}" >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep 1.5
+	kill -INT "$pid" 2>/dev/null
+	reap_signalled "$pid" 5 "$what"
+	[ "$RC" -eq 130 ] || fail "$what: exit $RC after SIGINT, expected 130"
+	remote_clean "$what"
+	[ ! -e "$W/part-$side/big" ] || fail "$what: the cut file was installed"
+	[ -f "$part" ] || fail "$what: no partial kept"
+	size=$(stat -c %s "$part")
+	[ "$size" -gt 0 ] && [ "$size" -lt "$part_size" ] || fail "$what: a partial of $size bytes"
+	[ "$(stat -c %a "$part")" = 600 ] || fail "$what: the partial's mode is $(stat -c %a "$part")"
+	cmp -s -n "$size" "$W/part-src/big" "$part" || fail "$what: the partial is not the file's start"
+	log "$what: cut with $size of $part_size bytes kept"
+	assert_exit 0 rpcopy --partial --delete --stats=json -T "${ops[@]}"
+	remote_clean "$what: the re-run"
+	copied=$(sed -n 's/.*"bytes_copied":\([0-9]*\).*/\1/p' "$T/out")
+	[ "$copied" = $((part_size - size)) ] ||
+		fail "$what: the re-run moved '$copied' bytes, not the $((part_size - size)) missing"
+	cmp -s "$W/part-src/big" "$W/part-$side/big" || fail "$what: the resumed copy differs"
+	no_temporaries "$W/part-$side"
+	# a partial of another version of the file: not taken up
+	rm "$W/part-$side/big"
+	head -c 1000 /dev/zero >"$part"
+	chmod 0600 "$part"
+	touch -d '2001-01-01' "$part"
+	assert_exit 0 rpcopy --partial --stats=json -T "${ops[@]}"
+	remote_clean "$what: a stale partial"
+	[ "$(sed -n 's/.*"bytes_copied":\([0-9]*\).*/\1/p' "$T/out")" = "$part_size" ] ||
+		fail "$what: a stale partial was taken up"
+	cmp -s "$W/part-src/big" "$W/part-$side/big" || fail "$what: the copy over a stale partial differs"
+	no_temporaries "$W/part-$side"
+done
+
 # ---- a hostile far end ----
 # $T/hostile: a fake `pcopy --server` that answers the HELLO as version 1
 # does and then, as the SENDER of a pull or the RECEIVER of a push, says

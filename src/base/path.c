@@ -197,6 +197,30 @@ size_t path_dirlen(const char *relpath)
 	return slash ? (size_t)(slash - relpath) : 0;
 }
 
+int path_partial_name(const char *name, char *out)
+{
+	size_t len = strlen(name);
+
+	if (1 + len + strlen(PARTIAL_SUFFIX) > NAME_MAX)
+		return -1;
+	out[0] = '.';
+	memcpy(out + 1, name, len);
+	strcpy(out + 1 + len, PARTIAL_SUFFIX);
+	return 0;
+}
+
+int path_partial_of(const char *name, char *out)
+{
+	size_t len = strlen(name), suffix = strlen(PARTIAL_SUFFIX);
+
+	if (len <= 1 + suffix || len > NAME_MAX || name[0] != '.' ||
+	    strcmp(name + len - suffix, PARTIAL_SUFFIX) != 0)
+		return 0;
+	memcpy(out, name + 1, len - 1 - suffix);
+	out[len - 1 - suffix] = '\0';
+	return 1;
+}
+
 void pathbuf_init(struct pathbuf *pb)
 {
 	pb->cap = 256;

@@ -39,6 +39,17 @@ const char *path_basename(const char *relpath);
 size_t path_dirlen(const char *relpath);
 
 /*
+ * --partial: what arrived of the file `name` before its copy was cut is
+ * kept beside it as ".NAME.pcopy-partial".  That name into out (NAME_MAX
+ * + 1 bytes); 0, or -1 when it would be too long (nothing is kept then).
+ */
+#define PARTIAL_SUFFIX ".pcopy-partial"
+int path_partial_name(const char *name, char *out);
+
+/* Is `name` a partial's?  Then 1, with the name it belongs to in out (NAME_MAX + 1). */
+int path_partial_of(const char *name, char *out);
+
+/*
  * A growable path buffer, for walkers that extend and trim a path as they
  * descend and return.
  */

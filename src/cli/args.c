@@ -34,6 +34,7 @@ enum {
 	OPT_STREAMS,
 	OPT_UMASK,
 	OPT_BWLIMIT,
+	OPT_PARTIAL,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
 	{ "streams", required_argument, NULL, OPT_STREAMS },
 	{ "umask", required_argument, NULL, OPT_UMASK },
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -145,6 +147,8 @@ static const char usage_text[] =
 	"      --bwlimit=RATE       send file data at most this fast, all streams\n"
 	"                           together: KiB/s, or with a suffix K, M or G\n"
 	"      --streams=N          at most N connections, 1..64 (default: by CPUs, <= 4)\n"
+	"      --partial            keep what arrived of a file cut off, hidden and\n"
+	"                           owner-only beside it, and resume from it\n"
 	"\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -400,6 +404,7 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		opts->streams_given = true;
 		return 0;
 	case OPT_BWLIMIT: return parse_rate(arg, &opts->bwlimit, err, errlen);
+	case OPT_PARTIAL: opts->partial = true; return 0;
 	case OPT_UMASK: { /* not in --help: the client's, for its server */
 		char *end;
 		unsigned long m = strtoul(arg, &end, 8);

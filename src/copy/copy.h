@@ -24,7 +24,15 @@ struct copy_source {
 	 * file `out` (holes left as holes), checked end to end; its stat as it
 	 * was read into *st and the bytes written into *copied.  0, 1 when it
 	 * changed while it was read (nothing usable written), or -1 with errno
-	 * (c->reason may say more, c->failed_dst where writing failed).
+	 * (c->reason may say more, c->failed_dst where writing failed); then,
+	 * if the file's first range arrived, *st as it was read and in
+	 * *copied the length of what was checked, from byte 0.
+	 *
+	 * With c->resume_from, `out` holds that many bytes already, checked
+	 * by an earlier run from the source file then modified at
+	 * c->resume_mtime: only the rest is fetched, unless the file is no
+	 * longer the one they came from (c->resume_from is then set to 0
+	 * and it all comes again).
 	 */
 	int (*fetch)(struct copier *c, int out, struct entry_stat *st, uint64_t *copied);
 	void *ctx;
@@ -53,6 +61,8 @@ struct copier {
 	const struct copy_source *source;
 	const char *src_path;
 	const struct src_meta *meta;
+	uint64_t resume_from;          /* --partial: see copy_source.fetch */
+	struct timespec resume_mtime;
 };
 
 void copier_init(struct copier *c, const struct session *s, struct worker_slot *slot);

@@ -126,6 +126,8 @@ struct options {
 	bool streams_given;         /* it was given: else a default from the CPUs of
 				       both machines (remote_default_streams) */
 	unsigned long long bwlimit; /* --bwlimit: bytes of file data a second, or 0 */
+	bool partial;               /* --partial: keep, and resume, what arrived of a
+				       file whose copy was cut (path.h's partial name) */
 	int umask;                  /* --umask (what a client tells its server): the
 				     user's umask there, or -1: this process's */
 };

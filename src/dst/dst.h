@@ -23,6 +23,7 @@
 #ifndef PCOPY_DST_H
 #define PCOPY_DST_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -52,7 +53,8 @@ struct src_entry {
 struct dst_file {
 	int fd;                 /* local: open for writing, or -1 */
 	int linked;             /* it has its final name */
-	char name[TMPNAME_MAX]; /* local: a named temporary, or "" (O_TMPFILE) */
+	char name[NAME_MAX + 1]; /* local: a named temporary (or a partial taken
+				    up: dst_resume), or "" (O_TMPFILE) */
 };
 
 struct dst;
@@ -95,6 +97,9 @@ struct dst_ops {
 		      struct meta_loss *lost);
 	int (*install)(struct dst *d, struct dst_file *f, const char *name, int *replaced);
 	void (*discard)(struct dst *d, struct dst_file *f);
+	int (*resume)(struct dst *d, struct dst_file *f, const char *name, struct stat *st);
+	int (*keep)(struct dst *d, struct dst_file *f, const char *name, uint64_t len,
+		    const struct timespec *mtime);
 	int (*node)(struct dst *d, const char *name, const struct src_entry *src,
 		    const char *target, int *replaced, struct meta_loss *lost);
 	int (*fix_meta)(struct dst *d, const char *name, const struct src_entry *src,
@@ -280,6 +285,30 @@ static inline int dst_install(struct dst *d, struct dst_file *f, const char *nam
 static inline void dst_discard(struct dst *d, struct dst_file *f)
 {
 	d->ops->discard(d, f);
+}
+
+/*
+ * --partial: take up the partial kept of `name` in the directory entered
+ * (base/path.h's partial name) as f, open for writing at its end, to be
+ * installed or discarded as dst_create's; its stat in *st.  0, or -1
+ * with errno: ENOENT, none; EPERM, not one this run may trust (not ours,
+ * not a plain owner-only file of one link), left alone.
+ */
+static inline int dst_resume(struct dst *d, struct dst_file *f, const char *name, struct stat *st)
+{
+	return d->ops->resume(d, f, name, st);
+}
+
+/*
+ * --partial: keep the first `len` bytes of f, which is not to be
+ * installed, as the partial of `name`, owner-only and with `mtime` (the
+ * source file's, to know it by), replacing any before.  0, or -1 with
+ * errno.  f is then discarded as ever.
+ */
+static inline int dst_keep(struct dst *d, struct dst_file *f, const char *name, uint64_t len,
+			   const struct timespec *mtime)
+{
+	return d->ops->keep(d, f, name, len, mtime);
 }
 
 /*

@@ -450,7 +450,10 @@ static void make_tmpname(char *out)
 /* Record (or clear, with "") the named temporary the parent must clean up. */
 static void note_tmpname(struct dst *d, const char *name)
 {
-	snprintf(d->slot->tmpname, TMPNAME_MAX, "%s", name);
+	size_t len = strnlen(name, TMPNAME_MAX - 1); /* make_tmpname's fit */
+
+	memcpy(d->slot->tmpname, name, len);
+	d->slot->tmpname[len] = '\0';
 }
 
 /* Rename the named temporary over `name`; it is gone either way after. */
@@ -631,6 +634,53 @@ static void local_discard(struct dst *d, struct dst_file *f)
 		close(f->fd);
 	f->fd = -1;
 	errno = saved;
+}
+
+static int local_resume(struct dst *d, struct dst_file *f, const char *name, struct stat *st)
+{
+	char partial[NAME_MAX + 1];
+	int fd;
+
+	if (path_partial_name(name, partial) < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* Non-blocking: a FIFO put there must not hold the run up. */
+	fd = openat(local_of(d)->dir_fd, partial,
+		    O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != d->s->euid ||
+	    st->st_nlink != 1 || (st->st_mode & 07777) != TEMP_MODE) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	f->fd = fd;
+	f->linked = 0;
+	snprintf(f->name, sizeof(f->name), "%s", partial);
+	return 0;
+}
+
+static int local_keep(struct dst *d, struct dst_file *f, const char *name, uint64_t len,
+		      const struct timespec *mtime)
+{
+	const struct timespec times[2] = { { 0, UTIME_OMIT }, *mtime };
+	char partial[NAME_MAX + 1];
+	int replaced;
+
+	if (path_partial_name(name, partial) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (len > INT64_MAX || ftruncate(f->fd, (off_t)len) < 0 || fchmod(f->fd, TEMP_MODE) < 0 ||
+	    futimens(f->fd, times) < 0)
+		return -1;
+	if (strcmp(f->name, partial) == 0) { /* taken up, and kept again */
+		f->linked = 1;
+		return 0;
+	}
+	return local_install(d, f, partial, &replaced);
 }
 
 static int local_untemp(struct dst *d, const char *relpath, const char *tmpname)
@@ -829,6 +879,8 @@ const struct dst_ops dst_local = {
 	.finish = local_finish,
 	.install = local_install,
 	.discard = local_discard,
+	.resume = local_resume,
+	.keep = local_keep,
 	.node = local_node,
 	.fix_meta = local_fix_meta,
 	.link = local_link,

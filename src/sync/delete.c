@@ -7,12 +7,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "base/util.h"
 #include "report/change.h"
 #include "report/entry.h"
@@ -224,6 +226,7 @@ static void find_doomed(struct deleter *d, const struct lookahead_list *l, int s
 {
 	unsigned char d_type;
 	const char *name;
+	char base[NAME_MAX + 1];
 	size_t pos = 0;
 
 	while (lookahead_list_next(l, &pos, &d_type, &name)) {
@@ -235,6 +238,9 @@ static void find_doomed(struct deleter *d, const struct lookahead_list *l, int s
 		type = entry_type(d, name, d_type);
 		if (type == 0)
 			continue;
+		if (d->s->opts->partial && S_ISREG(type) && path_partial_of(name, base) &&
+		    nameset_find(&d->src, base, NULL))
+			continue; /* --partial: what arrived of a file SRC still has */
 		if (nameset_find(&d->src, name, &sd_type))
 			src_type = source_type(d, sdir, name, sd_type, type);
 		old = pathbuf_push(&d->path, name);

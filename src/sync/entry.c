@@ -156,21 +156,34 @@ out:
  * data into a fresh temporary, installed once it arrived whole and
  * checked, with the stat it was read with.  A file that changed while it
  * was read there is kept on the `last` attempt only under --changing=copy.
+ *
+ * --partial: the temporary is the partial an earlier run kept, if any,
+ * and what the fetch checked is kept as the partial when it fails.
  */
 static enum attempt copy_remote_once(struct copier *c, struct dst *d, const char *dname, int last)
 {
 	struct dst_file f = { .fd = -1 };
 	struct entry_stat es;
 	struct src_entry src;
+	struct stat part;
 	uint64_t copied = 0;
 	enum attempt rc = ATTEMPT_FAILED;
-	int got;
+	int got, partial = c->s->opts->partial;
 
-	if (dst_create(d, &f) < 0) {
+	c->resume_from = 0;
+	if (partial && dst_resume(d, &f, dname, &part) == 0) {
+		c->resume_from = (uint64_t)part.st_size;
+		c->resume_mtime = part.st_mtim;
+	} else if (dst_create(d, &f) < 0) {
 		c->failed_dst = 1;
 		return ATTEMPT_FAILED;
 	}
 	got = c->source->fetch(c, f.fd, &es, &copied);
+	if (got < 0 && partial && !c->failed_dst && copied > 0) {
+		struct timespec mtime = { (time_t)es.mtime_sec, (long)es.mtime_nsec };
+
+		(void)dst_keep(d, &f, dname, copied, &mtime);
+	}
 	if (got > 0 && last) {
 		struct stat now = { .st_size = (off_t)es.size };
 
@@ -185,7 +198,7 @@ static enum attempt copy_remote_once(struct copier *c, struct dst *d, const char
 		c->failed_dst = 1;
 		goto out;
 	}
-	count_file(c, copied);
+	count_file(c, copied - c->resume_from); /* what moved this time */
 	rc = ATTEMPT_DONE;
 out:
 	dst_discard(d, &f);

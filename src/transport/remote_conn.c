@@ -47,7 +47,12 @@ int rconn_spawn(struct rconn *c, char *const argv[])
 		return -1;
 	}
 	if (pid == 0) {
-		/* The child: our pipes become its stdin and stdout. */
+		sigset_t none;
+
+		/* The child: our pipes become its stdin and stdout, and the
+		   signals a run blocks (monitor.h) reach it again. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(to[0], STDIN_FILENO) < 0 || dup2(from[1], STDOUT_FILENO) < 0)
 			_exit(127);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "core/options.h"
 #include "report/message.h"
 #include "report/output.h"
+#include "run/monitor.h"
 #include "run/run.h"
 #include "transport/remote.h"
 #include "transport/remote_conn.h"
@@ -137,6 +139,8 @@ static void server_options(const struct options *o, const struct filter *f, int 
 		strlist_add(l, "-x");
 	if (o->checksum)
 		strlist_add(l, "-c");
+	if (o->partial)
+		strlist_add(l, "--partial");
 	if (o->update_given)
 		add(l, "--update=", updates[o->update]);
 	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
@@ -528,6 +532,13 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 	struct remote_streams grow = { client_more, &cl };
 
 	pthread_mutex_init(&cl.lock, NULL);
+	if (pull) {
+		/* Before any thread starts: a stop signal is the run's to take
+		   (run/monitor.h), so that it ends as a local copy does. */
+		sigset_t stops;
+
+		monitor_block_signals(&stops);
+	}
 	if (start_server(o, host, NULL, &c) < 0) {
 		report_message("cannot run %s: %s", o->rsh, strerror(errno));
 	} else {

@@ -23,11 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/path.h"
 #include "base/util.h"
 #include "copy/copy.h"
+#include "copy/data.h"
 #include "copy/hash.h"
 #include "copy/xattr.h"
 #include "core/job.h"
@@ -429,26 +431,40 @@ static void remote_finished(void *ctx)
 
 /* --- file data, for the workers --- */
 
-/* Wait for the first frame of request `id` in st's inbox; NULL once given up. */
+/* Has the run been stopped (a signal: monitor.h)?  r->lock is held. */
+static int stopped(const struct receiver *r)
+{
+	return r->s != NULL && atomic_load(&r->s->shared->stop);
+}
+
+/*
+ * Wait for the first frame of request `id` in st's inbox; NULL once given
+ * up or stopped (looked at every tenth of a second).
+ */
 static struct frame *next_of(struct stream *st, uint32_t id)
 {
 	struct receiver *r = st->r;
 	struct frame *f = NULL, *prev;
-	int broken;
+	int over;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->broken) {
+	while (!(over = r->broken || stopped(r))) {
+		struct timespec until;
+
 		for (prev = NULL, f = st->inbox.head; f != NULL && f->id != id; f = f->next)
 			prev = f;
 		if (f != NULL) {
 			list_unlink(&st->inbox, prev, f);
 			break;
 		}
-		pthread_cond_wait(&r->cond, &r->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100000000L;
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		pthread_cond_timedwait(&r->cond, &r->lock, &until);
 	}
-	broken = r->broken;
 	pthread_mutex_unlock(&r->lock);
-	return broken ? (free(f), NULL) : f;
+	return over ? (free(f), NULL) : f;
 }
 
 /*
@@ -694,25 +710,40 @@ static struct stream *range_stream(struct stream *home, uint64_t left, uint64_t 
 }
 
 /*
+ * Is the file the partial being resumed came from still the one read now
+ * (first, a range's stat)?  Its modification time is the one the partial
+ * was given, and it has all the partial's bytes at least.
+ */
+static int resumable(const struct copier *c, const struct stat *first)
+{
+	return first->st_mtim.tv_sec == c->resume_mtime.tv_sec &&
+	       first->st_mtim.tv_nsec == c->resume_mtime.tv_nsec &&
+	       (uint64_t)first->st_size >= c->resume_from;
+}
+
+/*
  * copy_source.fetch: the file c->src_path, in ranges asked for ahead of
  * the one being written (the first maybe before, with the job:
  * `reserved`) as the windows allow, each checked as it ends; a big
  * file's ranges spread over the streams.  A range whose hash does not
- * match is asked for once more.
+ * match is asked for once more.  A partial taken up (c->resume_from)
+ * is trusted once the first range read shows the same file.
  */
 static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64_t *copied)
 {
 	struct stream *st = (struct stream *)c->source->ctx;
 	struct job *job = st->ahead[st->first];
-	uint64_t size = job->st.size, next = 0, done = 0;
+	uint64_t size = job->st.size, from = c->resume_from, next = from, done = from;
 	struct asked q[RANGES_AHEAD];
-	struct stat first;
+	struct stat first = { .st_mtim = c->resume_mtime };
 	int n = 0, retried = 0, end = 0, rc = 0;
 
 	if (job->reserved != 0) {
 		q[n++] = asked_ahead(st, job);
-		end = q[0].len == UINT64_MAX;
-		next = q[0].len;
+		if (from > 0) /* asked for before the partial was found */
+			drop_asked(q, n--);
+		else
+			end = q[0].len == UINT64_MAX, next = q[0].len;
 	}
 	job->reserved = 0;
 	st->wrote_to = 0;
@@ -739,8 +770,10 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 				(void)rconn_flush(q[i].via->c);
 		a = q[0];
 		memmove(q, q + 1, (size_t)--n * sizeof(*q));
-		if (take_range(st, &a, c, out, &rg) < 0)
+		if (take_range(st, &a, c, out, &rg) < 0) {
 			rc = -1;
+			(void)copy_stop_requested(c); /* say so, if that was why */
+		}
 		if (rc == 0 && rg.err != 0) {
 			errno = rg.err;
 			rc = -1;
@@ -758,7 +791,18 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		}
 		if (rc < 0)
 			break;
-		if (a.from == 0)
+		if (a.from == from && from > 0 && !resumable(c, &rg.st)) {
+			/* Another file than the partial's: all of it, from byte 0. */
+			drop_asked(q, n);
+			if (ftruncate(out, 0) < 0) {
+				c->failed_dst = 1;
+				return -1;
+			}
+			n = end = 0;
+			from = next = done = c->resume_from = 0;
+			continue;
+		}
+		if (a.from == from)
 			first = rg.st;
 		else if (!same_file(&first, &rg.st))
 			rg.changed = 1;
@@ -774,14 +818,16 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 			break;
 	}
 	drop_asked(q, n);
-	if (rc != 0)
+	if (rc > 0)
+		return rc;
+	entry_stat_from(es, &first);
+	*copied = done; /* failed: what was checked, for --partial */
+	if (rc < 0)
 		return rc;
 	if (st->wrote_to != done && ftruncate(out, (off_t)done) < 0) {
 		c->failed_dst = 1; /* a file that ends in a hole: its size */
 		return -1;
 	}
-	entry_stat_from(es, &first);
-	*copied = done;
 	return 0;
 }
 /* --- the streams as workers (core/kind.h) --- */
