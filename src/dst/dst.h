@@ -53,6 +53,7 @@ struct src_entry {
 struct dst_file {
 	int fd;                 /* local: open for writing, or -1 */
 	int linked;             /* it has its final name */
+	int resumed;            /* a partial taken up (dst_resume), not made anew */
 	char name[NAME_MAX + 1]; /* local: a named temporary (or a partial taken
 				    up: dst_resume), or "" (O_TMPFILE) */
 };
@@ -289,10 +290,11 @@ static inline void dst_discard(struct dst *d, struct dst_file *f)
 
 /*
  * --partial: take up the partial kept of `name` in the directory entered
- * (base/path.h's partial name) as f, open for writing at its end, to be
- * installed or discarded as dst_create's; its stat in *st.  0, or -1
- * with errno: ENOENT, none; EPERM, not one this run may trust (not ours,
- * not a plain owner-only file of one link), left alone.
+ * (base/path.h's partial name) as f, open for reading and writing and
+ * locked against another run taking it up too, to be installed or
+ * discarded as dst_create's; its stat in *st.  0, or -1 with errno:
+ * ENOENT, none; EPERM, not one this run may trust (not ours, not a plain
+ * owner-only file of one link, or another run's), left alone.
  */
 static inline int dst_resume(struct dst *d, struct dst_file *f, const char *name, struct stat *st)
 {

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -495,6 +496,7 @@ static int local_create(struct dst *d, struct dst_file *f)
 
 	f->fd = -1;
 	f->linked = 0;
+	f->resumed = 0;
 	f->name[0] = '\0';
 	if (!atomic_load(no_tmpfile)) {
 		f->fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, TEMP_MODE);
@@ -553,9 +555,11 @@ static int local_finish(struct dst *d, struct dst_file *f, const struct src_entr
 
 	learn_dir(l);
 	known.created = TEMP_MODE;
-	known.owner_right = owner_is_right(l, src->st);
+	/* A partial taken up was made by another run: its owner and
+	   attributes are not known to be a new file's. */
+	known.owner_right = !f->resumed && owner_is_right(l, src->st);
 	known.inherited_acl = l->inherited_acl;
-	known.existing = 0;
+	known.existing = f->resumed;
 	/* Lost metadata is reported, but the data is right: the file is still good. */
 	(void)meta_apply_fd(d->s, &from, f->fd, src->st, &known, lost);
 	/*
@@ -638,26 +642,35 @@ static void local_discard(struct dst *d, struct dst_file *f)
 
 static int local_resume(struct dst *d, struct dst_file *f, const char *name, struct stat *st)
 {
+	int dir = local_of(d)->dir_fd, fd;
 	char partial[NAME_MAX + 1];
-	int fd;
+	struct stat there;
 
 	if (path_partial_name(name, partial) < 0) {
 		errno = ENOENT;
 		return -1;
 	}
 	/* Non-blocking: a FIFO put there must not hold the run up. */
-	fd = openat(local_of(d)->dir_fd, partial,
-		    O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = openat(dir, partial, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/*
+	 * Ours alone: owner-only, one link, and not another run's, which
+	 * holds the lock while it uses it and may have installed it under
+	 * its final name since we opened it (the name no longer leads to it).
+	 */
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != d->s->euid ||
-	    st->st_nlink != 1 || (st->st_mode & 07777) != TEMP_MODE) {
+	    st->st_nlink != 1 || (st->st_mode & 07777) != TEMP_MODE ||
+	    flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    fstatat(dir, partial, &there, AT_SYMLINK_NOFOLLOW) < 0 || there.st_ino != st->st_ino ||
+	    there.st_dev != st->st_dev) {
 		close(fd);
 		errno = EPERM;
 		return -1;
 	}
 	f->fd = fd;
 	f->linked = 0;
+	f->resumed = 1;
 	snprintf(f->name, sizeof(f->name), "%s", partial);
 	return 0;
 }

@@ -174,9 +174,13 @@ static enum attempt copy_remote_once(struct copier *c, struct dst *d, const char
 	if (partial && dst_resume(d, &f, dname, &part) == 0) {
 		c->resume_from = (uint64_t)part.st_size;
 		c->resume_mtime = part.st_mtim;
-	} else if (dst_create(d, &f) < 0) {
-		c->failed_dst = 1;
-		return ATTEMPT_FAILED;
+	} else {
+		/* A partial may be kept where there is none (not over another's). */
+		partial = partial && errno == ENOENT;
+		if (dst_create(d, &f) < 0) {
+			c->failed_dst = 1;
+			return ATTEMPT_FAILED;
+		}
 	}
 	got = c->source->fetch(c, f.fd, &es, &copied);
 	if (got < 0 && partial && !c->failed_dst && copied > 0) {

@@ -70,6 +70,7 @@ enum remote_frame {
 			     more streams join (str socket path, 16-byte token) */
 	FRAME_JOIN,       /* client -> server, first on a new stream: the token, u16 index */
 	FRAME_GROW,       /* receiver server -> client: open one more stream */
+	FRAME_SUM,        /* receiver -> sender, on a stream: as WANT, but only the hash */
 	FRAME_TYPES,      /* one past the last */
 };
 
@@ -120,6 +121,12 @@ enum remote_frame {
  * A receiver keeps at most REMOTE_WINDOW bytes asked for and not yet taken
  * on each stream, in ranges of at most REMOTE_RANGE: what arrives is what
  * was asked, so memory stays bounded whatever the disks do.
+ *
+ * SUM (as WANT: u32 id, str relpath, u64 offset, u64 length) is answered
+ * as WANT is, without the DATA and HOLE frames: FILE, then END with the
+ * bytes the range had and their hash.  --partial asks it for the start
+ * of a file it kept, to check that start against the file as it is now
+ * before asking for the rest.
  */
 #define REMOTE_RANGE ((uint64_t)1 << 20)
 #define REMOTE_WINDOW ((uint64_t)4 << 20)

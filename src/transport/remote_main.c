@@ -532,13 +532,6 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 	struct remote_streams grow = { client_more, &cl };
 
 	pthread_mutex_init(&cl.lock, NULL);
-	if (pull) {
-		/* Before any thread starts: a stop signal is the run's to take
-		   (run/monitor.h), so that it ends as a local copy does. */
-		sigset_t stops;
-
-		monitor_block_signals(&stops);
-	}
 	if (start_server(o, host, NULL, &c) < 0) {
 		report_message("cannot run %s: %s", o->rsh, strerror(errno));
 	} else {
@@ -546,7 +539,12 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		    (o->streams == 1 || read_rendezvous(&c, &cl) == 0)) {
 			if (pull) {
 				struct options here = *o;
+				sigset_t stops;
 
+				/* Before the receiver's threads start: a stop signal is
+				   the run's to take (run/monitor.h), so that it ends as
+				   a local copy does rather than killing us outright. */
+				monitor_block_signals(&stops);
 				here.srcs = srcs;
 				if (!o->streams_given)
 					here.streams = remote_default_streams(&peer, o->streams);

@@ -457,7 +457,7 @@ static struct frame *next_of(struct stream *st, uint32_t id)
 			list_unlink(&st->inbox, prev, f);
 			break;
 		}
-		clock_gettime(CLOCK_REALTIME, &until);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += 100000000L;
 		if (until.tv_nsec >= 1000000000L)
 			until.tv_sec++, until.tv_nsec -= 1000000000L;
@@ -469,10 +469,10 @@ static struct frame *next_of(struct stream *st, uint32_t id)
 
 /*
  * Ask for bytes [from, from + len) of relpath (len UINT64_MAX: to its
- * end), their room in the window reserved (reserve); with `more`, queued
- * to go with the next (rconn_flush).  Its id.
+ * end), their room in the window reserved (reserve), or with `sum` only
+ * for their hash (SUM); queued to go with the next (rconn_flush).  Its id.
  */
-static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint64_t len, int more)
+static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint64_t len, int sum)
 {
 	struct wire_out o = { 0 };
 	uint32_t id;
@@ -484,8 +484,7 @@ static uint32_t want(struct stream *st, const char *relpath, uint64_t from, uint
 	wire_put_str(&o, relpath, strlen(relpath));
 	wire_put_u64(&o, from);
 	wire_put_u64(&o, len);
-	if ((more ? rconn_send_more(st->c, FRAME_WANT, 0, o.buf, o.len)
-		  : rconn_send(st->c, FRAME_WANT, 0, o.buf, o.len)) < 0)
+	if (rconn_send_more(st->c, sum ? FRAME_SUM : FRAME_WANT, 0, o.buf, o.len) < 0)
 		give_up(st->r, "the connection was lost: cannot write to it");
 	wire_out_free(&o);
 	return id;
@@ -531,12 +530,52 @@ struct range {
 	int damaged;    /* its hash did not match */
 };
 
-/* A range asked for: on which stream, its id, where, and its bytes for the window. */
+/*
+ * A range asked for: on which stream, its id, where, its bytes for the
+ * window, and whether only its hash (SUM).
+ */
 struct asked {
 	struct stream *via;
 	uint32_t id;
 	uint64_t from, len, expect;
+	int sum;
 };
+
+/* Take and drop what is left of the answer to request `id` on st. */
+static void drain(struct stream *st, uint32_t id)
+{
+	struct frame *f;
+
+	while ((f = next_of(st, id)) != NULL) {
+		int last = f->type == FRAME_END || f->type == FRAME_FAILED;
+
+		free(f);
+		if (last)
+			break;
+	}
+}
+
+/* Hash bytes [0, len) of fd (holes read as zeros) into h.  0, or -1 (short, or unreadable). */
+static int hash_prefix(struct hash_state *h, int fd, uint64_t len)
+{
+	size_t cap = 256 << 10;
+	char *buf = xmalloc(cap);
+	uint64_t at = 0;
+
+	while (at < len) {
+		size_t want_now = len - at < cap ? (size_t)(len - at) : cap;
+		ssize_t got = pread(fd, buf, want_now, (off_t)at);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		hash_update(h, buf, (size_t)got);
+		at += (uint64_t)got;
+	}
+	free(buf);
+	return at == len ? 0 : -1;
+}
 
 /* Write a DATA frame's bytes at *at; 0, or -1 (c->failed_dst, or a bad frame). */
 static int take_data(struct stream *st, struct copier *c, const struct frame *f, int out,
@@ -586,16 +625,23 @@ static int take_data(struct stream *st, struct copier *c, const struct frame *f,
  * Take the answer to range *a (on its stream) into out, for the worker of
  * stream `home` (its hash).  0 with *rg filled (rg->err: it failed
  * there), or -1 (the run is given up, or writing failed: c->failed_dst).
+ * The answer to a SUM is compared with out's own bytes of the range:
+ * rg->damaged when they differ, or the file there is shorter.
  */
 static int take_range(struct stream *home, const struct asked *a, struct copier *c, int out,
 		      struct range *rg)
 {
 	struct frame *f = next_of(a->via, a->id);
-	uint64_t at = a->from;
-	int rc = 0;
+	uint64_t at = a->from, start;
+	int rc = 0, unread = 0;
 
 	memset(rg, 0, sizeof(*rg));
 	hash_reset(home->hash);
+	if (a->sum) { /* what we hold, to compare */
+		unread = a->from != 0 || hash_prefix(home->hash, out, a->len) < 0;
+		at += a->len;
+	}
+	start = at;
 	for (; f != NULL; f = rc == 0 ? next_of(a->via, a->id) : NULL) {
 		struct wire_in in;
 
@@ -606,9 +652,9 @@ static int take_range(struct stream *home, const struct asked *a, struct copier 
 			rc = wire_ok(&in, 1) && rg->err > 0 && rg->err < 4096 ? 1 : -2;
 		} else if (f->type == FRAME_FILE) {
 			wire_get_stat(&in, &rg->st);
-			rc = wire_ok(&in, 1) && S_ISREG(rg->st.st_mode) && at == a->from ? 0 : -2;
+			rc = wire_ok(&in, 1) && S_ISREG(rg->st.st_mode) && at == start ? 0 : -2;
 		} else if (f->type == FRAME_DATA || f->type == FRAME_HOLE) {
-			rc = take_data(home, c, f, out, &at, f->type == FRAME_HOLE);
+			rc = a->sum ? -2 : take_data(home, c, f, out, &at, f->type == FRAME_HOLE);
 		} else { /* END */
 			unsigned char mine[HASH_SIZE];
 			const void *theirs;
@@ -618,13 +664,20 @@ static int take_range(struct stream *home, const struct asked *a, struct copier 
 			theirs = wire_bytes(&in, HASH_SIZE);
 			hash_final(home->hash, mine);
 			rg->damaged = theirs == NULL || memcmp(mine, theirs, HASH_SIZE) != 0;
-			rc = wire_ok(&in, 1) && rg->bytes == at - a->from ? 1 : -2;
+			if (a->sum) { /* a shorter file there is not ours */
+				rg->damaged |= unread || rg->bytes != a->len;
+				rc = wire_ok(&in, 1) ? 1 : -2;
+			} else {
+				rc = wire_ok(&in, 1) && rg->bytes == at - a->from ? 1 : -2;
+			}
 		}
 		free(f);
 	}
 	atomic_fetch_sub(&a->via->inflight, a->expect);
 	if (rc == -2)
 		give_up(home->r, "the other side sent a malformed file frame");
+	else if (rc == -1 && c->failed_dst)
+		drain(a->via, a->id); /* the rest of what was asked: not left behind */
 	return rc == 1 ? 0 : -1;
 }
 
@@ -651,15 +704,7 @@ static int same_file(const struct stat *a, const struct stat *b)
 static void drop_asked(struct asked *q, int n)
 {
 	for (int i = 0; i < n; i++) {
-		struct frame *f;
-
-		while ((f = next_of(q[i].via, q[i].id)) != NULL) {
-			int last = f->type == FRAME_END || f->type == FRAME_FAILED;
-
-			free(f);
-			if (last)
-				break;
-		}
+		drain(q[i].via, q[i].id);
 		atomic_fetch_sub(&q[i].via->inflight, q[i].expect);
 	}
 }
@@ -669,7 +714,7 @@ static struct asked asked_ahead(struct stream *st, const struct job *job)
 {
 	uint64_t len = range_len(job->st.size, 0);
 
-	return (struct asked){ st, job->reserved, 0, len, range_bytes(job->st.size, 0, len) };
+	return (struct asked){ st, job->reserved, 0, len, range_bytes(job->st.size, 0, len), 0 };
 }
 
 static void ask_for_stream(struct receiver *r, int lasting);
@@ -679,7 +724,9 @@ static void ask_for_stream(struct receiver *r, int lasting);
  * it in the window reserved, `left` bytes of the file still to ask for
  * and `n` of its ranges asked for: the worker's own, or for a big file
  * the one with the fewest bytes in flight; NULL while every window is
- * full (the first range of a file is always asked for).
+ * full (the first range of a file is always asked for, on its own
+ * stream when every window is full: so each stream holds at most a
+ * window and a range or two).
  */
 static struct stream *range_stream(struct stream *home, uint64_t left, uint64_t expect, int n)
 {
@@ -699,8 +746,11 @@ static struct stream *range_stream(struct stream *home, uint64_t left, uint64_t 
 					best = r->streams[i], least = used;
 			}
 		}
-		if (least >= REMOTE_WINDOW && n > 0)
-			break;
+		if (least >= REMOTE_WINDOW) {
+			if (n > 0)
+				break;
+			best = home; /* a file's first range: on the worker's own stream */
+		}
 		if (reserve(best, expect, n == 0))
 			return best;
 	}
@@ -710,15 +760,15 @@ static struct stream *range_stream(struct stream *home, uint64_t left, uint64_t 
 }
 
 /*
- * Is the file the partial being resumed came from still the one read now
- * (first, a range's stat)?  Its modification time is the one the partial
- * was given, and it has all the partial's bytes at least.
+ * Is the partial being resumed the start of the file as it is now?  The
+ * answer to the SUM of its bytes (rg) matched them, and the file still
+ * has the modification time the partial was given.
  */
-static int resumable(const struct copier *c, const struct stat *first)
+static int resumable(const struct copier *c, const struct range *rg)
 {
-	return first->st_mtim.tv_sec == c->resume_mtime.tv_sec &&
-	       first->st_mtim.tv_nsec == c->resume_mtime.tv_nsec &&
-	       (uint64_t)first->st_size >= c->resume_from;
+	return rg->err == 0 && !rg->damaged && !rg->changed &&
+	       rg->st.st_mtim.tv_sec == c->resume_mtime.tv_sec &&
+	       rg->st.st_mtim.tv_nsec == c->resume_mtime.tv_nsec;
 }
 
 /*
@@ -727,7 +777,8 @@ static int resumable(const struct copier *c, const struct stat *first)
  * `reserved`) as the windows allow, each checked as it ends; a big
  * file's ranges spread over the streams.  A range whose hash does not
  * match is asked for once more.  A partial taken up (c->resume_from)
- * is trusted once the first range read shows the same file.
+ * is trusted once the sender's hash of as many bytes of the file matches
+ * it (SUM, asked first), else the file comes from byte 0.
  */
 static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64_t *copied)
 {
@@ -735,8 +786,8 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 	struct job *job = st->ahead[st->first];
 	uint64_t size = job->st.size, from = c->resume_from, next = from, done = from;
 	struct asked q[RANGES_AHEAD];
-	struct stat first = { .st_mtim = c->resume_mtime };
-	int n = 0, retried = 0, end = 0, rc = 0;
+	struct stat first = { .st_mtim = c->resume_mtime }; /* the partial's, until a range came */
+	int n = 0, retried = 0, end = 0, rc = 0, have_first = 0;
 
 	if (job->reserved != 0) {
 		q[n++] = asked_ahead(st, job);
@@ -745,6 +796,8 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		else
 			end = q[0].len == UINT64_MAX, next = q[0].len;
 	}
+	if (from > 0) /* the partial's start, to check before the rest is trusted */
+		q[n++] = (struct asked){ st, want(st, c->src_path, 0, from, 1), 0, from, 0, 1 };
 	job->reserved = 0;
 	st->wrote_to = 0;
 	c->file_split = 0;
@@ -759,8 +812,8 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 			via = range_stream(st, size > next ? size - next : 0, expect, n);
 			if (via == NULL)
 				break;
-			q[n++] = (struct asked){ via, want(via, c->src_path, next, len, 1), next,
-						 len, expect };
+			q[n++] = (struct asked){ via, want(via, c->src_path, next, len, 0), next,
+						 len, expect, 0 };
 			c->file_split |= via != st; /* --stats' split_files */
 			end = len == UINT64_MAX;
 			next += end ? 0 : len;
@@ -772,7 +825,26 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		memmove(q, q + 1, (size_t)--n * sizeof(*q));
 		if (take_range(st, &a, c, out, &rg) < 0) {
 			rc = -1;
-			(void)copy_stop_requested(c); /* say so, if that was why */
+			/* Why, unless writing failed: stopped, or the run was given up. */
+			if (!c->failed_dst && !copy_stop_requested(c)) {
+				c->reason = "the connection was lost";
+				errno = ECONNABORTED;
+			}
+		} else if (a.sum && resumable(c, &rg)) {
+			first = rg.st;
+			have_first = 1;
+			continue;
+		} else if (a.sum) {
+			/* Not the start of the file as it is now: all of it, from byte 0. */
+			drop_asked(q, n);
+			if (ftruncate(out, 0) < 0) {
+				c->failed_dst = 1;
+				return -1;
+			}
+			n = end = 0;
+			from = next = done = c->resume_from = 0;
+			st->wrote_to = 0;
+			continue;
 		}
 		if (rc == 0 && rg.err != 0) {
 			errno = rg.err;
@@ -791,19 +863,8 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		}
 		if (rc < 0)
 			break;
-		if (a.from == from && from > 0 && !resumable(c, &rg.st)) {
-			/* Another file than the partial's: all of it, from byte 0. */
-			drop_asked(q, n);
-			if (ftruncate(out, 0) < 0) {
-				c->failed_dst = 1;
-				return -1;
-			}
-			n = end = 0;
-			from = next = done = c->resume_from = 0;
-			continue;
-		}
-		if (a.from == from)
-			first = rg.st;
+		if (!have_first)
+			first = rg.st, have_first = 1;
 		else if (!same_file(&first, &rg.st))
 			rg.changed = 1;
 		/* Short of a range that was not the last: it shrank meanwhile. */
@@ -925,7 +986,7 @@ static int fill_ahead(struct stream *st)
 		len = range_len(job->st.size, 0);
 		if (will_copy(st, job, job_meta(job, &m)) &&
 		    reserve(st, range_bytes(job->st.size, 0, len), 1))
-			job->reserved = want(st, job->path, 0, len, 1);
+			job->reserved = want(st, job->path, 0, len, 0);
 		st->count++;
 	}
 	(void)rconn_flush(st->c);
@@ -1156,10 +1217,14 @@ int remote_receive(struct rconn *c, const struct options *o, const struct filter
 	struct options mine = *o;
 	struct copy_source parent = { parent_fetch, &r };
 	struct wire_out done = { 0 };
+	pthread_condattr_t monotonic;
 	int rc, failed;
 
 	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.cond, NULL);
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* next_of's waits */
+	pthread_cond_init(&r.cond, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	r.remote = (struct src_remote){ remote_root, &parent, &r };
 	r.source = (struct walk_source){ remote_take, remote_read_itself, remote_finished, &r };
 	/* Workers are the streams: one, and one more for each that opens. */

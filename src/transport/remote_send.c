@@ -46,6 +46,7 @@ struct server_conn {
 	struct sender *sd;
 	struct rconn *c;
 	unsigned char *data; /* a file's bytes being sent */
+	int summing;         /* serving a SUM: hashing, not sending, the bytes */
 	pthread_t thread;    /* streams after the first: serving them */
 };
 
@@ -472,12 +473,14 @@ static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from, o
 			break;
 		}
 		hash_update(h, sc->data, (size_t)got);
-		pace(sc->sd, (size_t)got);
-		o.len = 0;
-		wire_put_u32(&o, id);
-		wire_put_u64(&o, (uint64_t)from);
-		wire_put_bytes(&o, sc->data, (size_t)got);
-		rc = rconn_send_more(sc->c, FRAME_DATA, 0, o.buf, o.len);
+		if (!sc->summing) {
+			pace(sc->sd, (size_t)got);
+			o.len = 0;
+			wire_put_u32(&o, id);
+			wire_put_u64(&o, (uint64_t)from);
+			wire_put_bytes(&o, sc->data, (size_t)got);
+			rc = rconn_send_more(sc->c, FRAME_DATA, 0, o.buf, o.len);
+		}
 		from += got;
 		*sent += (uint64_t)got;
 	}
@@ -490,12 +493,13 @@ static int send_hole(struct server_conn *sc, uint32_t id, off_t from, off_t to,
 		     struct hash_state *h)
 {
 	struct wire_out o = { 0 };
-	int rc;
+	int rc = 0;
 
 	wire_put_u32(&o, id);
 	wire_put_u64(&o, (uint64_t)from);
 	wire_put_u64(&o, (uint64_t)(to - from));
-	rc = rconn_send_more(sc->c, FRAME_HOLE, 0, o.buf, o.len);
+	if (!sc->summing)
+		rc = rconn_send_more(sc->c, FRAME_HOLE, 0, o.buf, o.len);
 	wire_out_free(&o);
 	remote_hash_zeros(h, (uint64_t)(to - from));
 	return rc;
@@ -544,7 +548,7 @@ static int send_data(struct server_conn *sc, uint32_t id, int fd, const struct s
 
 /*
  * WANT: send bytes [from, to) of the operand's file relpath as file `id`:
- * FILE (its stat), its data, END; or FAILED.
+ * FILE (its stat), its data (not with sc->summing: SUM), END; or FAILED.
  */
 static int serve_file(struct server_conn *sc, uint32_t id, const char *relpath, off_t from,
 		      off_t to)
@@ -602,7 +606,7 @@ static int fail(char *err, size_t errlen, const char *why)
 	return -1;
 }
 
-/* WANT: decode it and serve the range asked for.  0, or -1 (err). */
+/* WANT or SUM: decode it and serve the range asked for.  0, or -1 (err). */
 static int serve_want(struct server_conn *sc, const struct wire_head *h, const unsigned char *buf,
 		      char *err, size_t errlen)
 {
@@ -612,6 +616,7 @@ static int serve_want(struct server_conn *sc, const struct wire_head *h, const u
 	size_t len;
 	uint32_t id;
 	uint64_t n, from;
+	int rc;
 
 	wire_in_init(&in, buf, h->length);
 	id = wire_u32(&in);
@@ -623,7 +628,10 @@ static int serve_want(struct server_conn *sc, const struct wire_head *h, const u
 	memcpy(relpath, path, len);
 	relpath[len] = '\0';
 	n = n > (uint64_t)INT64_MAX - from ? (uint64_t)INT64_MAX - from : n;
-	return serve_file(sc, id, relpath, (off_t)from, (off_t)(from + n)) < 0 ? -1 : 0;
+	sc->summing = h->type == FRAME_SUM;
+	rc = serve_file(sc, id, relpath, (off_t)from, (off_t)(from + n));
+	sc->summing = 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Handle one frame from the receiver.  1 at DONE, 0 to go on, -1 (err). */
@@ -652,7 +660,8 @@ static int handle(struct sender *sd, const struct wire_head *h, const unsigned c
 		pthread_cond_broadcast(&sd->cond);
 		pthread_mutex_unlock(&sd->lock);
 		return 0;
-	case FRAME_WANT: return serve_want(&sd->first, h, buf, err, errlen);
+	case FRAME_WANT:
+	case FRAME_SUM: return serve_want(&sd->first, h, buf, err, errlen);
 	case FRAME_GROW:
 		if (sd->grow != NULL)
 			sd->grow->more(sd->grow->ctx);
@@ -696,7 +705,8 @@ static void *serve_main(void *arg)
 	char err[256];
 
 	while (rconn_recv(sc->c, &h, &buf, &cap) == 0)
-		if (h.type != FRAME_WANT || serve_want(sc, &h, buf, err, sizeof(err)) < 0)
+		if ((h.type != FRAME_WANT && h.type != FRAME_SUM) ||
+		    serve_want(sc, &h, buf, err, sizeof(err)) < 0)
 			break;
 	rconn_hangup(sc->c); /* our end too: the receiver's reader of it then ends */
 	free(buf);
