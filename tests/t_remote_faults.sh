@@ -36,12 +36,17 @@
 #     listing through it, the same name as a symlink and a directory, hard
 #     links with a symlink among them: whatever the outcome, nothing made
 #     outside DST.  Every case: nothing else under the test's tree changed,
-#     no temporaries.  As the receiver of a push: WANTs of paths outside
-#     SRC ("../outside-file", absolute, ".." or empty components) end the
-#     run non-zero with one line, before any file byte is sent; WANTs
+#     no temporaries.  As the receiver of a push: WANTs (and SUMs) of paths
+#     outside SRC ("../outside-file", absolute, ".." or empty components)
+#     end the run non-zero with one line, before any file byte is sent; WANTs
 #     through SRC's symlinks are answered FAILED; no byte of a canary file
 #     beside SRC is ever sent.  (A far end that goes silent mid-frame is
 #     not a case: like ssh, pcopy has no timeout of its own.)
+#   - --partial: a cut run keeps the checked start of its big file
+#     (owner-only, hidden, a prefix of the file), the next run moves only
+#     the rest; partials of another mtime, of other bytes with the same
+#     mtime, or open to others are not taken up;
+#   - DST full (root): each file fails alone and the run goes on.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -518,7 +523,7 @@ import frames
 
 # remote.h's enum remote_frame
 (HELLO, FATAL, OUTPUT, EXIT, ROOT, START, LISTING, WALKED, CREDIT, WANT, FILE, DATA,
- HOLE, END, FAILED, META, METAS, DONE) = range(1, 19)
+ HOLE, END, FAILED, META, METAS, DONE, RENDEZVOUS, JOIN, GROW, SUM) = range(1, 23)
 REG, DIR, LNK = 0o100644, 0o40755, 0o120777
 DT = {REG: 8, DIR: 4, LNK: 10}
 MIB = 1 << 20
@@ -724,7 +729,10 @@ def receiver():
             bye()
     wants = os.environ["HOSTILE_WANTS"].split("\n")
     for i, path in enumerate(wants, 1):
-        send(frame(WANT, u32(i) + s(os.fsencode(path)) + u64(0) + u64(2**64 - 1)))
+        kind = WANT
+        if path.startswith("sum:"):  # a SUM in its place
+            kind, path = SUM, path[4:]
+        send(frame(kind, u32(i) + s(os.fsencode(path)) + u64(0) + u64(2**64 - 1)))
         while True:
             ftype, p = recv()
             if ftype is None:
@@ -907,7 +915,7 @@ echo plain >"$psrc/sub/f"
 ln -s "$ptop/outside-file" "$psrc/tofile"
 ln -s "$ptop" "$psrc/todir"
 for want in ../outside-file "$ptop/outside-file" /etc/passwd sub/../../outside-file sub//f \
-	./f; do
+	./f sum:../outside-file sum:/etc/passwd; do
 	hostile_push "a WANT for '$want'" "$want"
 	[ "$RC" -ne 0 ] || fail "hostile receiver, a WANT for '$want': exit 0 (not refused)"
 	assert_grep "$T/err" 'WANT for a path outside SRC'
