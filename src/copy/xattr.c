@@ -448,6 +448,32 @@ static void list_add(unsigned char **list, size_t *len, const char *name, const 
 	*len += name_len + sizeof(le) + value_len;
 }
 
+/*
+ * listxattrat(2) (Linux 6.13): the size of the name list of `name` in dir
+ * without the walk of /proc/self/fd a path costs, which for a file
+ * without attributes is most of the comparison.  -1 with ENOSYS where the
+ * kernel lacks it (or the headers its number).
+ */
+static ssize_t list_size_at(int dir, const char *name)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	static atomic_int missing;
+	ssize_t size;
+
+	if (!atomic_load_explicit(&missing, memory_order_relaxed)) {
+		size = syscall(SYS_LISTXATTRAT, dir, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
+		if (size >= 0 || errno != ENOSYS)
+			return size < 0 && errno == ENOTSUP ? 0 : size;
+		atomic_store_explicit(&missing, 1, memory_order_relaxed);
+	}
+#else
+	(void)dir;
+	(void)name;
+#endif
+	errno = ENOSYS;
+	return -1;
+}
+
 int xattr_list_read(int fd, int dir, const char *name, unsigned flags, unsigned char **out,
 		    size_t *len)
 {
@@ -455,11 +481,16 @@ int xattr_list_read(int fd, int dir, const char *name, unsigned flags, unsigned 
 	char buf[PROC_FD_PATH_MAX], *names = NULL, *value = NULL;
 	size_t cap = 256;
 	struct xnode n;
-	ssize_t nlen = source_node(&src, buf, &n) < 0 ? -1 : list_xattrs(&n, &names);
-	int err = nlen < 0 && errno != ENOTSUP ? errno : 0; /* ENOTSUP: it holds none */
+	ssize_t nlen;
+	int err;
 
 	*out = NULL;
 	*len = 0;
+	/* Most entries have none: said by listxattrat without a path through /proc. */
+	if (fd < 0 && list_size_at(dir, name) == 0)
+		return 0;
+	nlen = source_node(&src, buf, &n) < 0 ? -1 : list_xattrs(&n, &names);
+	err = nlen < 0 && errno != ENOTSUP ? errno : 0; /* ENOTSUP: it holds none */
 	if (nlen > 0)
 		value = xmalloc(cap);
 	for (char *a = names; err == 0 && nlen > 0 && a < names + nlen; a += strlen(a) + 1) {
@@ -544,31 +575,6 @@ static int xattr_equal(const struct xnode *a, const struct xnode *b, unsigned fl
 	return rc;
 }
 
-/*
- * listxattrat(2) (Linux 6.13): the size of the name list of `name` in dir
- * without the walk of /proc/self/fd a path costs, which for a file
- * without attributes is most of the comparison.  -1 with ENOSYS where the
- * kernel lacks it (or the headers its number).
- */
-static ssize_t list_size_at(int dir, const char *name)
-{
-#if defined(__x86_64__) || defined(__aarch64__)
-	static atomic_int missing;
-	ssize_t size;
-
-	if (!atomic_load_explicit(&missing, memory_order_relaxed)) {
-		size = syscall(SYS_LISTXATTRAT, dir, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
-		if (size >= 0 || errno != ENOSYS)
-			return size < 0 && errno == ENOTSUP ? 0 : size;
-		atomic_store_explicit(&missing, 1, memory_order_relaxed);
-	}
-#else
-	(void)dir;
-	(void)name;
-#endif
-	errno = ENOSYS;
-	return -1;
-}
 
 /*
  * xattr_equal of a, whose name list is `asize` bytes (-1: not known yet),
