@@ -628,8 +628,25 @@ for side in push pull one; do
 	remote_clean "a big file, $side"
 	cmp -s "$W/split-src/big" "$W/split-$side/big" || fail "a big file, $side: the copy differs"
 	split=$(sed -n 's/.*"split_files":\([0-9]*\).*/\1/p' "$T/out")
+	# the file counted once, on a stream (entry 0 is the run's own thread),
+	# whose CPU time was counted
+	per=$(sed -E 's/.*"per_stream":\[([^]]*)\].*/\1/' "$T/out" | grep -o '"files":[0-9]*' |
+		cut -d: -f2 | paste -sd' ')
+	case $per in
+	"0 1" | "0 1 0"* | "0 0 1"* | "0 0 0 1"*) ;;
+	*) fail "a big file, $side: files per stream '$per', expected one on a stream" ;;
+	esac
+	cpu=$(sed -E 's/.*"per_stream":\[\{[^}]*\},\{[^}]*"cpu_s":([0-9.]+).*/\1/' "$T/out")
+	[ "$per" = "${per#0 1}" ] || [ "$cpu" != 0.000 ] ||
+		fail "a big file, $side: stream 1 copied it in no CPU time ('$cpu')"
 	case $side in
-	one) [ "$split" = 0 ] || fail "one stream: split_files is '$split', not 0" ;;
+	one)
+		[ "$split" = 0 ] || fail "one stream: split_files is '$split', not 0"
+		# and as text (on stderr): the run's thread and the stream, one line
+		rm -rf "$W/split-$side"
+		assert_exit 0 rpcopy --streams=1 --stats "$W/split-src" "lo:$W/split-$side"
+		assert_grep "$T/err" '^copied: stream 0 0 files 0 B cpu [0-9.]+ s idle [0-9.]+ s, stream 1 1 files 48\.0 MiB cpu '
+		;;
 	*) [ "$split" = 1 ] || fail "a big file, $side: split_files is '$split', not 1" ;;
 	esac
 done

@@ -313,7 +313,26 @@ static void stats_json_units(const struct run_stats *st, char *buf, size_t len, 
 static void stats_text_units(const struct run_stats *st, char *buf, size_t len, size_t *at)
 {
 	const struct worker_slot *walker = unit_slot(st, 0);
+	int lists = 0;
 
+	for (int k = 0; k < st->units; k++)
+		lists |= atomic_load(&unit_slot(st, k)->dirs_listed) > 0 ||
+			 atomic_load(&unit_slot(st, k)->peak_rss_kib) > 0;
+	if (!lists) { /* units that only copy (a remote copy's streams): what each did */
+		put(buf, len, at, "copied:");
+		for (int k = 0; k < st->units; k++) {
+			const struct worker_slot *slot = unit_slot(st, k);
+			char human[32];
+
+			human_bytes((double)atomic_load(&slot->bytes), human, sizeof(human));
+			put(buf, len, at, "%s %s %d %llu files %s cpu %.3f s idle %.3f s",
+			    k > 0 ? "," : "", st->unit, k,
+			    (unsigned long long)atomic_load(&slot->files), human,
+			    ns_to_s(&slot->cpu_ns), ns_to_s(&slot->idle_ns));
+		}
+		put(buf, len, at, "\n");
+		return;
+	}
 	put(buf, len, at, "listed:");
 	for (int k = 0; k < st->units; k++) {
 		const struct worker_slot *slot = unit_slot(st, k);

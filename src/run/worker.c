@@ -285,12 +285,7 @@ static uint64_t ns_between(double from, double to)
 	return to > from ? (uint64_t)((to - from) * 1e9) : 0;
 }
 
-/*
- * As the worker leaves, add where its time went to its slot (--stats): on
- * a CPU, waiting for one, waiting for a job (`idle_ns`, counted as it
- * goes), and the rest, asleep with a job: the device, or a lock.
- */
-static void account_time(struct worker_slot *slot, double start)
+void worker_account_time(struct worker_slot *slot, double start)
 {
 	uint64_t life = ns_between(start, monotonic_seconds());
 	uint64_t idle = atomic_load_explicit(&slot->idle_ns, memory_order_relaxed);
@@ -331,6 +326,6 @@ void worker_main(struct worker *w)
 	atomic_fetch_add_explicit(&w->slot->idle_ns, ns_between(asked, monotonic_seconds()),
 				  memory_order_relaxed);
 	atomic_store(&w->slot->tid, 0);
-	account_time(w->slot, start);
+	worker_account_time(w->slot, start);
 	close_dirs(w);
 }

@@ -29,6 +29,14 @@ void worker_free(struct worker *w);
 void worker_main(struct worker *w);
 
 /*
+ * As a worker's thread leaves, add where its time since `start`
+ * (monotonic_seconds) went to its slot (--stats): on a CPU, waiting for
+ * one, waiting for a job (slot->idle_ns, which the worker counts as it
+ * goes), and the rest, asleep with a job: the device, or a lock.
+ */
+void worker_account_time(struct worker_slot *slot, double start);
+
+/*
  * Copy (or with --update bring up to date) `sname` in the worker's open
  * source directory to `dname` in its destination directory, then report
  * what happened under `relpath` (its path below the roots; "" names SRC

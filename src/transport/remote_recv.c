@@ -972,8 +972,13 @@ static int fill_ahead(struct stream *st)
 		int rc;
 
 		if (st->count == 0) {
+			double asked = monotonic_seconds();
+
 			(void)rconn_flush(st->c); /* nothing ahead: what is asked goes now */
 			rc = queue_pop(s->queue, &st->pop, &slot->busy);
+			atomic_fetch_add_explicit(&slot->idle_ns,
+						  (uint64_t)((monotonic_seconds() - asked) * 1e9),
+						  memory_order_relaxed); /* --stats' idle_s */
 		} else {
 			rc = queue_try_pop(s->queue, &st->pop);
 		}
@@ -1001,7 +1006,9 @@ static void *stream_main(void *arg)
 	struct stream *st = arg;
 	struct worker *w = &st->w;
 	const struct session *s = st->r->s;
+	double start = monotonic_seconds();
 
+	atomic_store_explicit(&w->slot->idle_ns, 0, memory_order_relaxed);
 	atomic_store(&w->slot->tid, (int)gettid());
 	while (!atomic_load(&s->shared->stop) && fill_ahead(st) == 0) {
 		struct job *job = st->ahead[st->first];
@@ -1028,6 +1035,7 @@ static void *stream_main(void *arg)
 	}
 	atomic_store(&w->slot->busy, 0);
 	atomic_store(&w->slot->tid, 0);
+	worker_account_time(w->slot, start);
 	atomic_store(&st->done, 1);
 	return NULL;
 }
