@@ -506,9 +506,11 @@ static int send_hole(struct server_conn *sc, uint32_t id, off_t from, off_t to,
 }
 
 /*
- * Send bytes [from, to) of fd (st its stat), holes as holes; a range past
- * what stat said is read to the end of the file, as a local copy does.
- * 0, or -1 with errno.
+ * Send bytes [from, to) of fd (st its stat), holes as holes.  A file
+ * with no data blocks (procfs, sysfs: a size of 0 that says nothing) is
+ * read to its end past what stat said, as a local copy does; any other
+ * is read to its size, and one that grew meanwhile is seen by
+ * serve_file's second look.  0, or -1 with errno.
  */
 static int send_data(struct server_conn *sc, uint32_t id, int fd, const struct stat *st, off_t from,
 		     off_t to, struct hash_state *h, uint64_t *sent)
@@ -516,6 +518,9 @@ static int send_data(struct server_conn *sc, uint32_t id, int fd, const struct s
 	int sparse = (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
 	off_t at = from, end = to < st->st_size ? to : st->st_size;
 	int eof = 0;
+
+	if (st->st_blocks > 0 && to > st->st_size) /* no read only to find the end */
+		to = from < st->st_size ? st->st_size : from;
 
 	while (sparse && at < end) {
 		off_t data = lseek(fd, at, SEEK_DATA);
@@ -542,7 +547,7 @@ static int send_data(struct server_conn *sc, uint32_t id, int fd, const struct s
 		if (eof)
 			return 0;
 	}
-	/* The rest, to `to` even past what stat said: a file read to its end. */
+	/* The rest, to `to`: past what stat said only for a file without blocks. */
 	return at < to ? send_range(sc, id, fd, at, to, h, sent, &eof) : 0;
 }
 
