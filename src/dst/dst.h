@@ -53,7 +53,9 @@ struct src_entry {
 struct dst_file {
 	int fd;                 /* local: open for writing, or -1 */
 	int linked;             /* it has its final name */
-	int resumed;            /* a partial taken up (dst_resume), not made anew */
+	int resumed;            /* a partial taken up (dst_resume), not made anew: */
+	dev_t dev;              /* its device and inode, which its name must */
+	ino_t ino;              /* still lead to when it is installed */
 	char name[NAME_MAX + 1]; /* local: a named temporary (or a partial taken
 				    up: dst_resume), or "" (O_TMPFILE) */
 };

@@ -572,6 +572,15 @@ static int local_finish(struct dst *d, struct dst_file *f, const struct src_entr
 	return close_checked(f);
 }
 
+/* Does the name of f, a partial taken up, still lead to the file taken up? */
+static int still_named(int dir, const struct dst_file *f)
+{
+	struct stat there;
+
+	return fstatat(dir, f->name, &there, AT_SYMLINK_NOFOLLOW) == 0 && there.st_ino == f->ino &&
+	       there.st_dev == f->dev;
+}
+
 /* Give an O_TMPFILE the name `name`; fails with EEXIST like link(2). */
 static int link_tmpfile(const struct session *s, int fd, int dir, const char *name)
 {
@@ -593,6 +602,10 @@ static int local_install(struct dst *d, struct dst_file *f, const char *name, in
 {
 	int dir = local_of(d)->dir_fd;
 
+	if (f->resumed && !still_named(dir, f)) {
+		errno = ESTALE; /* its name was taken meanwhile: installed it would not be ours */
+		return -1;
+	}
 	if (f->name[0] != '\0') {
 		/* Only to tell what was done: the rename replaces either way. */
 		*replaced = faccessat(dir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
@@ -671,6 +684,8 @@ static int local_resume(struct dst *d, struct dst_file *f, const char *name, str
 	f->fd = fd;
 	f->linked = 0;
 	f->resumed = 1;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
 	snprintf(f->name, sizeof(f->name), "%s", partial);
 	return 0;
 }
@@ -679,8 +694,8 @@ static int local_keep(struct dst *d, struct dst_file *f, const char *name, uint6
 		      const struct timespec *mtime)
 {
 	const struct timespec times[2] = { { 0, UTIME_OMIT }, *mtime };
+	int dir = local_of(d)->dir_fd, rc;
 	char partial[NAME_MAX + 1];
-	int replaced;
 
 	if (path_partial_name(name, partial) < 0) {
 		errno = ENAMETOOLONG;
@@ -693,7 +708,14 @@ static int local_keep(struct dst *d, struct dst_file *f, const char *name, uint6
 		f->linked = 1;
 		return 0;
 	}
-	return local_install(d, f, partial, &replaced);
+	/* Never over another's: a run that kept one meanwhile keeps it. */
+	if (f->name[0] == '\0')
+		rc = link_tmpfile(d->s, f->fd, dir, partial);
+	else if ((rc = renameat2(dir, f->name, dir, partial, RENAME_NOREPLACE)) == 0)
+		note_tmpname(d, "");
+	if (rc == 0)
+		f->linked = 1; /* kept: not to be removed with f */
+	return rc;
 }
 
 static int local_untemp(struct dst *d, const char *relpath, const char *tmpname)

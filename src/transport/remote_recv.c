@@ -555,14 +555,17 @@ static void drain(struct stream *st, uint32_t id)
 	}
 }
 
-/* Hash bytes [0, len) of fd (holes read as zeros) into h.  0, or -1 (short, or unreadable). */
-static int hash_prefix(struct hash_state *h, int fd, uint64_t len)
+/*
+ * Hash bytes [0, len) of fd (holes read as zeros) into h.  0, or -1
+ * (short, unreadable, or the run stopped meanwhile).
+ */
+static int hash_prefix(struct copier *c, struct hash_state *h, int fd, uint64_t len)
 {
 	size_t cap = 256 << 10;
 	char *buf = xmalloc(cap);
 	uint64_t at = 0;
 
-	while (at < len) {
+	while (at < len && !copy_stop_requested(c)) {
 		size_t want_now = len - at < cap ? (size_t)(len - at) : cap;
 		ssize_t got = pread(fd, buf, want_now, (off_t)at);
 
@@ -637,10 +640,8 @@ static int take_range(struct stream *home, const struct asked *a, struct copier 
 
 	memset(rg, 0, sizeof(*rg));
 	hash_reset(home->hash);
-	if (a->sum) { /* what we hold, to compare */
-		unread = a->from != 0 || hash_prefix(home->hash, out, a->len) < 0;
+	if (a->sum) /* what we hold is hashed when the answer ends, to compare */
 		at += a->len;
-	}
 	start = at;
 	for (; f != NULL; f = rc == 0 ? next_of(a->via, a->id) : NULL) {
 		struct wire_in in;
@@ -662,6 +663,8 @@ static int take_range(struct stream *home, const struct asked *a, struct copier 
 			rg->bytes = wire_u64(&in);
 			rg->changed = wire_u8(&in) != 0;
 			theirs = wire_bytes(&in, HASH_SIZE);
+			if (a->sum)
+				unread = a->from != 0 || hash_prefix(c, home->hash, out, a->len) < 0;
 			hash_final(home->hash, mine);
 			rg->damaged = theirs == NULL || memcmp(mine, theirs, HASH_SIZE) != 0;
 			if (a->sum) { /* a shorter file there is not ours */
@@ -786,8 +789,8 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 	struct job *job = st->ahead[st->first];
 	uint64_t size = job->st.size, from = c->resume_from, next = from, done = from;
 	struct asked q[RANGES_AHEAD];
-	struct stat first = { .st_mtim = c->resume_mtime }; /* the partial's, until a range came */
-	int n = 0, retried = 0, end = 0, rc = 0, have_first = 0;
+	struct stat first = { .st_mtim = c->resume_mtime }; /* the partial's, until SUM's answer */
+	int n = 0, retried = 0, end = 0, rc = 0, have_first = 0, checking = from > 0;
 
 	if (job->reserved != 0) {
 		q[n++] = asked_ahead(st, job);
@@ -796,7 +799,7 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		else
 			end = q[0].len == UINT64_MAX, next = q[0].len;
 	}
-	if (from > 0) /* the partial's start, to check before the rest is trusted */
+	if (checking) /* the partial's start, to check before the rest is asked for */
 		q[n++] = (struct asked){ st, want(st, c->src_path, 0, from, 1), 0, from, 0, 1 };
 	job->reserved = 0;
 	st->wrote_to = 0;
@@ -806,7 +809,7 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 		struct asked a;
 		struct stream *via;
 
-		while (!end && n < RANGES_AHEAD) {
+		while (!end && !checking && n < RANGES_AHEAD) {
 			uint64_t len = range_len(size, next), expect = range_bytes(size, next, len);
 
 			via = range_stream(st, size > next ? size - next : 0, expect, n);
@@ -830,9 +833,13 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 				c->reason = "the connection was lost";
 				errno = ECONNABORTED;
 			}
+		} else if (a.sum && rg.err != 0) {
+			errno = rg.err; /* the file, not the partial, is in question: kept */
+			rc = -1;
 		} else if (a.sum && resumable(c, &rg)) {
 			first = rg.st;
 			have_first = 1;
+			checking = 0;
 			continue;
 		} else if (a.sum) {
 			/* Not the start of the file as it is now: all of it, from byte 0. */
@@ -841,7 +848,7 @@ static int remote_fetch(struct copier *c, int out, struct entry_stat *es, uint64
 				c->failed_dst = 1;
 				return -1;
 			}
-			n = end = 0;
+			n = end = checking = 0;
 			from = next = done = c->resume_from = 0;
 			st->wrote_to = 0;
 			continue;

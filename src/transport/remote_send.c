@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,6 +455,17 @@ static void pace(struct sender *sd, size_t n)
 	}
 }
 
+/*
+ * Has the receiver hung up?  Asked while a SUM is read, which writes
+ * nothing that would notice: a stop there must not wait for a long read.
+ */
+static int hung_up(const struct rconn *c)
+{
+	struct pollfd p = { .fd = c->in, .events = 0 };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
 /* Send bytes [from, to) of fd as DATA frames, hashing them.  0, or -1 with errno. */
 static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from, off_t to,
 		      struct hash_state *h, uint64_t *sent, int *eof)
@@ -473,7 +485,10 @@ static int send_range(struct server_conn *sc, uint32_t id, int fd, off_t from, o
 			break;
 		}
 		hash_update(h, sc->data, (size_t)got);
-		if (!sc->summing) {
+		if (sc->summing && hung_up(sc->c)) {
+			errno = EPIPE;
+			rc = -1;
+		} else if (!sc->summing) {
 			pace(sc->sd, (size_t)got);
 			o.len = 0;
 			wire_put_u32(&o, id);
