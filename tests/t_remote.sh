@@ -487,6 +487,22 @@ cmp -s "$msrc/a/b/grows" "$W/ff-local/a/b/grows" || fail "--files-from (local): 
 treecmp "$W/ff-local" "$W/ff-push"
 treecmp "$W/ff-local" "$W/ff-pull"
 
+# a long list (3,000 of 6,000 files, in every directory: more than a
+# handshake once took as rules), with an --exclude before it
+big=$W/ff-many
+for d in $(seq 1 30); do
+	mkdir -p "$big/d$d"
+	for f in $(seq 1 200); do : >"$big/d$d/f$f"; done
+done
+(cd "$big" && find . -type f | sed 's|^\./||' | awk 'NR % 2 == 0') >"$W/cwd/many"
+for side in local push pull; do
+	(cd "$W/cwd" && xfer "$side" 0 "$big" "$W/ffm-$side" --files-from=many --exclude=f7) || exit 1
+done
+[ "$(find "$W/ffm-local" -type f | wc -l)" -gt 2500 ] || fail "--files-from, a long list: too few files"
+! find "$W/ffm-local" -name f7 | grep -q . || fail "--files-from, a long list: f7 not excluded"
+treecmp "$W/ffm-local" "$W/ffm-push"
+treecmp "$W/ffm-local" "$W/ffm-pull"
+
 # -L: symlinks followed
 lt=$W/ltree
 mkdir -p "$lt/real/sub" "$W/outside"

@@ -35,6 +35,7 @@ enum {
 	OPT_UMASK,
 	OPT_BWLIMIT,
 	OPT_PARTIAL,
+	OPT_LISTED,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +70,7 @@ static const struct option long_options[] = {
 	{ "umask", required_argument, NULL, OPT_UMASK },
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "listed", required_argument, NULL, OPT_LISTED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -312,6 +314,7 @@ static void add_filter_option(struct options *opts, int c, const char *arg)
 	fo->arg = arg;
 	fo->include = c == OPT_INCLUDE || c == OPT_INCLUDE_FROM;
 	fo->from_file = c == OPT_INCLUDE_FROM || c == OPT_EXCLUDE_FROM;
+	fo->listed = c == OPT_LISTED;
 }
 
 /* Handle one long-only option; 0 or -1 with err filled. */
@@ -405,6 +408,9 @@ static int parse_long_only(struct options *opts, int c, const char *arg, const c
 		return 0;
 	case OPT_BWLIMIT: return parse_rate(arg, &opts->bwlimit, err, errlen);
 	case OPT_PARTIAL: opts->partial = true; return 0;
+	case OPT_LISTED: /* not in --help: the client's --files-from, for its server */
+		add_filter_option(opts, c, arg);
+		return 0;
 	case OPT_UMASK: { /* not in --help: the client's, for its server */
 		char *end;
 		unsigned long m = strtoul(arg, &end, 8);

@@ -95,20 +95,34 @@ static int status_of(const struct run_outcome *r)
 
 /*
  * The rules of the filter options, in their order, reading the files now
- * that -0 is known.  0, or -1 when a file cannot be read (reported).
+ * that -0 is known; a server's --listed paths go into `listed`, which
+ * becomes the filter's list.  0, or -1 when a file cannot be read, or a
+ * listed path has a ".." (reported).
  */
-static int build_filter(const struct options *o, struct filter *f)
+static int build_filter(const struct options *o, struct filter *f, struct files_from *listed)
 {
+	int lists = 0;
+
 	filter_init(f);
 	for (size_t i = 0; i < o->nfilters; i++) {
 		const struct filter_arg *fo = &o->filters[i];
 
-		if (!fo->from_file) {
+		if (fo->listed) {
+			lists = 1;
+			if (files_from_add(listed, fo->arg) < 0) {
+				report_message("--listed: '%s': a path with '..' is refused", fo->arg);
+				return -1;
+			}
+		} else if (!fo->from_file) {
 			filter_add(f, fo->arg, fo->include);
 		} else if (filter_load(f, fo->arg, fo->include, o->from0) < 0) {
 			report_path_error(fo->arg, strerror(errno));
 			return -1;
 		}
+	}
+	if (lists) {
+		files_from_done(listed);
+		f->list = listed;
 	}
 	return 0;
 }
@@ -167,7 +181,7 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 	char err[1024];
 	unsigned force = force_flags_from_env();
 	struct filter filter;
-	struct files_from list;
+	struct files_from list, listed;
 	struct run_outcome outcome;
 	mode_t user_umask;
 	int status, ready, rc;
@@ -206,7 +220,9 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 		opts.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
 	filter_init(&filter);
 	files_from_init(&list);
-	ready = check_many_sources(&opts, remote) == 0 && build_filter(&opts, &filter) == 0 &&
+	files_from_init(&listed);
+	ready = check_many_sources(&opts, remote) == 0 &&
+		build_filter(&opts, &filter, &listed) == 0 &&
 		load_list(&opts, &list) == 0;
 	if (how->agree != NULL ? how->agree(&opts, ready) < 0 : !ready) {
 		status = EXIT_CANNOT_START;
@@ -216,20 +232,20 @@ int pcopy_main(int argc, char **argv, const struct launch *how)
 	if (opts.umask >= 0) /* a server copies as its client's user would */
 		user_umask = (mode_t)opts.umask;
 	if (how->serve != NULL) {
-		status = how->serve(&opts, filter.count > 0 ? &filter : NULL,
+		status = how->serve(&opts, filter.count > 0 || filter.list ? &filter : NULL,
 				    opts.files_from ? &list : NULL, force);
 		goto out;
 	}
 	if (server)
-		rc = remote_server_run(&opts, filter.count > 0 ? &filter : NULL,
+		rc = remote_server_run(&opts, filter.count > 0 || filter.list ? &filter : NULL,
 				       opts.files_from ? &list : NULL, user_umask, force, &outcome,
 				       &status);
 	else if (remote != REMOTE_NONE)
-		rc = remote_client(&opts, remote, filter.count > 0 ? &filter : NULL,
+		rc = remote_client(&opts, remote, filter.count > 0 || filter.list ? &filter : NULL,
 				   opts.files_from ? &list : NULL, user_umask, force, &outcome,
 				   &status);
 	else
-		rc = run_all(&opts, how->kind(&opts), filter.count > 0 ? &filter : NULL,
+		rc = run_all(&opts, how->kind(&opts), filter.count > 0 || filter.list ? &filter : NULL,
 			     opts.files_from ? &list : NULL, user_umask, force, NULL, &outcome);
 	if (rc < 0)
 		status = EXIT_CANNOT_START;
@@ -240,11 +256,13 @@ out:
 		status = close_stdout(status);
 		remote_server_end(status);
 		files_from_free(&list);
+		files_from_free(&listed);
 		filter_free(&filter);
 		options_free(&opts);
 		return status;
 	}
 	files_from_free(&list);
+	files_from_free(&listed);
 	filter_free(&filter);
 	options_free(&opts);
 	return close_stdout(status);

@@ -81,6 +81,8 @@ struct filter_arg {
 	const char *arg; /* the pattern, or the file of patterns ("-": stdin) */
 	bool include;    /* --include or --include-from */
 	bool from_file;  /* --exclude-from or --include-from */
+	bool listed;     /* --listed (what a client tells its server): a path of
+			    its --files-from list, for the filter's list */
 };
 
 struct options {

@@ -382,7 +382,8 @@ static int read_args(struct wire_in *in, int *nargs, char ***args)
 
 	*nargs = 0;
 	*args = NULL;
-	if (n > REMOTE_ARGS_MAX || !wire_ok(in, 0))
+	/* Each takes 4 bytes at least: no more than the frame can hold. */
+	if (n > REMOTE_ARGS_MAX || n > in->left / 4 || !wire_ok(in, 0))
 		return -1;
 	*args = xcalloc((size_t)n + 2, sizeof(**args));
 	(*args)[0] = xstrdup("pcopy");

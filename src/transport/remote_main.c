@@ -164,6 +164,10 @@ static void server_options(const struct options *o, const struct filter *f, int 
 
 		add(l, include ? "--include=+ " : "--exclude=- ", text);
 	}
+	for (size_t i = 0; f != NULL && f->list != NULL && i < f->list->count; i++)
+		add(l, "--listed=", f->list->paths[i]);
+	if (f != NULL && f->list != NULL && f->list->count == 0) /* an empty list: nothing */
+		add(l, "--exclude=- ", "*");
 	if (!receiver)
 		return;
 	/* What only the side that runs the copy needs. */
@@ -188,62 +192,6 @@ static void server_options(const struct options *o, const struct filter *f, int 
 		strlist_add(l, "--delete");
 	for (int i = 0; i < o->nlink_dests; i++)
 		add(l, "--link-dest=", o->link_dests[i]);
-}
-
-/* --- --files-from, as filter rules --- */
-
-/* Is c a character that makes a pattern a wildcard one? */
-static int wildcard_char(char c)
-{
-	return c == '*' || c == '?' || c == '[';
-}
-
-/*
- * Add the include rule "/PATH" (the first len bytes of path) followed by
- * `suffix` (a directory, or all inside one).  In a rule with wildcards the
- * path's own wildcards and backslashes are escaped; one without is
- * matched literally (filter.c), as it is.
- */
-static void include_path(struct filter *f, const char *path, size_t len, const char *suffix)
-{
-	char *rule = xmalloc(2 * len + strlen(suffix) + 2), *at = rule;
-	int wild = strpbrk(suffix, "*?[") != NULL;
-
-	for (size_t i = 0; i < len && !wild; i++)
-		wild = wildcard_char(path[i]);
-	*at++ = '/';
-	for (size_t i = 0; i < len; i++) {
-		if (wild && (wildcard_char(path[i]) || path[i] == '\\'))
-			*at++ = '\\';
-		*at++ = path[i];
-	}
-	strcpy(at, suffix);
-	filter_add(f, rule, 1);
-	free(rule);
-}
-
-/*
- * --files-from on a remote copy: the list read here becomes rules both
- * sides apply, after the user's: each listed path, the directories that
- * lead to it, all inside a listed directory, and nothing else.
- */
-static void files_from_rules(struct filter *f, const struct files_from *l)
-{
-	for (size_t i = 0; i < l->count; i++) {
-		const char *path = l->paths[i];
-		size_t len = strlen(path);
-
-		if (len == 0) { /* SRC itself: everything */
-			filter_add(f, "+ **", 1);
-			continue;
-		}
-		for (size_t end = 1; end < len; end++)
-			if (path[end] == '/')
-				include_path(f, path, end, "/");
-		include_path(f, path, len, "");
-		include_path(f, path, len, "/**");
-	}
-	filter_add(f, "*", 0);
 }
 
 /* --- the client --- */
@@ -318,7 +266,11 @@ static int client_hello(struct rconn *c, const char *host, int role, struct strl
 		remote_args_free(n, theirs);
 		return 0;
 	}
-	if (rc < 0)
+	if (rc < 0 && errno == EMSGSIZE)
+		snprintf(err, sizeof(err),
+			 "the options, with the rules of --files-from, pass the 4 MiB a remote "
+			 "copy's handshake may take");
+	else if (rc < 0)
 		snprintf(err, sizeof(err), "the connection closed before the handshake (%s)",
 			 strerror(errno));
 	report_message("%s: %s", host, err);
@@ -508,7 +460,12 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 	struct filter combined;
 
 	filter_init(&combined);
-	if (list != NULL) { /* the user's rules first, then the list's */
+	if (list != NULL) {
+		/*
+		 * --files-from: both machines filter with the list, after the
+		 * user's rules (filter.h), the sending one walking the whole
+		 * tree; the server gets the list as --listed paths.
+		 */
 		for (size_t i = 0; filter != NULL && i < filter->count; i++) {
 			int include;
 			const char *text = filter_rule_text(filter, i, &include);
@@ -518,7 +475,7 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 			filter_add(&combined, rule, include);
 			free(rule);
 		}
-		files_from_rules(&combined, list);
+		combined.list = list;
 		filter = &combined;
 		list = NULL;
 	}

@@ -133,3 +133,62 @@ int files_from_inside(const char *path, const char *dir)
 
 	return len == 0 || (strncmp(path, dir, len) == 0 && path[len] == '/');
 }
+
+int files_from_add(struct files_from *l, const char *path)
+{
+	char *text = xstrdup(path), *bad = NULL;
+	struct load ld = { l, &bad };
+	int rc = add_line(&ld, text);
+
+	free(text);
+	free(bad);
+	return rc;
+}
+
+void files_from_done(struct files_from *l)
+{
+	sort_unique(l);
+}
+
+/* The first of the first n bytes of `path` in the list's order: its index, or l->count. */
+static size_t lower_bound(const struct files_from *l, const char *path, size_t n)
+{
+	size_t lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const unsigned char *p = (const unsigned char *)l->paths[mid];
+		const unsigned char *q = (const unsigned char *)path;
+		size_t i = 0;
+
+		while (i < n && p[i] != '\0' && p[i] == q[i])
+			i++;
+		if (rank(p[i]) - rank(i < n ? q[i] : '\0') < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Is the first n bytes of path in the list? */
+static int listed(const struct files_from *l, const char *path, size_t n)
+{
+	size_t i = lower_bound(l, path, n);
+
+	return i < l->count && strncmp(l->paths[i], path, n) == 0 && l->paths[i][n] == '\0';
+}
+
+int files_from_covers(const struct files_from *l, const char *path, int is_dir)
+{
+	size_t len = strlen(path), i;
+
+	if (l->count > 0 && l->paths[0][0] == '\0') /* SRC itself */
+		return 1;
+	for (size_t end = 0; end <= len; end++) /* the path, or a directory it is in */
+		if ((path[end] == '/' || end == len) && listed(l, path, end))
+			return 1;
+	/* A directory on the way: the first path after it in order is inside it. */
+	i = lower_bound(l, path, len);
+	return is_dir && i < l->count && files_from_inside(l->paths[i], path);
+}

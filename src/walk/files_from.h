@@ -31,4 +31,18 @@ int files_from_load(struct files_from *l, const char *path, int nul, char **bad)
 /* Is `path` inside the directory `dir` (from the same list; "" holds everything)? */
 int files_from_inside(const char *path, const char *dir);
 
+/*
+ * Add one path, cleaned as a line of a list is; then files_from_done
+ * once all are in.  0, or -1 with EINVAL when it has a ".." component.
+ */
+int files_from_add(struct files_from *l, const char *path);
+void files_from_done(struct files_from *l);
+
+/*
+ * Does the list take `path` (relative to SRC, not empty): a listed path,
+ * anything inside one, and, when it is a directory, one on the way to a
+ * listed path?  In O(depth × log n): the list is sorted.
+ */
+int files_from_covers(const struct files_from *l, const char *path, int is_dir);
+
 #endif

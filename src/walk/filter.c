@@ -24,6 +24,7 @@
 
 #include "base/lines.h"
 #include "base/util.h"
+#include "walk/files_from.h"
 
 /* How a rule matches. */
 enum rule_flags {
@@ -51,6 +52,7 @@ void filter_init(struct filter *f)
 	f->rules = NULL;
 	f->count = 0;
 	f->cap = 0;
+	f->list = NULL;
 }
 
 static void rule_free(struct filter_rule *r)
@@ -281,5 +283,5 @@ int filter_excluded(const struct filter *f, const char *relpath, int is_dir)
 	for (size_t i = 0; i < f->count; i++)
 		if (rule_matches(&f->rules[i], relpath, is_dir))
 			return !(f->rules[i].flags & RULE_INCLUDE);
-	return 0;
+	return f->list != NULL && !files_from_covers(f->list, relpath, is_dir);
 }

@@ -9,12 +9,18 @@
 #include <stddef.h>
 
 struct filter_rule;
+struct files_from;
 
 /* The rules of a run, in the order they were given. */
 struct filter {
 	struct filter_rule *rules; /* rules[0] is checked first */
 	size_t count;              /* rules in use */
 	size_t cap;                /* rules allocated */
+	/* After the rules, a --files-from list (not owned; NULL for none):
+	   what it covers is included, anything else excluded
+	   (files_from_covers).  A remote copy applies the list so on both
+	   machines, the sending one walking the whole tree. */
+	const struct files_from *list;
 };
 
 void filter_init(struct filter *f);
@@ -38,7 +44,8 @@ int filter_load(struct filter *f, const char *path, int include, int nul);
 /*
  * Is `relpath` (from the top of SRC, no leading slash, never empty)
  * excluded?  `is_dir` says whether it is a directory (rules ending in '/'
- * match directories only).  1 excluded, 0 included.  f may be NULL.
+ * match directories only).  The first rule that matches decides, else
+ * f->list if there is one.  1 excluded, 0 included.  f may be NULL.
  */
 int filter_excluded(const struct filter *f, const char *relpath, int is_dir);
 

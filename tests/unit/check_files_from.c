@@ -87,6 +87,53 @@ START_TEST(test_inside)
 }
 END_TEST
 
+/* What a list takes: its paths, all inside them, and directories on the way to them. */
+START_TEST(test_covers)
+{
+	static const char *const paths[] = { "d/sub/f", "b", "d/x", "e/f/g", "b-c", "a/" };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		ck_assert_int_eq(files_from_add(&list, paths[i]), 0);
+	files_from_done(&list);
+	ck_assert_uint_eq(list.count, 6);
+	/* listed, whatever the type */
+	ck_assert(files_from_covers(&list, "b", 0));
+	ck_assert(files_from_covers(&list, "b", 1));
+	ck_assert(files_from_covers(&list, "a", 1)); /* "a/" cleaned to "a" */
+	ck_assert(files_from_covers(&list, "d/x", 0));
+	/* inside a listed one */
+	ck_assert(files_from_covers(&list, "b/deep/er", 0));
+	ck_assert(files_from_covers(&list, "d/sub/f/g", 1));
+	/* directories on the way, not files of those names */
+	ck_assert(files_from_covers(&list, "d", 1));
+	ck_assert(!files_from_covers(&list, "d", 0));
+	ck_assert(files_from_covers(&list, "d/sub", 1));
+	ck_assert(files_from_covers(&list, "e/f", 1));
+	/* nothing else: names that only begin the same, siblings */
+	ck_assert(!files_from_covers(&list, "bb", 0));
+	ck_assert(!files_from_covers(&list, "b-", 0));
+	ck_assert(!files_from_covers(&list, "d/su", 1));
+	ck_assert(!files_from_covers(&list, "d/sub/g", 0));
+	ck_assert(!files_from_covers(&list, "e/g", 1));
+	ck_assert(!files_from_covers(&list, "c", 1));
+	ck_assert(!files_from_covers(&list, "z", 1));
+	/* a ".." is refused, and SRC itself takes everything */
+	ck_assert_int_eq(files_from_add(&list, "x/../y"), -1);
+	ck_assert_int_eq(files_from_add(&list, "."), 0);
+	files_from_done(&list);
+	ck_assert(files_from_covers(&list, "anything/at/all", 0));
+}
+END_TEST
+
+/* An empty list takes nothing. */
+START_TEST(test_covers_empty)
+{
+	files_from_done(&list);
+	ck_assert(!files_from_covers(&list, "a", 1));
+	ck_assert(!files_from_covers(&list, "a", 0));
+}
+END_TEST
+
 Suite *files_from_suite(void)
 {
 	Suite *s = suite_create("files_from");
@@ -97,6 +144,8 @@ Suite *files_from_suite(void)
 	tcase_add_test(tc, test_whole_source_and_nul);
 	tcase_add_test(tc, test_dotdot_refused);
 	tcase_add_test(tc, test_inside);
+	tcase_add_test(tc, test_covers);
+	tcase_add_test(tc, test_covers_empty);
 	suite_add_tcase(s, tc);
 	return s;
 }
