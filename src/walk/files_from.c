@@ -106,6 +106,8 @@ static void sort_unique(struct files_from *l)
 {
 	size_t kept = 0;
 
+	if (l->count == 0)
+		return; /* no array to sort (qsort wants one all the same) */
 	qsort(l->paths, l->count, sizeof(*l->paths), compare_paths);
 	for (size_t i = 0; i < l->count; i++) {
 		if (kept > 0 && strcmp(l->paths[kept - 1], l->paths[i]) == 0)

@@ -707,8 +707,8 @@ START_TEST(test_hello_round_trip)
 	ck_assert_uint_ge(self.cpus, 1);
 	ck_assert_uint_eq(peer.cpus, self.cpus);
 	ck_assert_str_eq(peer.boot, self.boot);
-	close(p[0]);
-	close(p[1]);
+	(void)rconn_close(&tx, 0); /* and the pipe's fds with them */
+	(void)rconn_close(&rx, 0);
 }
 END_TEST
 
@@ -738,8 +738,8 @@ START_TEST(test_hello_malformed)
 		ck_assert_int_eq(remote_hello_recv(&rx, &role, &n, &got, &peer, err, sizeof(err)),
 				 -1);
 		ck_assert_str_eq(err, "a malformed handshake");
-		close(p[0]);
-		close(p[1]);
+		(void)rconn_close(&tx, 0);
+		(void)rconn_close(&rx, 0);
 	}
 }
 END_TEST
