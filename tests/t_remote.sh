@@ -503,6 +503,18 @@ done
 treecmp "$W/ffm-local" "$W/ffm-push"
 treecmp "$W/ffm-local" "$W/ffm-pull"
 
+# listed paths SRC lacks: an error each, exit 1, as locally; the others copied
+printf '%s\n' same no-such a/no-such a/b/grows >"$W/cwd/gaps"
+for side in local push pull; do
+	(cd "$W/cwd" && xfer "$side" 1 "$msrc" "$W/ffg-$side" --files-from=gaps) || exit 1
+	for gone in no-such a/no-such; do
+		assert_grep "$T/err" "^pcopy: '.*/$(re_quote "$gone")': No such file or directory$"
+	done
+	assert_eq "$(grep -c '' "$T/err")" 2 "--files-from with gaps, $side: error lines"
+done
+treecmp "$W/ffg-local" "$W/ffg-push"
+treecmp "$W/ffg-local" "$W/ffg-pull"
+
 # -L: symlinks followed
 lt=$W/ltree
 mkdir -p "$lt/real/sub" "$W/outside"

@@ -181,6 +181,17 @@ static int listed(const struct files_from *l, const char *path, size_t n)
 	return i < l->count && strncmp(l->paths[i], path, n) == 0 && l->paths[i][n] == '\0';
 }
 
+size_t files_from_first_inside(const struct files_from *l, const char *dir)
+{
+	size_t len = strlen(dir), i;
+
+	for (size_t end = 0; end <= len; end++) /* dir, or one it is in, listed */
+		if ((end == len || dir[end] == '/') && listed(l, dir, end))
+			return l->count;
+	i = lower_bound(l, dir, len);
+	return i < l->count && files_from_inside(l->paths[i], dir) ? i : l->count;
+}
+
 int files_from_covers(const struct files_from *l, const char *path, int is_dir)
 {
 	size_t len = strlen(path), i;

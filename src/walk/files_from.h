@@ -45,4 +45,11 @@ void files_from_done(struct files_from *l);
  */
 int files_from_covers(const struct files_from *l, const char *path, int is_dir);
 
+/*
+ * The index of the first path strictly inside the directory `dir` ("" for
+ * SRC) that the walk is to look for, or l->count for none: none when dir
+ * or a directory it is in is listed (all inside comes, listed or not).
+ */
+size_t files_from_first_inside(const struct files_from *l, const char *dir);
+
 #endif

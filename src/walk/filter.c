@@ -276,12 +276,25 @@ static int rule_matches(const struct filter_rule *r, const char *relpath, int is
 		       FNM_PATHNAME | ((r->flags & RULE_WILD) ? 0 : FNM_NOESCAPE)) == 0;
 }
 
-int filter_excluded(const struct filter *f, const char *relpath, int is_dir)
+/* The first rule that matches relpath: 1 if it excludes, 0 if it includes, -1 if none does. */
+static int ruled(const struct filter *f, const char *relpath, int is_dir)
 {
-	if (f == NULL)
-		return 0;
 	for (size_t i = 0; i < f->count; i++)
 		if (rule_matches(&f->rules[i], relpath, is_dir))
 			return !(f->rules[i].flags & RULE_INCLUDE);
+	return -1;
+}
+
+int filter_excluded(const struct filter *f, const char *relpath, int is_dir)
+{
+	int rule = f != NULL ? ruled(f, relpath, is_dir) : 0;
+
+	if (rule >= 0)
+		return rule;
 	return f->list != NULL && !files_from_covers(f->list, relpath, is_dir);
+}
+
+int filter_rules_exclude(const struct filter *f, const char *relpath, int is_dir)
+{
+	return f != NULL && ruled(f, relpath, is_dir) == 1;
 }

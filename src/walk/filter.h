@@ -49,6 +49,9 @@ int filter_load(struct filter *f, const char *path, int include, int nul);
  */
 int filter_excluded(const struct filter *f, const char *relpath, int is_dir);
 
+/* The same by the rules alone, the list left out: 1 when a rule excludes it. */
+int filter_rules_exclude(const struct filter *f, const char *relpath, int is_dir);
+
 /*
  * Rule i as it was given (without a "+ " or "- "), and whether it
  * includes: filter_add of "+ TEXT" or "- TEXT" makes it again (a remote

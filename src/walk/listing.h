@@ -32,6 +32,12 @@ struct listing_stat {
  * the walker only counts it.
  */
 #define LISTING_UNCHANGED (-2)
+/*
+ * err of a name a --files-from list gives that the directory lacks (added
+ * to a remote source's listing where DST is): an error, as a local
+ * copy's walk reports a listed path it cannot find.
+ */
+#define LISTING_MISSING (-3)
 
 /* Where an entry's packed src_meta (core/job.h) is in a listing's `meta`. */
 struct listing_meta {

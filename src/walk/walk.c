@@ -153,10 +153,15 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
 /*
  * An entry of a remote source (root -1) whose stat failed there with
  * `err`: vanished, or an error, as for a local one.  One not stat'ed
- * there (LISTING_NOT_STATED) was excluded there, and is here.  0.
+ * there (LISTING_NOT_STATED) was excluded there, and is here.  A listed
+ * path missing there (LISTING_MISSING) is an error.  0.
  */
 static int visit_unstated_remote(struct walk *w, int err)
 {
+	if (err == LISTING_MISSING) { /* not vanished: never there (not excluded: see its maker) */
+		w->v->error(w->v->ctx, w->path.data, ENOENT);
+		return 0;
+	}
 	if (err == LISTING_NOT_STATED || excluded(w, 0))
 		return 0;
 	if (err == ENOENT && w->v->vanished != NULL)
