@@ -503,17 +503,37 @@ done
 treecmp "$W/ffm-local" "$W/ffm-push"
 treecmp "$W/ffm-local" "$W/ffm-pull"
 
-# listed paths SRC lacks: an error each, exit 1, as locally; the others copied
-printf '%s\n' same no-such a/no-such a/b/grows >"$W/cwd/gaps"
+# listed paths SRC lacks: an error each, by its own path, exit 1, as
+# locally (a missing directory on the way, a file on the way, a path
+# inside another listed one not looked for); the others copied
+gsrc=$W/gsrc
+mkdir -p "$gsrc/d" "$gsrc/#x"
+echo f >"$gsrc/f"
+echo g >"$gsrc/d/g"
+echo h >"$gsrc/#x/h"
+printf '%s\n' f f/inside nope d/nope gone/x gone/y d/g/sub >"$W/cwd/gaps"
 for side in local push pull; do
-	(cd "$W/cwd" && xfer "$side" 1 "$msrc" "$W/ffg-$side" --files-from=gaps) || exit 1
-	for gone in no-such a/no-such; do
+	(cd "$W/cwd" && xfer "$side" 1 "$gsrc" "$W/ffg-$side" --files-from=gaps) || exit 1
+	for gone in nope d/nope gone/x gone/y; do
 		assert_grep "$T/err" "^pcopy: '.*/$(re_quote "$gone")': No such file or directory$"
 	done
-	assert_eq "$(grep -c '' "$T/err")" 2 "--files-from with gaps, $side: error lines"
+	assert_grep "$T/err" "^pcopy: '.*/d/g/sub': Not a directory$"
+	assert_eq "$(grep -c '' "$T/err")" 5 "--files-from with gaps, $side: error lines"
 done
 treecmp "$W/ffg-local" "$W/ffg-push"
 treecmp "$W/ffg-local" "$W/ffg-pull"
+# "." is SRC itself, and a name may start with '#' (a comment only as a line)
+printf '.\n' >"$W/cwd/dot"
+printf './#x\n' >"$W/cwd/hash"
+for list in dot hash; do
+	for side in local push pull; do
+		(cd "$W/cwd" && xfer "$side" 0 "$gsrc" "$W/ff$list-$side" --files-from=$list) || exit 1
+	done
+	treecmp "$W/ff$list-local" "$W/ff$list-push"
+	treecmp "$W/ff$list-local" "$W/ff$list-pull"
+done
+[ -f "$W/ffdot-push/d/g" ] || fail "--files-from '.': not all of SRC copied"
+[ -f "$W/ffhash-pull/#x/h" ] && [ ! -e "$W/ffhash-pull/f" ] || fail "--files-from './#x': wrong copy"
 
 # -L: symlinks followed
 lt=$W/ltree
@@ -530,6 +550,13 @@ done
 [ -z "$(find "$W/L-local" -type l)" ] || fail "-L (local) left symlinks"
 treecmp "$W/L-local" "$W/L-push"
 treecmp "$W/L-local" "$W/L-pull"
+# and a link back up: a cycle, an error said as a local copy says it
+ln -s .. "$lt/real/sub/up"
+for side in local push pull; do
+	xfer "$side" 1 "$lt" "$W/Lc-$side" -L
+	assert_grep "$T/err" "^pcopy: '.*/real/sub/up': directory cycle, not followed$"
+	assert_eq "$(grep -c 'directory cycle' "$T/err")" 2 "-L with a cycle, $side: lines"
+done
 
 # -x: a file system mounted inside SRC not entered
 if [ "$root" = 1 ]; then

@@ -93,9 +93,9 @@ enum remote_frame {
  *	                 many streams as the CPUs allow (remote_conn.h's
  *	                 remote_default_streams)
  */
-#define REMOTE_ARGS_MAX ((uint32_t)1 << 20) /* arguments in a HELLO, at most (a
-						--files-from list is a rule or
-						two each; the frame bounds them) */
+#define REMOTE_ARGS_MAX ((uint32_t)1 << 17) /* arguments in a HELLO, at most (a
+						--files-from list is one a path;
+						the 4 MiB frame holds ~80,000) */
 #define REMOTE_ARG_MAX 8192  /* bytes of one, at most */
 #define REMOTE_TOKEN_SIZE 16
 

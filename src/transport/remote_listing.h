@@ -32,8 +32,6 @@
 
 struct listing;
 
-/* err of a directory met inside itself while following links (walk.h's WALK_CYCLE). */
-#define LISTING_CYCLE (-3)
 /* Entries in one frame, at most. */
 #define LISTING_FRAME_ENTRIES 65536
 

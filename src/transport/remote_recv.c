@@ -18,7 +18,6 @@
  */
 #include "transport/remote_side.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,7 +27,6 @@
 #include <unistd.h>
 
 #include "base/path.h"
-#include "base/strlist.h"
 #include "base/util.h"
 #include "copy/copy.h"
 #include "copy/data.h"
@@ -47,10 +45,7 @@
 #include "transport/remote.h"
 #include "transport/remote_conn.h"
 #include "transport/remote_listing.h"
-#include "walk/files_from.h"
-#include "walk/filter.h"
 #include "walk/listing.h"
-#include "walk/nameset.h"
 #include "walk/walk.h"
 
 /* Jobs a stream holds ahead of the one it copies, at most. */
@@ -372,48 +367,6 @@ static int remote_root(void *ctx, int i, struct stat *st, const struct src_meta 
  * dropped on the way).  1 with it, or 0 with errno: why it could not be
  * read there, or EPROTO after the run was given up.
  */
-/*
- * --files-from: the names of the list's paths in the directory `relpath`
- * that its listing `out` lacks are added to it as LISTING_MISSING, for
- * the walker to report as a local copy does (a missing directory once,
- * for all listed inside it).  What the user's rules exclude is not
- * looked for, as locally.
- */
-static void note_missing(const struct receiver *r, const char *relpath, struct listing *out)
-{
-	const struct filter *f = r->s->filter;
-	const struct files_from *l = f != NULL ? f->list : NULL;
-	size_t skip = relpath[0] != '\0' ? strlen(relpath) + 1 : 0, i, last_len = 0;
-	const char *last = NULL;
-	struct strlist missing;
-	struct nameset names;
-
-	if (l == NULL || (i = files_from_first_inside(l, relpath)) == l->count)
-		return;
-	nameset_init(&names);
-	nameset_build(&names, &out->names);
-	strlist_init(&missing);
-	for (; i < l->count && files_from_inside(l->paths[i], relpath); i++) {
-		const char *name = l->paths[i] + skip;
-		size_t len = strcspn(name, "/");
-		char *path;
-
-		if (last != NULL && len == last_len && memcmp(name, last, len) == 0)
-			continue; /* one name for all listed inside it */
-		last = name, last_len = len;
-		path = xstrdup(l->paths[i]);
-		path[skip + len] = '\0'; /* relpath/name */
-		if (!nameset_find(&names, path + skip, NULL) &&
-		    !filter_rules_exclude(f, path, name[len] == '/'))
-			strlist_add(&missing, path + skip);
-		free(path);
-	}
-	nameset_free(&names);
-	for (i = 0; i < missing.count; i++)
-		listing_add(out, DT_UNKNOWN, strlist_get(&missing, i), NULL, LISTING_MISSING);
-	strlist_free(&missing);
-}
-
 static int remote_take(void *ctx, const char *relpath, struct listing *out)
 {
 	struct receiver *r = ctx;
@@ -456,10 +409,8 @@ static int remote_take(void *ctx, const char *relpath, struct listing *out)
 		listing_append(out, &part);
 		listing_free(&part);
 		have = 1;
-		if (!h.more) {
-			note_missing(r, relpath, out);
+		if (!h.more)
 			return 1;
-		}
 	}
 	listing_free(out);
 	errno = given_up(r) ? ECANCELED : EIO;

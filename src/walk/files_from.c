@@ -54,6 +54,16 @@ static int clean_path(char *text)
 	return 0;
 }
 
+/* Append `text`, cleaned (clean_path), to the list. */
+static void append(struct files_from *l, const char *text)
+{
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->paths = xrealloc(l->paths, l->cap * sizeof(*l->paths));
+	}
+	l->paths[l->count++] = xstrdup(text);
+}
+
 /* What files_from_load hands to each line. */
 struct load {
 	struct files_from *l;
@@ -75,11 +85,7 @@ static int add_line(void *ctx, char *text)
 		return -1;
 	}
 	free(copy);
-	if (l->count == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->paths = xrealloc(l->paths, l->cap * sizeof(*l->paths));
-	}
-	l->paths[l->count++] = xstrdup(text);
+	append(l, text);
 	return 0;
 }
 
@@ -138,12 +144,14 @@ int files_from_inside(const char *path, const char *dir)
 
 int files_from_add(struct files_from *l, const char *path)
 {
-	char *text = xstrdup(path), *bad = NULL;
-	struct load ld = { l, &bad };
-	int rc = add_line(&ld, text);
+	char *text = xstrdup(path);
+	int rc = clean_path(text);
 
+	if (rc == 0) /* whatever it is: "" (SRC itself), or a name starting with '#' */
+		append(l, text);
+	else
+		errno = EINVAL;
 	free(text);
-	free(bad);
 	return rc;
 }
 

@@ -33,11 +33,10 @@ struct listing_stat {
  */
 #define LISTING_UNCHANGED (-2)
 /*
- * err of a name a --files-from list gives that the directory lacks (added
- * to a remote source's listing where DST is): an error, as a local
- * copy's walk reports a listed path it cannot find.
+ * err of a directory met inside itself while following links (-L) in a
+ * remote source's listing (walk.h's WALK_CYCLE there).
  */
-#define LISTING_MISSING (-3)
+#define LISTING_CYCLE (-3)
 
 /* Where an entry's packed src_meta (core/job.h) is in a listing's `meta`. */
 struct listing_meta {

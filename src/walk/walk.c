@@ -24,6 +24,7 @@
 #include "walk/filter.h"
 #include "walk/listing.h"
 #include "walk/lookahead.h"
+#include "walk/nameset.h"
 
 /* A directory's identity, to notice cycles when following links. */
 struct dir_id {
@@ -152,18 +153,16 @@ static int visit_stat(struct walk *w, struct walk_entry *e, unsigned char d_type
 
 /*
  * An entry of a remote source (root -1) whose stat failed there with
- * `err`: vanished, or an error, as for a local one.  One not stat'ed
- * there (LISTING_NOT_STATED) was excluded there, and is here.  A listed
- * path missing there (LISTING_MISSING) is an error.  0.
+ * `err`: vanished, or an error, as for a local one (a cycle under -L
+ * too).  One not stat'ed there (LISTING_NOT_STATED) was excluded there,
+ * and is here.  0.
  */
 static int visit_unstated_remote(struct walk *w, int err)
 {
-	if (err == LISTING_MISSING) { /* not vanished: never there (not excluded: see its maker) */
-		w->v->error(w->v->ctx, w->path.data, ENOENT);
-		return 0;
-	}
 	if (err == LISTING_NOT_STATED || excluded(w, 0))
 		return 0;
+	if (err == LISTING_CYCLE)
+		err = WALK_CYCLE;
 	if (err == ENOENT && w->v->vanished != NULL)
 		w->v->vanished(w->v->ctx, w->path.data, 0);
 	else if (err != ENOENT)
@@ -337,6 +336,50 @@ static int visit_given(struct walk *w, int fd, const struct lookahead_list *l,
 	return rc == 0 ? visit_listing(w, fd, l, given, sd) : rc;
 }
 
+/*
+ * --files-from with a source on another machine (root -1), which walks
+ * all of its tree and lists what the list covers: the listed paths in the
+ * directory w->path that its listing `given` lacks are reported as a local
+ * walk reports a listed path it cannot reach, each by its own path:
+ * ENOENT, or ENOTDIR below a name that is not a directory.  A name the
+ * rules exclude is not listed there, so it is not looked for.
+ */
+static void report_unlisted(struct walk *w, const struct listing *given)
+{
+	const struct filter *f = w->o->filter;
+	const struct files_from *l = f != NULL ? f->list : NULL;
+	size_t skip = w->path.len > 0 ? w->path.len + 1 : 0, i;
+	char *dir = w->path.data;
+	struct nameset names;
+
+	if (l == NULL || (i = files_from_first_inside(l, dir)) == l->count)
+		return;
+	nameset_init(&names);
+	nameset_build(&names, &given->names);
+	for (const char *covered = NULL; i < l->count && files_from_inside(l->paths[i], dir); i++) {
+		const char *path = l->paths[i];
+		size_t len = strcspn(path + skip, "/");
+		int deeper = path[skip + len] == '/';
+		unsigned char type;
+		char *child;
+
+		if (covered != NULL && files_from_inside(path, covered))
+			continue; /* inside a listed path: not looked for (walk_listed) */
+		covered = path;
+		child = xstrdup(path); /* dir/name */
+		child[skip + len] = '\0';
+		if (!nameset_find(&names, child + skip, &type)) {
+			if (!filter_rules_exclude(f, child, deeper))
+				w->v->error(w->v->ctx, path, ENOENT);
+		} else if (deeper && type != DT_DIR && type != DT_UNKNOWN &&
+			   !(type == DT_LNK && w->o->follow)) {
+			w->v->error(w->v->ctx, path, ENOTDIR);
+		}
+		free(child);
+	}
+	nameset_free(&names);
+}
+
 /* Has the source read the open directory w->path for us?  0 or -1 if so, else 1. */
 static int take_from_source(struct walk *w, int fd, struct subdirs *sd)
 {
@@ -346,6 +389,8 @@ static int take_from_source(struct walk *w, int fd, struct subdirs *sd)
 
 	if (src == NULL || !src->take(src->ctx, w->path.data, &given))
 		return 1;
+	if (fd < 0)
+		report_unlisted(w, &given);
 	rc = visit_given(w, fd, &given.names, &given, sd);
 	listing_free(&given);
 	return rc;

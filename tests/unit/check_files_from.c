@@ -90,12 +90,13 @@ END_TEST
 /* What a list takes: its paths, all inside them, and directories on the way to them. */
 START_TEST(test_covers)
 {
-	static const char *const paths[] = { "d/sub/f", "b", "d/x", "e/f/g", "b-c", "a/" };
+	static const char *const paths[] = { "d/sub/f", "b", "d/x", "e/f/g", "b-c", "a/", "#c" };
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		ck_assert_int_eq(files_from_add(&list, paths[i]), 0);
 	files_from_done(&list);
-	ck_assert_uint_eq(list.count, 6);
+	ck_assert_uint_eq(list.count, 7);
+	ck_assert(files_from_covers(&list, "#c", 0)); /* a comment only as a line of a file */
 	/* listed, whatever the type */
 	ck_assert(files_from_covers(&list, "b", 0));
 	ck_assert(files_from_covers(&list, "b", 1));
