@@ -50,6 +50,18 @@ void hash_update(struct hash_state *h, const void *data, size_t len)
 	(void)XXH3_128bits_update(&h->xxh, data, len);
 }
 
+void hash_zeros(struct hash_state *h, uint64_t n)
+{
+	static const unsigned char zeros[64 << 10];
+
+	while (n > 0) {
+		size_t step = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		hash_update(h, zeros, step);
+		n -= step;
+	}
+}
+
 void hash_final(const struct hash_state *h, unsigned char out[HASH_SIZE])
 {
 	XXH128_canonical_t canonical;

@@ -25,6 +25,9 @@ void hash_reset(struct hash_state *h);
 /* Add `len` bytes at `data` to what h has hashed. */
 void hash_update(struct hash_state *h, const void *data, size_t len);
 
+/* Add n zero bytes: a hole, as it reads. */
+void hash_zeros(struct hash_state *h, uint64_t n);
+
 /* The hash of what h has hashed so far (h may go on after). */
 void hash_final(const struct hash_state *h, unsigned char out[HASH_SIZE]);
 

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "base/util.h"
-#include "copy/hash.h"
 #include "transport/remote.h"
 
 void rconn_init(struct rconn *c, int in, int out)
@@ -444,18 +443,6 @@ int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args,
 	}
 	free(buf);
 	return rc;
-}
-
-void remote_hash_zeros(struct hash_state *h, uint64_t n)
-{
-	static const unsigned char zeros[64 << 10];
-
-	while (n > 0) {
-		size_t step = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
-
-		hash_update(h, zeros, step);
-		n -= step;
-	}
 }
 
 /* --- fields --- */

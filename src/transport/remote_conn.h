@@ -112,9 +112,6 @@ int remote_hello_recv(struct rconn *c, int *role, int *nargs, char ***args,
 		      struct remote_host *peer, char *err, size_t errlen);
 void remote_args_free(int nargs, char **args);
 
-/* Hash n zero bytes into h (copy/hash.h): a hole, as it reads. */
-struct hash_state;
-void remote_hash_zeros(struct hash_state *h, uint64_t n);
 
 /* --- fields --- */
 

@@ -602,7 +602,7 @@ static int take_data(struct stream *st, struct copier *c, const struct frame *f,
 		return -1;
 	}
 	if (hole) {
-		remote_hash_zeros(st->hash, len);
+		hash_zeros(st->hash, len);
 	} else {
 		hash_update(st->hash, bytes, (size_t)len);
 		for (size_t done = 0; done < len;) {

@@ -516,7 +516,7 @@ static int send_hole(struct server_conn *sc, uint32_t id, off_t from, off_t to,
 	if (!sc->summing)
 		rc = rconn_send_more(sc->c, FRAME_HOLE, 0, o.buf, o.len);
 	wire_out_free(&o);
-	remote_hash_zeros(h, (uint64_t)(to - from));
+	hash_zeros(h, (uint64_t)(to - from));
 	return rc;
 }
 

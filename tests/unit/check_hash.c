@@ -91,6 +91,25 @@ START_TEST(test_pieces)
 }
 END_TEST
 
+/* Zeros added as a hole hash as the bytes they read as, around the 64 KiB step. */
+START_TEST(test_zeros)
+{
+	static const uint64_t lens[] = { 0, 1, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, 300001 };
+	unsigned char *zeros = calloc(300001, 1), want[HASH_SIZE], got[HASH_SIZE];
+	struct hash_state *h = hash_new();
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		expected(zeros, (size_t)lens[i], want);
+		hash_reset(h);
+		hash_zeros(h, lens[i]);
+		hash_final(h, got);
+		ck_assert_mem_eq(got, want, HASH_SIZE);
+	}
+	hash_free(h);
+	free(zeros);
+}
+END_TEST
+
 /* Sizes around the 1 MiB read, and the small ones read in one call. */
 static const size_t sizes[] = {
 	0, 1, 4095, 4096, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (3 << 20) + 7
@@ -165,6 +184,7 @@ Suite *hash_suite(void)
 
 	tcase_add_test(tc, test_published_values);
 	tcase_add_test(tc, test_pieces);
+	tcase_add_test(tc, test_zeros);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup, teardown);
