@@ -657,7 +657,6 @@ static int local_resume(struct dst *d, struct dst_file *f, const char *name, str
 {
 	int dir = local_of(d)->dir_fd, fd;
 	char partial[NAME_MAX + 1];
-	struct stat there;
 
 	if (path_partial_name(name, partial) < 0) {
 		errno = ENOENT;
@@ -667,27 +666,27 @@ static int local_resume(struct dst *d, struct dst_file *f, const char *name, str
 	fd = openat(dir, partial, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	f->fd = fd;
+	f->linked = 0;
+	f->resumed = 1;
+	snprintf(f->name, sizeof(f->name), "%s", partial);
 	/*
 	 * Ours alone: owner-only, one link, and not another run's, which
 	 * holds the lock while it uses it and may have installed it under
 	 * its final name since we opened it (the name no longer leads to it).
 	 */
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != d->s->euid ||
-	    st->st_nlink != 1 || (st->st_mode & 07777) != TEMP_MODE ||
-	    flock(fd, LOCK_EX | LOCK_NB) < 0 ||
-	    fstatat(dir, partial, &there, AT_SYMLINK_NOFOLLOW) < 0 || there.st_ino != st->st_ino ||
-	    there.st_dev != st->st_dev) {
-		close(fd);
-		errno = EPERM;
-		return -1;
+	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_uid == d->s->euid &&
+	    st->st_nlink == 1 && (st->st_mode & 07777) == TEMP_MODE &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		f->dev = st->st_dev;
+		f->ino = st->st_ino;
+		if (still_named(dir, f))
+			return 0;
 	}
-	f->fd = fd;
-	f->linked = 0;
-	f->resumed = 1;
-	f->dev = st->st_dev;
-	f->ino = st->st_ino;
-	snprintf(f->name, sizeof(f->name), "%s", partial);
-	return 0;
+	close(fd);
+	*f = (struct dst_file){ .fd = -1 };
+	errno = EPERM;
+	return -1;
 }
 
 static int local_keep(struct dst *d, struct dst_file *f, const char *name, uint64_t len,
