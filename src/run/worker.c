@@ -285,6 +285,12 @@ static uint64_t ns_between(double from, double to)
 	return to > from ? (uint64_t)((to - from) * 1e9) : 0;
 }
 
+void worker_count_idle(struct worker_slot *slot, double since)
+{
+	atomic_fetch_add_explicit(&slot->idle_ns, ns_between(since, monotonic_seconds()),
+				  memory_order_relaxed);
+}
+
 void worker_account_time(struct worker_slot *slot, double start)
 {
 	uint64_t life = ns_between(start, monotonic_seconds());
@@ -312,10 +318,7 @@ void worker_main(struct worker *w)
 	atomic_store(&w->slot->tid, (int)gettid());
 	while (!atomic_load(&w->s->shared->stop) &&
 	       queue_pop(w->s->queue, job, &w->slot->busy) == 0) {
-		double got = monotonic_seconds();
-
-		atomic_fetch_add_explicit(&w->slot->idle_ns, ns_between(asked, got),
-					  memory_order_relaxed);
+		worker_count_idle(w->slot, asked);
 		if (job->kind == JOB_UNSTATED)
 			run_unstated(w, job);
 		else
@@ -323,8 +326,7 @@ void worker_main(struct worker *w)
 		atomic_store(&w->slot->busy, 0);
 		asked = monotonic_seconds();
 	}
-	atomic_fetch_add_explicit(&w->slot->idle_ns, ns_between(asked, monotonic_seconds()),
-				  memory_order_relaxed);
+	worker_count_idle(w->slot, asked);
 	atomic_store(&w->slot->tid, 0);
 	worker_account_time(w->slot, start);
 	close_dirs(w);

@@ -36,6 +36,9 @@ void worker_main(struct worker *w);
  */
 void worker_account_time(struct worker_slot *slot, double start);
 
+/* Count the time since `since` (monotonic_seconds) as waited for a job. */
+void worker_count_idle(struct worker_slot *slot, double since);
+
 /*
  * Copy (or with --update bring up to date) `sname` in the worker's open
  * source directory to `dname` in its destination directory, then report

@@ -983,9 +983,7 @@ static int fill_ahead(struct stream *st)
 
 			(void)rconn_flush(st->c); /* nothing ahead: what is asked goes now */
 			rc = queue_pop(s->queue, &st->pop, &slot->busy);
-			atomic_fetch_add_explicit(&slot->idle_ns,
-						  (uint64_t)((monotonic_seconds() - asked) * 1e9),
-						  memory_order_relaxed); /* --stats' idle_s */
+			worker_count_idle(slot, asked); /* --stats' idle_s */
 		} else {
 			rc = queue_try_pop(s->queue, &st->pop);
 		}
