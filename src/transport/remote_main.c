@@ -268,7 +268,7 @@ static int client_hello(struct rconn *c, const char *host, int role, struct strl
 	}
 	if (rc < 0 && errno == EMSGSIZE)
 		snprintf(err, sizeof(err),
-			 "the options, with the rules of --files-from, pass the 4 MiB a remote "
+			 "the options, with the --files-from list, pass the 4 MiB a remote "
 			 "copy's handshake may take");
 	else if (rc < 0)
 		snprintf(err, sizeof(err), "the connection closed before the handshake (%s)",
@@ -457,26 +457,20 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		}
 	}
 	strlist_init(&args);
-	struct filter combined;
+	struct filter with_list; /* the user's rules (shared, not freed here), then the list */
 
-	filter_init(&combined);
 	if (list != NULL) {
 		/*
 		 * --files-from: both machines filter with the list, after the
 		 * user's rules (filter.h), the sending one walking the whole
 		 * tree; the server gets the list as --listed paths.
 		 */
-		for (size_t i = 0; filter != NULL && i < filter->count; i++) {
-			int include;
-			const char *text = filter_rule_text(filter, i, &include);
-			char *rule = xmalloc(strlen(text) + 3);
-
-			sprintf(rule, "%c %s", include ? '+' : '-', text);
-			filter_add(&combined, rule, include);
-			free(rule);
-		}
-		combined.list = list;
-		filter = &combined;
+		if (filter != NULL)
+			with_list = *filter;
+		else
+			filter_init(&with_list);
+		with_list.list = list;
+		filter = &with_list;
 		list = NULL;
 	}
 	server_options(o, filter, !pull, user_umask, &args);
@@ -521,7 +515,6 @@ int remote_client(const struct options *o, int kind, const struct filter *filter
 		(void)rconn_close(&c, rc < 0);
 	}
 	client_end(&cl);
-	filter_free(&combined);
 	strlist_free(&args);
 	free_paths(srcs);
 	free(dst_path);
